@@ -1,0 +1,141 @@
+"""Domain errors of the service (服务错误) and the one table that maps them to HTTP status codes.
+
+Domain code raises these; it never raises HTTP errors. The API turns them into JSON bodies
+``{"error": <code>, "message": <what was wrong and how to fix it>, "details": ...}`` through
+:data:`HTTP_STATUS`. Messages are bilingual: Chinese first, English after a `` / ``.
+
+Examples
+--------
+>>> err = InvalidInputError("名称不能为空 / name must not be empty", field="name", value="", rule="required")
+>>> err.code, HTTP_STATUS[type(err)]
+('invalid_input', 422)
+>>> err.details
+{'field': 'name', 'value': '', 'rule': 'required'}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class GeoserviceError(Exception):
+    """Base of every error the service reports to a user (服务错误基类).
+
+    Parameters
+    ----------
+    message
+        What was wrong, the value given, what was expected and how to fix it (Chinese / English).
+    field, value, rule
+        The input field, the offending value and the rule it broke; gathered into ``details``.
+    details
+        Anything else a client needs (conflicting records, a list of problems ...).
+    """
+
+    code = "error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        value: Any = None,
+        rule: str | None = None,
+        details: Any = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        merged: dict[str, Any] = {}
+        if field is not None:
+            merged["field"] = field
+            merged["value"] = _short(value)
+        if rule is not None:
+            merged["rule"] = rule
+        if isinstance(details, dict):
+            merged.update(details)
+        elif details is not None:
+            merged["problems" if isinstance(details, list) else "info"] = details
+        self.details: dict[str, Any] | None = merged or None
+
+
+class BadRequestError(GeoserviceError, ValueError):
+    """Malformed request: unknown parameter, wrong type, unparseable value (请求格式错误)."""
+
+    code = "bad_request"
+
+
+class InvalidInputError(GeoserviceError, ValueError):
+    """Well-formed input that breaks a rule: a naming rule, a geometry rule, a range (内容不合规)."""
+
+    code = "invalid_input"
+
+
+class NotFoundError(GeoserviceError, LookupError):
+    """The record or resource does not exist (未找到)."""
+
+    code = "not_found"
+
+
+class ConflictError(GeoserviceError):
+    """The request conflicts with what is stored: a duplicate name, a stale version (冲突)."""
+
+    code = "conflict"
+
+
+class PreconditionFailedError(ConflictError):
+    """``If-Match`` names a version that is no longer current (版本已变更)."""
+
+    code = "version_mismatch"
+
+
+class AuthenticationError(GeoserviceError, PermissionError):
+    """No token, or a token that is not known (未认证)."""
+
+    code = "unauthenticated"
+
+
+class ForbiddenError(GeoserviceError, PermissionError):
+    """A known user whose role does not allow the action (无权限)."""
+
+    code = "forbidden"
+
+
+class PayloadTooLargeError(GeoserviceError, ValueError):
+    """A request body or an upload over its size limit (请求过大)."""
+
+    code = "too_large"
+
+
+class StorageError(GeoserviceError, RuntimeError):
+    """The database cannot do what was asked (unreachable, wrong schema version) (存储错误)."""
+
+    code = "storage_error"
+
+
+#: The one table from error class to HTTP status. The most specific class wins (see :func:`status_for`).
+HTTP_STATUS: dict[type[GeoserviceError], int] = {
+    GeoserviceError: 400,
+    BadRequestError: 400,
+    InvalidInputError: 422,
+    NotFoundError: 404,
+    ConflictError: 409,
+    PreconditionFailedError: 412,
+    AuthenticationError: 401,
+    ForbiddenError: 403,
+    PayloadTooLargeError: 413,
+    StorageError: 503,
+}
+
+
+def status_for(error: GeoserviceError) -> int:
+    """HTTP status of ``error``: the entry of its nearest class in :data:`HTTP_STATUS`."""
+    for klass in type(error).__mro__:
+        if klass in HTTP_STATUS:
+            return HTTP_STATUS[klass]  # type: ignore[index]
+    return 400
+
+
+def _short(value: Any, limit: int = 200) -> Any:
+    """Echo a value back without echoing a 10 kB string."""
+    if isinstance(value, str) and len(value) > limit:
+        return value[:limit] + f"… ({len(value)} chars)"
+    return value

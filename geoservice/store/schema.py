@@ -1,0 +1,272 @@
+"""The stored collections (数据集) and the versioned schema migrations for both backends.
+
+Every collection is one table of the same shape, so one code path serves them all:
+
+========== ============================================================================
+column     meaning
+========== ============================================================================
+fid        integer row id (MVT feature id, GeoPackage fid, R-tree key)
+id         stable UUID (field packages and merges rely on it)
+version    optimistic-concurrency counter, +1 on every update (``If-Match``)
+created_at ISO 8601 UTC
+updated_at ISO 8601 UTC
+key        natural unique key, or NULL: two rows never share a non-NULL key (duplicate names,
+           marker numbers). Uniqueness is enforced by the database, so it holds under concurrency.
+name       promoted from ``properties["name"]``          (indexed)
+code       promoted from ``properties["code"]``          (indexed: division code, marker number …)
+kind       promoted from ``properties["kind"]``          (indexed: category, level, facility type …)
+status     promoted from ``properties["status"]``        (indexed: lifecycle state, condition …)
+division_code promoted from ``properties["division_code"]`` (indexed)
+ref        promoted from ``properties[<collection.ref_field>]``: the record this one hangs off
+           (a marker's line, an inspection's marker, a division's parent code …)
+props      all properties as JSON (the promoted ones included)
+geom       geometry in CGCS2000 lon/lat (EPSG:4490): WKB in SQLite (+ an R-tree), PostGIS geometry
+========== ============================================================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+SRID = 4490  # CGCS2000 geographic; treated as WGS84 on the web (within centimetres)
+PROMOTED = ("name", "code", "kind", "status", "division_code")
+
+Backend = Literal["sqlite", "postgis"]
+
+
+@dataclass(frozen=True)
+class Collection:
+    """One stored collection.
+
+    Attributes
+    ----------
+    name
+        Table name and OGC API collection id.
+    title
+        Bilingual title (Chinese / English) shown in ``/collections`` and on the map page.
+    geometry_type
+        ``Point``, ``LineString``, ``Polygon``, ``MultiPolygon``, ``Geometry`` (mixed) or ``None`` (no geometry).
+    ref_field
+        The property promoted to the indexed ``ref`` column.
+    public
+        Served by OGC API – Features and tiles.
+    queryables
+        Properties a client may filter on (besides the promoted ones).
+    """
+
+    name: str
+    title: str
+    geometry_type: str | None
+    description: str = ""
+    ref_field: str | None = None
+    public: bool = True
+    queryables: tuple[str, ...] = field(default_factory=tuple)
+
+
+COLLECTIONS: dict[str, Collection] = {
+    c.name: c
+    for c in [
+        Collection(
+            "divisions",
+            "行政区划 / Administrative divisions",
+            "Geometry",
+            "Divisions with codes (6/9/12 digits), level and parent; polygons where known.",
+            ref_field="parent_code",
+            queryables=("level", "parent_code", "urban_rural_class"),
+        ),
+        Collection(
+            "place_names",
+            "地名 / Place names",
+            "Geometry",
+            "Standard place names with 专名/通名, romanisation, lifecycle and history.",
+            queryables=("category", "specific", "generic", "romanized"),
+        ),
+        Collection(
+            "name_alternates",
+            "地名别称与曾用名 / Name alternates",
+            None,
+            "Historic, short, colloquial and traditional forms of a place name.",
+            ref_field="name_id",
+            public=False,
+        ),
+        Collection(
+            "roads",
+            "道路 / Roads",
+            "LineString",
+            "Road centre lines with their standard name (routable network).",
+            ref_field="name_id",
+            queryables=("road_class", "name_id"),
+        ),
+        Collection(
+            "addresses",
+            "门牌地址 / Door plates (addresses)",
+            "Point",
+            "Door plates at building entrances along a road; standard addresses.",
+            ref_field="road_id",
+            queryables=("road_id", "number", "side"),
+        ),
+        Collection(
+            "boundary_lines",
+            "行政区域界线 / Boundary lines",
+            "Geometry",
+            "Boundary lines between two divisions (left/right codes, level).",
+            queryables=("left_code", "right_code", "level"),
+        ),
+        Collection(
+            "boundary_markers",
+            "界桩 / Boundary markers",
+            "Point",
+            "Boundary markers with number, kind, line, registered position and reference objects.",
+            ref_field="line_id",
+            queryables=("line_id", "marker_kind", "condition"),
+        ),
+        Collection(
+            "inspection_rounds",
+            "联检轮次 / Inspection rounds",
+            None,
+            "Joint inspection rounds (联检) of one line and their cycle.",
+            ref_field="line_id",
+            public=False,
+        ),
+        Collection(
+            "marker_inspections",
+            "界桩检查记录 / Marker inspections",
+            "Point",
+            "Inspections of markers: condition, measured position, displacement, flags, photos.",
+            ref_field="marker_id",
+            queryables=("marker_id", "round_id", "condition", "team"),
+        ),
+        Collection(
+            "facilities",
+            "民政设施 / Civil-affairs facilities",
+            "Point",
+            "Elderly-care centres, emergency shelters, public cemeteries and rescue stations with capacity.",
+            queryables=("facility_type",),
+        ),
+        Collection(
+            "analyses",
+            "选址分析 / Siting analyses",
+            None,
+            "Coverage-gap and siting runs with their full parameters, inputs, progress and summary.",
+            public=False,
+        ),
+        Collection(
+            "analysis_results",
+            "分析结果 / Analysis results",
+            "Geometry",
+            "Result layers of analyses: gap polygons, uncovered cells, proposed sites.",
+            ref_field="analysis_id",
+            public=False,
+            queryables=("analysis_id", "layer"),
+        ),
+        Collection(
+            "population_layers",
+            "人口图层 / Population layers",
+            None,
+            "Registered population rasters (GeoTIFF) and polygon layers with counts.",
+            public=False,
+        ),
+    ]
+}
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One schema step; ``sql`` gives the statements per backend."""
+
+    version: int
+    description: str
+    sql: dict[Backend, list[str]]
+
+
+def collection_ddl(name: str, backend: Backend) -> list[str]:
+    """CREATE statements for one collection table, its indexes and (SQLite) its R-tree."""
+    if backend == "sqlite":
+        stmts = [
+            f"""CREATE TABLE {name} (
+                fid INTEGER PRIMARY KEY AUTOINCREMENT,
+                id TEXT NOT NULL UNIQUE,
+                version INTEGER NOT NULL DEFAULT 1,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                key TEXT UNIQUE,
+                name TEXT, code TEXT, kind TEXT, status TEXT, division_code TEXT, ref TEXT,
+                props TEXT NOT NULL DEFAULT '{{}}',
+                geom BLOB
+            )""",
+            f"CREATE VIRTUAL TABLE {name}_rtree USING rtree(fid, minx, maxx, miny, maxy)",
+        ]
+    else:
+        stmts = [
+            f"""CREATE TABLE {name} (
+                fid BIGSERIAL PRIMARY KEY,
+                id TEXT NOT NULL UNIQUE,
+                version INTEGER NOT NULL DEFAULT 1,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                key TEXT UNIQUE,
+                name TEXT, code TEXT, kind TEXT, status TEXT, division_code TEXT, ref TEXT,
+                props JSONB NOT NULL DEFAULT '{{}}'::jsonb,
+                geom geometry(Geometry, {SRID})
+            )""",
+            f"CREATE INDEX {name}_geom_gist ON {name} USING GIST (geom)",
+        ]
+    for column in ("name", "code", "kind", "status", "division_code", "ref"):
+        stmts.append(f"CREATE INDEX {name}_{column}_idx ON {name} ({column})")
+    return stmts
+
+
+def _core_tables(backend: Backend) -> list[str]:
+    serial = "INTEGER PRIMARY KEY AUTOINCREMENT" if backend == "sqlite" else "BIGSERIAL PRIMARY KEY"
+    json_type = "TEXT" if backend == "sqlite" else "JSONB"
+    return [
+        f"""CREATE TABLE audit (
+            seq {serial},
+            at TEXT NOT NULL,
+            username TEXT,
+            action TEXT NOT NULL,
+            collection TEXT NOT NULL,
+            entity_id TEXT,
+            before {json_type},
+            after {json_type},
+            reason TEXT
+        )""",
+        "CREATE INDEX audit_entity_idx ON audit (collection, entity_id)",
+        """CREATE TABLE users (
+            name TEXT PRIMARY KEY,
+            role TEXT NOT NULL,
+            token_hash TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL,
+            last_used_at TEXT
+        )""",
+    ]
+
+
+def _initial(backend: Backend) -> list[str]:
+    stmts = [] if backend == "sqlite" else ["CREATE EXTENSION IF NOT EXISTS postgis"]
+    stmts += _core_tables(backend)
+    for name in _V1_COLLECTIONS:
+        stmts += collection_ddl(name, backend)
+    return stmts
+
+
+# Frozen: the collections created by migration 1. A collection added later gets its own migration
+# (``collection_ddl(name, backend)``), so existing databases gain it too.
+_V1_COLLECTIONS = (
+    "divisions", "place_names", "name_alternates", "roads", "addresses", "boundary_lines",
+    "boundary_markers", "inspection_rounds", "marker_inspections", "facilities", "analyses",
+    "analysis_results", "population_layers",
+)
+
+
+#: Ordered migrations. Append, never edit a released step: an existing database upgrades in place.
+MIGRATIONS: list[Migration] = [
+    Migration(
+        1,
+        "collections, audit and users",
+        {"sqlite": _initial("sqlite"), "postgis": _initial("postgis")},
+    ),
+]
+
+LATEST_VERSION = MIGRATIONS[-1].version
