@@ -139,3 +139,19 @@ def _short(value: Any, limit: int = 200) -> Any:
     if isinstance(value, str) and len(value) > limit:
         return value[:limit] + f"… ({len(value)} chars)"
     return value
+
+
+def from_library_error(exc: Exception) -> GeoserviceError | None:
+    """The domain error for an error raised by ``layers`` or ``siting`` (they know nothing of HTTP)."""
+    from layers.errors import CRSError, LayerError, LayerReadError
+    from siting.errors import SitingError, SolverError
+
+    if isinstance(exc, LayerReadError):
+        return BadRequestError(exc.message, details={"problems": exc.problems} if exc.problems else None)
+    if isinstance(exc, CRSError | LayerError):
+        return InvalidInputError(exc.message, details={"problems": exc.problems} if exc.problems else None)
+    if isinstance(exc, SolverError):
+        return StorageError(exc.message, details=exc.details or None)
+    if isinstance(exc, SitingError):
+        return InvalidInputError(exc.message, details=exc.details or None)
+    return None

@@ -254,9 +254,19 @@ def _initial(backend: Backend) -> list[str]:
 # Frozen: the collections created by migration 1. A collection added later gets its own migration
 # (``collection_ddl(name, backend)``), so existing databases gain it too.
 _V1_COLLECTIONS = (
-    "divisions", "place_names", "name_alternates", "roads", "addresses", "boundary_lines",
-    "boundary_markers", "inspection_rounds", "marker_inspections", "facilities", "analyses",
-    "analysis_results", "population_layers",
+    "divisions",
+    "place_names",
+    "name_alternates",
+    "roads",
+    "addresses",
+    "boundary_lines",
+    "boundary_markers",
+    "inspection_rounds",
+    "marker_inspections",
+    "facilities",
+    "analyses",
+    "analysis_results",
+    "population_layers",
 )
 
 

@@ -1,0 +1,215 @@
+"""The app factory (应用工厂): ``create_app(settings)`` builds storage once and mounts every router.
+
+Errors are turned into JSON in one place (:func:`install_error_handlers`): a domain error keeps its
+message and details; a request that FastAPI cannot validate names the field; anything unexpected
+is a 500 whose body carries a reference id and no internals (the detail goes to the log).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from geoservice import __version__
+from geoservice.errors import GeoserviceError, PayloadTooLargeError, from_library_error, status_for
+from geoservice.settings import Settings, get_settings
+from geoservice.store import Store, open_store
+
+log = logging.getLogger("geoservice")
+
+
+def create_app(settings: Settings | None = None, *, store: Store | None = None) -> FastAPI:
+    """Build the service.
+
+    Parameters
+    ----------
+    settings
+        Defaults to :func:`geoservice.settings.get_settings` (the ``GEOSERVICE_*`` environment).
+    store
+        An open store to use instead of opening ``settings.database_url`` (tests, notebooks).
+    """
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own = store is None
+        app.state.store = store if store is not None else open_store(settings.database_url)
+        try:
+            yield
+        finally:
+            if own:
+                app.state.store.close()
+
+    app = FastAPI(
+        title="geoservice 地名·界线·选址服务",
+        version=__version__,
+        description=(
+            "地名管理、行政区域界线与界桩巡检、民政设施覆盖与选址。"
+            " Place names, boundary markers and facility siting for civil-affairs map work."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    if store is not None:  # usable before the lifespan runs (TestClient without a with-block)
+        app.state.store = store
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    install_error_handlers(app)
+
+    from geoservice.api import health
+
+    for module in (health,):
+        app.include_router(module.router)
+    return app
+
+
+def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    """The JSON error body of DESIGN.md."""
+    body: dict[str, Any] = {"error": code, "message": message}
+    if details is not None:
+        body["details"] = details
+    return body
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map every error to a JSON body and a status code (the only place that does)."""
+
+    @app.exception_handler(GeoserviceError)
+    async def domain_error(request: Request, exc: GeoserviceError) -> JSONResponse:
+        return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=status_for(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = []
+        status = 422
+        for err in exc.errors():
+            location = [str(p) for p in err.get("loc", ())]
+            if not location or location[0] != "body" or err.get("type") == "json_invalid":
+                status = 400
+            problems.append(
+                {
+                    "field": ".".join(location[1:]) or ".".join(location),
+                    "in": location[0] if location else "request",
+                    "value": _jsonable(err.get("input")),
+                    "rule": err.get("type"),
+                    "message": err.get("msg"),
+                }
+            )
+        first = problems[0] if problems else {"field": "?", "message": "invalid"}
+        message = f"请求参数不合规:{first['field']}: {first['message']} / invalid request: {first['field']}: {first['message']}"
+        return JSONResponse(
+            error_body("invalid_request", message, {"problems": problems}), status_code=status
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        message = (
+            f"没有这个地址 {request.url.path} / no such resource {request.url.path}"
+            if exc.status_code == 404
+            else str(exc.detail)
+        )
+        return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        mapped = from_library_error(exc)
+        if mapped is not None:
+            return await domain_error(request, mapped)
+        reference = uuid.uuid4().hex[:12]
+        log.exception("unhandled error %s on %s %s", reference, request.method, request.url.path)
+        return JSONResponse(
+            error_body(
+                "internal_error",
+                f"服务器内部错误,参考编号 {reference} / internal error, reference {reference}",
+            ),
+            status_code=500,
+        )
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, str | int | float | bool):
+        return value if not isinstance(value, str) or len(value) <= 200 else value[:200] + "…"
+    return repr(value)[:200]
+
+
+class BodySizeLimit:
+    """413 for a request body over ``max_bytes`` (by Content-Length, or counted while streaming).
+
+    Uploads with their own limit (inspection photos) check it themselves; this guards everything.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if len(scope.get("query_string", b"")) > 16_384:
+            await self._reject(send, "query", len(scope["query_string"]), 16_384, 414)
+            return
+        headers = dict(scope.get("headers", []))
+        length = headers.get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_bytes:
+            await self._reject(send, "body", int(length), self.max_bytes, 413)
+            return
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise PayloadTooLargeError(
+                        f"请求体超过 {self.max_bytes} 字节 / request body over {self.max_bytes} bytes",
+                        field="body",
+                        value=received,
+                        rule="max_request_bytes",
+                    )
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except PayloadTooLargeError:
+            if not started:
+                await self._reject(send, "body", received, self.max_bytes, 413)
+
+    @staticmethod
+    async def _reject(send: Send, part: str, size: int, limit: int, status: int) -> None:
+        import json
+
+        what = "请求体" if part == "body" else "查询字符串"
+        body = error_body(
+            "too_large",
+            f"{what}过大({size} 字节,上限 {limit})/ request {part} too large ({size} bytes, limit {limit})",
+            {"field": part, "value": size, "rule": "max_size", "limit": limit},
+        )
+        payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(payload)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": payload})

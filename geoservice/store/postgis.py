@@ -1,0 +1,111 @@
+"""PostgreSQL + PostGIS backend (共享数据库): for several workers and officers at once.
+
+GiST indexes on every geometry, ``ST_Intersects`` for exact filters and ``ST_AsMVT`` for tiles.
+Connections come from a pool; a transaction is one pooled connection, committed or rolled back.
+Uniqueness (names, marker numbers) is a database constraint, so it holds across workers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg_pool import ConnectionPool
+
+from geoservice.errors import StorageError
+from geoservice.store.base import Dialect, Feature, Store, Transaction, conflict_from_key, utc_now
+from geoservice.store.schema import MIGRATIONS
+
+_MIGRATION_LOCK = 74_20_01  # pg_advisory_xact_lock key: two workers starting at once migrate once
+
+
+class PostGISStore(Store):
+    """A store in a PostgreSQL database with the PostGIS extension (``postgresql://…``)."""
+
+    def __init__(self, url: str, *, min_size: int = 1, max_size: int = 10) -> None:
+        self.url = url
+        self.dialect = Dialect("postgis", "%s", "ST_GeomFromWKB(?, 4490)", "ST_AsBinary(geom)", "?::jsonb")
+        try:
+            self.pool = ConnectionPool(
+                url, min_size=min_size, max_size=max_size, open=True, timeout=10, kwargs={"autocommit": False}
+            )
+            self.pool.wait(timeout=10)
+        except Exception as exc:  # unreachable server, bad credentials
+            raise StorageError(
+                f"无法连接 PostgreSQL / cannot reach PostgreSQL at {_redact(url)}: {exc}",
+                details={"url": _redact(url)},
+            ) from exc
+
+    @contextmanager
+    def transaction(self, *, user: str | None = None, readonly: bool = False) -> Iterator[Transaction]:
+        with self.pool.connection() as conn, conn.transaction():
+            yield Transaction(self, conn, user)
+
+    def schema_version(self) -> int:
+        with self.transaction() as tx:
+            exists = tx.execute("SELECT to_regclass('schema_migrations')").fetchone()[0]
+            if exists is None:
+                return 0
+            return int(tx.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()[0])
+
+    def migrate(self) -> int:
+        with self.transaction(user="system") as tx:
+            tx.execute("SELECT pg_advisory_xact_lock(?)", [_MIGRATION_LOCK])
+            tx.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations "
+                "(version INTEGER PRIMARY KEY, description TEXT, applied_at TEXT)"
+            )
+            current = int(tx.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()[0])
+            for migration in MIGRATIONS:
+                if migration.version <= current:
+                    continue
+                for statement in migration.sql["postgis"]:
+                    tx.execute(statement)
+                tx.execute(
+                    "INSERT INTO schema_migrations VALUES (?, ?, ?)",
+                    [migration.version, migration.description, utc_now()],
+                )
+                current = migration.version
+        return current
+
+    def close(self) -> None:
+        self.pool.close()
+
+    def raise_for(self, exc: Exception, sql: str) -> None:
+        if isinstance(exc, pg_errors.UniqueViolation):
+            diag = exc.diag
+            raise conflict_from_key(diag.table_name or "record", diag.constraint_name or str(exc)) from exc
+        if isinstance(exc, pg_errors.UndefinedTable):
+            raise StorageError(
+                "数据库未初始化,请先运行迁移 / database schema missing: run migrations first",
+                details={"cause": str(exc).splitlines()[0]},
+            ) from exc
+
+    def bulk_insert(self, tx: Transaction, collection: str, features: list[Feature]) -> None:
+        rows = [tx._row(collection, f) for f in features]
+        cursor = tx.connection.cursor()
+        sql = (
+            f"INSERT INTO {collection} (id, version, created_at, updated_at, key, name, code, kind, status, "
+            f"division_code, ref, props, geom) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, "
+            f"ST_GeomFromWKB(%s, 4490)) RETURNING fid"
+        )
+        try:
+            cursor.executemany(sql, rows, returning=True)
+        except psycopg.Error as exc:
+            self.raise_for(exc, sql)
+            raise
+        for feature in features:
+            feature.fid = int(cursor.fetchone()[0])  # type: ignore[index]
+            cursor.nextset()
+
+
+def _redact(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    if "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    creds, host = rest.rsplit("@", 1)
+    user = creds.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}"

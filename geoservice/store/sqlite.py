@@ -1,0 +1,173 @@
+"""Embedded SQLite backend (嵌入式数据库): one file, WAL mode, an R-tree per collection.
+
+Nothing to install beyond pip. Writers are serialised by ``BEGIN IMMEDIATE`` (so a check-then-insert
+cannot race); readers never block in WAL mode. Exact spatial predicates run in Shapely through a
+registered SQL function, after the R-tree has narrowed the candidates.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import shapely
+from shapely.geometry import box
+
+from geoservice.errors import StorageError
+from geoservice.store.base import Dialect, Feature, Store, Transaction, conflict_from_key, utc_now
+from geoservice.store.schema import COLLECTIONS, MIGRATIONS
+
+
+def _intersects_bbox(wkb: bytes | None, minx: float, miny: float, maxx: float, maxy: float) -> int:
+    if wkb is None:
+        return 0
+    return int(shapely.intersects(shapely.from_wkb(wkb), box(minx, miny, maxx, maxy)))
+
+
+class SQLiteStore(Store):
+    """A store in one SQLite file (``sqlite:///path``; ``sqlite:///:memory:`` for a throwaway one).
+
+    One connection per thread; every transaction takes the write lock up front.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self.url = f"sqlite:///{self.path}"
+        self.dialect = Dialect("sqlite", "?", "?", "geom", "?")
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._memory = self.path == ":memory:"
+        self._shared: sqlite3.Connection | None = None
+        self._all: list[sqlite3.Connection] = []
+        if not self._memory:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._memory:  # one connection, guarded by a lock: an in-memory db is per connection
+            if self._shared is None:
+                self._shared = self._open()
+            return self._shared
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._open()
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    def _open(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=30000")
+        conn.create_function("gs_intersects_bbox", 5, _intersects_bbox, deterministic=True)
+        return conn
+
+    @contextmanager
+    def transaction(self, *, user: str | None = None, readonly: bool = False) -> Iterator[Transaction]:
+        conn = self._connection()
+        guard = self._lock if self._memory else None
+        if guard is not None:
+            guard.acquire()
+        try:
+            if conn.in_transaction:  # nested use in one thread: join the open transaction
+                yield Transaction(self, conn, user)
+                return
+            conn.execute("BEGIN" if readonly else "BEGIN IMMEDIATE")
+            try:
+                yield Transaction(self, conn, user)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        finally:
+            if guard is not None:
+                guard.release()
+
+    def schema_version(self) -> int:
+        conn = self._connection()
+        exists = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+        ).fetchone()
+        if not exists:
+            return 0
+        return int(conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()[0])
+
+    def migrate(self) -> int:
+        with self.transaction(user="system") as tx:
+            tx.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations "
+                "(version INTEGER PRIMARY KEY, description TEXT, applied_at TEXT)"
+            )
+            current = int(tx.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()[0])
+            for migration in MIGRATIONS:
+                if migration.version <= current:
+                    continue
+                for statement in migration.sql["sqlite"]:
+                    tx.execute(statement)
+                tx.execute(
+                    "INSERT INTO schema_migrations VALUES (?, ?, ?)",
+                    [migration.version, migration.description, utc_now()],
+                )
+                current = migration.version
+        return current
+
+    def close(self) -> None:
+        for conn in self._all:
+            try:
+                conn.close()
+            except sqlite3.ProgrammingError:  # closed from another thread already
+                pass
+        self._all = []
+        if self._shared is not None:
+            self._shared.close()
+            self._shared = None
+        self._local = threading.local()
+
+    def raise_for(self, exc: Exception, sql: str) -> None:
+        if isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc):
+            table = sql.split()[2] if sql.upper().startswith("INSERT") else "record"
+            raise conflict_from_key(table, str(exc)) from exc
+        if isinstance(exc, sqlite3.OperationalError) and "no such table" in str(exc):
+            raise StorageError(
+                "数据库未初始化,请先运行 geoservice migrate / database schema missing: run migrations first",
+                details={"cause": str(exc)},
+            ) from exc
+
+    def after_write(self, tx: Transaction, collection: str, feature: Feature) -> None:
+        if COLLECTIONS[collection].geometry_type is None:
+            return
+        tx.execute(f"DELETE FROM {collection}_rtree WHERE fid = ?", [feature.fid])
+        if feature.geometry is not None and not feature.geometry.is_empty:
+            minx, miny, maxx, maxy = feature.geometry.bounds
+            tx.execute(
+                f"INSERT INTO {collection}_rtree VALUES (?, ?, ?, ?, ?)",
+                [feature.fid, minx, maxx, miny, maxy],
+            )
+
+    def after_delete(self, tx: Transaction, collection: str, feature: Feature) -> None:
+        if COLLECTIONS[collection].geometry_type is not None:
+            tx.execute(f"DELETE FROM {collection}_rtree WHERE fid = ?", [feature.fid])
+
+    def bulk_insert(self, tx: Transaction, collection: str, features: list[Feature]) -> None:
+        # Fids assigned here (the write lock is held), so the R-tree rows can go in with executemany too.
+        first = int(tx.execute(f"SELECT COALESCE(MAX(fid), 0) FROM {collection}").fetchone()[0]) + 1
+        rows, rtree = [], []
+        for offset, feature in enumerate(features):
+            feature.fid = first + offset
+            rows.append([feature.fid, *tx._row(collection, feature)])
+            geom = feature.geometry
+            if geom is not None and not geom.is_empty:
+                minx, miny, maxx, maxy = geom.bounds
+                rtree.append([feature.fid, minx, maxx, miny, maxy])
+        tx.executemany(
+            f"INSERT INTO {collection} (fid, id, version, created_at, updated_at, key, name, code, kind, status, "
+            f"division_code, ref, props, geom) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        if rtree and COLLECTIONS[collection].geometry_type is not None:
+            tx.executemany(f"INSERT INTO {collection}_rtree VALUES (?, ?, ?, ?, ?)", rtree)
