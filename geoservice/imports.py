@@ -1,0 +1,226 @@
+"""Imports into the store (数据导入): divisions, any vector layer, population rasters.
+
+Each import is one transaction: a file with one bad feature imports nothing, and the error lists
+every problem found (feature, field, rule). ``geoservice import divisions|layer|population``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import uuid
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from geoservice.errors import InvalidInputError, NotFoundError
+from geoservice.store import COLLECTIONS, Feature, Store
+
+#: UUIDs of imported divisions are derived from their code, so re-imports and field packages agree.
+DIVISION_NAMESPACE = uuid.UUID("6f1d3c1e-6b0a-4f43-9a52-2a7f1e1d4a20")
+
+
+def division_id(code: str) -> str:
+    """The stable UUID of the division with (natural-length) ``code``."""
+    return str(uuid.uuid5(DIVISION_NAMESPACE, str(code)))
+
+
+def division_features(divisions: pd.DataFrame, geometries: dict[str, Any] | None = None) -> list[Feature]:
+    """Features for the ``divisions`` collection from :func:`layers.admin.read_divisions` rows.
+
+    ``geometries`` maps a natural code to a polygon (or a seat point) where one is known.
+    """
+    geometries = geometries or {}
+    features = []
+    for row in divisions.itertuples(index=False):
+        code = str(row.code)
+        props: dict[str, Any] = {
+            "code": code,
+            "code12": str(row.code12),
+            "name": row.name,
+            "level": row.level,
+            "kind": row.level,
+            "division_code": code,
+            "parent_code": None if pd.isna(row.parent_code) else str(row.parent_code),
+        }
+        if getattr(row, "kind", None) and not pd.isna(row.kind):
+            props["division_kind"] = row.kind
+        features.append(Feature.new(props, geometries.get(code), id=division_id(code), key=str(row.code12)))
+    return features
+
+
+def import_divisions(
+    store: Store,
+    directory: str | Path,
+    *,
+    villages: bool | Iterable[str] = True,
+    user: str = "import",
+) -> int:
+    """Load the division tree of ``directory`` (the JSON files of data/divisions) in one transaction.
+
+    Divisions already stored (same 12-digit code) are left as they are; returns how many were added.
+    """
+    from layers.admin import read_divisions
+
+    table = read_divisions(directory, villages=villages)
+    with store.transaction(user=user) as tx:
+        existing = {f.key for f in tx.iter_features("divisions")}
+        new = table[~table["code12"].astype(str).isin(existing)]
+        return tx.insert_many("divisions", division_features(new), reason=f"divisions from {directory}")
+
+
+def layer_features(frame: Any, collection: str) -> list[Feature]:
+    """Features from a GeoDataFrame read by :func:`layers.io.read_layer`; an ``id``/``uuid`` column is kept."""
+    id_column = next((c for c in ("id", "uuid") if c in frame.columns), None)
+    columns = [c for c in frame.columns if c not in (frame.geometry.name, id_column)]
+    features = []
+    for index, row in enumerate(frame.itertuples(index=False)):
+        record = row._asdict()
+        props = {c: _plain(record[c]) for c in columns}
+        geometry = record.get(frame.geometry.name)
+        feature_id = str(record[id_column]) if id_column else None
+        features.append(Feature.new(props, geometry, id=feature_id))
+        if collection == "divisions" and "code" not in props:
+            raise InvalidInputError(
+                f"第 {index} 个要素缺少 code 字段 / feature {index} has no 'code' field",
+                field="code",
+                value=None,
+                rule="required",
+            )
+    return features
+
+
+def import_layer(
+    store: Store,
+    path: str | Path,
+    collection: str,
+    *,
+    layer: str | None = None,
+    repair: bool = False,
+    user: str = "import",
+) -> int:
+    """Read a vector file (GeoJSON, GeoPackage, Shapefile, CSV) and add its features to ``collection``.
+
+    Validation problems stop the import before anything is written (see :func:`layers.io.read_layer`).
+    """
+    from layers.io import read_layer
+
+    if collection not in COLLECTIONS:
+        raise NotFoundError(
+            f"未知数据集 {collection!r} / unknown collection {collection!r}; known: {', '.join(COLLECTIONS)}",
+            field="collection",
+            value=collection,
+        )
+    frame = read_layer(path, layer=layer, repair=repair)
+    features = layer_features(frame, collection)
+    with store.transaction(user=user) as tx:
+        return tx.insert_many(collection, features, reason=f"layer {Path(path).name}")
+
+
+def register_population(
+    store: Store,
+    name: str,
+    paths: Sequence[str | Path],
+    *,
+    description: str = "",
+    age_group: str = "all",
+    user: str = "import",
+) -> Feature:
+    """Register population raster(s) under ``name`` (summed bands, e.g. WorldPop 60+), with their total."""
+    from layers.population import read_population
+
+    files = [str(Path(p).resolve()) for p in paths]
+    cells = read_population(files if len(files) > 1 else files[0])
+    total = float(np.asarray(cells["population"], dtype=float).sum())
+    props = {
+        "name": name,
+        "kind": "raster",
+        "paths": files,
+        "age_group": age_group,
+        "cells": len(cells),
+        "total": round(total, 1),
+        "description": description,
+    }
+    with store.transaction(user=user) as tx:
+        current = tx.find_by_key("population_layers", name)
+        if current is not None:
+            return tx.update("population_layers", current.id, properties=props, reason="re-registered")
+        return tx.insert("population_layers", Feature.new(props, key=name))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return value
+
+
+# -- command line --------------------------------------------------------------------------------------------
+def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
+    """``geoservice import divisions DIR | layer PATH --collection C | population NAME PATH…``."""
+    parser = sub.add_parser("import", help="导入数据 / import data")
+    kinds = parser.add_subparsers(dest="import_kind", metavar="WHAT", required=True)
+
+    divisions = kinds.add_parser(
+        "divisions", parents=[common], help="导入行政区划 JSON / import the division JSON files"
+    )
+    divisions.add_argument("directory", type=Path)
+    divisions.add_argument(
+        "--villages",
+        default="all",
+        help="村级:all、none 或地级市代码列表 4201,4213 / villages: all, none, or prefecture codes",
+    )
+    divisions.set_defaults(func=_cmd_divisions)
+
+    layer = kinds.add_parser("layer", parents=[common], help="导入矢量图层 / import a vector layer")
+    layer.add_argument("path", type=Path)
+    layer.add_argument("--collection", required=True, choices=sorted(COLLECTIONS))
+    layer.add_argument("--layer", help="GeoPackage 图层名 / layer name in a GeoPackage")
+    layer.add_argument("--repair", action="store_true", help="修复可修复的几何 / repair what can be repaired")
+    layer.set_defaults(func=_cmd_layer)
+
+    population = kinds.add_parser(
+        "population", parents=[common], help="登记人口栅格 / register population raster(s)"
+    )
+    population.add_argument("name")
+    population.add_argument("paths", nargs="+", type=Path)
+    population.add_argument("--age-group", default="all", choices=["all", "60+", "65+"])
+    population.set_defaults(func=_cmd_population)
+
+
+def _cmd_divisions(args: argparse.Namespace) -> int:
+    from geoservice.cli import open_db
+
+    villages: bool | list[str] = {"all": True, "none": False}.get(args.villages, False)
+    if args.villages not in ("all", "none"):
+        villages = [c.strip() for c in args.villages.split(",") if c.strip()]
+    with open_db(args) as store:
+        added = import_divisions(store, args.directory, villages=villages)
+    print(f"已导入行政区划 {added} 条 / imported {added} divisions")
+    return 0
+
+
+def _cmd_layer(args: argparse.Namespace) -> int:
+    from geoservice.cli import open_db
+
+    with open_db(args) as store:
+        added = import_layer(store, args.path, args.collection, layer=args.layer, repair=args.repair)
+    print(f"已导入 {added} 个要素到 {args.collection} / imported {added} features into {args.collection}")
+    return 0
+
+
+def _cmd_population(args: argparse.Namespace) -> int:
+    from geoservice.cli import open_db
+
+    with open_db(args) as store:
+        record = register_population(store, args.name, args.paths, age_group=args.age_group)
+    print(
+        f"已登记人口图层 {args.name}:{record.properties['cells']} 个格网,合计 {record.properties['total']:.0f} 人 / "
+        f"registered population layer {args.name}: {record.properties['cells']} cells, {record.properties['total']:.0f} people"
+    )
+    return 0
