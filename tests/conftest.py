@@ -48,6 +48,8 @@ def _with_search_path(url: str, schema: str) -> str:
 def postgis_url() -> Iterator[str]:
     """A PostgreSQL URL whose default schema is fresh for this test (dropped afterwards)."""
     reason = postgis_unavailable()
+    if reason and os.environ.get("GEOSERVICE_REQUIRE_POSTGIS"):
+        pytest.fail(f"GEOSERVICE_REQUIRE_POSTGIS is set but {reason}")
     if reason:
         pytest.skip(reason)
     import psycopg
