@@ -1,0 +1,38 @@
+"""Helpers shared by the models of this package (模型共用的小工具)."""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from siting.optimize._inputs import FloatArray, IntArray, Problems, check_positive_number, nearest_selected
+from siting.optimize.solution import SolutionStatus
+
+
+def check_solver_settings(time_limit_s: float, mip_rel_gap: float, threads: int, problems: Problems) -> None:
+    check_positive_number("time_limit_s", time_limit_s, problems)
+    check_positive_number("mip_rel_gap", mip_rel_gap, problems, allow_zero=True)
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        problems.add("threads", threads, f"threads 须为正整数 / threads must be a positive integer, got {threads!r}")
+
+
+def status_for(gap: float, mip_rel_gap: float, *, heuristic: bool) -> SolutionStatus:
+    if gap <= max(mip_rel_gap, 1e-9):
+        return "optimal"
+    return "heuristic" if heuristic else "feasible"
+
+
+def exclusive_weight(cover: sp.csr_array, selected: IntArray, weights: FloatArray) -> FloatArray:
+    """Per selected site, the weight no other selected site covers (what closing it alone would lose)."""
+    by_site = sp.csc_array(cover[:, selected]).tocoo()
+    count = np.bincount(by_site.row, minlength=cover.shape[0])
+    only = count[by_site.row] == 1
+    return np.bincount(by_site.col[only], weights=weights[by_site.row[only]], minlength=selected.size).astype(
+        np.float64
+    )
+
+
+def assign_within(distance_m: sp.csr_array, selected: IntArray, radius_m: float) -> IntArray:
+    site, distance = nearest_selected(distance_m, selected)
+    site[distance > radius_m] = -1
+    return site
