@@ -1,0 +1,754 @@
+"""Vector layers in and out (矢量数据读写): GeoJSON, GeoPackage, Shapefile and CSV, with a validation report.
+
+:func:`read_layer` always returns CGCS2000 longitude/latitude (EPSG:4490; EPSG:4326 / CRS84 are taken as
+equivalent, projected layers are reprojected). Before that, :func:`validate_layer` lists *every* problem at
+once (invalid or empty geometry, latitude/longitude swapped, coordinates out of range, missing or unknown CRS,
+mixed geometry types), each with the feature, field, value, rule and a bilingual message.
+
+Repair policy (``repair=True``), recorded in ``gdf.attrs["validation"].repaired``:
+
+- invalid geometry → ``shapely.make_valid``, keeping only parts of the layer's dominant dimension (a bow-tie
+  polygon becomes a two-part MultiPolygon; stray lines from a collapsed ring are dropped);
+- GeometryCollections → the parts of the dominant type, merged into one Multi* geometry;
+- swapped latitude/longitude → swapped back **only when every non-empty feature is swapped** (a column
+  mix-up for the whole file). When only some features are swapped it is ambiguous which are right, so they are
+  reported and not touched;
+- never repaired: empty geometry (dropping features would lose records silently), coordinates out of range,
+  a missing or unknown CRS (pass ``crs=`` when you know it), a geometry type foreign to the layer.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Final, Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pyogrio.errors
+import pyproj
+import shapely
+import shapely.errors
+from shapely.geometry.base import BaseGeometry
+
+from layers.crs import CGCS2000, out_of_china
+from layers.errors import CRSError, LayerReadError, LayerValidationError
+
+__all__ = [
+    "FORMATS",
+    "Problem",
+    "ValidationReport",
+    "read_layer",
+    "validate_layer",
+    "write_layer",
+]
+
+Format = Literal["geojson", "gpkg", "shp", "csv"]
+
+FORMATS: Final[dict[str, Format]] = {
+    ".geojson": "geojson",
+    ".json": "geojson",
+    ".gpkg": "gpkg",
+    ".shp": "shp",
+    ".csv": "csv",
+}
+_DRIVERS: Final[dict[Format, str]] = {"geojson": "GeoJSON", "gpkg": "GPKG", "shp": "ESRI Shapefile"}
+_LON_NAMES: Final = ("lon", "lng", "long", "longitude", "x", "经度")
+_LAT_NAMES: Final = ("lat", "latitude", "y", "纬度")
+_WKT_NAMES: Final = ("wkt", "geometry", "geom", "the_geom")
+_GEOGRAPHIC_EQUIVALENTS: Final = frozenset({4490, 4326})
+_SHAPEFILE_FIELD_CHARS: Final = 10
+_FAMILY: Final = {
+    "Point": "Point",
+    "MultiPoint": "Point",
+    "LineString": "LineString",
+    "LinearRing": "LineString",
+    "MultiLineString": "LineString",
+    "Polygon": "Polygon",
+    "MultiPolygon": "Polygon",
+}
+_DIMENSION: Final = {"Point": 0, "LineString": 1, "Polygon": 2}
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The report (校验报告)
+# --------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem with one feature, or with the layer (``index`` None), found by :func:`validate_layer`.
+
+    Attributes
+    ----------
+    index : int or None
+        Position of the feature (0-based), None for a layer-wide problem such as a missing CRS.
+    feature_id : object
+        The feature's id (the ``id_column`` value, else the index label), None for the layer.
+    field : str
+        ``"geometry"``, ``"crs"`` or an attribute name (字段).
+    value : object
+        The offending value, shortened for geometries (WKT up to 80 characters).
+    rule : str
+        ``valid_geometry``, ``non_empty``, ``lonlat_order``, ``coordinate_range``, ``crs_present``,
+        ``crs_known``, ``single_geometry_type``, ``coordinate_number``.
+    message : str
+        What is wrong and how to fix it, "中文 / English".
+    repairable : bool
+        Whether ``read_layer(..., repair=True)`` fixes it.
+    """
+
+    index: int | None
+    feature_id: Any
+    field: str
+    value: Any
+    rule: str
+    message: str
+    repairable: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        """The problem as a plain dict (for JSON and ``LayerError.problems``)."""
+        return asdict(self)
+
+
+@dataclass
+class ValidationReport:
+    """Every problem found in a layer (校验报告), and what a repair changed.
+
+    Attributes
+    ----------
+    problems : list of Problem
+        Problems still present.
+    repaired : list of Problem
+        Problems fixed by ``repair=True`` (their message says what was done).
+    """
+
+    problems: list[Problem] = field(default_factory=list)
+    repaired: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when no problem is left."""
+        return not self.problems
+
+    def counts(self) -> dict[str, int]:
+        """Number of problems per rule."""
+        return dict(Counter(p.rule for p in self.problems))
+
+    def to_frame(self) -> pd.DataFrame:
+        """The problems as a DataFrame, one row each (for a planner's spreadsheet)."""
+        columns = ["index", "feature_id", "field", "value", "rule", "message", "repairable"]
+        return pd.DataFrame([p.as_dict() for p in self.problems], columns=columns)
+
+    def summary(self, limit: int = 5) -> str:
+        """A short bilingual text: counts per rule and the first ``limit`` problems."""
+        lines = [f"{len(self.problems)} 个问题 / problem(s): {self.counts()}"]
+        lines += [f"  [{p.index}] {p.field} {p.rule}: {p.message}" for p in self.problems[:limit]]
+        if len(self.problems) > limit:
+            lines.append(f"  … {len(self.problems) - limit} more / 另有 {len(self.problems) - limit} 个")
+        return "\n".join(lines)
+
+
+def _short(geom: BaseGeometry | None) -> str | None:
+    if geom is None:
+        return None
+    text = geom.wkt
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _feature_ids(gdf: gpd.GeoDataFrame, id_column: str | None) -> list[Any]:
+    if id_column is not None and id_column in gdf.columns:
+        return list(gdf[id_column])
+    return list(gdf.index)
+
+
+def _crs_problems(gdf: gpd.GeoDataFrame, prj_text: str | None) -> list[Problem]:
+    if gdf.crs is None:
+        if prj_text:
+            return [
+                Problem(
+                    None,
+                    None,
+                    "crs",
+                    prj_text[:80],
+                    "crs_known",
+                    f"无法识别的坐标系 / unknown CRS: the .prj holds {prj_text[:60]!r}, which is not a CRS; "
+                    "replace it with the right one (e.g. EPSG:4490) or pass crs='EPSG:…' to read_layer",
+                )
+            ]
+        return [
+            Problem(
+                None,
+                None,
+                "crs",
+                None,
+                "crs_present",
+                "缺少坐标系 / missing CRS: the layer declares none; expected e.g. EPSG:4490 (CGCS2000). "
+                "Pass crs='EPSG:…' to read_layer if you know it, or add a .prj / crs member",
+            )
+        ]
+    crs = pyproj.CRS.from_user_input(gdf.crs)
+    if not (crs.is_geographic or crs.is_projected):
+        return [
+            Problem(
+                None,
+                None,
+                "crs",
+                crs.name,
+                "crs_known",
+                f"无法识别的坐标系 / unknown CRS: {crs.name!r} ({crs.type_name}) cannot be placed on the earth; "
+                "expected a geographic or projected CRS such as EPSG:4490 or EPSG:4547. "
+                "Pass crs='EPSG:…' to read_layer if you know the true one",
+            )
+        ]
+    return []
+
+
+def validate_layer(
+    gdf: gpd.GeoDataFrame, *, id_column: str | None = None, prj_text: str | None = None
+) -> ValidationReport:
+    """Check a layer and list every problem at once (图层校验).
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        The layer, in its own CRS (range and order checks apply when that CRS is geographic).
+    id_column : str, keyword-only
+        Column identifying features in the report (default: the index label).
+    prj_text : str, keyword-only
+        Text of the CRS declaration when the file had one that could not be parsed (set by :func:`read_layer`).
+
+    Returns
+    -------
+    ValidationReport
+        ``report.ok`` is True when there is nothing to fix.
+
+    Examples
+    --------
+    >>> from shapely.geometry import Point, Polygon
+    >>> bow_tie = Polygon([(114, 30), (114.1, 30.1), (114.1, 30), (114, 30.1)])
+    >>> layer = gpd.GeoDataFrame(geometry=[bow_tie, Point(30.6, 114.3)], crs="EPSG:4490")
+    >>> sorted(validate_layer(layer).counts().items())
+    [('lonlat_order', 1), ('single_geometry_type', 1), ('valid_geometry', 1)]
+    """
+    problems: list[Problem] = list(_crs_problems(gdf, prj_text))
+    ids = _feature_ids(gdf, id_column)
+    geoms = gdf.geometry.to_numpy()
+    missing = shapely.is_missing(geoms)
+    empty = missing | shapely.is_empty(geoms)
+    for i in np.flatnonzero(empty):
+        problems.append(
+            Problem(
+                int(i),
+                ids[i],
+                "geometry",
+                None,
+                "non_empty",
+                "几何为空 / empty geometry: the feature has no coordinates; add its location or remove the "
+                "feature",
+            )
+        )
+    present = ~empty
+    invalid = present & ~shapely.is_valid(geoms)
+    for i in np.flatnonzero(invalid):
+        reason = shapely.is_valid_reason(geoms[i])
+        problems.append(
+            Problem(
+                int(i),
+                ids[i],
+                "geometry",
+                _short(geoms[i]),
+                "valid_geometry",
+                f"几何无效 / invalid geometry: {reason}; expected a valid OGC geometry (no self-intersection). "
+                "read_layer(..., repair=True) fixes it with make_valid",
+                repairable=True,
+            )
+        )
+    problems += _type_problems(geoms, present, ids)
+    crs = pyproj.CRS.from_user_input(gdf.crs) if gdf.crs is not None else None
+    if crs is None or crs.is_geographic:
+        problems += _lonlat_problems(geoms, present, ids)
+    return ValidationReport(
+        problems=sorted(problems, key=lambda p: (-1 if p.index is None else p.index, p.rule))
+    )
+
+
+_TYPE_NAMES: Final = (
+    "Point",
+    "LineString",
+    "LinearRing",
+    "Polygon",
+    "MultiPoint",
+    "MultiLineString",
+    "MultiPolygon",
+    "GeometryCollection",
+)
+
+
+def _dominant_family(geoms: np.ndarray, present: np.ndarray) -> str | None:
+    type_names = [_TYPE_NAMES[t] for t in shapely.get_type_id(geoms[present])]
+    families = Counter(f for f in (_FAMILY.get(t) for t in type_names) if f is not None)
+    return families.most_common(1)[0][0] if families else None
+
+
+def _type_problems(geoms: np.ndarray, present: np.ndarray, ids: list[Any]) -> list[Problem]:
+    dominant = _dominant_family(geoms, present)
+    problems = []
+    for i in np.flatnonzero(present):
+        type_name = geoms[i].geom_type
+        family = _FAMILY.get(type_name)
+        if family == dominant:
+            continue
+        collection = type_name == "GeometryCollection"
+        problems.append(
+            Problem(
+                int(i),
+                ids[i],
+                "geometry",
+                type_name,
+                "single_geometry_type",
+                f"几何类型混杂 / mixed geometry types: a {type_name} in a layer of {dominant or 'no'} features; "
+                + (
+                    f"repair=True keeps its {dominant} parts"
+                    if collection
+                    else "split the layer by geometry type (GeoPackage and Shapefile hold one type per layer)"
+                ),
+                repairable=collection and dominant is not None,
+            )
+        )
+    return problems
+
+
+def _centres(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    bounds = shapely.bounds(geoms)
+    return (bounds[:, 0] + bounds[:, 2]) / 2.0, (bounds[:, 1] + bounds[:, 3]) / 2.0
+
+
+def _lonlat_problems(geoms: np.ndarray, present: np.ndarray, ids: list[Any]) -> list[Problem]:
+    problems: list[Problem] = []
+    index = np.flatnonzero(present)
+    if index.size == 0:
+        return problems
+    bounds = shapely.bounds(geoms[index])
+    out_of_range = (
+        (bounds[:, 0] < -180) | (bounds[:, 2] > 180) | (bounds[:, 1] < -90) | (bounds[:, 3] > 90)
+    ) | ~np.isfinite(bounds).all(axis=1)
+    x, y = (bounds[:, 0] + bounds[:, 2]) / 2.0, (bounds[:, 1] + bounds[:, 3]) / 2.0
+    swapped = out_of_china(x, y) & ~out_of_china(y, x)
+    for k, i in enumerate(index):
+        if swapped[k]:
+            problems.append(
+                Problem(
+                    int(i),
+                    ids[i],
+                    "geometry",
+                    _short(geoms[i]),
+                    "lonlat_order",
+                    f"经纬度颠倒 / latitude and longitude swapped: ({x[k]:.4f}, {y[k]:.4f}) lies in China only as "
+                    "(lat, lon); expected (lon, lat) order. repair=True swaps them when every feature is swapped",
+                    repairable=True,
+                )
+            )
+        elif out_of_range[k]:
+            problems.append(
+                Problem(
+                    int(i),
+                    ids[i],
+                    "geometry",
+                    _short(geoms[i]),
+                    "coordinate_range",
+                    f"坐标超出经纬度范围 / coordinates out of range: bounds {tuple(np.round(bounds[k], 4))}; "
+                    "expected lon −180…180, lat −90…90 degrees. Projected metres in a lon/lat layer? "
+                    "Declare the projected CRS (crs='EPSG:…')",
+                )
+            )
+    return problems
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Repair (修复)
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _keep_dimension(geom: BaseGeometry, family: str) -> BaseGeometry:
+    """The parts of ``geom`` of the given family, as a single or Multi geometry."""
+    parts = shapely.get_parts(geom)
+    flat: list[BaseGeometry] = []
+    for part in parts:
+        if part.geom_type == "GeometryCollection":
+            flat += list(shapely.get_parts(part))
+        else:
+            flat.append(part)
+    keep = [p for p in flat if _FAMILY.get(p.geom_type) == family and not p.is_empty]
+    if not keep:
+        return geom
+    if len(keep) == 1:
+        return keep[0]
+    merged = shapely.union_all(keep) if family == "Polygon" else None
+    if merged is not None and _FAMILY.get(merged.geom_type) == family:
+        return merged
+    singles = [g for p in keep for g in shapely.get_parts(p)]
+    if family == "Point":
+        return shapely.multipoints(singles)
+    if family == "LineString":
+        return shapely.multilinestrings(singles)
+    return shapely.multipolygons(singles)
+
+
+def _repair(gdf: gpd.GeoDataFrame, report: ValidationReport) -> tuple[gpd.GeoDataFrame, list[Problem]]:
+    repaired: list[Problem] = []
+    geoms = gdf.geometry.to_numpy().copy()
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    family = _dominant_family(geoms, present)
+    by_rule: dict[str, list[Problem]] = {}
+    for problem in report.problems:
+        by_rule.setdefault(problem.rule, []).append(problem)
+    for problem in by_rule.get("valid_geometry", []):
+        assert problem.index is not None
+        fixed = shapely.make_valid(geoms[problem.index])
+        geoms[problem.index] = _keep_dimension(fixed, family) if family else fixed
+        repaired.append(_repaired(problem, f"make_valid → {geoms[problem.index].geom_type}"))
+    for problem in by_rule.get("single_geometry_type", []):
+        if problem.repairable and problem.index is not None and family is not None:
+            geoms[problem.index] = _keep_dimension(geoms[problem.index], family)
+            repaired.append(_repaired(problem, f"GeometryCollection → {geoms[problem.index].geom_type}"))
+    swapped = by_rule.get("lonlat_order", [])
+    if swapped and len(swapped) == int(present.sum()):
+        for problem in swapped:
+            assert problem.index is not None
+            geoms[problem.index] = shapely.transform(geoms[problem.index], lambda xy: xy[:, ::-1])
+            repaired.append(_repaired(problem, "swapped to (lon, lat)"))
+    result = gdf.copy()
+    result[gdf.geometry.name] = gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs)
+    return result, repaired
+
+
+def _repaired(problem: Problem, action: str) -> Problem:
+    return Problem(
+        problem.index,
+        problem.feature_id,
+        problem.field,
+        problem.value,
+        problem.rule,
+        f"已修复 / repaired: {action} (was: {problem.message.split(';')[0]})",
+        repairable=True,
+    )
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Reading (读取)
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _format_of(path: Path) -> Format:
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise LayerReadError(
+            f"不支持的文件格式 / unsupported file format: {path} ({path.suffix or 'no extension'}); expected "
+            f"one of {', '.join(sorted(FORMATS))}. Convert it (ogr2ogr) or rename it if the extension is wrong"
+        )
+    return fmt
+
+
+def _read_csv(path: Path, crs: str | None) -> tuple[gpd.GeoDataFrame, list[Problem]]:
+    frame: pd.DataFrame | None = None
+    for encoding in ("utf-8-sig", "gb18030"):  # Excel in China saves CSV as GBK/GB18030
+        try:
+            frame = pd.read_csv(path, encoding=encoding, dtype=str, keep_default_na=False)
+            break
+        except UnicodeDecodeError:
+            continue
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            raise LayerReadError(f"无法读取 CSV / cannot read CSV {path}: {exc}") from exc
+    if frame is None:
+        raise LayerReadError(f"CSV 编码无法识别 / cannot decode CSV {path}; expected UTF-8 or GB18030 text")
+    lowered = {str(c).strip().lower(): c for c in frame.columns}
+    lon_col = next((lowered[n] for n in _LON_NAMES if n in lowered), None)
+    lat_col = next((lowered[n] for n in _LAT_NAMES if n in lowered), None)
+    wkt_col = next((lowered[n] for n in _WKT_NAMES if n in lowered), None)
+    problems: list[Problem] = []
+    if lon_col is not None and lat_col is not None:
+        lon = pd.to_numeric(frame[lon_col].str.strip(), errors="coerce")
+        lat = pd.to_numeric(frame[lat_col].str.strip(), errors="coerce")
+        bad = np.flatnonzero((lon.isna() | lat.isna()).to_numpy())
+        for i in map(int, bad):
+            problems.append(
+                Problem(
+                    int(i),
+                    frame.index[i],
+                    f"{lon_col},{lat_col}",
+                    f"{frame.at[frame.index[i], lon_col]!r}, {frame.at[frame.index[i], lat_col]!r}",
+                    "coordinate_number",
+                    "坐标不是数字 / coordinates are not numbers; expected decimal degrees or metres, e.g. 114.305",
+                )
+            )
+        geometry = gpd.points_from_xy(lon, lat)
+        geometry[bad] = None
+        data = frame.drop(columns=[lon_col, lat_col])
+        known = lon.notna() & lat.notna()
+        # ≤ 180 on both axes, so a file with latitude and longitude swapped is still read and then reported.
+        looks_like_degrees = bool(((lon[known].abs() <= 180) & (lat[known].abs() <= 180)).all())
+    elif wkt_col is not None:
+        texts = frame[wkt_col].replace("", None)
+        try:
+            geometry = gpd.GeoSeries.from_wkt(texts, on_invalid="raise").to_numpy()
+        except shapely.errors.GEOSException:
+            parsed: list[BaseGeometry | None] = []
+            for i, text in enumerate(texts):
+                try:
+                    parsed.append(shapely.from_wkt(text) if text is not None else None)
+                except shapely.errors.GEOSException:
+                    parsed.append(None)
+                    problems.append(
+                        Problem(
+                            i,
+                            frame.index[i],
+                            wkt_col,
+                            str(text)[:80],
+                            "coordinate_number",
+                            "WKT 无法解析 / unreadable WKT; expected e.g. 'POINT (114.305 30.593)'",
+                        )
+                    )
+            geometry = np.array(parsed, dtype=object)
+        data = frame.drop(columns=[wkt_col])
+        b = shapely.bounds(geometry)
+        looks_like_degrees = bool(np.nan_to_num(np.abs(b), nan=0).max(initial=0) <= 180)
+    else:
+        raise LayerReadError(
+            f"CSV 中找不到坐标列 / no coordinate columns in {path}: columns are {list(frame.columns)}; expected "
+            "lon/lat (lng, longitude, x, 经度 / latitude, y, 纬度) or a WKT column (wkt, geometry)"
+        )
+    if crs is None and not looks_like_degrees:
+        raise CRSError(
+            f"CSV 坐标像投影米但未给坐标系 / CSV {path} holds coordinates beyond ±180, so they are not degrees, and "
+            "a CSV carries no CRS; pass crs='EPSG:…' (e.g. EPSG:4547 for CGCS2000 zone CM 114°E)"
+        )
+    layer_crs = crs or CGCS2000  # a CSV of degrees is taken as CGCS2000 lon/lat (documented in read_layer)
+    data = pd.DataFrame({name: _infer_column(data[name]) for name in data.columns}, index=data.index)
+    return gpd.GeoDataFrame(data, geometry=geometry, crs=layer_crs), problems
+
+
+def _infer_column(column: pd.Series) -> pd.Series:
+    """Numbers where every value is one; codes with leading zeros (区划代码 '010…') and blanks stay text."""
+    text = column.astype(str).str.strip()
+    if (text == "").any() or (text.str.match(r"^[+-]?0\d")).any():
+        return column
+    try:
+        return pd.to_numeric(text)
+    except (ValueError, TypeError):
+        return column
+
+
+def _read_vector(path: Path, layer: str | None) -> tuple[gpd.GeoDataFrame, str | None]:
+    try:
+        with warnings.catch_warnings():
+            # GDAL notes about e.g. a missing .prj are reported through our own CRS problems instead.
+            warnings.simplefilter("ignore", RuntimeWarning)
+            gdf = pyogrio.read_dataframe(path, layer=layer)
+    except pyogrio.errors.DataLayerError as exc:
+        layers = [str(name) for name, _ in pyogrio.list_layers(path)] if path.exists() else []
+        raise LayerReadError(
+            f"找不到图层 / no layer {layer!r} in {path}: {exc}; available: {', '.join(layers) or 'none'}"
+        ) from exc
+    except pyogrio.errors.DataSourceError as exc:
+        cause = "file not found" if not path.exists() else str(exc).split(";")[0]
+        raise LayerReadError(
+            f"无法读取图层文件 / cannot read layer file {path}: {cause}. "
+            "Check the file is complete (not truncated) and in the format its extension says"
+        ) from exc
+    prj_text = None
+    if gdf.crs is None and path.suffix.lower() == ".shp":
+        prj = path.with_suffix(".prj")
+        if prj.exists():
+            prj_text = prj.read_text(encoding="utf-8", errors="replace").strip() or None
+    return gdf, prj_text
+
+
+def read_layer(
+    path: str | Path,
+    *,
+    layer: str | None = None,
+    repair: bool = False,
+    crs: str | None = None,
+    id_column: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Read a vector layer (读取矢量图层), validate it and return it in CGCS2000 lon/lat (EPSG:4490).
+
+    Parameters
+    ----------
+    path : str or Path
+        ``.geojson`` / ``.json``, ``.gpkg``, ``.shp`` or ``.csv`` (coordinates in lon/lat columns — also
+        ``lng``, ``longitude``, ``x``, ``经度`` / ``latitude``, ``y``, ``纬度`` — or a WKT column).
+    layer : str, keyword-only
+        Layer name in a GeoPackage (default: its first layer).
+    repair : bool, keyword-only
+        Fix what can be fixed (see the module docstring) and record it in ``attrs["validation"].repaired``.
+    crs : str, keyword-only
+        CRS to use when the file declares none. A CSV of degrees without ``crs`` is taken as CGCS2000.
+    id_column : str, keyword-only
+        Column naming features in problems.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Features in EPSG:4490 (lon/lat degrees); ``attrs["validation"]`` holds the :class:`ValidationReport`.
+
+    Raises
+    ------
+    LayerReadError
+        Unsupported format, missing or broken file (e.g. truncated GeoJSON), missing layer, empty layer.
+    LayerValidationError
+        Problems that remain (all of them, in ``problems``), including a missing or unknown CRS.
+    CRSError
+        A CSV of projected coordinates without ``crs``.
+    """
+    file_path = Path(path)
+    fmt = _format_of(file_path)
+    if not file_path.exists():
+        raise LayerReadError(f"找不到文件 / file not found: {file_path}")
+    read_problems: list[Problem] = []
+    prj_text: str | None = None
+    if fmt == "csv":
+        gdf, read_problems = _read_csv(file_path, crs)
+    else:
+        gdf, prj_text = _read_vector(file_path, layer)
+        if gdf.crs is None and crs is not None:
+            gdf = gdf.set_crs(crs)
+            prj_text = None
+    if len(gdf) == 0:
+        raise LayerReadError(
+            f"图层为空 / empty layer: {file_path}{f' layer {layer!r}' if layer else ''} has no features; "
+            "expected at least one. Check the export filter or the layer name"
+        )
+    report = validate_layer(gdf, id_column=id_column, prj_text=prj_text)
+    unparsed = {p.index for p in read_problems}  # their empty geometry is the same problem, said once
+    report.problems = sorted(
+        read_problems + [p for p in report.problems if not (p.rule == "non_empty" and p.index in unparsed)],
+        key=lambda p: -1 if p.index is None else p.index,
+    )
+    if repair and any(p.repairable for p in report.problems):
+        gdf, repaired = _repair(gdf, report)
+        again = validate_layer(gdf, id_column=id_column, prj_text=prj_text)
+        remaining = [p for p in again.problems if not (p.rule == "non_empty" and p.index in unparsed)]
+        report = ValidationReport(problems=read_problems + remaining, repaired=repaired)
+    if report.problems:
+        raise LayerValidationError(
+            f"图层校验未通过 / layer {file_path} failed validation:\n{report.summary()}",
+            problems=[p.as_dict() for p in report.problems],
+        )
+    gdf = _to_cgcs2000(gdf)
+    gdf.attrs["validation"] = report
+    return gdf
+
+
+def _to_cgcs2000(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    crs = pyproj.CRS.from_user_input(gdf.crs)
+    if crs.to_epsg() in _GEOGRAPHIC_EQUIVALENTS or crs.equals("OGC:CRS84", ignore_axis_order=True):
+        # WGS84 and CGCS2000 agree within centimetres (DESIGN: stored as CGCS2000, treated as WGS84).
+        return gdf.set_crs(CGCS2000, allow_override=True)
+    return gdf.to_crs(CGCS2000)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Writing (写出)
+# --------------------------------------------------------------------------------------------------------------
+
+
+def write_layer(gdf: gpd.GeoDataFrame, path: str | Path, *, layer: str | None = None) -> Path:
+    """Write a layer (写出图层) as GeoJSON, GeoPackage, Shapefile or CSV, chosen by the extension.
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        Features with a CRS. GeoJSON and CSV are written in CGCS2000 lon/lat (EPSG:4490; GeoJSON per RFC 7946
+        order); GeoPackage and Shapefile keep the layer's CRS.
+    path : str or Path
+        Target file; an existing GeoJSON / Shapefile / CSV is replaced, a GeoPackage gains or replaces
+        ``layer``.
+    layer : str, keyword-only
+        Layer name in a GeoPackage (default: the file stem).
+
+    Returns
+    -------
+    Path
+        The written file.
+
+    Raises
+    ------
+    CRSError
+        If the layer has no CRS.
+    LayerValidationError
+        Shapefile limits: field names over 10 characters, or mixed geometry types.
+    LayerReadError
+        Unsupported extension.
+    """
+    file_path = Path(path)
+    fmt = _format_of(file_path)
+    if gdf.crs is None:
+        raise CRSError(
+            f"图层缺少坐标系，无法写出 / layer has no CRS, not writing {file_path}; "
+            "set it with gdf.set_crs('EPSG:4490') (only if that is the true CRS)"
+        )
+    if fmt in ("geojson", "csv"):
+        gdf = _to_cgcs2000(gdf)
+    if fmt == "csv":
+        _write_csv(gdf, file_path)
+        return file_path
+    if fmt == "shp":
+        _check_shapefile(gdf, file_path)
+        # Shapefile has no layer names and only the DBF; write UTF-8 and say so in the .cpg.
+        pyogrio.write_dataframe(gdf, file_path, driver=_DRIVERS[fmt], encoding="UTF-8")
+        return file_path
+    if fmt == "geojson" and file_path.exists():
+        file_path.unlink()
+    pyogrio.write_dataframe(
+        gdf, file_path, driver=_DRIVERS[fmt], layer=layer or file_path.stem if fmt == "gpkg" else None
+    )
+    return file_path
+
+
+def _check_shapefile(gdf: gpd.GeoDataFrame, path: Path) -> None:
+    long_names = [
+        str(c) for c in gdf.columns if c != gdf.geometry.name and len(str(c)) > _SHAPEFILE_FIELD_CHARS
+    ]
+    families = {_FAMILY.get(t) for t in gdf.geometry.dropna().geom_type}
+    problems: list[dict[str, Any]] = [
+        {
+            "field": name,
+            "value": name,
+            "rule": "shapefile_field_name",
+            "message": "字段名超过 10 字符 / over 10 characters",
+        }
+        for name in long_names
+    ]
+    if len(families) > 1:
+        problems.append(
+            {
+                "field": "geometry",
+                "value": sorted(map(str, families)),
+                "rule": "single_geometry_type",
+                "message": "",
+            }
+        )
+    if problems:
+        raise LayerValidationError(
+            f"Shapefile 限制 / cannot write {path} as Shapefile: field names over 10 characters {long_names} "
+            f"(GDAL would truncate them) or mixed geometry types {sorted(map(str, families))}; rename the fields "
+            "(gdf.rename(columns=…)) or write a GeoPackage (.gpkg) instead",
+            problems=problems,
+        )
+
+
+def _write_csv(gdf: gpd.GeoDataFrame, path: Path) -> None:
+    data = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+    geoms = gdf.geometry
+    if geoms.dropna().geom_type.isin(["Point"]).all():
+        data["lon"] = geoms.x.to_numpy()
+        data["lat"] = geoms.y.to_numpy()
+    else:
+        data["wkt"] = geoms.to_wkt().to_numpy()
+    data.to_csv(path, index=False, encoding="utf-8")
