@@ -1,0 +1,894 @@
+"""Coverage and gaps (覆盖分析与缺口): who lives beyond a facility's service radius, and which divisions lack one.
+
+Two kinds of gap (STANDARDS §3):
+
+- a **distance gap** (距离缺口): demand cells whose nearest facility is farther than the service radius, by
+  straight line (Euclidean, a KD-tree on metric coordinates) or along the road network (:mod:`layers.network`).
+  Coverage is inclusive: a cell exactly at the radius is covered. Results come per cell, as coverage rates
+  (覆盖率) per division and age group, and as dissolved gap polygons (缺口区域) with their population;
+- an **admin-unit gap** (行政单元缺口): a division without the facility, or below its quota (beds per 1000
+  elderly, shelter area per person, a cemetery per township, a rescue station per county), as a shortfall table.
+
+Every coordinate is in a metric CRS (投影坐标系, metres): coordinates in degrees are refused, since a distance
+on degrees is a bug. Reproject first with :func:`layers.crs.to_metric_crs`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+from numpy.typing import NDArray
+from scipy.spatial import cKDTree
+
+from siting.errors import SitingInputError
+from siting.standards import FacilityType, PopulationGroup, StandardsCatalogue, default_catalogue
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from layers.network import RoadNetwork
+
+__all__ = [
+    "AdminUnitGaps",
+    "CoverageResult",
+    "DistanceKind",
+    "admin_unit_gaps",
+    "coverage",
+    "gap_polygons",
+]
+
+DistanceKind = Literal["euclidean", "network"]
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+BoolArray = NDArray[np.bool_]
+
+# Above this many raster cells, gap polygons are built by unioning squares instead of tracing a raster.
+_MAX_RASTER_CELLS: Final = 50_000_000
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Input checks
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _parse_crs(crs: Any) -> pyproj.CRS | None:
+    if crs is None:
+        return None
+    try:
+        return pyproj.CRS.from_user_input(crs)
+    except pyproj.exceptions.CRSError as exc:
+        raise SitingInputError(
+            f"无法识别的坐标系 / unknown crs={crs!r}; expected a metric CRS such as 'EPSG:4547'",
+            details={"crs": str(crs)},
+        ) from exc
+
+
+def _metric_problems(name: str, xy: FloatArray, crs: pyproj.CRS | None) -> list[str]:
+    """Reasons why ``xy`` cannot be metres in a metric CRS (empty when fine)."""
+    if crs is not None:
+        if crs.is_geographic:
+            return [
+                f"{name} crs={crs.to_string()!r} is geographic (degrees); a distance on degrees is a bug: "
+                "reproject with layers.crs.to_metric_crs"
+            ]
+        units = {axis.unit_name for axis in crs.axis_info}
+        if not units <= {"metre", "meter"}:
+            return [f"{name} crs={crs.to_string()!r} has units {sorted(units)}; expected metres"]
+        return []
+    finite = xy[np.isfinite(xy).all(axis=1)]
+    if finite.size and (np.abs(finite[:, 0]) <= 180).all() and (np.abs(finite[:, 1]) <= 90).all():
+        return [
+            f"{name} coordinates look like degrees (x within ±180, y within ±90) and no crs was given; "
+            "reproject to a metric CRS with layers.crs.to_metric_crs, or pass crs= if they really are metres"
+        ]
+    return []
+
+
+def _xy_of(frame: pd.DataFrame, x_column: str, y_column: str, name: str, problems: list[str]) -> FloatArray:
+    geometry = getattr(frame, "geometry", None) if hasattr(frame, "crs") else None
+    if geometry is not None and x_column not in frame.columns:
+        geoms = geometry.to_numpy()
+        kinds = shapely.get_type_id(geoms)
+        if len(geoms) and not (kinds == 0).all():
+            # Polygon cells: their centroids stand for the cell.
+            geoms = shapely.centroid(geoms)
+        return np.column_stack([shapely.get_x(geoms), shapely.get_y(geoms)]).astype(np.float64)
+    missing = [c for c in (x_column, y_column) if c not in frame.columns]
+    if missing:
+        problems.append(f"{name} lacks coordinate columns {missing}; columns are {list(frame.columns)}")
+        return np.zeros((len(frame), 2))
+    return np.column_stack(
+        [np.asarray(frame[x_column], dtype=np.float64), np.asarray(frame[y_column], dtype=np.float64)]
+    )
+
+
+def _rows(mask: BoolArray, index: pd.Index, limit: int = 10) -> list[Any]:
+    return [index[i] for i in np.flatnonzero(mask)[:limit]]
+
+
+def _numeric_column(
+    frame: pd.DataFrame, column: str, name: str, problems: list[str], *, what: str
+) -> FloatArray | None:
+    if column not in frame.columns:
+        problems.append(f"{name} lacks column {column!r} ({what}); columns are {list(frame.columns)}")
+        return None
+    try:
+        values = np.asarray(frame[column], dtype=np.float64)
+    except (TypeError, ValueError):
+        problems.append(f"{name}.{column} is not numeric ({what})")
+        return None
+    bad = ~np.isfinite(values)
+    if bad.any():
+        problems.append(
+            f"{name}.{column} has {int(bad.sum())} NaN or infinite values ({what}), e.g. rows "
+            f"{_rows(bad, frame.index)}; fill or drop them"
+        )
+    negative = values < 0
+    if negative.any():
+        problems.append(
+            f"{name}.{column} has {int(negative.sum())} negative values ({what}), e.g. rows "
+            f"{_rows(negative, frame.index)}"
+        )
+    return values
+
+
+def _raise(problems: list[str], **details: Any) -> None:
+    if problems:
+        raise SitingInputError(
+            "覆盖分析输入有误 / invalid coverage input: " + "; ".join(problems),
+            details={"problems": problems, **details},
+        )
+
+
+def _check_radius(radius_m: float) -> float:
+    try:
+        radius = float(radius_m)
+    except (TypeError, ValueError):
+        radius = math.nan
+    if not (math.isfinite(radius) and radius > 0):
+        raise SitingInputError(
+            f"服务半径无效 / invalid radius_m={radius_m!r}; expected a positive number of metres "
+            "(e.g. 500 for an immediate shelter, STANDARDS §3.2)",
+            details={"radius_m": str(radius_m)},
+        )
+    return radius
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Distance coverage
+# --------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class CoverageResult:
+    """Distance coverage of demand cells by facilities (距离覆盖结果).
+
+    Attributes
+    ----------
+    radius_m : float
+        Service radius (服务半径), metres; covered means distance ≤ radius.
+    distance : {"euclidean", "network"}
+    cells : pandas.DataFrame
+        One row per demand cell (index as given): ``x``, ``y`` (metres), the division code column if given, the
+        population columns, ``nearest_distance_m`` (Euclidean: always the true nearest distance; network: ``inf``
+        beyond the radius), ``nearest_facility`` (position in the facilities given; network: ``-1`` beyond the
+        radius), ``covered`` and, for network distance, ``reason`` (reachable, beyond_limit, disconnected,
+        off_network).
+    by_division : pandas.DataFrame
+        Long table: ``division_code``, ``population_group`` (a population column), ``population``,
+        ``covered_population``, ``uncovered_population``, ``coverage_rate`` (覆盖率; NaN where the population
+        is 0). Empty without a division column.
+    overall : pandas.DataFrame
+        The same per population group for the whole area.
+    facilities_outside_area : ndarray of int
+        Facilities (positions) outside the study area; they were kept, since they may serve people across the
+        edge, and are reported so a wrong coordinate does not pass unnoticed.
+    crs : pyproj.CRS or None
+        Metric CRS of ``x``/``y``.
+    notes : list of str
+        Bilingual remarks (outside facilities, unreachable cells …).
+    """
+
+    radius_m: float
+    distance: DistanceKind
+    cells: pd.DataFrame
+    by_division: pd.DataFrame
+    overall: pd.DataFrame
+    facilities_outside_area: IntArray
+    crs: pyproj.CRS | None
+    population_columns: tuple[str, ...]
+    division_column: str | None
+    notes: list[str] = field(default_factory=list)
+
+    def uncovered_cells(self) -> pd.DataFrame:
+        """The cells beyond the radius (未覆盖网格)."""
+        return self.cells[~self.cells["covered"].to_numpy()]
+
+    def gap_polygons(
+        self, *, cell_size_m: float | None = None, min_population: float = 0.0
+    ) -> gpd.GeoDataFrame:
+        """Uncovered cells dissolved into gap polygons (缺口区域) with their population.
+
+        See :func:`gap_polygons`; uncovered cells whose first population column is ≤ ``min_population`` are
+        left out (no people, no gap).
+        """
+        cells = self.cells
+        first = self.population_columns[0]
+        keep = ~cells["covered"].to_numpy() & (cells[first].to_numpy() > min_population)
+        return gap_polygons(
+            cells["x"].to_numpy(),
+            cells["y"].to_numpy(),
+            cells[list(self.population_columns)],
+            keep,
+            cell_size_m=cell_size_m,
+            crs=self.crs,
+        )
+
+    def summary(self) -> dict[str, Any]:
+        """A JSON-ready summary: parameters, overall and per-division rates, notes."""
+        return {
+            "radius_m": self.radius_m,
+            "distance": self.distance,
+            "crs": None if self.crs is None else self.crs.to_string(),
+            "cells": len(self.cells),
+            "overall": _records(self.overall),
+            "by_division": _records(self.by_division),
+            "facilities_outside_area": self.facilities_outside_area.tolist(),
+            "notes": list(self.notes),
+        }
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    out = frame.astype(object).where(frame.notna(), None)
+    return [{str(k): v for k, v in row.items()} for row in out.to_dict(orient="records")]
+
+
+def coverage(
+    demand: pd.DataFrame,
+    facilities: pd.DataFrame,
+    radius_m: float,
+    *,
+    population_columns: Sequence[str] = ("population",),
+    division_column: str | None = "division_code",
+    x_column: str = "x",
+    y_column: str = "y",
+    crs: Any = None,
+    distance: DistanceKind = "euclidean",
+    network: RoadNetwork | None = None,
+    max_snap_m: float = math.inf,
+    capacity_column: str | None = None,
+    area: shapely.Geometry | None = None,
+) -> CoverageResult:
+    """Distance coverage (距离覆盖) of demand cells by facilities, per cell, division and age group.
+
+    Parameters
+    ----------
+    demand : pandas.DataFrame or geopandas.GeoDataFrame
+        Demand cells (需求网格): ``x_column``/``y_column`` in metres, or point (or polygon: centroid) geometry
+        in a metric CRS; population columns; a division code per cell.
+    facilities : pandas.DataFrame or geopandas.GeoDataFrame
+        Facility points (设施点) in the same metric CRS, with a capacity column if ``capacity_column`` is given.
+    radius_m : float
+        Service radius (服务半径) in metres, > 0; coverage is inclusive (distance ≤ radius). Defaults per facility
+        type live in :mod:`siting.standards` (e.g. 500 m for immediate shelters).
+    population_columns : sequence of str
+        Population columns counted (e.g. ``("population", "elderly_60")``); the first is used for gap polygons.
+    division_column : str or None
+        Division code per cell (行政区划代码) for per-division rates; None for the whole area only.
+    x_column, y_column : str
+        Coordinate columns when the inputs are plain DataFrames.
+    crs : optional
+        CRS of plain DataFrames (GeoDataFrames carry theirs). Without one, coordinates that look like degrees
+        are refused.
+    distance : {"euclidean", "network"}
+        Straight-line (KD-tree) or road-network distance (needs ``network``, lengths in metres).
+    network : layers.network.RoadNetwork, optional
+        The road graph, in the same metric CRS.
+    max_snap_m : float
+        Network only: cells or facilities farther than this from a road node are ``off_network``.
+    capacity_column : str, optional
+        Checked for NaN and negative values (capacities are used by 2SFCA and admin-unit quotas).
+    area : shapely geometry, optional
+        Study area (研究区域) in the metric CRS, for the outside-facility report; the demand cells' bounding box
+        otherwise.
+
+    Returns
+    -------
+    CoverageResult
+
+    Raises
+    ------
+    SitingInputError
+        Radius ≤ 0 or not finite; empty demand or facilities; missing columns; NaN or negative populations or
+        capacities; non-finite coordinates; degrees instead of metres; CRS mismatch; network distance without a
+        network. Every problem found is listed at once.
+
+    Examples
+    --------
+    >>> demand = pd.DataFrame({"x": [0.0, 300.0, 301.0], "y": [0.0, 0.0, 0.0], "population": [10, 20, 30],
+    ...                        "division_code": ["A", "A", "B"]})
+    >>> facilities = pd.DataFrame({"x": [0.0], "y": [0.0]})
+    >>> result = coverage(demand, facilities, 300.0, crs="EPSG:4547")
+    >>> result.cells["covered"].tolist()  # 300 m away is covered: the radius is inclusive
+    [True, True, False]
+    >>> result.by_division["coverage_rate"].tolist()
+    [1.0, 0.0]
+    """
+    radius = _check_radius(radius_m)
+    problems: list[str] = []
+    if len(demand) == 0:
+        problems.append("demand is empty: no cells to analyse")
+    if len(facilities) == 0:
+        problems.append(
+            "facilities is empty: no facilities to measure distance to (an area without any facility is an "
+            "admin-unit gap: see admin_unit_gaps)"
+        )
+    if not population_columns:
+        problems.append("population_columns is empty; name at least one population column")
+    if distance not in ("euclidean", "network"):
+        problems.append(f"distance={distance!r} is unknown; expected 'euclidean' or 'network'")
+    if distance == "network" and network is None:
+        problems.append("distance='network' needs network= (a layers.network.RoadNetwork)")
+    _raise(problems)
+
+    demand_crs = _parse_crs(
+        getattr(demand, "crs", None) if hasattr(demand, "geometry") else None
+    ) or _parse_crs(crs)
+    facility_crs = _parse_crs(getattr(facilities, "crs", None) if hasattr(facilities, "geometry") else None)
+    facility_crs = facility_crs or demand_crs
+    dem_xy = _xy_of(demand, x_column, y_column, "demand", problems)
+    fac_xy = _xy_of(facilities, x_column, y_column, "facilities", problems)
+    for name, xy, index in (("demand", dem_xy, demand.index), ("facilities", fac_xy, facilities.index)):
+        bad = np.asarray(~np.isfinite(xy).all(axis=1), dtype=bool)
+        if bad.any():
+            problems.append(
+                f"{name} has {int(bad.sum())} rows with missing or non-finite coordinates, e.g. rows "
+                f"{_rows(bad, index)}"
+            )
+    problems += _metric_problems("demand", dem_xy, demand_crs)
+    problems += _metric_problems("facilities", fac_xy, facility_crs)
+    if demand_crs is not None and facility_crs is not None and demand_crs != facility_crs:
+        problems.append(
+            f"demand crs {demand_crs.to_string()!r} differs from facilities crs {facility_crs.to_string()!r}; "
+            "reproject one to the other"
+        )
+    if (
+        network is not None
+        and network.crs is not None
+        and demand_crs is not None
+        and network.crs != demand_crs
+    ):
+        problems.append(
+            f"network crs {network.crs.to_string()!r} differs from demand crs {demand_crs.to_string()!r}"
+        )
+    pops: dict[str, FloatArray] = {}
+    for column in population_columns:
+        values = _numeric_column(demand, column, "demand", problems, what="population, persons")
+        if values is not None:
+            pops[column] = values
+    divisions: pd.Series | None = None
+    if division_column is not None:
+        if division_column not in demand.columns:
+            problems.append(
+                f"demand lacks division_column={division_column!r}; columns are {list(demand.columns)} "
+                "(pass division_column=None for the whole area only)"
+            )
+        else:
+            divisions = demand[division_column]
+            missing = divisions.isna().to_numpy()
+            if missing.any():
+                problems.append(
+                    f"demand.{division_column} is missing on {int(missing.sum())} cells, e.g. rows "
+                    f"{_rows(missing, demand.index)}; assign every cell a division"
+                )
+    if capacity_column is not None:
+        _numeric_column(facilities, capacity_column, "facilities", problems, what="capacity")
+    _raise(problems)
+
+    notes: list[str] = []
+    if distance == "euclidean":
+        tree = cKDTree(fac_xy)
+        nearest_m, nearest = tree.query(dem_xy, k=1, workers=-1)
+        nearest_m = np.asarray(nearest_m, dtype=np.float64)
+        nearest = np.asarray(nearest, dtype=np.int64)
+        covered = nearest_m <= radius
+        reason = None
+    else:
+        assert network is not None
+        near = network.nearest_facility(
+            dem_xy, fac_xy, limit=radius, weight="length_m", max_snap_m=max_snap_m
+        )
+        nearest_m, nearest, reason = near.cost, near.facility, near.reason
+        covered = np.isfinite(nearest_m) & (nearest_m <= radius)
+        counts = pd.Series(reason).value_counts()
+        for code in ("disconnected", "off_network"):
+            if counts.get(code, 0):
+                notes.append(
+                    f"{counts[code]} 个网格{'与设施不连通' if code == 'disconnected' else '远离路网'} / "
+                    f"{counts[code]} cells are {code.replace('_', ' ')}"
+                )
+        if near.facilities_off_network.size:
+            notes.append(
+                f"{near.facilities_off_network.size} 个设施远离路网未参与计算 / facilities off the network "
+                f"(farther than max_snap_m={max_snap_m} m), left out: {near.facilities_off_network[:20].tolist()}"
+            )
+
+    outside = _outside_area(fac_xy, dem_xy, area)
+    if outside.size:
+        notes.append(
+            f"{outside.size} 个设施位于研究区域外（仍参与计算）/ facilities outside the study area (kept, they may "
+            f"serve across the edge): positions {outside[:20].tolist()}"
+        )
+
+    cells = pd.DataFrame({"x": dem_xy[:, 0], "y": dem_xy[:, 1]}, index=demand.index)
+    if divisions is not None and division_column is not None:
+        cells[division_column] = divisions.to_numpy()
+    for column, values in pops.items():
+        cells[column] = values
+    cells["nearest_distance_m"] = nearest_m
+    cells["nearest_facility"] = nearest
+    cells["covered"] = covered
+    if reason is not None:
+        cells["reason"] = reason
+
+    overall = _rates(np.zeros(len(demand), dtype=np.int64), np.array(["ALL"]), pops, covered)
+    overall = overall.drop(columns="division_code")
+    if divisions is not None:
+        codes, uniques = pd.factorize(divisions, sort=True)
+        by_division = _rates(codes.astype(np.int64), np.asarray(uniques), pops, covered)
+    else:
+        by_division = _rates(np.zeros(0, dtype=np.int64), np.array([]), {}, covered)
+    return CoverageResult(
+        radius_m=radius,
+        distance=distance,
+        cells=cells,
+        by_division=by_division,
+        overall=overall,
+        facilities_outside_area=outside,
+        crs=demand_crs,
+        population_columns=tuple(population_columns),
+        division_column=division_column if divisions is not None else None,
+        notes=notes,
+    )
+
+
+def _outside_area(fac_xy: FloatArray, dem_xy: FloatArray, area: shapely.Geometry | None) -> IntArray:
+    if area is not None:
+        inside = shapely.contains_xy(area, fac_xy[:, 0], fac_xy[:, 1]) | shapely.intersects_xy(
+            area, fac_xy[:, 0], fac_xy[:, 1]
+        )
+    else:
+        low, high = dem_xy.min(axis=0), dem_xy.max(axis=0)
+        # Half a typical cell spacing of slack: a facility in an edge cell lies beyond the cell centres.
+        span = high - low
+        slack = 0.5 * float(np.sqrt(max(span[0], 1.0) * max(span[1], 1.0) / max(len(dem_xy), 1)))
+        inside = ((fac_xy >= low - slack) & (fac_xy <= high + slack)).all(axis=1)
+    return np.flatnonzero(~inside).astype(np.int64)
+
+
+def _rates(
+    codes: IntArray, uniques: NDArray[Any], pops: Mapping[str, FloatArray], covered: BoolArray
+) -> pd.DataFrame:
+    frames = []
+    n = len(uniques)
+    for column, values in pops.items():
+        total = np.bincount(codes, weights=values, minlength=n)
+        served = np.bincount(codes, weights=np.where(covered, values, 0.0), minlength=n)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rate = np.where(total > 0, served / np.where(total > 0, total, 1.0), np.nan)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "division_code": uniques,
+                    "population_group": column,
+                    "population": total,
+                    "covered_population": served,
+                    "uncovered_population": total - served,
+                    "coverage_rate": rate,
+                }
+            )
+        )
+    if not frames:
+        return pd.DataFrame(
+            columns=[
+                "division_code",
+                "population_group",
+                "population",
+                "covered_population",
+                "uncovered_population",
+                "coverage_rate",
+            ]
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Gap polygons
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _infer_cell_size(x: FloatArray, y: FloatArray) -> float:
+    steps = []
+    for values in (x, y):
+        unique = np.unique(values)
+        if unique.size > 1:
+            steps.append(float(np.diff(unique).min()))
+    if not steps:
+        raise SitingInputError(
+            "无法推断网格大小 / cannot infer cell_size_m from a single cell; pass cell_size_m (metres)"
+        )
+    return min(steps)
+
+
+def gap_polygons(
+    x: FloatArray,
+    y: FloatArray,
+    population: pd.DataFrame,
+    uncovered: BoolArray,
+    *,
+    cell_size_m: float | None = None,
+    crs: Any = None,
+) -> gpd.GeoDataFrame:
+    """Dissolve uncovered square cells into gap polygons (缺口区域), each with its population.
+
+    Cells sharing an edge join one gap (4-connectivity); cells touching only at a corner stay apart. Each
+    gap's population is the exact sum of its cells', so the gaps add up to the uncovered population.
+
+    Parameters
+    ----------
+    x, y : ndarray of float
+        Cell centres, metres in a metric CRS, on a regular grid of ``cell_size_m``.
+    population : pandas.DataFrame
+        Population columns, one row per cell.
+    uncovered : ndarray of bool
+        Which cells are gaps.
+    cell_size_m : float, optional
+        Cell side in metres; inferred from the smallest spacing of the centres when omitted.
+    crs : optional
+        CRS of the output.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``gap_id``, ``n_cells``, the population columns, ``area_m2`` and polygon geometry, largest population
+        first.
+
+    Raises
+    ------
+    SitingInputError
+        When the centres are not on a regular grid of ``cell_size_m`` or the size is not positive.
+
+    Examples
+    --------
+    >>> pop = pd.DataFrame({"population": [5.0, 7.0, 1.0]})
+    >>> gaps = gap_polygons(np.array([50.0, 150.0, 350.0]), np.array([50.0, 50.0, 50.0]), pop,
+    ...                     np.array([True, True, True]), cell_size_m=100.0)
+    >>> gaps["population"].tolist(), gaps["n_cells"].tolist(), gaps.geometry.area.tolist()
+    ([12.0, 1.0], [2, 1], [20000.0, 10000.0])
+    """
+    import geopandas as gpd
+
+    columns = list(population.columns)
+    x_all = np.asarray(x, dtype=np.float64)
+    y_all = np.asarray(y, dtype=np.float64)
+    mask = np.asarray(uncovered, dtype=bool)
+    empty = gpd.GeoDataFrame(
+        {"gap_id": pd.Series(dtype=np.int64), "n_cells": pd.Series(dtype=np.int64)}
+        | {c: pd.Series(dtype=np.float64) for c in columns}
+        | {"area_m2": pd.Series(dtype=np.float64)},
+        geometry=gpd.GeoSeries([], crs=crs),
+        crs=crs,
+    )
+    if not mask.any():
+        return empty
+    size = _infer_cell_size(x_all, y_all) if cell_size_m is None else float(cell_size_m)
+    if not (math.isfinite(size) and size > 0):
+        raise SitingInputError(f"网格大小无效 / invalid cell_size_m={cell_size_m!r}; expected metres > 0")
+    xs, ys = x_all[mask], y_all[mask]
+    pops = population.to_numpy(dtype=np.float64)[mask]
+    x0, y_top = xs.min(), ys.max()
+    col_f = (xs - x0) / size
+    row_f = (y_top - ys) / size
+    col = np.rint(col_f).astype(np.int64)
+    row = np.rint(row_f).astype(np.int64)
+    off = np.maximum(np.abs(col_f - col), np.abs(row_f - row))
+    if (off > 1e-6).any():
+        raise SitingInputError(
+            f"网格不规则 / cell centres are not on a regular grid of cell_size_m={size} m "
+            f"(largest offset {float(off.max()) * size:.3f} m); pass the true cell size"
+        )
+    n_rows, n_cols = int(row.max()) + 1, int(col.max()) + 1
+    if n_rows * n_cols <= _MAX_RASTER_CELLS:
+        labels, geoms = _trace_raster(row, col, n_rows, n_cols, x0 - size / 2, y_top + size / 2, size)
+    else:
+        labels, geoms = _union_squares(xs, ys, size)
+    n_gaps = len(geoms)
+    counts = np.bincount(labels, minlength=n_gaps + 1)[1:]
+    data: dict[str, Any] = {"gap_id": np.arange(1, n_gaps + 1), "n_cells": counts}
+    for i, column in enumerate(columns):
+        data[column] = np.bincount(labels, weights=pops[:, i], minlength=n_gaps + 1)[1:]
+    gdf = gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geoms, crs=crs), crs=crs)
+    gdf["area_m2"] = gdf["n_cells"] * size * size
+    gdf = gdf[[*data.keys(), "area_m2", "geometry"]]
+    order = np.argsort(-gdf[columns[0]].to_numpy(), kind="stable") if columns else np.arange(n_gaps)
+    gdf = gdf.iloc[order].reset_index(drop=True)
+    gdf["gap_id"] = np.arange(1, n_gaps + 1)
+    return gdf
+
+
+def _trace_raster(
+    row: IntArray, col: IntArray, n_rows: int, n_cols: int, west: float, north: float, size: float
+) -> tuple[IntArray, list[shapely.Geometry]]:
+    """Label 4-connected gap cells on a raster and trace each region's outline (rasterio)."""
+    from affine import Affine
+    from rasterio.features import shapes
+    from scipy import ndimage
+
+    grid = np.zeros((n_rows, n_cols), dtype=bool)
+    grid[row, col] = True
+    label_grid, n_gaps = ndimage.label(grid)
+    label_grid = label_grid.astype(np.int32)
+    transform = Affine(size, 0.0, west, 0.0, -size, north)
+    parts: list[list[shapely.Geometry]] = [[] for _ in range(n_gaps)]
+    for geojson, value in shapes(label_grid, mask=grid, connectivity=4, transform=transform):
+        parts[int(value) - 1].append(shapely.geometry.shape(geojson))
+    geoms = [p[0] if len(p) == 1 else shapely.union_all(p) for p in parts]
+    return label_grid[row, col].astype(np.int64), geoms
+
+
+def _union_squares(xs: FloatArray, ys: FloatArray, size: float) -> tuple[IntArray, list[shapely.Geometry]]:
+    """Fallback for sparse cells over a huge extent: union the squares and find each cell's polygon."""
+    half = size / 2
+    boxes = shapely.box(xs - half, ys - half, xs + half, ys + half)
+    merged = shapely.get_parts(shapely.union_all(boxes))
+    tree = shapely.STRtree(merged)
+    cell_idx, poly_idx = tree.query(shapely.points(xs, ys), predicate="within")
+    labels = np.zeros(xs.size, dtype=np.int64)
+    labels[cell_idx] = poly_idx + 1
+    return labels, list(merged)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Admin-unit gaps
+# --------------------------------------------------------------------------------------------------------------
+
+_DEFAULT_CAPACITY: Final[Mapping[FacilityType, str | None]] = {
+    "elderly_care": "beds",
+    "emergency_shelter": "shelter_area_m2",
+    "public_cemetery": None,
+    "rescue_station": "beds",
+}
+
+_PRESENCE_SOURCE: Final = "STANDARDS §3: admin-unit gap = a division without the facility"
+
+
+@dataclass(frozen=True, eq=False)
+class AdminUnitGaps:
+    """Admin-unit gaps (行政单元缺口): one row per division and quota, with the shortfall.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        ``division_code``, ``division_name``, ``quota``, ``label_zh``, ``label_en``, ``unit``, ``required``,
+        ``provided``, ``shortfall`` (缺额, ≥ 0), ``met``, ``facility_count``, ``source``, ``status``.
+    unmatched_facilities : ndarray of int
+        Facility positions whose division code is not among the divisions given; they were not counted.
+    """
+
+    table: pd.DataFrame
+    unmatched_facilities: IntArray
+
+    def gaps(self) -> pd.DataFrame:
+        """Rows where the quota is not met."""
+        return self.table[~self.table["met"].to_numpy()].reset_index(drop=True)
+
+
+def admin_unit_gaps(
+    divisions: pd.DataFrame,
+    facilities: pd.DataFrame,
+    facility_type: FacilityType,
+    *,
+    catalogue: StandardsCatalogue | None = None,
+    division_column: str = "division_code",
+    name_column: str | None = "name",
+    population_columns: Mapping[PopulationGroup, str] | None = None,
+    capacity_column: str | None = None,
+) -> AdminUnitGaps:
+    """Divisions without the facility or below quota (行政单元缺口), with the shortfall per quota.
+
+    Quotas by facility type (values from ``catalogue``, STANDARDS §3):
+
+    - ``elderly_care``: at least one facility; beds ≥ elderly / 1000 × ``beds_per_1000_elderly`` (GB 50437 3.2.1);
+    - ``emergency_shelter``: at least one; effective area ≥ population × ``capacity_share_of_population`` ×
+      ``effective_area_per_person_m2`` (shelter capacity 15 % of the population at 1.5 m² each, GB 21734-2008
+      §5.4; set the share to 1 to require the area for everyone);
+    - ``public_cemetery``: ≥ ``facilities_per_township`` per division (pass townships);
+    - ``rescue_station``: ≥ ``facilities_per_county`` per division (pass county-level units); beds ≥ that count
+      × ``beds_per_station`` (*local*, Changsha).
+
+    Parameters
+    ----------
+    divisions : pandas.DataFrame
+        One row per division (行政区划) at the level the quota refers to: code, optional name, population
+        columns.
+    facilities : pandas.DataFrame
+        Existing facilities with their division code (same level) and capacity column. May be empty: then every
+        division lacks the facility.
+    facility_type : {"elderly_care", "emergency_shelter", "public_cemetery", "rescue_station"}
+    catalogue : StandardsCatalogue, optional
+        Standards to apply (city overrides included); the national defaults otherwise.
+    division_column, name_column : str
+        Division code column (in both tables) and the divisions' name column (optional).
+    population_columns : Mapping, optional
+        Column per population group, default ``{"total": "population", "elderly_60": "elderly_60",
+        "elderly_65": "elderly_65"}``; the quota's group (``applies_to``) picks the column.
+    capacity_column : str, optional
+        Capacity column of facilities: ``beds`` (elderly care, rescue) or ``shelter_area_m2`` (m², shelters) by
+        default.
+
+    Returns
+    -------
+    AdminUnitGaps
+
+    Raises
+    ------
+    SitingInputError
+        Empty divisions, duplicate codes, missing columns, NaN or negative populations or capacities.
+
+    Examples
+    --------
+    >>> divisions = pd.DataFrame({"division_code": ["420102001", "420102002"], "population": [8000, 5000],
+    ...                           "elderly_60": [2000, 1000]})
+    >>> facilities = pd.DataFrame({"division_code": ["420102001"], "beds": [60]})
+    >>> gaps = admin_unit_gaps(divisions, facilities, "elderly_care").gaps()
+    >>> gaps[["division_code", "quota", "required", "provided", "shortfall"]].values.tolist()
+    [['420102001', 'beds_per_1000_elderly', 80.0, 60.0, 20.0], ['420102002', 'facility_presence', 1.0, 0.0, 1.0], ['420102002', 'beds_per_1000_elderly', 40.0, 0.0, 40.0]]
+    """
+    catalogue = catalogue or default_catalogue()
+    standard = catalogue[facility_type]
+    groups: Mapping[PopulationGroup, str] = population_columns or {
+        "total": "population",
+        "elderly_60": "elderly_60",
+        "elderly_65": "elderly_65",
+    }
+    problems: list[str] = []
+    if len(divisions) == 0:
+        problems.append("divisions is empty: pass the divisions to check")
+    for name, frame in (("divisions", divisions), ("facilities", facilities)):
+        if division_column not in frame.columns:
+            problems.append(
+                f"{name} lacks division_column={division_column!r}; columns are {list(frame.columns)}"
+            )
+    if problems:
+        raise SitingInputError(
+            "行政单元缺口输入有误 / invalid admin-unit gap input: " + "; ".join(problems),
+            details={"problems": problems},
+        )
+    codes = divisions[division_column].astype(str).to_numpy()
+    duplicated = pd.Series(codes).duplicated().to_numpy()
+    if duplicated.any():
+        problems.append(f"divisions has duplicate codes {sorted(set(codes[duplicated].tolist()))[:10]}")
+    capacity = capacity_column or _DEFAULT_CAPACITY[facility_type]
+    quotas = _quotas(catalogue, facility_type)
+    pops: dict[PopulationGroup, FloatArray] = {}
+    for group in sorted({q.group for q in quotas if q.group is not None}):
+        column = groups.get(group)
+        if column is None:
+            problems.append(f"population_columns has no column for group {group!r}")
+            continue
+        values = _numeric_column(divisions, column, "divisions", problems, what=f"{group} population")
+        if values is not None:
+            pops[group] = values
+    cap_values = np.zeros(len(facilities))
+    if capacity is not None and any(q.basis in ("per_person", "per_station") for q in quotas):
+        checked = _numeric_column(facilities, capacity, "facilities", problems, what="capacity")
+        cap_values = checked if checked is not None else cap_values
+    if problems:
+        raise SitingInputError(
+            "行政单元缺口输入有误 / invalid admin-unit gap input: " + "; ".join(problems),
+            details={"problems": problems},
+        )
+
+    position = pd.Index(codes)
+    fac_codes = facilities[division_column].astype(str).to_numpy()
+    where = position.get_indexer(pd.Index(fac_codes))
+    matched = where >= 0
+    count: FloatArray = np.bincount(where[matched], minlength=len(codes)).astype(np.float64)
+    provided_capacity: FloatArray = np.bincount(
+        where[matched], weights=cap_values[matched], minlength=len(codes)
+    ).astype(np.float64)
+    names = (
+        divisions[name_column].astype(str).to_numpy()
+        if name_column is not None and name_column in divisions.columns
+        else np.full(len(codes), "")
+    )
+    rows = []
+    for quota in quotas:
+        key = quota.key
+        if quota.basis == "presence":
+            meta = (
+                "区划内至少一处设施",
+                "at least one facility in the division",
+                "count",
+                _PRESENCE_SOURCE,
+                "verified",
+            )
+        else:
+            entry = standard.values[key]
+            meta = (entry.label_zh, entry.label_en, entry.unit, entry.source, entry.status)
+        if quota.basis == "presence":
+            required, provided = np.ones(len(codes)), count.astype(np.float64)
+        elif quota.basis == "count":
+            required, provided = np.full(len(codes), standard.value(key)), count.astype(np.float64)
+        elif quota.basis == "per_person":
+            assert quota.group is not None
+            required, provided = pops[quota.group] * quota.per_person, provided_capacity
+        else:
+            # One station's beds for each station there is, and for the one that must be there.
+            stations = np.maximum(count, standard.value("facilities_per_county"))
+            required, provided = stations * standard.value(key), provided_capacity
+        shortfall = np.maximum(required - provided, 0.0)
+        rows.append(
+            pd.DataFrame(
+                {
+                    "division_code": codes,
+                    "division_name": names,
+                    "quota": key,
+                    "label_zh": meta[0],
+                    "label_en": meta[1],
+                    "unit": meta[2],
+                    "required": required,
+                    "provided": provided,
+                    "shortfall": shortfall,
+                    "met": shortfall <= 1e-9,
+                    "facility_count": count.astype(np.int64),
+                    "source": meta[3],
+                    "status": meta[4],
+                }
+            )
+        )
+    table = pd.concat(rows, ignore_index=True)
+    order = np.lexsort((table.index.to_numpy() // len(codes), pd.factorize(table["division_code"])[0]))
+    return AdminUnitGaps(
+        table=table.iloc[order].reset_index(drop=True),
+        unmatched_facilities=np.flatnonzero(~matched).astype(np.int64),
+    )
+
+
+@dataclass(frozen=True)
+class _Quota:
+    key: str
+    basis: Literal["presence", "count", "per_person", "per_station"]
+    group: PopulationGroup | None = None
+    per_person: float = 0.0
+
+
+def _quotas(catalogue: StandardsCatalogue, facility_type: FacilityType) -> list[_Quota]:
+    """The quotas checked for a facility type, with their figures from the catalogue."""
+    standard = catalogue[facility_type]
+    if facility_type == "elderly_care":
+        beds = standard.values["beds_per_1000_elderly"]
+        return [
+            _Quota("facility_presence", "presence"),
+            _Quota("beds_per_1000_elderly", "per_person", beds.applies_to, beds.value / 1000.0),
+        ]
+    if facility_type == "emergency_shelter":
+        # GB 21734-2008 §5.4 area per person, for the share of people the shelters must hold (STANDARDS §3.2).
+        per_person = standard.value("capacity_share_of_population") * standard.value(
+            "effective_area_per_person_m2"
+        )
+        return [
+            _Quota("facility_presence", "presence"),
+            _Quota("effective_area_per_person_m2", "per_person", "total", per_person),
+        ]
+    if facility_type == "public_cemetery":
+        return [_Quota("facilities_per_township", "count")]
+    return [_Quota("facilities_per_county", "count"), _Quota("beds_per_station", "per_station")]
