@@ -1,12 +1,21 @@
 """Location-allocation models (选址–分配模型): LSCP, MCLP, p-median and capacitated coverage.
 
-Every model takes a cost matrix ``(n_demand, n_candidates)`` in metres — a dense array or a SciPy sparse matrix of
-reachable pairs — and returns a :class:`Solution` with the selected candidates (fixed ones included), the objective,
-the best proven bound and the gap. Exact models go to HiGHS as one sparse matrix; large MCLP / LSCP instances use
-greedy + local search with a Lagrangian bound, then HiGHS on the model left after reduced-cost fixing.
+Every model takes a cost matrix ``(n_demand, n_candidates)`` in metres — a dense array (``inf`` = unreachable) or a
+SciPy sparse matrix whose stored entries are the reachable pairs — and returns a :class:`Solution` with the selected
+candidates (fixed ones included), the objective, the best proven bound and the gap. Coverage is inclusive
+(distance ≤ radius); fixed candidates (existing facilities, 现有设施) are always selected and count toward ``p``.
+
+Exact models go to HiGHS as one sparse matrix. Large MCLP / LSCP instances use greedy + local search with a
+Lagrangian bound, then HiGHS on the small model left after reduced-cost fixing; ``Solution.method`` says which ran.
+
+>>> from siting.optimize import lscp, mclp, p_median, capacitated_coverage
 """
 
+from siting.optimize.capacitated import capacitated_coverage
+from siting.optimize.lscp import lscp
 from siting.optimize.mclp import mclp
+from siting.optimize.median import p_median
+from siting.optimize.problem import Problem
 from siting.optimize.solution import Solution
 
-__all__ = ["Solution", "mclp"]
+__all__ = ["Problem", "Solution", "capacitated_coverage", "lscp", "mclp", "p_median"]

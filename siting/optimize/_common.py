@@ -13,7 +13,9 @@ def check_solver_settings(time_limit_s: float, mip_rel_gap: float, threads: int,
     check_positive_number("time_limit_s", time_limit_s, problems)
     check_positive_number("mip_rel_gap", mip_rel_gap, problems, allow_zero=True)
     if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-        problems.add("threads", threads, f"threads 须为正整数 / threads must be a positive integer, got {threads!r}")
+        problems.add(
+            "threads", threads, f"threads 须为正整数 / threads must be a positive integer, got {threads!r}"
+        )
 
 
 def status_for(gap: float, mip_rel_gap: float, *, heuristic: bool) -> SolutionStatus:

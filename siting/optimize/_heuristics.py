@@ -79,7 +79,8 @@ def swap_mclp(
         gain_open = np.asarray(cover_t @ (weights * (count == 0)), dtype=np.float64)
         only = count[by_site.row] == 1
         exclusive = sp.csr_array(
-            (weights[by_site.row[only]], (by_site.row[only], by_site.col[only])), shape=(n_demand, chosen.size)
+            (weights[by_site.row[only]], (by_site.row[only], by_site.col[only])),
+            shape=(n_demand, chosen.size),
         )
         loss = np.asarray(exclusive.sum(axis=0)).ravel()
         regain = (cover_t @ exclusive).toarray()
@@ -197,7 +198,7 @@ def lagrangian_lscp(
     deadline: float,
 ) -> LagrangianBound:
     """Lower bound on the number of sites of a set cover, and reduced-cost fixing against ``incumbent − 1``."""
-    n_demand, n_candidates = cover.shape
+    n_demand = cover.shape[0]
     multipliers = np.full(n_demand, 1.0 / max(1.0, float(np.diff(cover.indptr).max(initial=1))))
     best_bound, best_multipliers = -np.inf, multipliers
     step_scale, stall, iteration = 2.0, 0, 0

@@ -69,7 +69,9 @@ def check_cost(cost: CostMatrix, problems: Problems) -> Pairs | None:
     if sp.issparse(cost):
         matrix = sp.csr_array(cost, dtype=np.float64)  # type: ignore[arg-type]
         if matrix.ndim != 2:
-            problems.add("cost", matrix.shape, f"cost 必须是二维矩阵 / cost must be 2-D, got shape {matrix.shape}")
+            problems.add(
+                "cost", matrix.shape, f"cost 必须是二维矩阵 / cost must be 2-D, got shape {matrix.shape}"
+            )
             return None
         matrix.sum_duplicates()
         data = matrix.data
@@ -96,7 +98,9 @@ def check_cost(cost: CostMatrix, problems: Problems) -> Pairs | None:
     n_negative = int((data < 0).sum())
     if n_negative:
         problems.add(
-            "cost", n_negative, f"cost 含 {n_negative} 个负距离 / cost has {n_negative} negative distances (metres)"
+            "cost",
+            n_negative,
+            f"cost 含 {n_negative} 个负距离 / cost has {n_negative} negative distances (metres)",
         )
     if n_nan or n_negative:
         return None
@@ -126,7 +130,9 @@ def check_radius(radius_m: float, problems: Problems) -> None:
         )
 
 
-def check_weights(weights: npt.ArrayLike | None, n_demand: int | None, problems: Problems) -> FloatArray | None:
+def check_weights(
+    weights: npt.ArrayLike | None, n_demand: int | None, problems: Problems
+) -> FloatArray | None:
     """Demand weights (需求权重, e.g. elderly population): one finite value ≥ 0 per demand point."""
     if weights is None:
         return None if n_demand is None else np.ones(n_demand)
@@ -190,7 +196,11 @@ def check_positive_number(name: str, value: float, problems: Problems, *, allow_
     ok = isinstance(value, int | float) and math.isfinite(value) and (value >= 0 if allow_zero else value > 0)
     if not ok:
         bound = "≥ 0" if allow_zero else "> 0"
-        problems.add(name, value, f"{name} 必须是有限数 {bound} / {name} must be a finite number {bound}, got {value!r}")
+        problems.add(
+            name,
+            value,
+            f"{name} 必须是有限数 {bound} / {name} must be a finite number {bound}, got {value!r}",
+        )
 
 
 def coverage_within(pairs: Pairs, radius_m: float) -> sp.csr_array:

@@ -10,23 +10,20 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
 from siting.errors import SolverError
+from siting.optimize._common import assign_within, check_solver_settings, exclusive_weight, status_for
 from siting.optimize._heuristics import (
     covered_count,
-    greedy_lscp,
     greedy_mclp,
-    lagrangian_lscp,
     lagrangian_mclp,
     swap_mclp,
 )
 from siting.optimize._highs import MipModel, relative_gap, solve_mip
-from siting.optimize._common import assign_within, check_solver_settings, exclusive_weight, status_for
 from siting.optimize._inputs import (
     CostMatrix,
     FloatArray,
@@ -70,7 +67,10 @@ def _max_cover_model(cover: sp.csr_array, weights: FloatArray, n_pick: int) -> M
     rows = sp.vstack(
         [
             sp.hstack([-cover, sp.identity(n_demand, format="csr")], format="csr"),
-            sp.csr_array((np.ones(n_candidates), (np.zeros(n_candidates, dtype=np.int64), np.arange(n_candidates))), shape=(1, n_candidates + n_demand)),
+            sp.csr_array(
+                (np.ones(n_candidates), (np.zeros(n_candidates, dtype=np.int64), np.arange(n_candidates))),
+                shape=(1, n_candidates + n_demand),
+            ),
         ],
         format="csr",
     )
@@ -136,7 +136,9 @@ def _solve_max_cover(
     bound = max(lagrangian.bound, incumbent)
     gap = relative_gap(incumbent, bound)
     if method == "heuristic" or gap <= mip_rel_gap or time.perf_counter() >= deadline:
-        return _Core(chosen, incumbent, bound, status_for(gap, mip_rel_gap, heuristic=True), "heuristic", "lagrangian")
+        return _Core(
+            chosen, incumbent, bound, status_for(gap, mip_rel_gap, heuristic=True), "heuristic", "lagrangian"
+        )
     # Reduced-cost fixing leaves a small model whose optimum, if better than the incumbent, is the optimum.
     opened = np.flatnonzero(lagrangian.must_open)
     free = np.flatnonzero(~(lagrangian.must_open | lagrangian.must_close))
@@ -158,7 +160,9 @@ def _solve_max_cover(
             start=start,
         )
     except SolverError:
-        return _Core(chosen, incumbent, bound, status_for(gap, mip_rel_gap, heuristic=True), "heuristic", "lagrangian")
+        return _Core(
+            chosen, incumbent, bound, status_for(gap, mip_rel_gap, heuristic=True), "heuristic", "lagrangian"
+        )
     candidate = np.concatenate([opened, free[result.values[: free.size] > 0.5]]).astype(np.int64)
     value = float(weights[covered_count(cover, candidate) > 0].sum())
     if value > incumbent:
