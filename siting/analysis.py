@@ -1,0 +1,877 @@
+"""One coverage-gap and siting analysis from start to finish (覆盖缺口与选址分析): :func:`run_analysis`.
+
+Demand (population cells) + supply (existing facilities) + distance (straight line or road network) → distance
+coverage per division (:func:`siting.coverage.coverage`), admin-unit gaps against the quotas of the standards
+catalogue (:func:`siting.coverage.admin_unit_gaps`), 2SFCA access (:func:`siting.access.two_step_fca`), gap
+polygons, and, on request, proposed new sites from a location model (:mod:`siting.optimize`) with their marginal
+gain and the coverage before and after.
+
+The function is pure: it takes GeoDataFrames (CGCS2000 lon/lat or any CRS with a definition) and returns an
+:class:`AnalysisResult`; nothing is read from or written to a database. Every distance is computed in the
+3-degree Gauss-Krüger zone of the area (:func:`layers.crs.metric_crs_for_bounds`).
+
+Coverage is always counted on the population cells as given (exact); only the location model sees demand
+aggregated to squares of ``demand_cell_m`` (default 250 m) to keep the model small, and the coverage after the
+proposals is then re-counted exactly on the cells.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, get_args
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import scipy.sparse as sp
+import shapely
+from scipy.spatial import cKDTree
+
+from layers.crs import CGCS2000, metric_crs_for_bounds
+from siting.coverage import CoverageResult, admin_unit_gaps, coverage
+from siting.errors import SitingInputError
+from siting.standards import (
+    FACILITY_TYPES,
+    FacilityType,
+    PopulationGroup,
+    StandardsCatalogue,
+    default_catalogue,
+)
+
+__all__ = [
+    "AgeGroup",
+    "AnalysisInputs",
+    "AnalysisParameters",
+    "AnalysisResult",
+    "ModelName",
+    "ProgressCallback",
+    "run_analysis",
+]
+
+AgeGroup = Literal["all", "60+", "65+"]
+ModelName = Literal["lscp", "mclp", "p_median", "capacitated"]
+Distance = Literal["euclidean", "network"]
+ProgressCallback = Callable[[float, str], None]
+"""``progress(fraction 0–1, stage)``: called as each stage starts (进度回调)."""
+
+MODELS: tuple[ModelName, ...] = get_args(ModelName)
+CAPACITY_COLUMNS: Mapping[FacilityType, str | None] = {
+    "elderly_care": "beds",
+    "emergency_shelter": "shelter_area_m2",
+    "public_cemetery": "graves",
+    "rescue_station": "beds",
+}
+_GROUP_OF_AGE: Mapping[AgeGroup, PopulationGroup] = {"all": "total", "60+": "elderly_60", "65+": "elderly_65"}
+
+
+@dataclass(frozen=True)
+class AnalysisParameters:
+    """What to analyse (分析参数); the same fields as the HTTP request.
+
+    Attributes
+    ----------
+    facility_type : {"elderly_care", "emergency_shelter", "public_cemetery", "rescue_station"}
+    division_code : str
+        The division analysed (分析区划); per-division figures are given for its sub-divisions.
+    distance : {"euclidean", "network"}
+        Straight-line or road-network distance (needs roads).
+    radius_m : float, optional
+        Service radius (服务半径) in metres; default from the standards catalogue. Division-based facilities
+        (cemeteries, rescue stations) have none: without one, only admin-unit gaps are computed.
+    age_group : {"all", "60+", "65+"}
+        The population layer's age group; quotas are counted against it.
+    rescale_to_census : bool
+        Scale the cells to census totals per division first (按普查校正).
+    standards_overrides : mapping
+        ``{facility_type: {key: value}}`` for this analysis (recorded as local overrides).
+    city : str, optional
+        A city with local presets (``武汉`` …), see :func:`siting.standards.default_catalogue`.
+    optimize_model : {"lscp", "mclp", "p_median", "capacitated"}, optional
+    new_sites : int
+        New sites to propose (MCLP, p-median, capacitated); LSCP finds the fewest itself.
+    candidate_spacing_m : float
+        Spacing of grid candidates, metres.
+    demand_cell_m : float
+        Square size demand is aggregated to for the location model, metres.
+    gap_cell_m : float
+        Square size of the gap cells and polygons, metres.
+    time_limit_s : float
+        Budget of the location model, seconds.
+    """
+
+    facility_type: FacilityType
+    division_code: str
+    distance: Distance = "euclidean"
+    radius_m: float | None = None
+    age_group: AgeGroup = "60+"
+    rescale_to_census: bool = False
+    standards_overrides: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    city: str | None = None
+    optimize_model: ModelName | None = None
+    new_sites: int = 5
+    candidate_spacing_m: float = 500.0
+    demand_cell_m: float = 250.0
+    gap_cell_m: float = 200.0
+    time_limit_s: float = 30.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "facility_type": self.facility_type,
+            "division_code": self.division_code,
+            "distance": self.distance,
+            "radius_m": self.radius_m,
+            "age_group": self.age_group,
+            "rescale_to_census": self.rescale_to_census,
+            "standards_overrides": {k: dict(v) for k, v in self.standards_overrides.items()},
+            "city": self.city,
+            "optimize_model": self.optimize_model,
+            "new_sites": self.new_sites,
+            "candidate_spacing_m": self.candidate_spacing_m,
+            "demand_cell_m": self.demand_cell_m,
+            "gap_cell_m": self.gap_cell_m,
+            "time_limit_s": self.time_limit_s,
+        }
+
+
+@dataclass
+class AnalysisInputs:
+    """The layers an analysis reads (输入图层), each a GeoDataFrame with a CRS.
+
+    Attributes
+    ----------
+    area : geopandas.GeoDataFrame
+        The analysed division's polygon(s) (分析区域).
+    divisions : geopandas.GeoDataFrame
+        Sub-divisions reported on, with ``code`` and ``name`` (e.g. the townships of a district); the area
+        itself when it has none.
+    population : geopandas.GeoDataFrame or pandas.DataFrame
+        Population cells with ``lon``, ``lat`` (CGCS2000 degrees) and ``population`` (persons), as
+        :func:`layers.population.read_population` returns them.
+    facilities : geopandas.GeoDataFrame
+        Existing facilities of the type (points) with ``id``, ``name`` and the capacity column.
+    candidates : geopandas.GeoDataFrame, optional
+        Candidate sites (:mod:`siting.candidates`); needed for a location model.
+    network : layers.network.RoadNetwork, optional
+        The road graph in the area's metric CRS, for network distance.
+    census_totals : mapping code → persons, optional
+        Census totals for ``rescale_to_census``, keyed by the codes of ``divisions``.
+    versions : mapping, optional
+        Versions of the input layers, copied into the result for the record.
+    """
+
+    area: gpd.GeoDataFrame
+    divisions: gpd.GeoDataFrame
+    population: pd.DataFrame
+    facilities: gpd.GeoDataFrame
+    candidates: gpd.GeoDataFrame | None = None
+    network: Any = None
+    census_totals: Mapping[str, float] | None = None
+    versions: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class AnalysisResult:
+    """Everything an analysis found (分析结果).
+
+    Attributes
+    ----------
+    parameters : dict
+        The parameters, with the radius actually used.
+    standards : list of dict
+        The standards used, each with its value, unit, source and status (verified / local / unverified).
+    summary : pandas.DataFrame
+        One row per division: population, covered before and after, rates, facility count, capacity, quota
+        shortfall, mean access.
+    totals : dict
+        The whole area: population, covered before / after, rates, new sites, unreachable population.
+    gaps : geopandas.GeoDataFrame
+        Gap polygons (缺口区域, EPSG:4490): uncovered population before the proposals, ``covered_after``.
+    cells : geopandas.GeoDataFrame
+        Gap cells (缺口网格, EPSG:4490 squares of ``gap_cell_m``): uncovered population, and what is still
+        uncovered after the proposals.
+    sites : geopandas.GeoDataFrame
+        Existing (``status="existing"``) and proposed (``status="proposed"``) sites (EPSG:4490), proposed ones
+        with ``rank``, ``marginal_gain`` (population only this site covers) and ``added_population`` (what it adds
+        in rank order), ``cumulative_rate``.
+    admin_gaps : pandas.DataFrame
+        Quotas per division (:class:`siting.coverage.AdminUnitGaps` table).
+    solution : dict or None
+        The location model: model, objective, bound, gap, status, method, solve time.
+    unreachable : dict
+        Demand that no candidate can reach (an LSCP cannot cover it): cells, population, per division.
+    notes : list of str
+        Bilingual remarks a planner should read (facilities outside the area, census rescaling …).
+    timings_s : dict
+        Seconds per stage.
+    """
+
+    parameters: dict[str, Any]
+    standards: list[dict[str, Any]]
+    summary: pd.DataFrame
+    totals: dict[str, Any]
+    gaps: gpd.GeoDataFrame
+    cells: gpd.GeoDataFrame
+    sites: gpd.GeoDataFrame
+    admin_gaps: pd.DataFrame
+    solution: dict[str, Any] | None
+    unreachable: dict[str, Any]
+    notes: list[str]
+    timings_s: dict[str, float]
+    versions: dict[str, Any] = field(default_factory=dict)
+
+    def summary_dict(self) -> dict[str, Any]:
+        """JSON-ready summary (summary.json): parameters, standards, totals, per division, solution, notes."""
+        return {
+            "parameters": self.parameters,
+            "standards": self.standards,
+            "totals": self.totals,
+            "divisions": _records(self.summary),
+            "admin_gaps": _records(self.admin_gaps),
+            "solution": self.solution,
+            "unreachable": self.unreachable,
+            "notes": self.notes,
+            "timings_s": self.timings_s,
+            "versions": self.versions,
+        }
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    out = frame.astype(object).where(frame.notna(), None)
+    return [{str(k): _plain(v) for k, v in row.items()} for row in out.to_dict(orient="records")]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Checks
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _check_parameters(params: AnalysisParameters) -> None:
+    problems: list[str] = []
+    fields: dict[str, Any] = {}
+    if params.facility_type not in FACILITY_TYPES:
+        problems.append(
+            f"facility_type={params.facility_type!r} is unknown; expected one of {FACILITY_TYPES}"
+        )
+        fields["facility_type"] = params.facility_type
+    if params.radius_m is not None and not (
+        isinstance(params.radius_m, int | float) and math.isfinite(params.radius_m) and params.radius_m > 0
+    ):
+        problems.append(f"radius_m={params.radius_m!r} must be a finite distance > 0 in metres")
+        fields["radius_m"] = params.radius_m
+    if params.optimize_model is not None and params.optimize_model not in MODELS:
+        problems.append(f"optimize.model={params.optimize_model!r} is unknown; expected one of {MODELS}")
+        fields["optimize.model"] = params.optimize_model
+    if (
+        params.optimize_model is not None
+        and params.optimize_model != "lscp"
+        and not 1 <= params.new_sites <= 200
+    ):
+        problems.append(f"optimize.new_sites={params.new_sites!r} must be an integer from 1 to 200")
+        fields["optimize.new_sites"] = params.new_sites
+    for name in ("candidate_spacing_m", "demand_cell_m", "gap_cell_m", "time_limit_s"):
+        value = getattr(params, name)
+        if not (math.isfinite(value) and value > 0):
+            problems.append(f"{name}={value!r} must be > 0")
+            fields[name] = value
+    if params.distance not in ("euclidean", "network"):
+        problems.append(f"distance={params.distance!r} is unknown; expected 'euclidean' or 'network'")
+        fields["distance"] = params.distance
+    if problems:
+        raise SitingInputError(
+            "分析参数无效 / invalid analysis parameters: " + "; ".join(problems),
+            details={"problems": problems, "fields": fields},
+        )
+
+
+def _check_capacities(facilities: gpd.GeoDataFrame, column: str | None) -> None:
+    if column is None or facilities.empty:
+        return
+    if column not in facilities.columns:
+        raise SitingInputError(
+            f"设施缺少容量字段 / facilities have no capacity column {column!r}; record each facility's {column}",
+            details={"field": column, "rule": "capacity_required"},
+        )
+    values = pd.to_numeric(facilities[column], errors="coerce").to_numpy(dtype=np.float64)
+    bad = ~np.isfinite(values) | (values < 0)
+    if bad.any():
+        ids = facilities.get("id", pd.Series(facilities.index)).astype(str).to_numpy()[bad][:10].tolist()
+        raise SitingInputError(
+            f"设施容量缺失或无效 / {int(bad.sum())} facilities have a missing (NaN) or negative {column}: {ids}; "
+            f"record a number ≥ 0 for each (e.g. 0 if it has none) so capacity quotas and 2SFCA are not wrong",
+            details={"field": column, "value": ids, "rule": "capacity_finite_nonnegative"},
+        )
+
+
+def _lonlat_demand(population: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    for column in ("lon", "lat", "population"):
+        if column not in population.columns:
+            raise SitingInputError(
+                f"人口图层缺少字段 / population cells have no column {column!r}; use layers.population.read_population",
+                details={"field": "population", "rule": "columns_lon_lat_population"},
+            )
+    lon = population["lon"].to_numpy(dtype=np.float64)
+    lat = population["lat"].to_numpy(dtype=np.float64)
+    pop = pd.to_numeric(population["population"], errors="coerce").to_numpy(dtype=np.float64)
+    if lon.size and (np.nanmax(np.abs(lon)) > 180 or np.nanmax(np.abs(lat)) > 90):
+        raise SitingInputError(
+            "人口格网坐标不是经纬度 / population cell centres are not degrees (|lon| > 180 or |lat| > 90): the layer "
+            "looks like projected metres read as degrees; check its CRS",
+            details={"field": "population", "rule": "lonlat_degrees"},
+        )
+    bad = ~np.isfinite(pop) | (pop < 0)
+    if bad.any():
+        raise SitingInputError(
+            f"人口数无效 / {int(bad.sum())} population cells are NaN or negative; fix the layer",
+            details={"field": "population", "rule": "population_finite_nonnegative"},
+        )
+    return lon, lat, pop
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Distances
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _cost_matrix(demand_xy: np.ndarray, site_xy: np.ndarray, radius_m: float, network: Any) -> sp.csr_array:
+    """Sparse demand × site distances ≤ radius (metres); explicit zeros kept (a site on a cell)."""
+    if network is not None:
+        return sp.csr_array(network.cost_matrix(demand_xy, site_xy, limit=radius_m).cost)
+    if demand_xy.size == 0 or site_xy.size == 0:
+        return sp.csr_array((len(demand_xy), len(site_xy)))
+    pairs = cKDTree(demand_xy).sparse_distance_matrix(cKDTree(site_xy), radius_m, output_type="ndarray")
+    return sp.csr_array(
+        (pairs["v"].astype(np.float64), (pairs["i"], pairs["j"])), shape=(len(demand_xy), len(site_xy))
+    )
+
+
+def _squares(x: np.ndarray, y: np.ndarray, size: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bin points into metric squares: (square index per point, square centre x, y)."""
+    ix = np.floor(x / size).astype(np.int64)
+    iy = np.floor(y / size).astype(np.int64)
+    keys, inverse = np.unique(np.stack([ix, iy], axis=1), axis=0, return_inverse=True)
+    return inverse.ravel(), (keys[:, 0] + 0.5) * size, (keys[:, 1] + 0.5) * size
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The analysis
+# --------------------------------------------------------------------------------------------------------------
+
+
+def run_analysis(
+    inputs: AnalysisInputs,
+    params: AnalysisParameters,
+    *,
+    catalogue: StandardsCatalogue | None = None,
+    progress: ProgressCallback | None = None,
+) -> AnalysisResult:
+    """Run one coverage-gap and siting analysis (覆盖缺口与选址分析).
+
+    Parameters
+    ----------
+    inputs : AnalysisInputs
+    params : AnalysisParameters
+    catalogue : StandardsCatalogue, optional
+        Default: :func:`siting.standards.default_catalogue` for ``params.city``, with
+        ``params.standards_overrides`` applied.
+    progress : callable, optional
+        ``progress(fraction, stage)`` as each stage starts.
+
+    Returns
+    -------
+    AnalysisResult
+
+    Raises
+    ------
+    SitingInputError
+        Bad parameters (radius ≤ 0, unknown facility type or model …), NaN or negative capacities or
+        populations, coordinates that are not degrees, a network distance without a network, a location model
+        without candidates. Every problem of the parameters is listed at once.
+    """
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def stage(fraction: float, name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[name] = 0.0
+        if len(timings) > 1:
+            previous = list(timings)[-2]
+            timings[previous] = round(now - clock, 3)
+        clock = now
+        if progress is not None:
+            progress(fraction, name)
+
+    _check_parameters(params)
+    stage(0.02, "inputs")
+    base = catalogue or default_catalogue(city=params.city)
+    if params.standards_overrides:
+        base = base.with_overrides(params.standards_overrides)
+    standard = base[params.facility_type]
+    radius = params.radius_m if params.radius_m is not None else standard.service_radius_m
+    notes: list[str] = []
+    capacity_column = CAPACITY_COLUMNS[params.facility_type]
+    facilities = inputs.facilities
+    _check_capacities(facilities, capacity_column)
+    if params.distance == "network" and inputs.network is None:
+        raise SitingInputError(
+            "路网距离需要道路数据 / distance='network' needs roads in the area; load roads or use 'euclidean'",
+            details={"field": "distance", "value": "network", "rule": "roads_required"},
+        )
+    if params.optimize_model is not None and (inputs.candidates is None or inputs.candidates.empty):
+        raise SitingInputError(
+            "没有候选点 / no candidate sites: a location model needs candidates (grid, facilities or a file)",
+            details={"field": "candidates", "rule": "candidates_required"},
+        )
+    if params.optimize_model is not None and radius is None:
+        raise SitingInputError(
+            f"{params.facility_type} 按行政单元配置,没有默认服务半径 / {params.facility_type} is planned per division "
+            "and has no default service radius: give radius_m for a location model",
+            details={"field": "radius_m", "value": None, "rule": "radius_required_for_model"},
+        )
+
+    # -- demand in the area, with its division -------------------------------------------------------------
+    area = inputs.area.to_crs(CGCS2000)
+    metric = metric_crs_for_bounds(area.total_bounds)
+    divisions = inputs.divisions.to_crs(CGCS2000)[["code", "name", "geometry"]].copy()
+    divisions["code"] = divisions["code"].astype(str)
+    population = inputs.population
+    lon, lat, pop = _lonlat_demand(population)
+    area_geom = shapely.union_all(area.geometry.to_numpy())
+    shapely.prepare(area_geom)
+    inside = shapely.contains_xy(area_geom, lon, lat)
+    lon, lat, pop = lon[inside], lat[inside], pop[inside]
+    if lon.size == 0:
+        raise SitingInputError(
+            f"区划 {params.division_code} 内没有人口格网 / no population cells inside division "
+            f"{params.division_code}; the population layer does not cover it",
+            details={"field": "population", "rule": "covers_division"},
+        )
+    stage(0.1, "population")
+    division_of = _division_of(lon, lat, divisions)
+    if params.rescale_to_census:
+        pop = _rescale(lon, lat, pop, division_of, divisions, inputs.census_totals, notes)
+    to_metric = pyproj.Transformer.from_crs(CGCS2000, metric, always_xy=True)
+    x, y = to_metric.transform(lon, lat)
+    demand = pd.DataFrame({"x": x, "y": y, "population": pop, "division_code": division_of})
+
+    fac = facilities.to_crs(metric) if not facilities.empty else facilities
+    fac_xy = np.column_stack([fac.geometry.x, fac.geometry.y]) if not fac.empty else np.zeros((0, 2))
+    area_metric = shapely.union_all(area.to_crs(metric).geometry.to_numpy())
+
+    # -- coverage before -----------------------------------------------------------------------------------
+    stage(0.2, "coverage")
+    cov: CoverageResult | None = None
+    covered = np.zeros(pop.size, dtype=bool)
+    if radius is not None and not fac.empty:
+        fac_frame = pd.DataFrame({"x": fac_xy[:, 0], "y": fac_xy[:, 1]})
+        cov = coverage(
+            demand,
+            fac_frame,
+            radius,
+            crs=metric,
+            distance=params.distance,
+            network=inputs.network,
+            area=area_metric,
+        )
+        covered = cov.cells["covered"].to_numpy(dtype=bool)
+        notes += cov.notes
+    elif radius is not None:
+        notes.append("区域内没有现有设施,全部人口为缺口 / no existing facility: everyone is in the gap")
+
+    # -- access (2SFCA) ------------------------------------------------------------------------------------
+    stage(0.35, "access")
+    access = np.zeros(pop.size)
+    if radius is not None and not fac.empty and capacity_column is not None:
+        from siting.access import two_step_fca
+
+        cost = _cost_matrix(np.column_stack([x, y]), fac_xy, radius, inputs.network)
+        supply = pd.to_numeric(fac[capacity_column]).to_numpy(dtype=np.float64)
+        access = two_step_fca(cost, pop, supply, radius)
+
+    # -- admin-unit gaps -----------------------------------------------------------------------------------
+    stage(0.45, "admin_gaps")
+    division_pop = pd.Series(pop).groupby(division_of).sum()
+    div_table = pd.DataFrame(
+        {
+            "division_code": divisions["code"].to_numpy(),
+            "name": divisions["name"].astype(str).to_numpy(),
+            "population": division_pop.reindex(divisions["code"]).fillna(0.0).to_numpy(),
+        }
+    )
+    group = _GROUP_OF_AGE[params.age_group]
+    quota_groups = {v.applies_to for v in standard.values.values()} | {standard.population}
+    if standard.population != group and standard.population in quota_groups:
+        notes.append(
+            f"配额按 {standard.population} 人口计,本图层为 {params.age_group} / quotas for "
+            f"{params.facility_type} count the {standard.population} population; this layer is {params.age_group}, "
+            "so its figures are used in its place"
+        )
+    fac_division = (
+        _division_of(
+            *(
+                np.asarray(a)
+                for a in (facilities.to_crs(CGCS2000).geometry.x, facilities.to_crs(CGCS2000).geometry.y)
+            ),
+            divisions,
+        )
+        if not facilities.empty
+        else np.zeros(0, dtype=object)
+    )
+    fac_table = pd.DataFrame({"division_code": fac_division})
+    if capacity_column is not None and not facilities.empty:
+        fac_table[capacity_column] = pd.to_numeric(facilities[capacity_column]).to_numpy(dtype=np.float64)
+    elif capacity_column is not None:
+        fac_table[capacity_column] = pd.Series(dtype=np.float64)
+    admin = admin_unit_gaps(
+        div_table,
+        fac_table,
+        params.facility_type,
+        catalogue=base,
+        population_columns=dict.fromkeys(("total", "elderly_60", "elderly_65"), "population"),
+        capacity_column=capacity_column,
+    ).table
+
+    # -- proposals -----------------------------------------------------------------------------------------
+    stage(0.55, "optimize")
+    solution: dict[str, Any] | None = None
+    proposed = gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=metric), crs=metric)
+    unreachable: dict[str, Any] = {"cells": 0, "population": 0.0, "by_division": {}}
+    covered_after = covered.copy()
+    if params.optimize_model is not None and radius is not None:
+        assert inputs.candidates is not None
+        proposed, solution, covered_after, unreachable = _propose(
+            demand, covered, inputs.candidates.to_crs(metric), radius, params, inputs.network, notes
+        )
+
+    # -- gaps, cells, summary ------------------------------------------------------------------------------
+    stage(0.8, "gaps")
+    gaps, cells = _gap_layers(demand, covered, covered_after, params.gap_cell_m, metric, radius is not None)
+    summary = _summary(
+        divisions, demand, covered, covered_after, access, admin, fac_division, fac_table, capacity_column
+    )
+    total_pop = float(pop.sum())
+    before_pop = float(pop[covered].sum())
+    after_pop = float(pop[covered_after].sum())
+    totals = {
+        "population": total_pop,
+        "covered_before": before_pop,
+        "covered_after": after_pop,
+        "coverage_rate_before": before_pop / total_pop if total_pop else None,
+        "coverage_rate_after": after_pop / total_pop if total_pop else None,
+        "uncovered_before": total_pop - before_pop,
+        "uncovered_after": total_pop - after_pop,
+        "existing_facilities": len(facilities),
+        "new_sites": len(proposed),
+        "cells": int(pop.size),
+        "radius_m": radius,
+        "divisions_below_quota": int(admin.loc[~admin["met"], "division_code"].nunique()),
+        "unreachable_population": unreachable["population"],
+    }
+    sites = _sites_layer(facilities, proposed, capacity_column)
+    stage(1.0, "done")
+    timings.pop("done", None)
+    parameters = params.to_dict() | {"radius_m": radius, "metric_crs": metric.to_string()}
+    return AnalysisResult(
+        parameters=parameters,
+        standards=[v.to_dict() for v in standard.values.values()],
+        summary=summary,
+        totals=totals,
+        gaps=gaps,
+        cells=cells,
+        sites=sites,
+        admin_gaps=admin,
+        solution=solution,
+        unreachable=unreachable,
+        notes=notes,
+        timings_s=timings,
+        versions=dict(inputs.versions),
+    )
+
+
+def _division_of(lon: np.ndarray, lat: np.ndarray, divisions: gpd.GeoDataFrame) -> np.ndarray:
+    """The code of the division containing each point (None outside all)."""
+    out = np.full(lon.size, None, dtype=object)
+    if lon.size == 0:
+        return out
+    points = shapely.points(lon, lat)
+    tree = shapely.STRtree(divisions.geometry.to_numpy())
+    point_idx, poly_idx = tree.query(points, predicate="intersects")
+    codes = divisions["code"].to_numpy()
+    out[point_idx[::-1]] = codes[poly_idx[::-1]]  # the first division wins on a shared edge
+    return out
+
+
+def _rescale(
+    lon: np.ndarray,
+    lat: np.ndarray,
+    pop: np.ndarray,
+    division_of: np.ndarray,
+    divisions: gpd.GeoDataFrame,
+    totals: Mapping[str, float] | None,
+    notes: list[str],
+) -> np.ndarray:
+    from layers.population import rescale_to_totals
+
+    if not totals:
+        raise SitingInputError(
+            "没有普查数据,无法校正 / rescale_to_census needs census totals for the divisions; none were found",
+            details={"field": "rescale_to_census", "value": True, "rule": "census_totals_required"},
+        )
+    cells = gpd.GeoDataFrame(
+        {"lon": lon, "lat": lat, "population": pop}, geometry=shapely.points(lon, lat), crs=CGCS2000
+    )
+    result = rescale_to_totals(cells, divisions, totals, by="code")
+    for row in result.factors.itertuples():
+        if row.status == "ok":
+            notes.append(f"按普查校正 / rescaled {row.code} to the census: factor {row.factor:.3f}")
+        else:
+            notes.append(f"未校正 / {row.code} not rescaled: {row.status}")
+    return result.cells["population"].to_numpy(dtype=np.float64)
+
+
+def _propose(
+    demand: pd.DataFrame,
+    covered: np.ndarray,
+    candidates: gpd.GeoDataFrame,
+    radius: float,
+    params: AnalysisParameters,
+    network: Any,
+    notes: list[str],
+) -> tuple[gpd.GeoDataFrame, dict[str, Any], np.ndarray, dict[str, Any]]:
+    """Choose new sites for the uncovered demand; re-count coverage exactly on the cells."""
+    from siting import optimize
+
+    x, y, pop = demand["x"].to_numpy(), demand["y"].to_numpy(), demand["population"].to_numpy()
+    gap = ~covered & (pop > 0)
+    # Existing facilities already cover the covered cells, so for coverage models only the gap matters;
+    # aggregate it to squares to keep the model small.
+    square, sx, sy = _squares(x[gap], y[gap], params.demand_cell_m)
+    weight = np.bincount(square, weights=pop[gap], minlength=sx.size)
+    cand_xy = np.column_stack([candidates.geometry.x, candidates.geometry.y])
+    cost = _cost_matrix(np.column_stack([sx, sy]), cand_xy, radius, network)
+    useful = np.flatnonzero(np.diff(cost.tocsc().indptr) > 0)
+    cost = sp.csr_array(cost[:, useful])
+    reach = np.diff(cost.indptr) > 0
+    unreachable_rows = np.flatnonzero(~reach)
+    gap_idx = np.flatnonzero(gap)
+    unreach_cells = gap_idx[np.isin(square, unreachable_rows)]
+    unreachable = {
+        "cells": int(unreach_cells.size),
+        "population": float(pop[unreach_cells].sum()),
+        "by_division": {
+            str(k): float(v)
+            for k, v in pd.Series(pop[unreach_cells])
+            .groupby(demand["division_code"].to_numpy()[unreach_cells])
+            .sum()
+            .items()
+        },
+    }
+    if unreach_cells.size:
+        notes.append(
+            f"{unreach_cells.size} 个网格({unreachable['population']:.0f} 人)在任何候选点 {radius:g} m 之外,无法覆盖 / "
+            f"{unreach_cells.size} cells ({unreachable['population']:.0f} people) are beyond {radius:g} m of every "
+            "candidate: no proposal can cover them (add candidates there or widen the radius)"
+        )
+    model = params.optimize_model
+    if useful.size == 0 or weight.sum() <= 0:
+        notes.append("没有需要新增设施的缺口 / no gap any candidate can reach: no site proposed")
+        return (
+            gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=candidates.crs), crs=candidates.crs),
+            {"model": model, "objective": 0.0, "status": "nothing_to_do"},
+            covered,
+            unreachable,
+        )
+    solver = getattr(optimize, model or "", None)
+    if solver is None:
+        raise SitingInputError(
+            f"选址模型 {model} 暂不可用 / location model {model!r} is not available in siting.optimize yet; "
+            "use 'mclp'",
+            details={"field": "optimize.model", "value": model, "rule": "model_available"},
+        )
+    p = min(params.new_sites, useful.size)
+    rows = np.flatnonzero(reach)
+    sub = sp.csr_array(cost[rows])
+    if model == "lscp":
+        sol = solver(sub, radius, time_limit_s=params.time_limit_s)
+    elif model == "p_median":
+        sol = solver(sub, weight[rows], p, time_limit_s=params.time_limit_s)
+    else:
+        sol = solver(sub, weight[rows], radius, p, time_limit_s=params.time_limit_s)
+    chosen = useful[np.asarray(sol.selected, dtype=np.int64)]
+    # Exact coverage by the new sites on the cells of the gap.
+    exact = _cost_matrix(np.column_stack([x[gap], y[gap]]), cand_xy[chosen], radius, network)
+    reach_by = sp.csr_array((np.ones(exact.nnz), exact.indices, exact.indptr), shape=exact.shape)
+    n_cover = np.asarray(reach_by.sum(axis=1)).ravel()
+    gain_only = np.asarray(reach_by.T @ (pop[gap] * (n_cover == 1))).ravel()
+    order = np.argsort(-np.asarray(reach_by.T @ pop[gap]).ravel(), kind="stable")
+    added = np.zeros(chosen.size)
+    taken = np.zeros(gap.sum(), dtype=bool)
+    csc = reach_by.tocsc()
+    for j in order:
+        rows_j = csc.indices[csc.indptr[j] : csc.indptr[j + 1]]
+        new = rows_j[~taken[rows_j]]
+        added[j] = pop[gap][new].sum()
+        taken[new] = True
+    covered_after = covered.copy()
+    covered_after[gap_idx[taken]] = True
+    total = pop.sum()
+    rank = np.empty(chosen.size, dtype=np.int64)
+    rank[order] = np.arange(1, chosen.size + 1)
+    cumulative = pop[covered].sum() + np.cumsum(added[order])
+    cum_rate = np.empty(chosen.size)
+    cum_rate[order] = cumulative / total if total else np.nan
+    picked = candidates.iloc[chosen]
+    proposed = gpd.GeoDataFrame(
+        {
+            "candidate_id": picked["candidate_id"].to_numpy(),
+            "source": picked["source"].to_numpy(),
+            "rank": rank,
+            "marginal_gain": gain_only,
+            "added_population": added,
+            "cumulative_rate": cum_rate,
+        },
+        geometry=picked.geometry.to_numpy(),
+        crs=candidates.crs,
+    ).sort_values("rank")
+    solution = {
+        "model": model,
+        "objective": float(sol.objective),
+        "bound": float(sol.bound),
+        "gap": float(sol.gap),
+        "status": sol.status,
+        "method": sol.method,
+        "solve_time_s": round(float(sol.solve_time_s), 3),
+        "demand_squares": int(sx.size),
+        "candidates_used": int(useful.size),
+        "demand_cell_m": params.demand_cell_m,
+    }
+    return proposed, solution, covered_after, unreachable
+
+
+def _gap_layers(
+    demand: pd.DataFrame,
+    covered: np.ndarray,
+    covered_after: np.ndarray,
+    size: float,
+    metric: pyproj.CRS,
+    distance_based: bool,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    from siting.coverage import gap_polygons
+
+    x, y, pop = demand["x"].to_numpy(), demand["y"].to_numpy(), demand["population"].to_numpy()
+    gap = ~covered & (pop > 0) if distance_based else np.zeros(pop.size, dtype=bool)
+    square, sx, sy = _squares(x[gap], y[gap], size)
+    uncovered = np.bincount(square, weights=pop[gap], minlength=sx.size)
+    still = np.bincount(square, weights=pop[gap] * ~covered_after[gap], minlength=sx.size)
+    divisions = demand["division_code"].to_numpy()[gap]
+    division = pd.Series(divisions).groupby(square).first().reindex(range(sx.size)).to_numpy()
+    half = size / 2
+    cells = gpd.GeoDataFrame(
+        {"division_code": division, "population": uncovered, "uncovered_after": still},
+        geometry=shapely.box(sx - half, sy - half, sx + half, sy + half),
+        crs=metric,
+    ).to_crs(CGCS2000)
+    polys = gap_polygons(
+        sx,
+        sy,
+        pd.DataFrame({"population": uncovered, "uncovered_after": still}),
+        np.ones(sx.size, dtype=bool),
+        cell_size_m=size,
+        crs=metric,
+    )
+    return polys.to_crs(CGCS2000), cells
+
+
+def _summary(
+    divisions: gpd.GeoDataFrame,
+    demand: pd.DataFrame,
+    covered: np.ndarray,
+    covered_after: np.ndarray,
+    access: np.ndarray,
+    admin: pd.DataFrame,
+    fac_division: np.ndarray,
+    fac_table: pd.DataFrame,
+    capacity_column: str | None,
+) -> pd.DataFrame:
+    pop = demand["population"].to_numpy()
+    code = demand["division_code"].to_numpy()
+    frame = pd.DataFrame(
+        {
+            "code": code,
+            "population": pop,
+            "covered_before": pop * covered,
+            "covered_after": pop * covered_after,
+            "access_weighted": pop * access,
+        }
+    )
+    sums = frame.groupby("code").sum()
+    out = pd.DataFrame(
+        {"division_code": divisions["code"].to_numpy(), "name": divisions["name"].astype(str).to_numpy()}
+    )
+    for column in ("population", "covered_before", "covered_after", "access_weighted"):
+        out[column] = sums[column].reindex(out["division_code"]).fillna(0.0).to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["coverage_rate_before"] = out["covered_before"] / out["population"]
+        out["coverage_rate_after"] = out["covered_after"] / out["population"]
+        # Capacity per 1000 people within reach (2SFCA), e.g. beds per 1000 elderly.
+        out["access_per_1000"] = out["access_weighted"] / out["population"] * 1000.0
+    out = out.drop(columns="access_weighted")
+    counts = pd.Series(fac_division).value_counts()
+    out["facilities"] = counts.reindex(out["division_code"]).fillna(0).astype(int).to_numpy()
+    if capacity_column is not None and capacity_column in fac_table.columns:
+        cap = fac_table.groupby("division_code")[capacity_column].sum()
+        out["capacity"] = cap.reindex(out["division_code"]).fillna(0.0).to_numpy()
+    short = admin.groupby("division_code").agg(quota_met=("met", "all"))
+    out["quota_met"] = short["quota_met"].reindex(out["division_code"]).to_numpy()
+    return out
+
+
+def _sites_layer(
+    facilities: gpd.GeoDataFrame, proposed: gpd.GeoDataFrame, capacity_column: str | None
+) -> gpd.GeoDataFrame:
+    existing = facilities.to_crs(CGCS2000) if not facilities.empty else facilities
+    rows = gpd.GeoDataFrame(
+        {
+            "status": "existing",
+            "site_id": existing["id"].astype(str).to_numpy()
+            if "id" in existing.columns
+            else np.arange(len(existing)).astype(str),
+            "name": existing["name"].to_numpy() if "name" in existing.columns else None,
+            "capacity": pd.to_numeric(existing[capacity_column]).to_numpy()
+            if capacity_column and capacity_column in existing.columns
+            else np.nan,
+        },
+        geometry=gpd.GeoSeries(existing.geometry.to_numpy(), crs=CGCS2000),
+        crs=CGCS2000,
+    )
+    if proposed.empty:
+        return rows
+    new = proposed.to_crs(CGCS2000)
+    new_rows = gpd.GeoDataFrame(
+        {
+            "status": "proposed",
+            "site_id": new["candidate_id"].to_numpy(),
+            "name": [f"新增站点 {r} / proposed site {r}" for r in new["rank"]],
+            "rank": new["rank"].to_numpy(),
+            "marginal_gain": new["marginal_gain"].to_numpy(),
+            "added_population": new["added_population"].to_numpy(),
+            "cumulative_rate": new["cumulative_rate"].to_numpy(),
+            "candidate_source": new["source"].to_numpy(),
+        },
+        geometry=new.geometry.to_numpy(),
+        crs=CGCS2000,
+    )
+    return gpd.GeoDataFrame(pd.concat([rows, new_rows], ignore_index=True), crs=CGCS2000)
