@@ -149,10 +149,9 @@ def _raise(problems: list[str], **details: Any) -> None:
 
 
 def _check_radius(radius_m: float) -> float:
-    try:
-        radius = float(radius_m)
-    except (TypeError, ValueError):
-        radius = math.nan
+    # A string or bool is refused even when float() would take it: the caller mixed up a parameter.
+    is_number = isinstance(radius_m, int | float | np.number) and not isinstance(radius_m, bool)
+    radius = float(radius_m) if is_number else math.nan
     if not (math.isfinite(radius) and radius > 0):
         raise SitingInputError(
             f"服务半径无效 / invalid radius_m={radius_m!r}; expected a positive number of metres "
