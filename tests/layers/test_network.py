@@ -96,7 +96,7 @@ def test_nearest_facility__shared_node_facilities_compete_by_snap_distance() -> 
 
 
 def test_cost_matrix__equals_dense_all_pairs_within_limit() -> None:
-    net, graph = _grid(10, 100.0, seed=12)
+    net, _graph = _grid(10, 100.0, seed=12)
     rng = np.random.default_rng(5)
     facility_xy = np.column_stack([X0 + rng.uniform(0, 900, 7), Y0 + rng.uniform(0, 900, 7)])
     demand_xy = np.column_stack([X0 + rng.uniform(0, 900, 150), Y0 + rng.uniform(0, 900, 150)])
