@@ -75,7 +75,7 @@ def test_coverage__rates_per_division_and_age_group_hand_checked() -> None:
     assert table.loc[("A", "elderly_60"), "coverage_rate"] == pytest.approx(3 / 10)
     assert table.loc[("B", "population"), "coverage_rate"] == 1.0
     # Division C has no elderly: the rate is undefined (NaN), never a made-up 0 or 1.
-    assert pd.isna(table.loc[("C", "elderly_60"), "coverage_rate"])
+    assert math.isnan(float(table.loc[("C", "elderly_60"), "coverage_rate"]))  # type: ignore[arg-type]
     overall = result.overall.set_index("population_group")
     assert overall.loc["population", "covered_population"] == 70
     assert overall.loc["population", "coverage_rate"] == pytest.approx(70 / 100)
