@@ -1,0 +1,188 @@
+"""Siting routes (选址分析接口): the standards catalogue, analysis runs, their results, reports and comparisons."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel
+
+from geoservice.analyses import runs
+from geoservice.analyses.inputs import AnalysisRequest
+from geoservice.api.deps import PlannerDep, ReaderDep, StoreDep
+from geoservice.store import Feature
+
+router = APIRouter(prefix="/siting", tags=["siting 选址"])
+
+
+class AnalysisAccepted(BaseModel):
+    """A queued analysis (已受理)."""
+
+    id: str
+    status: str
+
+
+class AnalysisPublic(BaseModel):
+    """One analysis run: status, progress, summary per division (分析状态)."""
+
+    id: str
+    name: str | None
+    facility_type: str
+    division_code: str
+    status: str
+    progress: float
+    stage: str | None
+    request: dict[str, Any]
+    inputs: dict[str, Any] | None
+    summary: dict[str, Any] | None
+    error: dict[str, Any] | None
+    rerun_of: str | None
+    created_at: str | None
+    updated_at: str | None
+
+
+class AnalysesPublic(BaseModel):
+    """A page of analyses."""
+
+    analyses: list[AnalysisPublic]
+    numberMatched: int | None  # noqa: N815 — wire spelling
+    numberReturned: int  # noqa: N815
+
+
+class FeatureCollectionPublic(BaseModel):
+    """A GeoJSON FeatureCollection (RFC 7946)."""
+
+    type: str = "FeatureCollection"
+    features: list[dict[str, Any]]
+
+
+def _public(record: Feature) -> AnalysisPublic:
+    p = record.properties
+    return AnalysisPublic(
+        id=record.id,
+        name=p.get("name"),
+        facility_type=p.get("kind", ""),
+        division_code=p.get("division_code", ""),
+        status=p.get("status", ""),
+        progress=float(p.get("progress") or 0.0),
+        stage=p.get("stage"),
+        request=p.get("request") or {},
+        inputs=p.get("inputs"),
+        summary=p.get("summary"),
+        error=p.get("error"),
+        rerun_of=p.get("rerun_of"),
+        created_at=record.created_at,
+        updated_at=record.updated_at,
+    )
+
+
+@router.get("/standards", operation_id="siting_standards")
+def standards(_: ReaderDep, city: str | None = None) -> dict[str, Any]:
+    """The siting standards catalogue with sources and statuses (选址标准目录), optionally with a city's figures."""
+    from siting.standards import default_catalogue
+
+    return default_catalogue(city=city).to_dict()
+
+
+@router.post(
+    "/analyses", status_code=202, response_model=AnalysisAccepted, operation_id="siting_create_analysis"
+)
+def create_analysis(body: AnalysisRequest, store: StoreDep, user: PlannerDep) -> AnalysisAccepted:
+    """Queue an analysis (planner): 202 with its id; poll ``GET /siting/analyses/{id}``."""
+    record = runs.create_run(store, body, user=user.name)
+    runs.start_run(store, record.id)
+    return AnalysisAccepted(id=record.id, status="queued")
+
+
+@router.post(
+    "/analyses/{analysis_id}/rerun",
+    status_code=202,
+    response_model=AnalysisAccepted,
+    operation_id="siting_rerun",
+)
+def rerun_analysis(analysis_id: str, store: StoreDep, user: PlannerDep) -> AnalysisAccepted:
+    """Run a scenario again with the same parameters on the current layers (重新运行)."""
+    record = runs.rerun(store, analysis_id, user=user.name)
+    runs.start_run(store, record.id)
+    return AnalysisAccepted(id=record.id, status="queued")
+
+
+@router.get("/analyses", response_model=AnalysesPublic, operation_id="siting_list_analyses")
+def list_analyses(
+    store: StoreDep,
+    _: ReaderDep,
+    facility_type: str | None = None,
+    division_code: str | None = None,
+    status: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> AnalysesPublic:
+    """Analyses, newest first, filtered by facility type, division and status."""
+    filters = {
+        k: v
+        for k, v in (("kind", facility_type), ("division_code", division_code), ("status", status))
+        if v is not None
+    }
+    with store.transaction(readonly=True) as tx:
+        page = tx.query("analyses", filters=filters, limit=limit, offset=offset, order_by="-fid")
+    items = [_public(f) for f in page.features]
+    return AnalysesPublic(analyses=items, numberMatched=page.number_matched, numberReturned=len(items))
+
+
+@router.get("/analyses/{analysis_id}", response_model=AnalysisPublic, operation_id="siting_get_analysis")
+def get_analysis(analysis_id: str, store: StoreDep, _: ReaderDep) -> AnalysisPublic:
+    """Status, progress and, when done, the summary per division; ``error`` when it failed."""
+    return _public(runs.get_run(store, analysis_id))
+
+
+def _collection(store: StoreDep, analysis_id: str, layer: str) -> FeatureCollectionPublic:
+    features = runs.result_features(store, analysis_id, layer)
+    out = []
+    for feature in features:
+        geo = feature.to_geojson()
+        for key in ("analysis_id", "layer", "version", "updated_at"):
+            geo["properties"].pop(key, None)
+        out.append(geo)
+    return FeatureCollectionPublic(features=out)
+
+
+@router.get(
+    "/analyses/{analysis_id}/gaps", response_model=FeatureCollectionPublic, operation_id="siting_gaps"
+)
+def analysis_gaps(analysis_id: str, store: StoreDep, _: ReaderDep) -> FeatureCollectionPublic:
+    """Gap polygons (缺口区域) with their uncovered population, GeoJSON; 409 until the run is done."""
+    return _collection(store, analysis_id, "gaps")
+
+
+@router.get(
+    "/analyses/{analysis_id}/cells", response_model=FeatureCollectionPublic, operation_id="siting_cells"
+)
+def analysis_cells(analysis_id: str, store: StoreDep, _: ReaderDep) -> FeatureCollectionPublic:
+    """Gap cells (缺口网格), GeoJSON squares with uncovered population before and after."""
+    return _collection(store, analysis_id, "cells")
+
+
+@router.get(
+    "/analyses/{analysis_id}/sites", response_model=FeatureCollectionPublic, operation_id="siting_sites"
+)
+def analysis_sites(analysis_id: str, store: StoreDep, _: ReaderDep) -> FeatureCollectionPublic:
+    """Existing and proposed sites (站点), proposed ones with rank and marginal gain, GeoJSON."""
+    return _collection(store, analysis_id, "sites")
+
+
+@router.get("/analyses/{analysis_id}/report", response_class=HTMLResponse, operation_id="siting_report")
+def analysis_report(analysis_id: str, store: StoreDep, _: ReaderDep) -> HTMLResponse:
+    """The self-contained HTML report (分析报告) to hand on."""
+    return HTMLResponse(runs.report_html(store, analysis_id))
+
+
+@router.get("/compare", operation_id="siting_compare")
+def compare(
+    store: StoreDep,
+    _: ReaderDep,
+    a: Annotated[str, Query(description="first analysis id")],
+    b: Annotated[str, Query(description="second analysis id")],
+) -> dict[str, Any]:
+    """Two finished scenarios side by side (方案对比): differing parameters, totals, per-division rates."""
+    return runs.compare_runs(store, a, b)
