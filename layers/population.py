@@ -239,7 +239,7 @@ def _read_raster_cells(
     bbox: Sequence[float] | None,
     keep_bands: bool,
     assume_crs: str | None,
-) -> tuple[pd.DataFrame, _Grid, dict[str, int]]:
+) -> tuple[dict[str, NDArray[Any]], _Grid, dict[str, int]]:
     grid = _open_grid(paths, assume_crs)
     window = _window_for_bbox(grid, bbox)
     band_indexes: list[tuple[Path, int, str]] = []
@@ -289,35 +289,33 @@ def _read_raster_cells(
     finally:
         for dataset in datasets.values():
             dataset.close()
-    frame = pd.DataFrame(
-        {name: np.concatenate(parts) if parts else np.empty(0) for name, parts in pieces.items()}
-    )
-    return frame, grid, counts
+    columns = {name: np.concatenate(parts) if parts else np.empty(0) for name, parts in pieces.items()}
+    return columns, grid, counts
 
 
 def _finish_cells(
-    frame: pd.DataFrame, grid: _Grid, geometry: Literal["point", "cell", "none"]
+    columns: dict[str, NDArray[Any]], grid: _Grid, geometry: Literal["point", "cell", "none"]
 ) -> pd.DataFrame | gpd.GeoDataFrame:
     t = grid.transform
-    rows = frame["row"].to_numpy()
-    cols = frame["col"].to_numpy()
+    rows, cols = columns.pop("row"), columns.pop("col")
     x = t.c + (cols + 0.5) * t.a
     y = t.f + (rows + 0.5) * t.e
     lon, lat = transform_coords(x, y, grid.crs, CGCS2000) if grid.crs.is_projected else (x, y)
-    frame.insert(2, "x", x)
-    frame.insert(3, "y", y)
-    frame.insert(4, "lon", lon)
-    frame.insert(5, "lat", lat)
-    frame["cell_area_m2"] = _row_areas_m2(grid, rows)
+    # One DataFrame built once without copies: each column is a fresh array (copy=False keeps peak memory low).
+    data: dict[str, Any] = {"row": rows, "col": cols, "x": x, "y": y, "lon": lon, "lat": lat}
+    data.update(columns)
+    data["cell_area_m2"] = _row_areas_m2(grid, rows)
     if geometry == "none":
-        return frame
+        return pd.DataFrame(data, copy=False)
     if geometry == "point":
-        geoms = gpd.points_from_xy(lon, lat)
-        return gpd.GeoDataFrame(frame, geometry=geoms, crs=CGCS2000)
+        data["geometry"] = gpd.points_from_xy(lon, lat)
+        return gpd.GeoDataFrame(data, geometry="geometry", crs=CGCS2000, copy=False)
     x0, x1 = t.c + cols * t.a, t.c + (cols + 1) * t.a
     y0, y1 = t.f + rows * t.e, t.f + (rows + 1) * t.e
-    boxes = shapely.box(np.minimum(x0, x1), np.minimum(y0, y1), np.maximum(x0, x1), np.maximum(y0, y1))
-    cells = gpd.GeoDataFrame(frame, geometry=boxes, crs=grid.crs)
+    data["geometry"] = shapely.box(
+        np.minimum(x0, x1), np.minimum(y0, y1), np.maximum(x0, x1), np.maximum(y0, y1)
+    )
+    cells = gpd.GeoDataFrame(data, geometry="geometry", crs=grid.crs, copy=False)
     return cells if grid.crs.is_geographic else cells.to_crs(CGCS2000)
 
 
@@ -459,12 +457,12 @@ def read_population(
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise LayerReadError(f"找不到栅格文件 / raster file(s) not found: {', '.join(missing)}")
-    frame, grid, counts = _read_raster_cells(
+    columns, grid, counts = _read_raster_cells(
         paths, bands=bands, bbox=bbox, keep_bands=keep_bands, assume_crs=crs
     )
     if cell_size_m is not None:
         _check_cell_size(grid, cell_size_m)
-    cells = _finish_cells(frame, grid, geometry)
+    cells = _finish_cells(columns, grid, geometry)
     cells.attrs["population"] = {
         "source": [str(p) for p in grid.paths],
         "crs": grid.crs.to_string(),
