@@ -1,0 +1,134 @@
+"""Siting HTTP routes on both backends: queue, poll, results, report, compare, and clear errors for bad input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.geoservice.siting.conftest import TOWNSHIPS, request_body, wait_done
+
+
+def test_standards__catalogue_lists_sources(client: Any) -> None:
+    body = client.get("/siting/standards").json()
+    beds = body["facility_types"]["elderly_care"]["values"]["beds_per_1000_elderly"]
+    assert beds["value"] == 40.0 and "GB 50437" in beds["source"]
+
+
+def test_analysis__runs_to_done_with_summary_gaps_sites_and_report(client: Any, auth: Any, area: Any) -> None:
+    response = client.post("/siting/analyses", json=request_body(), headers=auth["planner"])
+    assert response.status_code == 202, response.text
+    run = wait_done(client, response.json()["id"])
+    assert run["status"] == "done", run.get("error")
+    summary = run["summary"]
+    assert [d["division_code"] for d in summary["divisions"]] == list(TOWNSHIPS)
+    totals = summary["totals"]
+    assert totals["new_sites"] == 3
+    assert totals["coverage_rate_after"] > totals["coverage_rate_before"]
+    assert run["inputs"]["population"]["name"] == "wuhan_60plus"
+
+    gaps = client.get(f"/siting/analyses/{run['id']}/gaps").json()
+    assert gaps["type"] == "FeatureCollection" and gaps["features"]
+    assert sum(f["properties"]["population"] for f in gaps["features"]) == pytest.approx(
+        totals["uncovered_before"], rel=1e-6
+    )
+    sites = client.get(f"/siting/analyses/{run['id']}/sites").json()["features"]
+    proposed = sorted(
+        (f for f in sites if f["properties"]["status"] == "proposed"), key=lambda f: f["properties"]["rank"]
+    )
+    assert [f["properties"]["rank"] for f in proposed] == [1, 2, 3]
+    assert proposed[0]["properties"]["added_population"] >= proposed[-1]["properties"]["added_population"]
+
+    report = client.get(f"/siting/analyses/{run['id']}/report")
+    assert report.status_code == 200 and "GB 50437" in report.text and "<svg" in report.text
+    assert "<script" not in report.text
+
+    listed = client.get("/siting/analyses", params={"facility_type": "elderly_care"}).json()
+    assert listed["numberMatched"] == 1 and listed["analyses"][0]["id"] == run["id"]
+
+
+def test_compare__two_radii_side_by_side(client: Any, auth: Any, area: Any) -> None:
+    ids = []
+    for radius in (500, 1000):
+        response = client.post(
+            "/siting/analyses", json=request_body(radius_m=radius, optimize=None), headers=auth["planner"]
+        )
+        ids.append(response.json()["id"])
+    for analysis_id in ids:
+        assert wait_done(client, analysis_id)["status"] == "done"
+    body = client.get("/siting/compare", params={"a": ids[0], "b": ids[1]}).json()
+    assert body["parameters_differ"]["radius_m"] == {"a": 500.0, "b": 1000.0}
+    rates = body["totals"]["coverage_rate_before"]
+    assert rates["b"] > rates["a"]
+
+
+def test_rerun__same_parameters_new_run(client: Any, auth: Any, area: Any) -> None:
+    first = client.post("/siting/analyses", json=request_body(optimize=None), headers=auth["planner"]).json()[
+        "id"
+    ]
+    assert wait_done(client, first)["status"] == "done"
+    again = client.post(f"/siting/analyses/{first}/rerun", headers=auth["planner"])
+    assert again.status_code == 202
+    run = wait_done(client, again.json()["id"])
+    assert run["status"] == "done" and run["rerun_of"] == first
+    assert run["request"]["radius_m"] == 1000
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        pytest.param({"radius_m": 0}, "radius_m", id="radius-zero"),
+        pytest.param({"radius_m": -50}, "radius_m", id="radius-negative"),
+        pytest.param({"facility_type": "hospital"}, "facility_type", id="unknown-facility-type"),
+        pytest.param(
+            {"optimize": {"model": "mclp", "new_sites": 0}}, "optimize.new_sites", id="zero-new-sites"
+        ),
+        pytest.param({"division_code": "abc"}, "division_code", id="malformed-division"),
+    ],
+)
+def test_create__bad_input_is_422_naming_the_field(client: Any, auth: Any, changes: dict, field: str) -> None:
+    response = client.post("/siting/analyses", json=request_body(**changes), headers=auth["planner"])
+    assert response.status_code == 422
+    assert response.json()["details"]["problems"][0]["field"] == field
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        pytest.param({"division_code": "420199"}, "division_code", id="unknown-division"),
+        pytest.param({"population": "nowhere"}, "population", id="unknown-population-layer"),
+    ],
+)
+def test_create__unknown_reference_is_404_naming_the_field(
+    client: Any, auth: Any, area: Any, changes: dict, field: str
+) -> None:
+    response = client.post("/siting/analyses", json=request_body(**changes), headers=auth["planner"])
+    assert response.status_code == 404
+    assert response.json()["details"]["field"] == field
+
+
+def test_create__needs_a_planner(client: Any, auth: Any, area: Any) -> None:
+    assert client.post("/siting/analyses", json=request_body(), headers=auth["officer"]).status_code == 403
+
+
+def test_run__nan_capacity_fails_with_the_message_stored(
+    client: Any, auth: Any, area: Any, store: Any
+) -> None:
+    from shapely.geometry import Point
+
+    from geoservice.store import Feature
+
+    with store.transaction(user="test") as tx:
+        tx.insert(
+            "facilities",
+            Feature.new({"name": "床位不明", "kind": "elderly_care", "beds": None}, Point(114.29, 30.6)),
+        )
+    response = client.post("/siting/analyses", json=request_body(), headers=auth["planner"])
+    run = wait_done(client, response.json()["id"])
+    assert run["status"] == "failed"
+    assert "beds" in run["error"]["message"] and run["error"]["error"] == "invalid_input"
+    assert client.get(f"/siting/analyses/{run['id']}/gaps").status_code == 409
+
+
+def test_unknown_analysis__is_404(client: Any) -> None:
+    assert client.get("/siting/analyses/00000000-0000-0000-0000-000000000000").status_code == 404
