@@ -130,7 +130,8 @@ def _solve_max_cover(
         n_pick,
         incumbent,
         target_gap=mip_rel_gap,
-        max_iterations=5_000,
+        # auto hands a small reduced model to HiGHS soon; the bound alone is worth more iterations
+        max_iterations=600 if method == "heuristic" else 300,
         deadline=deadline,
     )
     bound = max(lagrangian.bound, incumbent)
