@@ -562,7 +562,10 @@ def upload_photos(
         current = tx.get("marker_inspections", inspection_id)
         photos = list(current.properties.get("photos") or [])
         known = {p.get("sha256") for p in photos}
-        photos += [p for p in stored if p["sha256"] not in known]
+        for photo in stored:
+            if photo["sha256"] not in known:
+                known.add(photo["sha256"])
+                photos.append(photo)
         updated = tx.update(
             "marker_inspections", inspection_id, properties={"photos": photos}, action="attach_photo"
         )

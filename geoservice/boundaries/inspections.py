@@ -227,7 +227,7 @@ def measure(
                 f"over the {tolerance_m} m tolerance",
             }
         )
-    if accuracy_m is not None and displacement_m > accuracy_m:
+    if accuracy_m is not None and displacement_m > max(accuracy_m, tolerance_m):
         flags.append(
             {
                 "code": "beyond_accuracy",
