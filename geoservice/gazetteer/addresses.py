@@ -142,24 +142,24 @@ class _Segment:
     entries: tuple[NameEntry, ...]
 
 
-def _normalised(text: str) -> tuple[str, str]:
+def _normalised(text: str, field: str) -> tuple[str, str]:
     if not isinstance(text, str) or not text.strip():
         raise InvalidInputError(
-            "地址不能为空 / text must not be empty; send the address to parse, e.g. 湖北省武汉市江岸区解放大道88号",
-            field="text",
+            f"地址不能为空 / {field} must not be empty; send the address, e.g. 湖北省武汉市江岸区解放大道88号",
+            field=field,
             value=text,
             rule="required",
         )
     if len(text) > MAX_ADDRESS_CHARS:
         raise InvalidInputError(
-            f"地址过长({len(text)} 字符,上限 {MAX_ADDRESS_CHARS})/ text too long ({len(text)} characters, "
+            f"地址过长({len(text)} 字符,上限 {MAX_ADDRESS_CHARS})/ {field} too long ({len(text)} characters, "
             f"at most {MAX_ADDRESS_CHARS}); send one address per request",
-            field="text",
+            field=field,
             value=text,
             rule="max_length",
             details={"limit": MAX_ADDRESS_CHARS},
         )
-    normal = normalize(text, numerals=True, field="text")
+    normal = normalize(text, numerals=True, field=field)
     return normal.text, normal.original
 
 
@@ -330,7 +330,7 @@ def _parse_rest(rest: str, components: dict[str, Any], unresolved: list[str]) ->
             components["poi"] = after
 
 
-def parse_address(text: str, tree: DivisionTree) -> ParsedAddress:
+def parse_address(text: str, tree: DivisionTree, *, field: str = "text") -> ParsedAddress:
     """Parse a free-text address into components (地址解析).
 
     Parameters
@@ -339,6 +339,8 @@ def parse_address(text: str, tree: DivisionTree) -> ParsedAddress:
         The address as given: any mix of traditional characters, full-width digits, Chinese numerals, spaces.
     tree
         The division tree to resolve names against (:func:`~geoservice.gazetteer.divisions.tree_for_store`).
+    field
+        The input field the text came from, named in errors (``text``, ``q``).
 
     Returns
     -------
@@ -349,7 +351,7 @@ def parse_address(text: str, tree: DivisionTree) -> ParsedAddress:
     ------
     InvalidInputError
         (HTTP 422) for an empty text (rule ``required``), one over :data:`MAX_ADDRESS_CHARS` characters
-        (``max_length``) or one with control characters (``control_characters``); ``field`` is ``text``.
+        (``max_length``) or one with control characters (``control_characters``), naming ``field``.
 
     Examples
     --------
@@ -365,7 +367,7 @@ def parse_address(text: str, tree: DivisionTree) -> ParsedAddress:
     >>> parse_address("长春朝阳区建设路12号", tree).components["county"]["code"]
     '220104'
     """
-    normal, original = _normalised(text)
+    normal, original = _normalised(text, field)
     compact = normal.replace(" ", "") if " " in normal else normal
     position, hypotheses, segments, misfits = _scan_divisions(tree, compact)
     components, ambiguities, unresolved = _resolve(tree, hypotheses, segments, misfits)
