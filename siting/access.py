@@ -159,30 +159,43 @@ def enhanced_step_weight(max_cost: float) -> WeightFunction:
     return step_weight([s * scale for s in E2SFCA_DEFAULT_STEPS], E2SFCA_DEFAULT_WEIGHTS)
 
 
-def _pairs(
-    cost: ArrayLike | sparse.spmatrix | sparse.sparray, max_cost: float
-) -> tuple[NDArray[np.int64], NDArray[np.int64], FloatArray, tuple[int, int]]:
-    """(row, col, cost) of the pairs within the catchment."""
+def _weight_matrix(
+    cost: ArrayLike | sparse.spmatrix | sparse.sparray, max_cost: float, weight_fn: WeightFunction | None
+) -> FloatArray | sparse.csr_matrix:
+    """The weights ``w(d_ij)`` within the catchment, 0 elsewhere: dense for dense costs, CSR for sparse ones."""
     if sparse.issparse(cost):
-        coo = sparse.coo_matrix(cost)
-        rows, cols, values = coo.row, coo.col, np.asarray(coo.data, dtype=np.float64)
-        shape = (int(coo.shape[0]), int(coo.shape[1]))
+        matrix = sparse.csr_matrix(cost, dtype=np.float64)
+        values = matrix.data
     else:
-        dense = np.asarray(cost, dtype=np.float64)
-        if dense.ndim != 2:
+        matrix = np.asarray(cost, dtype=np.float64)
+        if matrix.ndim != 2:
             raise SitingInputError(
-                f"成本矩阵形状错误 / cost must be 2-D (n_demand, n_supply); got shape {dense.shape}"
+                f"成本矩阵形状错误 / cost must be 2-D (n_demand, n_supply); got shape {matrix.shape}"
             )
-        shape = (int(dense.shape[0]), int(dense.shape[1]))
-        with np.errstate(invalid="ignore"):
-            rows, cols = np.nonzero(dense <= max_cost)
-        values = dense[rows, cols]
-    if (values < 0).any():
+        values = matrix
+    with np.errstate(invalid="ignore"):
+        negative = int((values < 0).sum())
+        inside = values <= max_cost  # NaN compares False: NaN means unreachable
+    if negative:
         raise SitingInputError(
-            f"成本为负 / cost has {int((values < 0).sum())} negative entries; costs are distances or times ≥ 0"
+            f"成本为负 / cost has {negative} negative entries; costs are distances or times ≥ 0"
         )
-    keep = values <= max_cost  # NaN compares False: NaN means unreachable
-    return rows[keep].astype(np.int64), cols[keep].astype(np.int64), values[keep], shape
+    if weight_fn is None:
+        data = inside.astype(np.float64)
+    else:
+        within = values[inside]
+        weights = np.asarray(weight_fn(within), dtype=np.float64)
+        if weights.shape != within.shape or not (np.isfinite(weights) & (weights >= 0)).all():
+            raise SitingInputError(
+                "权重函数无效 / weight_fn must map a cost array to finite weights ≥ 0 of the same shape; "
+                f"got shape {weights.shape} for {within.shape}"
+            )
+        data = np.zeros(values.shape)
+        data[inside] = weights
+    if isinstance(matrix, np.ndarray):
+        return data
+    # Same sparsity structure; pairs beyond the catchment keep a stored weight of 0, which adds nothing.
+    return sparse.csr_matrix((data, matrix.indices, matrix.indptr), shape=matrix.shape)
 
 
 def _vector(values: ArrayLike, name: str, size: int, what: str) -> FloatArray:
@@ -252,19 +265,10 @@ def two_step_fca(
             f"最大成本无效 / invalid max_cost={max_cost!r}; expected a positive catchment size in the cost unit",
             details={"max_cost": str(max_cost)},
         )
-    rows, cols, values, (n_demand, n_supply) = _pairs(cost, limit)
+    w = _weight_matrix(cost, limit, weight_fn)
+    n_demand, n_supply = w.shape
     population = _vector(demand, "demand", n_demand, "需求人口 / demand population")
     capacity = _vector(supply, "supply", n_supply, "供给能力 / supply capacity")
-    if weight_fn is None:
-        weights = np.ones(values.size)
-    else:
-        weights = np.asarray(weight_fn(values), dtype=np.float64)
-        if weights.shape != values.shape or not (np.isfinite(weights) & (weights >= 0)).all():
-            raise SitingInputError(
-                "权重函数无效 / weight_fn must map a cost array to finite weights ≥ 0 of the same shape; "
-                f"got shape {weights.shape} for {values.shape}"
-            )
-    w = sparse.csr_matrix((weights, (rows, cols)), shape=(n_demand, n_supply))
-    weighted_demand = w.T @ population
+    weighted_demand = np.asarray(w.T @ population, dtype=np.float64)
     ratio = np.divide(capacity, weighted_demand, out=np.zeros(n_supply), where=weighted_demand > 0)
     return np.asarray(w @ ratio, dtype=np.float64)

@@ -465,7 +465,8 @@ def _outside_area(fac_xy: FloatArray, dem_xy: FloatArray, area: shapely.Geometry
             area, fac_xy[:, 0], fac_xy[:, 1]
         )
     else:
-        low, high = dem_xy.min(axis=0), dem_xy.max(axis=0)
+        x, y = np.ascontiguousarray(dem_xy[:, 0]), np.ascontiguousarray(dem_xy[:, 1])
+        low, high = np.array([x.min(), y.min()]), np.array([x.max(), y.max()])
         # Half a typical cell spacing of slack: a facility in an edge cell lies beyond the cell centres.
         span = high - low
         slack = 0.5 * float(np.sqrt(max(span[0], 1.0) * max(span[1], 1.0) / max(len(dem_xy), 1)))
