@@ -554,6 +554,7 @@ def network_from_lines(
     walk_speed_mps: float = DEFAULT_WALK_SPEED_MPS,
     drive_speed_mps: float = DEFAULT_DRIVE_SPEED_MPS,
     speed_column: str | None = None,
+    max_edge_m: float | None = None,
 ) -> RoadNetwork:
     """A routable graph from road centre-lines (路网构建).
 
@@ -574,6 +575,10 @@ def network_from_lines(
         Driving speed for lines without ``speed_column``, m/s.
     speed_column : str, optional
         A column of driving speeds in km/h (e.g. a road-class speed); missing values take ``drive_speed_mps``.
+    max_edge_m : float, optional
+        Split edges into straight segments no longer than this (metres), adding nodes along long roads so demand
+        snaps close to where it is; without it, nodes sit only at line ends and crossings and an edge's length
+        follows the line's shape.
 
     Returns
     -------
@@ -599,6 +604,8 @@ def network_from_lines(
         raise LayerValidationError(
             f"吸附容差无效 / invalid snap_tolerance_m={snap_tolerance_m!r}; expected metres ≥ 0"
         )
+    if max_edge_m is not None and not (np.isfinite(max_edge_m) and max_edge_m > 0):
+        raise LayerValidationError(f"最大边长无效 / invalid max_edge_m={max_edge_m!r}; expected metres > 0")
     if speed_column is not None and speed_column not in gdf.columns:
         raise LayerValidationError(
             f"缺少车速列 / speed_column={speed_column!r} is not a column; columns are {list(gdf.columns)}"
@@ -643,14 +650,25 @@ def network_from_lines(
         pairs = shapely.STRtree(source).query_nearest(midpoints, all_matches=False)
         piece_speed = np.full(pieces.size, default_speed)
         piece_speed[pairs[0]] = source_speed[pairs[1]]
-    start = shapely.get_coordinates(shapely.get_point(pieces, 0))
-    end = shapely.get_coordinates(shapely.get_point(pieces, -1))
+    lengths = shapely.length(pieces)
+    if max_edge_m is not None:
+        # Nodes along long roads, so that cells snap near where they are rather than to a far junction.
+        dense = shapely.segmentize(pieces, max_edge_m)
+        coords, owner_piece = shapely.get_coordinates(dense, return_index=True)
+        same = owner_piece[1:] == owner_piece[:-1]
+        start, end = coords[:-1][same], coords[1:][same]
+        piece_speed = np.asarray(piece_speed)[owner_piece[:-1][same]]
+        lengths = np.hypot(*(end - start).T)
+    else:
+        start = shapely.get_coordinates(shapely.get_point(pieces, 0))
+        end = shapely.get_coordinates(shapely.get_point(pieces, -1))
     node_xy, labels = _cluster_points(np.vstack([start, end]), snap_tolerance_m)
+    n_edges = start.shape[0]
     return RoadNetwork(
         node_xy=node_xy,
-        edge_u=labels[: pieces.size],
-        edge_v=labels[pieces.size :],
-        length_m=shapely.length(pieces),
+        edge_u=labels[:n_edges],
+        edge_v=labels[n_edges:],
+        length_m=np.asarray(lengths, dtype=np.float64),
         drive_speed_mps=np.asarray(piece_speed, dtype=np.float64),
         walk_speed_mps=_check_speed(walk_speed_mps, "walk_speed_mps"),
         crs=crs,

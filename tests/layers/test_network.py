@@ -259,3 +259,16 @@ def test_nearest_facility__bad_limit_raises(limit: float, match: str) -> None:
 def test_network_from_edges__geographic_crs_refused() -> None:
     with pytest.raises(CRSError, match="is geographic"):
         network_from_edges([[114.3, 30.6], [114.4, 30.6]], [0], [1], crs="EPSG:4490")
+
+
+def test_network_from_lines__max_edge_m_adds_nodes_along_long_roads() -> None:
+    lines = gpd.GeoDataFrame(
+        geometry=[shapely.LineString([(X0, Y0), (X0 + 1000, Y0), (X0 + 1000, Y0 + 500)])], crs=METRIC
+    )
+    coarse = network_from_lines(lines)
+    fine = network_from_lines(lines, max_edge_m=100.0)
+    assert (coarse.n_nodes, fine.n_nodes) == (2, 16)
+    assert fine.length_m.sum() == pytest.approx(coarse.length_m.sum()) == pytest.approx(1500.0)
+    # A cell beside the middle of the road snaps 0 m away instead of 500 m.
+    assert fine.snap([[X0 + 500, Y0]])[1][0] == 0.0
+    assert coarse.snap([[X0 + 500, Y0]])[1][0] == pytest.approx(500.0)

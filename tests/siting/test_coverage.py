@@ -375,3 +375,13 @@ def test_admin_unit_gaps__bad_input_raises(
 ) -> None:
     with pytest.raises(SitingInputError, match=match):
         admin_unit_gaps(divisions, facilities, "elderly_care")
+
+
+def test_coverage__summary_is_json_ready_with_undefined_rates_as_null() -> None:
+    import json
+
+    cells = _line_cells([0.0, 900.0], [10.0, 0.0], ["A", "B"])
+    summary = coverage(cells, FACILITY_AT_ORIGIN, 500.0, crs=METRIC).summary()
+    text = json.dumps(summary, ensure_ascii=False, allow_nan=False)
+    rates = {row["division_code"]: row["coverage_rate"] for row in json.loads(text)["by_division"]}
+    assert rates == {"A": 1.0, "B": None}
