@@ -134,11 +134,22 @@ def short_forms(name: str, level: str) -> list[str]:
     ([], [], [])
     >>> short_forms("广西壮族自治区", "province"), short_forms("神农架林区", "county")
     (['广西'], ['神农架'])
+    >>> short_forms("白桃村委会", "village"), short_forms("乌龙巷居委会（社区）", "village")
+    (['白桃村', '白桃'], ['乌龙巷社区', '乌龙巷居委会'])
     """
+    original = name
     stems: list[str] = []
+    everyday: list[str] = []
+    for mark in ("（", "("):  # 乌龙巷居委会（社区）: the bracketed note is not part of the name
+        if mark in name and name.endswith(("）", ")")):
+            name = name[: name.index(mark)]
+            stems.append(name)
     for generic in _GENERICS.get(level, ()):
         if name.endswith(generic) and len(name) > len(generic):
             stems.append(name[: -len(generic)])
+            if level == "village" and len(generic) > 2:
+                # 白桃村委会 is written 白桃村, 前进居委会 is written 前进社区
+                everyday.append(name[: -len(generic)] + ("村" if "村" in generic else "社区"))
             break
     if "自治" in name or name.endswith("民族乡"):
         cut = min((i for i in (name.find(e) for e in _ETHNIC) if i > 0), default=-1)
@@ -146,11 +157,11 @@ def short_forms(name: str, level: str) -> list[str]:
             stems = [name[:cut]]  # 恩施土家族苗族 (the name less its generic) is written by nobody
             if name[-1] in "州县旗":
                 stems.append(name[:cut] + name[-1])  # 恩施州, 长阳县: the everyday written form
-    result: list[str] = []
+    result: list[str] = [form for form in everyday if len(form) >= 3]
     for stem in stems:
         if (
             len(stem) >= 2
-            and stem != name
+            and stem != original
             and stem[0] not in _NO_SHORT_START
             and stem not in _GENERIC_STEMS
             and not stem.endswith(_ROAD_ENDINGS)  # 中南路街道 -> 中南路 is the road, not the township
