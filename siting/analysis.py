@@ -602,15 +602,20 @@ def run_analysis(
 
 
 def _division_of(lon: np.ndarray, lat: np.ndarray, divisions: gpd.GeoDataFrame) -> np.ndarray:
-    """The code of the division containing each point (None outside all)."""
+    """The code of the division containing each point (None outside all; the first wins on a shared edge)."""
     out = np.full(lon.size, None, dtype=object)
     if lon.size == 0:
         return out
-    points = shapely.points(lon, lat)
-    tree = shapely.STRtree(divisions.geometry.to_numpy())
-    point_idx, poly_idx = tree.query(points, predicate="intersects")
-    codes = divisions["code"].to_numpy()
-    out[point_idx[::-1]] = codes[poly_idx[::-1]]  # the first division wins on a shared edge
+    for code, geom in zip(divisions["code"].to_numpy(), divisions.geometry.to_numpy(), strict=True):
+        if geom is None or geom.is_empty:
+            continue
+        minx, miny, maxx, maxy = geom.bounds
+        todo = np.flatnonzero((out == None) & (lon >= minx) & (lon <= maxx) & (lat >= miny) & (lat <= maxy))  # noqa: E711
+        if todo.size == 0:
+            continue
+        shapely.prepare(geom)
+        hit = shapely.intersects_xy(geom, lon[todo], lat[todo])
+        out[todo[hit]] = code
     return out
 
 
