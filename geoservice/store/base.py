@@ -19,10 +19,11 @@ Examples
 from __future__ import annotations
 
 import json
+import logging
 import re
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -40,7 +41,9 @@ from geoservice.errors import (
 )
 from geoservice.store.schema import COLLECTIONS, PROMOTED, Backend
 
-__all__ = ["Feature", "Page", "Point", "Store", "Transaction", "utc_now"]
+__all__ = ["Change", "Feature", "Page", "Point", "Store", "Transaction", "utc_now"]
+
+log = logging.getLogger("geoservice.store")
 
 _FIELD_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 _COLUMNS = "fid, id, version, created_at, updated_at, key, props, {geom}"
@@ -117,6 +120,37 @@ class Page:
 
     features: list[Feature]
     number_matched: int | None
+
+
+@dataclass(frozen=True)
+class Change:
+    """One committed write, as told to listeners (变更通知): what changed and where, for tile invalidation.
+
+    ``bounds`` holds the lon/lat boxes (min_lon, min_lat, max_lon, max_lat) of the old and the new geometry
+    (none when neither has one); ``ref`` is the record's ``ref`` value (e.g. the analysis of a result).
+    """
+
+    collection: str
+    action: str
+    feature_id: str | None
+    ref: str | None
+    bounds: tuple[tuple[float, float, float, float], ...]
+
+
+Listener = Callable[[Sequence[Change]], None]
+
+
+def _bounds_of(*geometries: BaseGeometry | None) -> tuple[tuple[float, float, float, float], ...]:
+    return tuple(
+        tuple(float(v) for v in g.bounds)  # type: ignore[misc]
+        for g in geometries
+        if g is not None and not g.is_empty
+    )
+
+
+def _ref_of(collection: str, feature: Feature) -> str | None:
+    ref_field = COLLECTIONS[collection].ref_field
+    return _as_text(feature.properties.get(ref_field)) if ref_field else None
 
 
 @dataclass
@@ -219,6 +253,7 @@ class Transaction:
         self.connection = connection
         self.dialect = store.dialect
         self.user = user
+        self.changes: list[Change] = []  # told to the store's listeners after commit
 
     # -- low level -------------------------------------------------------------------------------------
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
@@ -364,6 +399,9 @@ class Transaction:
         stored.fid = int(fid)
         self.store.after_write(self, collection, stored)
         self.audit(action, collection, stored.id, None, stored.snapshot(), reason)
+        self.changes.append(
+            Change(collection, action, stored.id, _ref_of(collection, stored), _bounds_of(stored.geometry))
+        )
         return stored
 
     def insert_many(
@@ -381,6 +419,17 @@ class Transaction:
         now = utc_now()
         stored = [replace(f, version=1, created_at=now, updated_at=now) for f in features]
         self.store.bulk_insert(self, collection, stored)
+        boxes = _bounds_of(*(f.geometry for f in stored))
+        union = (
+            (
+                min(b[0] for b in boxes),
+                min(b[1] for b in boxes),
+                max(b[2] for b in boxes),
+                max(b[3] for b in boxes),
+            ),
+        )
+        for ref in {_ref_of(collection, f) for f in stored}:  # one change per ref: a bulk load is one event
+            self.changes.append(Change(collection, action, None, ref, union if boxes else ()))
         self.audit(
             action,
             collection,
@@ -442,6 +491,18 @@ class Transaction:
             )
         self.store.after_write(self, collection, after)
         self.audit(action, collection, after.id, before.snapshot(), after.snapshot(), reason)
+        self.changes.append(
+            Change(
+                collection,
+                action,
+                after.id,
+                _ref_of(collection, after),
+                _bounds_of(before.geometry, after.geometry),
+            )
+        )
+        old_ref = _ref_of(collection, before)
+        if old_ref != self.changes[-1].ref:
+            self.changes.append(Change(collection, action, after.id, old_ref, _bounds_of(before.geometry)))
         return after
 
     def delete(self, collection: str, id: str, *, reason: str | None = None) -> None:
@@ -450,6 +511,9 @@ class Transaction:
         self.execute(f"DELETE FROM {collection} WHERE id = ?", [before.id])
         self.store.after_delete(self, collection, before)
         self.audit("delete", collection, before.id, before.snapshot(), None, reason)
+        self.changes.append(
+            Change(collection, "delete", before.id, _ref_of(collection, before), _bounds_of(before.geometry))
+        )
 
     def audit(
         self,
@@ -602,6 +666,34 @@ class Store(ABC):
 
     def after_delete(self, tx: Transaction, collection: str, feature: Feature) -> None:  # noqa: B027
         """Keep derived indexes in step after a delete."""
+
+    # -- change listeners (tile caches) ----------------------------------------------------------------
+    def add_listener(self, listener: Listener) -> None:
+        """Call ``listener(changes)`` after every committed transaction that wrote something.
+
+        Listeners run in the committing thread, after the commit; one that raises is logged and the write
+        stands (it has committed). Used by the tile cache to drop exactly the tiles an edit touches.
+        """
+        listeners: list[Listener] = self.__dict__.setdefault("_listeners", [])
+        if listener not in listeners:
+            listeners.append(listener)
+
+    def remove_listener(self, listener: Listener) -> None:
+        """Stop calling ``listener`` (no error if it was not added)."""
+        listeners: list[Listener] = self.__dict__.get("_listeners", [])
+        if listener in listeners:
+            listeners.remove(listener)
+
+    def notify_listeners(self, tx: Transaction) -> None:
+        """Tell the listeners what ``tx`` changed (the backends call this right after a commit)."""
+        changes, tx.changes = tx.changes, []
+        if not changes:
+            return
+        for listener in list(self.__dict__.get("_listeners", [])):
+            try:
+                listener(changes)
+            except Exception:  # the write has committed; a failing listener must not undo the reply
+                log.exception("store listener %r failed", listener)
 
     def row_to_feature(self, row: Sequence[Any]) -> Feature:
         fid, id_, version, created_at, updated_at, key, props, geom = row

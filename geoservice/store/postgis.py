@@ -41,7 +41,9 @@ class PostGISStore(Store):
     @contextmanager
     def transaction(self, *, user: str | None = None, readonly: bool = False) -> Iterator[Transaction]:
         with self.pool.connection() as conn, conn.transaction():
-            yield Transaction(self, conn, user)
+            tx = Transaction(self, conn, user)
+            yield tx
+        self.notify_listeners(tx)  # only reached after a commit
 
     def schema_version(self) -> int:
         with self.transaction() as tx:

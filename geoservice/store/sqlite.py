@@ -75,15 +75,19 @@ class SQLiteStore(Store):
             guard.acquire()
         try:
             if conn.in_transaction:  # nested use in one thread: join the open transaction
-                yield Transaction(self, conn, user)
+                inner = Transaction(self, conn, user)
+                yield inner
+                self.notify_listeners(inner)  # before the outer commit: invalidating early is safe
                 return
             conn.execute("BEGIN" if readonly else "BEGIN IMMEDIATE")
+            tx = Transaction(self, conn, user)
             try:
-                yield Transaction(self, conn, user)
+                yield tx
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
+            self.notify_listeners(tx)
         finally:
             if guard is not None:
                 guard.release()
