@@ -85,12 +85,16 @@ def main() -> None:
     graph.add_weighted_edges_from(
         zip(coo.row[upper].tolist(), coo.col[upper].tolist(), coo.data[upper].tolist(), strict=True)
     )
+    start = time.perf_counter()
     fac_node, fac_snap = net.snap(facility_xy)
     dem_node, dem_snap = net.snap(demand_xy)
+    snap_s = time.perf_counter() - start
     start = time.perf_counter()
-    graph.add_weighted_edges_from(
-        ("source", int(n), float(d)) for n, d in zip(fac_node, fac_snap, strict=True)
-    )
+    # Facilities sharing a node: the nearest one's snap leg counts (a plain add would keep the last one).
+    source_leg: dict[int, float] = {}
+    for n, d in zip(fac_node.tolist(), fac_snap.tolist(), strict=True):
+        source_leg[n] = min(d, source_leg.get(n, np.inf))
+    graph.add_weighted_edges_from(("source", n, d) for n, d in source_leg.items())
     lengths = nx.single_source_dijkstra_path_length(graph, "source", cutoff=RADIUS_M, weight="weight")
     node_cost = np.full(net.n_nodes, np.inf)
     reached = np.fromiter((k for k in lengths if k != "source"), dtype=np.int64)
@@ -106,8 +110,10 @@ def main() -> None:
     print(
         f"same covered set: {same_set}; max abs difference {np.abs(expected[both] - near.cost[both]).max():.2e} m"
     )
+    routing_s = max(cover_s - snap_s, 1e-9)
     print(
-        f"speed-up of the routing vs networkx: {base_s / cover_s:.1f}x; target < 10 s (build + coverage): "
+        f"speed-up vs networkx: {base_s / cover_s:.1f}x counting our snapping ({snap_s:.2f} s), "
+        f"{base_s / routing_s:.1f}x routing only; target < 10 s (build + coverage): "
         f"{'met' if build_s + cover_s < 10 else 'NOT met'}"
     )
 
