@@ -25,7 +25,7 @@ from geoservice.store import Store, open_store
 T = TypeVar("T")
 
 #: Modules that add commands: each has ``add_commands(subparsers, common)``.
-COMMAND_MODULES: tuple[str, ...] = ("geoservice.imports", "geoservice.boundaries.commands", "geoservice.analyses.commands", "geoservice.gazetteer.address_commands")
+COMMAND_MODULES: tuple[str, ...] = ("geoservice.imports", "geoservice.boundaries.commands", "geoservice.analyses.commands", "geoservice.gazetteer.address_commands", "geoservice.gazetteer.commands")
 
 
 def settings_for(args: argparse.Namespace) -> Settings:

@@ -64,9 +64,9 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     install_error_handlers(app)
 
-    from geoservice.api import addresses, boundaries, health, siting
+    from geoservice.api import addresses, boundaries, health, names, siting
 
-    for module in (health, boundaries, siting, addresses):
+    for module in (health, boundaries, siting, addresses, names):
         app.include_router(module.router)
     return app
 

@@ -625,6 +625,13 @@ def _word_issues(name: str, lists: WordLists) -> list[Issue]:
 
 
 def _generic_issues(name: str, parts: NameParts, cat: Category) -> list[Issue]:
+    if not parts.generic and name in cat.generics:
+        return [
+            _issue(
+                "specific_missing",
+                f"缺少专名：“{name}”只有通名 / the name {name} is only a generic part (通名)",
+            )
+        ]
     if not parts.generic:
         fits = [c.name for c in categories().values() if split_name(name, c.name).generic]
         hint = f"; this name's generic fits category {', '.join(fits)}" if fits else ""
@@ -637,8 +644,6 @@ def _generic_issues(name: str, parts: NameParts, cat: Category) -> list[Issue]:
                 fits=fits,
             )
         ]
-    if not parts.specific:
-        return [_issue("specific_missing", "缺少专名 / the name has no specific part (专名)")]
     issues = []
     if cat.name in ("building", "residential"):
         stacked = [
