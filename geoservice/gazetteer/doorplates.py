@@ -45,6 +45,9 @@ __all__ = [
 ]
 
 _SUFFIX_STEMS: Final = "甲乙丙丁戊己庚辛壬癸"
+# An entrance this close to the centre line has no side. Half a metre also absorbs the difference between a
+# straight lon/lat segment and its projected chord (0.1 m over 3 km at 30°N).
+_MIN_OFFSET_M: Final = 0.5
 _CN_ORDINALS: Final = ("", "一", "二", "三", "四", "五", "六", "七", "八", "九", "十")
 
 
@@ -389,7 +392,7 @@ def assign_door_plates(
                 rule="max_offset_m",
                 details={"offset_m": round(offset, 1)},
             )
-        if offset < 0.01:
+        if offset < _MIN_OFFSET_M:
             raise InvalidInputError(
                 f"入口在道路中线上,无法判断左右 / {label} lies on the centre line, so its side is unknown; "
                 "give the point at the building's entrance",
