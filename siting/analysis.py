@@ -519,15 +519,10 @@ def run_analysis(
             f"{params.facility_type} count the {standard.population} population; this layer is {params.age_group}, "
             "so its figures are used in its place"
         )
+    fac_lonlat = facilities.to_crs(CGCS2000).geometry if not facilities.empty else None
     fac_division = (
-        _division_of(
-            *(
-                np.asarray(a)
-                for a in (facilities.to_crs(CGCS2000).geometry.x, facilities.to_crs(CGCS2000).geometry.y)
-            ),
-            divisions,
-        )
-        if not facilities.empty
+        _division_of(np.asarray(fac_lonlat.x), np.asarray(fac_lonlat.y), divisions)
+        if fac_lonlat is not None
         else np.zeros(0, dtype=object)
     )
     fac_table = pd.DataFrame({"division_code": fac_division})

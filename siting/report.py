@@ -138,7 +138,7 @@ def _chart_svg(result: AnalysisResult) -> str:
         for j, (value, colour) in enumerate(
             ((row.coverage_rate_before, "#bbb"), (row.coverage_rate_after, "#1a9850"))
         ):
-            v = 0.0 if value is None or not math.isfinite(float(value)) else float(value)
+            v = 0.0 if value is None or not math.isfinite(float(value)) else float(value)  # type: ignore[arg-type]
             out.append(
                 f'<rect x="{label_w}" y="{y + j * bar}" width="{plot_w * v:.1f}" height="{bar - 1}" fill="{colour}"/>'
             )
