@@ -74,6 +74,8 @@ def marker_line_geometry(
     lat: NDArray[np.float64],
     lines: Sequence[BaseGeometry],
     line_index: NDArray[np.intp],
+    *,
+    with_side: bool = True,
 ) -> tuple[NDArray[np.float64], NDArray[np.int8], NDArray[np.float64]]:
     """Distance (m), side and chainage (m) of many CGCS2000 points against their lines, vectorised.
 
@@ -88,6 +90,8 @@ def marker_line_geometry(
         Line geometries (CGCS2000 lon/lat), shape (m,).
     line_index
         For each point the index of its line in ``lines``, shape (n,).
+    with_side
+        Also compute side and chainage (about twice the work of the distance alone); else they are 0 / NaN.
 
     Returns
     -------
@@ -113,31 +117,61 @@ def marker_line_geometry(
     for epsg in np.unique(zone_of_line):
         crs = f"EPSG:{int(epsg)}"
         lines_in_zone = np.flatnonzero(zone_of_line == epsg)
+        # All vertices of the zone's lines in one pyproj call.
+        coords = shapely.get_coordinates(line_arr[lines_in_zone])
+        x_m, y_m = transform_coords(coords[:, 0], coords[:, 1], CGCS2000, crs)
         lines_m = np.empty(len(line_arr), dtype=object)
-        lines_m[lines_in_zone] = [
-            shapely.transform(
-                g, lambda xy, c=crs: np.column_stack(transform_coords(xy[:, 0], xy[:, 1], CGCS2000, c))
-            )
-            for g in line_arr[lines_in_zone]
-        ]
+        lines_m[lines_in_zone] = shapely.set_coordinates(
+            shapely.transform(line_arr[lines_in_zone], lambda xy: xy), np.column_stack([x_m, y_m])
+        )
         points_here = np.flatnonzero(np.isin(line_index, lines_in_zone))
         if not len(points_here):
             continue
         x, y = transform_coords(lon[points_here], lat[points_here], CGCS2000, crs)
-        pts = shapely.points(x, y)
-        their_lines = lines_m[line_index[points_here]]
-        distance[points_here] = shapely.distance(pts, their_lines)
-        chain = shapely.line_locate_point(their_lines, pts)
-        along[points_here] = chain
-        length = shapely.length(their_lines)
-        step = np.minimum(0.5, length / 4.0)
-        before = shapely.line_interpolate_point(their_lines, np.clip(chain - step, 0.0, length))
-        after = shapely.line_interpolate_point(their_lines, np.clip(chain + step, 0.0, length))
-        bx, by = shapely.get_x(before), shapely.get_y(before)
-        ax, ay = shapely.get_x(after), shapely.get_y(after)
-        cross = (ax - bx) * (y - by) - (ay - by) * (x - bx)
-        on_line = distance[points_here] < 1e-3
-        side[points_here] = np.where(on_line, 0, np.sign(cross)).astype(np.int8)
+        if not with_side:
+            distance[points_here] = shapely.distance(shapely.points(x, y), lines_m[line_index[points_here]])
+            continue
+        # Distance, side and chainage together, line by line against its segments in numpy.
+        positions = np.argsort(line_index[points_here], kind="stable")
+        cuts = np.flatnonzero(np.diff(line_index[points_here][positions])) + 1
+        for group in np.split(positions, cuts):
+            seg = _segments(lines_m[line_index[points_here[group[0]]]])
+            rows = points_here[group]
+            distance[rows], side[rows], along[rows] = _nearest_on_segments(
+                x[group, None], y[group, None], seg
+            )
+    return distance, side, along
+
+
+def _segments(line_m: BaseGeometry) -> NDArray[np.float64]:
+    """Segments of a metric (multi)line as rows ``ax, ay, bx, by, chainage at a`` (parts in order)."""
+    rows = []
+    start = 0.0
+    for part in shapely.get_parts(line_m):
+        xy = np.asarray(part.coords)[:, :2]
+        a, b = xy[:-1], xy[1:]
+        lengths = np.hypot(*(b - a).T)
+        chain = start + np.concatenate([[0.0], np.cumsum(lengths)[:-1]])
+        rows.append(np.column_stack([a, b, chain]))
+        start += float(lengths.sum())
+    return np.vstack(rows)
+
+
+def _nearest_on_segments(
+    px: NDArray[np.float64], py: NDArray[np.float64], seg: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.int8], NDArray[np.float64]]:
+    """Distance, side and chainage of points (k, 1) against one line's segments (s, 5), all in numpy."""
+    ax, ay, bx, by, chain0 = (seg[:, i][None, :] for i in range(5))
+    dx, dy = bx - ax, by - ay
+    length2 = np.maximum(dx * dx + dy * dy, 1e-24)
+    t = np.clip(((px - ax) * dx + (py - ay) * dy) / length2, 0.0, 1.0)
+    d2 = (px - (ax + t * dx)) ** 2 + (py - (ay + t * dy)) ** 2
+    k = np.argmin(d2, axis=1)
+    rows = np.arange(len(k))
+    distance = np.sqrt(d2[rows, k])
+    cross = dx[0, k] * (py[:, 0] - ay[0, k]) - dy[0, k] * (px[:, 0] - ax[0, k])
+    side = np.where(distance < 1e-3, 0, np.sign(cross)).astype(np.int8)
+    along = chain0[0, k] + t[rows, k] * np.sqrt(length2[0, k])
     return distance, side, along
 
 

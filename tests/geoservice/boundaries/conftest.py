@@ -52,7 +52,14 @@ def seeded(store: Any, divisions: gpd.GeoDataFrame) -> dict[str, Any]:
         for number, lon, lat in MARKERS:
             f = tx.insert(
                 "boundary_markers",
-                marker_feature(line, number=number, lon=lon, lat=lat, elevation_m=21.5, reference_objects=REFERENCE_OBJECTS),
+                marker_feature(
+                    line,
+                    number=number,
+                    lon=lon,
+                    lat=lat,
+                    elevation_m=21.5,
+                    reference_objects=REFERENCE_OBJECTS,
+                ),
             )
             ids[number] = f.id
     return ids

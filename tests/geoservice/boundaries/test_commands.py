@@ -55,11 +55,18 @@ def test_markers_export_import_report(store, seeded, tmp_path, capsys) -> None:
     assert main(["markers", "report", "--line", "0203", "--db", store.url]) == 0
     assert json.loads(capsys.readouterr().out)["counts_by_condition"]["damaged"] == 1
     html = tmp_path / "report.html"
-    assert main(["markers", "report", "--line", "0203", "--format", "html", "--out", str(html), "--db", store.url]) == 0
+    assert (
+        main(
+            ["markers", "report", "--line", "0203", "--format", "html", "--out", str(html), "--db", store.url]
+        )
+        == 0
+    )
     assert "<svg" in html.read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("args", [["markers", "export", "--out", "x.gpkg"]], ids=["export-without-line-or-bbox"])
+@pytest.mark.parametrize(
+    "args", [["markers", "export", "--out", "x.gpkg"]], ids=["export-without-line-or-bbox"]
+)
 def test_markers_export__bad_usage_exit_2(store, args) -> None:
     assert main([*args, "--db", store.url]) == 2
 

@@ -38,12 +38,18 @@ def _codes(response: Any) -> set[str]:
     return {f["code"] for f in response.json()["flags"]}
 
 
-@pytest.mark.parametrize("crs, convert", [("GCJ-02", wgs84_to_gcj02), ("BD-09", wgs84_to_bd09)], ids=["gcj02", "bd09"])
+@pytest.mark.parametrize(
+    "crs, convert", [("GCJ-02", wgs84_to_gcj02), ("BD-09", wgs84_to_bd09)], ids=["gcj02", "bd09"]
+)
 def test_inspect__phone_position_converted_lands_on_marker(client, auth, seeded, crs, convert) -> None:
     phone_lon, phone_lat = convert(LON, LAT)
     raw_offset_m = ((phone_lon - LON) ** 2 + (phone_lat - LAT) ** 2) ** 0.5 * 111_000
     assert 100 < raw_offset_m < 2000  # the phone app's offset the team would see on an unconverted map
-    r = client.post(f"/boundaries/markers/{MARKER}/inspections", json=_body(phone_lon, phone_lat, crs), headers=auth["inspector"])
+    r = client.post(
+        f"/boundaries/markers/{MARKER}/inspections",
+        json=_body(phone_lon, phone_lat, crs),
+        headers=auth["inspector"],
+    )
     assert r.status_code == 201, r.text
     assert r.json()["displacement_m"] < 1.0
     assert r.json()["marker_number"] == MARKER
@@ -56,7 +62,11 @@ def test_inspect__gcj02_phone_300_to_500_m_off(client, auth, seeded) -> None:
     origin = transform_coords(LON, LAT, "EPSG:4490", "EPSG:4547")
     raw_m = ((offset_m[0] - origin[0]) ** 2 + (offset_m[1] - origin[1]) ** 2) ** 0.5
     assert 300 <= raw_m <= 700
-    r = client.post(f"/boundaries/markers/{MARKER}/inspections", json=_body(gcj_lon, gcj_lat, "GCJ-02"), headers=auth["inspector"])
+    r = client.post(
+        f"/boundaries/markers/{MARKER}/inspections",
+        json=_body(gcj_lon, gcj_lat, "GCJ-02"),
+        headers=auth["inspector"],
+    )
     assert r.status_code == 201
     assert r.json()["displacement_m"] < 1.0
     assert r.json()["position"]["lon"] == pytest.approx(LON, abs=1e-7)
@@ -65,7 +75,9 @@ def test_inspect__gcj02_phone_300_to_500_m_off(client, auth, seeded) -> None:
 def test_inspect__marker_moved_2_m_is_flagged(client, auth, seeded) -> None:
     lon, lat = _offset(LON, LAT, 2.0, 0.0)
     r = client.post(
-        f"/boundaries/markers/{MARKER}/inspections", json=_body(lon, lat, condition="移位"), headers=auth["inspector"]
+        f"/boundaries/markers/{MARKER}/inspections",
+        json=_body(lon, lat, condition="移位"),
+        headers=auth["inspector"],
     )
     assert r.status_code == 201
     body = r.json()
@@ -80,21 +92,27 @@ def test_inspect__marker_moved_2_m_is_flagged(client, auth, seeded) -> None:
 
 def test_inspect__intact_within_tolerance_not_flagged(client, auth, seeded) -> None:
     lon, lat = _offset(LON, LAT, 0.1, 0.05)
-    r = client.post(f"/boundaries/markers/{MARKER}/inspections", json=_body(lon, lat), headers=auth["inspector"])
+    r = client.post(
+        f"/boundaries/markers/{MARKER}/inspections", json=_body(lon, lat), headers=auth["inspector"]
+    )
     assert r.status_code == 201
     assert _codes(r) == set()
 
 
 def test_inspect__intact_but_moved_is_condition_mismatch(client, auth, seeded) -> None:
     lon, lat = _offset(LON, LAT, 0.0, 3.0)
-    r = client.post(f"/boundaries/markers/{MARKER}/inspections", json=_body(lon, lat), headers=auth["inspector"])
+    r = client.post(
+        f"/boundaries/markers/{MARKER}/inspections", json=_body(lon, lat), headers=auth["inspector"]
+    )
     assert "condition_mismatch" in _codes(r)
 
 
 def test_inspect__phone_accuracy_cannot_confirm_tolerance(client, auth, seeded) -> None:
     lon, lat = _offset(LON, LAT, 2.0, 0.0)
     r = client.post(
-        f"/boundaries/markers/{MARKER}/inspections", json=_body(lon, lat, accuracy_m=5.0), headers=auth["inspector"]
+        f"/boundaries/markers/{MARKER}/inspections",
+        json=_body(lon, lat, accuracy_m=5.0),
+        headers=auth["inspector"],
     )
     codes = _codes(r)
     assert "low_accuracy" in codes and "beyond_accuracy" not in codes
@@ -102,7 +120,9 @@ def test_inspect__phone_accuracy_cannot_confirm_tolerance(client, auth, seeded) 
 
 def test_inspect__gcj02_sent_as_cgcs2000_is_suspected(client, auth, seeded) -> None:
     gcj_lon, gcj_lat = wgs84_to_gcj02(LON, LAT)
-    r = client.post(f"/boundaries/markers/{MARKER}/inspections", json=_body(gcj_lon, gcj_lat), headers=auth["inspector"])
+    r = client.post(
+        f"/boundaries/markers/{MARKER}/inspections", json=_body(gcj_lon, gcj_lat), headers=auth["inspector"]
+    )
     assert r.status_code == 201
     assert "crs_suspect" in _codes(r)
 
@@ -127,19 +147,25 @@ def test_inspect__paired_marker_measured_on_wrong_side(client, auth, seeded) -> 
     assert r.status_code == 201, r.text
     east_lon, east_lat = _offset(114.30, 30.5875, 20.0, 0.0)
     r = client.post(
-        "/boundaries/markers/0203005A/inspections", json=_body(east_lon, east_lat, accuracy_m=1.0), headers=auth["inspector"]
+        "/boundaries/markers/0203005A/inspections",
+        json=_body(east_lon, east_lat, accuracy_m=1.0),
+        headers=auth["inspector"],
     )
     assert "wrong_side" in _codes(r)
 
 
 def test_inspect__unknown_marker_is_404(client, auth, seeded) -> None:
-    r = client.post("/boundaries/markers/0203099Q/inspections", json=_body(LON, LAT), headers=auth["inspector"])
+    r = client.post(
+        "/boundaries/markers/0203099Q/inspections", json=_body(LON, LAT), headers=auth["inspector"]
+    )
     assert r.status_code == 404
     assert "0203099Q" in r.json()["message"]
 
 
 def test_inspect__swapped_lat_lon_is_422_saying_so(client, auth, seeded) -> None:
-    r = client.post(f"/boundaries/markers/{MARKER}/inspections", json=_body(LAT, LON), headers=auth["inspector"])
+    r = client.post(
+        f"/boundaries/markers/{MARKER}/inspections", json=_body(LAT, LON), headers=auth["inspector"]
+    )
     assert r.status_code == 422
     assert r.json()["details"]["rule"] == "lat_lon_swapped"
     assert "swapped" in r.json()["message"] and "颠倒" in r.json()["message"]
@@ -152,7 +178,9 @@ def test_inspect__swapped_lat_lon_is_422_saying_so(client, auth, seeded) -> None
 )
 def test_inspect__position_far_away_is_422(client, auth, seeded, lon, lat, hint) -> None:
     before = client.get(f"/boundaries/markers/{MARKER}/inspections").json()["inspections"]
-    r = client.post(f"/boundaries/markers/{MARKER}/inspections", json=_body(lon, lat), headers=auth["inspector"])
+    r = client.post(
+        f"/boundaries/markers/{MARKER}/inspections", json=_body(lon, lat), headers=auth["inspector"]
+    )
     assert r.status_code == 422
     assert r.json()["details"]["rule"] == "far_from_marker"
     assert hint in r.json()["message"]
@@ -161,56 +189,90 @@ def test_inspect__position_far_away_is_422(client, auth, seeded, lon, lat, hint)
 
 def test_inspect__needs_inspector_role(client, auth, seeded) -> None:
     assert client.post(f"/boundaries/markers/{MARKER}/inspections", json=_body(LON, LAT)).status_code == 401
-    r = client.post(f"/boundaries/markers/{MARKER}/inspections", json=_body(LON, LAT), headers=auth["planner"])
+    r = client.post(
+        f"/boundaries/markers/{MARKER}/inspections", json=_body(LON, LAT), headers=auth["planner"]
+    )
     assert r.status_code == 403
 
 
 def test_inspect__unknown_condition_names_choices(client, auth, seeded) -> None:
-    r = client.post(f"/boundaries/markers/{MARKER}/inspections", json=_body(LON, LAT, condition="broken"), headers=auth["inspector"])
+    r = client.post(
+        f"/boundaries/markers/{MARKER}/inspections",
+        json=_body(LON, LAT, condition="broken"),
+        headers=auth["inspector"],
+    )
     assert r.status_code == 422
     assert "完好" in r.json()["message"] and r.json()["details"]["field"] == "condition"
 
 
 def test_inspect__append_only_and_marker_keeps_newest(client, auth, seeded) -> None:
-    later = _body(LON, LAT, condition="damaged", inspected_at="2025-06-01T10:00:00+08:00", team="河南联检二组")
+    later = _body(
+        LON, LAT, condition="damaged", inspected_at="2025-06-01T10:00:00+08:00", team="河南联检二组"
+    )
     earlier = _body(LON, LAT, condition="intact", inspected_at="2025-05-01T10:00:00+08:00")
     for body in (later, earlier):
-        assert client.post(f"/boundaries/markers/{MARKER}/inspections", json=body, headers=auth["inspector"]).status_code == 201
+        assert (
+            client.post(
+                f"/boundaries/markers/{MARKER}/inspections", json=body, headers=auth["inspector"]
+            ).status_code
+            == 201
+        )
     records = client.get(f"/boundaries/markers/{MARKER}/inspections").json()["inspections"]
     assert [r["condition"] for r in records] == ["intact", "damaged"]
     assert client.get(f"/boundaries/markers/{MARKER}").json()["condition"] == "damaged"
 
 
 def test_rounds__progress_and_not_yet_inspected(client, auth, seeded) -> None:
-    r = client.post("/boundaries/lines/0203/rounds", json={"started_on": "2025-04-01", "team": "鄂豫联检组"}, headers=auth["inspector"])
+    r = client.post(
+        "/boundaries/lines/0203/rounds",
+        json={"started_on": "2025-04-01", "team": "鄂豫联检组"},
+        headers=auth["inspector"],
+    )
     assert r.status_code == 201
     round_id = r.json()["round_id"]
     assert r.json()["next_due_on"] == "2030-04-01"
     for number, lon, lat in [("0203002Q", LON, LAT), ("0203003Q", 114.30, 30.59)]:
         body = _body(lon, lat, round_id=round_id)
-        assert client.post(f"/boundaries/markers/{number}/inspections", json=body, headers=auth["inspector"]).status_code == 201
+        assert (
+            client.post(
+                f"/boundaries/markers/{number}/inspections", json=body, headers=auth["inspector"]
+            ).status_code
+            == 201
+        )
     progress = client.get(f"/boundaries/rounds/{round_id}").json()
     assert (progress["inspected"], progress["total"]) == (2, 4)
     assert progress["not_inspected"] == ["0203001C", "0203004Q"]
 
 
 def test_rounds__overdue_and_never_inspected_lines(client, auth, seeded) -> None:
-    client.post("/boundaries/lines/0203/rounds", json={"started_on": "2015-04-01", "team": "t"}, headers=auth["inspector"])
+    client.post(
+        "/boundaries/lines/0203/rounds",
+        json={"started_on": "2015-04-01", "team": "t"},
+        headers=auth["inspector"],
+    )
     lines = {x["line_code"]: x for x in client.get("/boundaries/overdue?today=2025-01-01").json()["lines"]}
     assert lines["0203"]["reason"] == "overdue" and lines["0203"]["due_on"] == "2020-04-01"
     assert lines["0204"]["reason"] == "never_inspected"
 
 
 def test_rounds__round_of_another_line_is_refused(client, auth, seeded) -> None:
-    other = client.post("/boundaries/lines/0204/rounds", json={"started_on": "2025-04-01", "team": "t"}, headers=auth["inspector"])
+    other = client.post(
+        "/boundaries/lines/0204/rounds",
+        json={"started_on": "2025-04-01", "team": "t"},
+        headers=auth["inspector"],
+    )
     r = client.post(
-        f"/boundaries/markers/{MARKER}/inspections", json=_body(LON, LAT, round_id=other.json()["round_id"]), headers=auth["inspector"]
+        f"/boundaries/markers/{MARKER}/inspections",
+        json=_body(LON, LAT, round_id=other.json()["round_id"]),
+        headers=auth["inspector"],
     )
     assert r.status_code == 422 and r.json()["details"]["field"] == "round_id"
 
 
 def _inspection(client: Any, auth: Any) -> str:
-    r = client.post(f"/boundaries/markers/{MARKER}/inspections", json=_body(LON, LAT), headers=auth["inspector"])
+    r = client.post(
+        f"/boundaries/markers/{MARKER}/inspections", json=_body(LON, LAT), headers=auth["inspector"]
+    )
     return str(r.json()["id"])
 
 
@@ -230,7 +292,11 @@ def test_photos__stored_by_checksum(client, auth, seeded, tmp_path) -> None:
 def test_photos__50_mb_photo_is_413(client, auth, seeded) -> None:
     inspection_id = _inspection(client, auth)
     big = io.BytesIO(JPEG + bytes(50 * 1024 * 1024))
-    r = client.post(f"/boundaries/inspections/{inspection_id}/photos", files={"file": ("big.jpg", big, "image/jpeg")}, headers=auth["inspector"])
+    r = client.post(
+        f"/boundaries/inspections/{inspection_id}/photos",
+        files={"file": ("big.jpg", big, "image/jpeg")},
+        headers=auth["inspector"],
+    )
     assert r.status_code == 413
     assert client.get(f"/boundaries/markers/{MARKER}/inspections").json()["inspections"][0]["photos"] == []
 

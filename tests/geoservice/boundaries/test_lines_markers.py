@@ -37,7 +37,11 @@ def test_save_lines__importing_twice_changes_nothing_and_edits_are_reported(stor
         again = save_lines(tx, derive_lines(divisions, "code", level="county"))
     assert (again.inserted, len(again.already_present)) == ([], 3)
     moved = divisions.copy()
-    moved.geometry = [box(114.28, 30.58, 114.301, 30.60), box(114.301, 30.58, 114.32, 30.60), divisions.geometry[2]]
+    moved.geometry = [
+        box(114.28, 30.58, 114.301, 30.60),
+        box(114.301, 30.58, 114.32, 30.60),
+        divisions.geometry[2],
+    ]
     with store.transaction(user="t") as tx:
         result = save_lines(tx, derive_lines(moved, "code", level="county"))
     assert "0203" in {c["line_code"] for c in result.conflicts}
@@ -46,7 +50,9 @@ def test_save_lines__importing_twice_changes_nothing_and_edits_are_reported(stor
 
 def test_division_problems__gap_and_overlap_between_neighbours(divisions) -> None:
     broken = divisions.copy()
-    notched = box(114.28, 30.58, 114.30, 30.60).difference(box(114.295, 30.585, 114.30, 30.59))  # a gap on the border
+    notched = box(114.28, 30.58, 114.30, 30.60).difference(
+        box(114.295, 30.585, 114.30, 30.59)
+    )  # a gap on the border
     broken.geometry = [notched, box(114.30, 30.58, 114.32, 30.601), divisions.geometry[2]]
     found = {p["kind"]: p for p in division_problems(broken, "code")}
     assert found["overlap"]["codes"] == ["420103", "420104"]
@@ -67,7 +73,9 @@ def _marker(number: str, lon: float, lat: float, **extra: Any) -> dict[str, Any]
 
 
 def test_register_marker__stored_with_kind_and_distance(client, auth, seeded) -> None:
-    r = client.post("/boundaries/markers", json=_marker("0203005Q", 114.30001, 30.582), headers=auth["officer"])
+    r = client.post(
+        "/boundaries/markers", json=_marker("0203005Q", 114.30001, 30.582), headers=auth["officer"]
+    )
     assert r.status_code == 201, r.text
     body = r.json()
     assert (body["kind"], body["kind_label"]) == ("single", "单立")
@@ -98,14 +106,26 @@ def test_register_marker__two_reference_objects_is_422(client, auth, seeded) -> 
     ids=["other-line-code", "single-77m-off-line", "kind-letter-mismatch", "malformed-number"],
 )
 def test_register_marker__invalid_is_422_naming_rule(client, auth, seeded, number, lon, kind, rule) -> None:
-    r = client.post("/boundaries/markers", json=_marker(number, lon, 30.582, kind=kind), headers=auth["officer"])
+    r = client.post(
+        "/boundaries/markers", json=_marker(number, lon, 30.582, kind=kind), headers=auth["officer"]
+    )
     assert r.status_code == 422
     assert rule in {p["rule"] for p in r.json()["details"]["problems"]}
 
 
 def test_register_marker__duplicate_number_is_409_and_inspector_403(client, auth, seeded) -> None:
-    assert client.post("/boundaries/markers", json=_marker("0203002Q", 114.30, 30.595), headers=auth["officer"]).status_code == 409
-    assert client.post("/boundaries/markers", json=_marker("0203009Q", 114.30, 30.581), headers=auth["inspector"]).status_code == 403
+    assert (
+        client.post(
+            "/boundaries/markers", json=_marker("0203002Q", 114.30, 30.595), headers=auth["officer"]
+        ).status_code
+        == 409
+    )
+    assert (
+        client.post(
+            "/boundaries/markers", json=_marker("0203009Q", 114.30, 30.581), headers=auth["inspector"]
+        ).status_code
+        == 403
+    )
 
 
 def test_register_marker__out_of_order_number_is_reported(client, auth, seeded) -> None:
@@ -165,4 +185,6 @@ def test_marker_line_geometry__matches_per_row_geopandas() -> None:
     metric_lines = gpd.GeoSeries(lines, crs="EPSG:4490").to_crs(4547)
     expected = [pts.iloc[i].distance(metric_lines.iloc[index[i]]) for i in range(200)]
     np.testing.assert_allclose(distance, expected, atol=1e-6)
-    assert set(side[index == 0][lon[index == 0] < 114.3].tolist()) == {1}  # west of a line running north: left
+    assert set(side[index == 0][lon[index == 0] < 114.3].tolist()) == {
+        1
+    }  # west of a line running north: left

@@ -22,16 +22,22 @@ MARKER = "0203002Q"
 
 
 def _inspect(client: Any, auth: Any, number: str, lon: float, lat: float, **extra: Any) -> dict[str, Any]:
-    r = client.post(f"/boundaries/markers/{number}/inspections", json=_body(lon, lat, **extra), headers=auth["inspector"])
+    r = client.post(
+        f"/boundaries/markers/{number}/inspections", json=_body(lon, lat, **extra), headers=auth["inspector"]
+    )
     assert r.status_code == 201, r.text
     return dict(r.json())
 
 
 def test_report__counts_flagged_and_rounds(client, auth, seeded) -> None:
     round_id = client.post(
-        "/boundaries/lines/0203/rounds", json={"started_on": "2025-04-01", "team": "t"}, headers=auth["inspector"]
+        "/boundaries/lines/0203/rounds",
+        json={"started_on": "2025-04-01", "team": "t"},
+        headers=auth["inspector"],
     ).json()["round_id"]
-    _inspect(client, auth, MARKER, *_offset(114.30, 30.595, 2.0, 0.0), condition="displaced", round_id=round_id)
+    _inspect(
+        client, auth, MARKER, *_offset(114.30, 30.595, 2.0, 0.0), condition="displaced", round_id=round_id
+    )
     _inspect(client, auth, "0203003Q", 114.30, 30.59, condition="损坏", round_id=round_id)
     report = client.get("/boundaries/lines/0203/report?today=2026-01-01").json()
     assert report["counts_by_condition"]["displaced"] == 1
@@ -80,14 +86,38 @@ def _fill(path: Path, rows: list[dict[str, Any]]) -> None:
 
 
 def _records(seeded: dict[str, Any]) -> list[dict[str, Any]]:
-    base = {"inspected_at": "2025-05-12T10:00:00+08:00", "accuracy_m": 0.02, "notes": None, "photos": "IMG_1.jpg;IMG_2.jpg"}
+    base = {
+        "inspected_at": "2025-05-12T10:00:00+08:00",
+        "accuracy_m": 0.02,
+        "notes": None,
+        "photos": "IMG_1.jpg;IMG_2.jpg",
+    }
     return [
-        {**base, "uuid": str(uuid.uuid4()), "marker_uuid": seeded[MARKER], "team": "湖北组", "condition": "intact",
-         "geometry": Point(114.30, 30.595)},
-        {**base, "uuid": str(uuid.uuid4()), "marker_uuid": seeded[MARKER], "team": "河南组", "condition": "damaged",
-         "geometry": Point(114.30, 30.595)},
-        {**base, "uuid": str(uuid.uuid4()), "marker_uuid": seeded["0203003Q"], "team": "湖北组", "condition": "完好",
-         "geometry": Point(114.30, 30.59), "photos": None},
+        {
+            **base,
+            "uuid": str(uuid.uuid4()),
+            "marker_uuid": seeded[MARKER],
+            "team": "湖北组",
+            "condition": "intact",
+            "geometry": Point(114.30, 30.595),
+        },
+        {
+            **base,
+            "uuid": str(uuid.uuid4()),
+            "marker_uuid": seeded[MARKER],
+            "team": "河南组",
+            "condition": "damaged",
+            "geometry": Point(114.30, 30.595),
+        },
+        {
+            **base,
+            "uuid": str(uuid.uuid4()),
+            "marker_uuid": seeded["0203003Q"],
+            "team": "湖北组",
+            "condition": "完好",
+            "geometry": Point(114.30, 30.59),
+            "photos": None,
+        },
     ]
 
 
@@ -98,7 +128,16 @@ def test_package__layers_open_in_gdal_with_empty_inspections(client, auth, seede
     assert {"boundary_lines", "boundary_markers", "last_inspections", "inspections"} <= set(layers)
     info = pyogrio.read_info(path, layer="inspections")
     assert info["features"] == 0 and info["geometry_type"] == "Point" and info["crs"] == "EPSG:4490"
-    assert list(info["fields"]) == ["uuid", "marker_uuid", "inspected_at", "team", "condition", "accuracy_m", "notes", "photos"]
+    assert list(info["fields"]) == [
+        "uuid",
+        "marker_uuid",
+        "inspected_at",
+        "team",
+        "condition",
+        "accuracy_m",
+        "notes",
+        "photos",
+    ]
     markers = pyogrio.read_dataframe(path, layer="boundary_markers")
     assert sorted(markers["number"]) == ["0203001C", "0203002Q", "0203003Q", "0203004Q"]
     assert len(pyogrio.read_dataframe(path, layer="last_inspections")) == 1
@@ -108,19 +147,30 @@ def test_package__round_trip_loses_nothing_and_is_idempotent(client, auth, seede
     path = _package(client, tmp_path / "field.gpkg")
     records = _records(seeded)
     _fill(path, records)
-    r = client.post("/boundaries/field-package", files={"file": ("field.gpkg", path.read_bytes())}, headers=auth["inspector"])
+    r = client.post(
+        "/boundaries/field-package",
+        files={"file": ("field.gpkg", path.read_bytes())},
+        headers=auth["inspector"],
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert (body["imported"], body["already_present"]) == (3, 0)
     disagreements = [c for c in body["conflicts"] if c["kind"] == "condition_disagreement"]
-    assert len(disagreements) == 1 and {x["team"] for x in disagreements[0]["records"]} == {"湖北组", "河南组"}
+    assert len(disagreements) == 1 and {x["team"] for x in disagreements[0]["records"]} == {
+        "湖北组",
+        "河南组",
+    }
     stored = client.get(f"/boundaries/markers/{MARKER}/inspections").json()["inspections"]
     assert {s["id"] for s in stored} == {records[0]["uuid"], records[1]["uuid"]}  # both teams' records kept
     first = next(s for s in stored if s["id"] == records[0]["uuid"])
     assert (first["team"], first["condition"], first["accuracy_m"]) == ("湖北组", "intact", 0.02)
     assert [p["name"] for p in first["photos"]] == ["IMG_1.jpg", "IMG_2.jpg"]
     assert first["position"] == {"lon": pytest.approx(114.30), "lat": pytest.approx(30.595)}
-    again = client.post("/boundaries/field-package", files={"file": ("field.gpkg", path.read_bytes())}, headers=auth["inspector"])
+    again = client.post(
+        "/boundaries/field-package",
+        files={"file": ("field.gpkg", path.read_bytes())},
+        headers=auth["inspector"],
+    )
     assert (again.json()["imported"], again.json()["already_present"]) == (0, 3)
     assert "3 already present" in again.json()["message"]
     assert len(client.get(f"/boundaries/markers/{MARKER}/inspections").json()["inspections"]) == 2
@@ -132,7 +182,9 @@ def test_package__edited_marker_layer_reported_not_applied(client, auth, seeded,
     markers.loc[markers["number"] == MARKER, "geometry"] = Point(*_offset(114.30, 30.595, 3.0, 0.0))
     pyogrio.write_dataframe(markers, path, layer="boundary_markers", driver="GPKG")
     _fill(path, _records(seeded)[:1])
-    body = client.post("/boundaries/field-package", files={"file": ("f.gpkg", path.read_bytes())}, headers=auth["inspector"]).json()
+    body = client.post(
+        "/boundaries/field-package", files={"file": ("f.gpkg", path.read_bytes())}, headers=auth["inspector"]
+    ).json()
     edits = [c for c in body["conflicts"] if c["kind"] == "marker_edit"]
     assert edits[0]["number"] == MARKER and edits[0]["changes"]["moved_m"] == pytest.approx(3.0, abs=0.01)
     assert client.get(f"/boundaries/markers/{MARKER}").json()["position"] == {"lon": 114.30, "lat": 30.595}
@@ -172,7 +224,11 @@ def test_package__broken_file_refused_whole(client, auth, seeded, tmp_path, brea
         _drop_layer(path, "inspections")
     elif breakage == "no-condition-column":
         _drop_column(path, "condition")
-    r = client.post("/boundaries/field-package", files={"file": ("field.gpkg", path.read_bytes())}, headers=auth["inspector"])
+    r = client.post(
+        "/boundaries/field-package",
+        files={"file": ("field.gpkg", path.read_bytes())},
+        headers=auth["inspector"],
+    )
     assert r.status_code == 422, r.text
     assert expected in r.json()["message"] or expected in str(r.json()["details"])
     assert "nothing was imported" in r.json()["message"]
