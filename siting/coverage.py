@@ -461,16 +461,16 @@ def coverage(
 
 def _outside_area(fac_xy: FloatArray, dem_xy: FloatArray, area: shapely.Geometry | None) -> IntArray:
     if area is not None:
-        inside = shapely.contains_xy(area, fac_xy[:, 0], fac_xy[:, 1]) | shapely.intersects_xy(
-            area, fac_xy[:, 0], fac_xy[:, 1]
-        )
+        inside = np.asarray(
+            shapely.intersects_xy(area, fac_xy[:, 0], fac_xy[:, 1]), dtype=bool
+        )  # edge is inside
     else:
         x, y = np.ascontiguousarray(dem_xy[:, 0]), np.ascontiguousarray(dem_xy[:, 1])
         low, high = np.array([x.min(), y.min()]), np.array([x.max(), y.max()])
         # Half a typical cell spacing of slack: a facility in an edge cell lies beyond the cell centres.
         span = high - low
         slack = 0.5 * float(np.sqrt(max(span[0], 1.0) * max(span[1], 1.0) / max(len(dem_xy), 1)))
-        inside = ((fac_xy >= low - slack) & (fac_xy <= high + slack)).all(axis=1)
+        inside = np.asarray(((fac_xy >= low - slack) & (fac_xy <= high + slack)).all(axis=1), dtype=bool)
     return np.flatnonzero(~inside).astype(np.int64)
 
 
