@@ -64,9 +64,10 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     install_error_handlers(app)
 
-    from geoservice.api import addresses, boundaries, health, names, siting
+    from geoservice import web
+    from geoservice.api import addresses, boundaries, features, health, names, siting, tiles
 
-    for module in (health, boundaries, siting, addresses, names):
+    for module in (health, boundaries, siting, addresses, names, features, tiles, web):
         app.include_router(module.router)
     return app
 

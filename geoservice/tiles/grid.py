@@ -105,10 +105,10 @@ def tiles_covering(bounds: Bounds, z: int) -> tuple[int, int, int, int]:
     size_m = 2 * ORIGIN_M / n
 
     def col(v: float) -> int:
-        return min(max(int(math.floor((v + ORIGIN_M) / size_m)), 0), n - 1)
+        return min(max(math.floor((v + ORIGIN_M) / size_m), 0), n - 1)
 
     def row(v: float) -> int:
-        return min(max(int(math.floor((ORIGIN_M - v) / size_m)), 0), n - 1)
+        return min(max(math.floor((ORIGIN_M - v) / size_m), 0), n - 1)
 
     return (col(float(x0)), row(float(y0)), col(float(x1)), row(float(y1)))
 
