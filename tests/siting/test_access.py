@@ -51,7 +51,7 @@ def _pysal(
 
 
 @pysal_warnings
-@pytest.mark.parametrize("as_sparse", [False, True], ids=["dense", "sparse"])
+@pytest.mark.parametrize("layout", ["dense", "csr_matrix", "csr_array"])
 @pytest.mark.parametrize(
     ("method", "pysal_weight", "ours", "max_cost"),
     [
@@ -74,15 +74,16 @@ def _pysal(
     ],
 )
 def test_two_step_fca__equals_pysal_access(
-    method: str, pysal_weight: object, ours: Callable | None, max_cost: float, as_sparse: bool
+    method: str, pysal_weight: object, ours: Callable | None, max_cost: float, layout: str
 ) -> None:
     cost, demand, supply = _seeded_case(seed=7)
     expected = _pysal(cost, demand, supply, max_cost, method, pysal_weight)
-    given: np.ndarray | sparse.csr_matrix = cost
-    if as_sparse:
-        # Sparse input: stored entries are the reachable pairs; build it so that zero costs stay stored.
+    given: np.ndarray | sparse.csr_matrix | sparse.csr_array = cost
+    if layout != "dense":
+        # Sparse input: stored entries are the reachable pairs; built so that zero costs stay stored.
         rows, cols = np.nonzero(cost <= max_cost)
-        given = sparse.coo_matrix((cost[rows, cols], (rows, cols)), shape=cost.shape).tocsr()
+        build = sparse.csr_matrix if layout == "csr_matrix" else sparse.csr_array
+        given = build((cost[rows, cols], (rows, cols)), shape=cost.shape)
     result = two_step_fca(given, demand, supply, max_cost, weight_fn=ours)
     assert np.abs(result - expected).max() <= 1e-9
     assert (result > 0).any()
