@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import mimetypes
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import FileResponse, RedirectResponse
+from pydantic import BaseModel
 
+from geoservice.api.deps import optional_user
 from geoservice.errors import NotFoundError
+from geoservice.store import User
 
 router = APIRouter(tags=["map 地图"])
 
@@ -59,6 +63,19 @@ def get_map_page() -> FileResponse:
 @router.get("/map/", include_in_schema=False)
 def redirect_map() -> RedirectResponse:
     return RedirectResponse("/map")
+
+
+class SessionPublic(BaseModel):
+    """Who the page's token belongs to, so the page can hide what the role cannot do (the server enforces)."""
+
+    user: str | None
+    role: str | None
+
+
+@router.get("/map/session", response_model=SessionPublic, operation_id="getMapSession")
+def get_map_session(user: Annotated[User | None, Depends(optional_user)]) -> SessionPublic:
+    """The user and role of the bearer token (both ``None`` without one; 401 for an unknown token)."""
+    return SessionPublic(user=user.name if user else None, role=user.role if user else None)
 
 
 @router.get("/static/vendor/leaflet/{path:path}", response_class=FileResponse, operation_id="getLeafletFile")

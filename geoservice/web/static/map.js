@@ -1,0 +1,280 @@
+/* geoservice map page (地图页面): our own tiles and OGC API – Features, no internet basemap.
+   Three modes: names (search, draw + check + register), siting (run, poll, gaps/sites/report),
+   markers (condition colours, history, inspection with the browser's position, field package). */
+(function () {
+  "use strict";
+  var $ = function (id) { return document.getElementById(id); };
+  var state = { role: null, mode: "names", drawing: false, drawn: [], analysis: null };
+
+  // -- API helpers ------------------------------------------------------------------------------------
+  function token() { return localStorage.getItem("geoservice.token") || ""; }
+  function api(path, options) {
+    options = options || {};
+    var headers = Object.assign({ "Accept": "application/json" }, options.headers || {});
+    if (token()) headers["Authorization"] = "Bearer " + token();
+    if (options.json !== undefined) { headers["Content-Type"] = "application/json"; options.body = JSON.stringify(options.json); }
+    return fetch(path, { method: options.method || "GET", headers: headers, body: options.body }).then(function (r) {
+      if (r.status === 204) return null;
+      return r.json().then(function (body) {
+        if (!r.ok) { var e = new Error(body.message || r.statusText); e.status = r.status; e.body = body; throw e; }
+        return body;
+      });
+    });
+  }
+  function status(text) { $("status").textContent = text || ""; }
+  function fail(err) { status((err.status ? err.status + " " : "") + err.message); }
+  function esc(s) { return String(s == null ? "" : s).replace(/[&<>"]/g, function (c) { return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c]; }); }
+
+  // -- token and role ------------------------------------------------------------------------------------
+  $("token").value = token();
+  $("token").addEventListener("change", function () { localStorage.setItem("geoservice.token", $("token").value.trim()); loadSession(); });
+  function loadSession() {
+    api("/map/session").then(function (s) { state.role = s.role; $("who").textContent = s.user ? s.user + "（" + s.role + "）" : "访客（只读） / guest (read-only)"; applyRole(); })
+      .catch(function (e) { state.role = null; $("who").textContent = "令牌无效 / unknown token"; applyRole(); fail(e); });
+  }
+  function allowed(roles) { return state.role === "admin" || roles.split(",").indexOf(state.role) >= 0; }
+  function applyRole() {
+    document.querySelectorAll(".needs-role").forEach(function (el) { el.hidden = !allowed(el.dataset.roles); });
+    document.querySelectorAll(".role-missing").forEach(function (el) { el.hidden = allowed(el.dataset.roles); });
+  }
+
+  // -- the map: our own raster tiles as the base, GeoJSON overlays from OGC API – Features ----------
+  var map = L.map("map", { doubleClickZoom: false, zoomControl: true }).setView([30.59, 114.30], 11);
+  window.geoserviceMap = map;
+  var tileOptions = { maxZoom: 19, opacity: 0.85, attribution: "geoservice · WorldPop" };
+  var elderly = L.tileLayer("/tiles/elderly/{z}/{x}/{y}.png", tileOptions).addTo(map);
+  var population = L.tileLayer("/tiles/population/{z}/{x}/{y}.png", tileOptions);
+  var blank = L.layerGroup();
+  var conditionColours = { intact: "#1a9850", "完好": "#1a9850", damaged: "#fdae61", displaced: "#fdae61", missing: "#d73027" };
+
+  function overlay(collection, style, options) {
+    var layer = L.geoJSON(null, Object.assign({ style: style }, options || {}));
+    layer.collection = collection;
+    return layer;
+  }
+  var overlays = {
+    divisions: overlay("divisions", function () { return { color: "#34495e", weight: 1.5, fill: false }; },
+      { onEachFeature: function (f, l) { l.bindTooltip(esc(f.properties.name) + " " + esc(f.properties.code)); } }),
+    roads: overlay("roads", function () { return { color: "#555", weight: 2 }; },
+      { onEachFeature: function (f, l) { if (f.properties.name) l.bindTooltip(esc(f.properties.name)); } }),
+    place_names: overlay("place_names", function () { return { color: "#6a3d9a", weight: 3 }; },
+      { pointToLayer: function (f, ll) { return L.circleMarker(ll, { radius: 4, color: "#6a3d9a" }); },
+        onEachFeature: function (f, l) { l.bindTooltip(esc(f.properties.name)); } }),
+    facilities: overlay("facilities", null,
+      { pointToLayer: function (f, ll) { return L.circleMarker(ll, { radius: 5, color: "#fff", weight: 1, fillColor: "#2b6cb0", fillOpacity: 1 }); },
+        onEachFeature: function (f, l) { l.bindPopup("<b>" + esc(f.properties.name) + "</b><br>" + esc(f.properties.kind)); } }),
+    boundary_lines: overlay("boundary_lines", function () { return { color: "#b2182b", weight: 3, dashArray: "8 4" }; },
+      { onEachFeature: function (f, l) { l.bindTooltip(esc(f.properties.code || f.properties.name)); } }),
+    boundary_markers: overlay("boundary_markers", null,
+      { pointToLayer: function (f, ll) {
+          var c = conditionColours[f.properties.condition || f.properties.status] || "#777";
+          return L.circleMarker(ll, { radius: 6, color: "#222", weight: 1, fillColor: c, fillOpacity: 1 });
+        },
+        onEachFeature: function (f, l) { l.on("click", function () { showMarker(f); }); l.bindTooltip(esc(f.properties.number || f.properties.code || f.properties.name)); } })
+  };
+  var labels = {
+    divisions: "行政区划 Divisions", roads: "道路 Roads", place_names: "地名 Place names", facilities: "民政设施 Facilities",
+    boundary_lines: "界线 Boundary lines", boundary_markers: "界桩 Markers"
+  };
+  var overlayControl = {};
+  Object.keys(overlays).forEach(function (k) { overlayControl[labels[k]] = overlays[k]; });
+  ["divisions", "facilities"].forEach(function (k) { overlays[k].addTo(map); });
+  var baseControl = { "老年人口密度 Elderly density": elderly, "人口密度 Population density": population, "无底图 None": blank };
+  var layers = L.control.layers(baseControl, overlayControl, { collapsed: false }).addTo(map);
+  var drawnLayer = L.layerGroup().addTo(map);
+  var resultLayer = L.layerGroup().addTo(map);
+
+  function bboxParam() { var b = map.getBounds(); return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(6); }).join(","); }
+  function refresh() {
+    Object.keys(overlays).forEach(function (k) {
+      var layer = overlays[k];
+      if (!map.hasLayer(layer)) return;
+      api("/collections/" + k + "/items?limit=1000&bbox=" + bboxParam()).then(function (fc) { layer.clearLayers(); layer.addData(fc); })
+        .catch(fail);
+    });
+    $("package-link").href = "/boundaries/field-package?bbox=" + bboxParam();
+  }
+  map.on("moveend overlayadd", refresh);
+  map.on("baselayerchange", function (e) { showLegend(e.layer === population ? "population" : e.layer === elderly ? "elderly" : null); });
+
+  function showLegend(layer) {
+    if (!layer) { $("legend").innerHTML = ""; return; }
+    api("/tiles/" + encodeURIComponent(layer) + "/legend").then(function (lg) {
+      var rows = lg.classes.map(function (c) { return "<div><i style='background:" + c.color + "'></i>" + esc(c.label) + "</div>"; }).join("");
+      $("legend").innerHTML = "<div class='title'>" + esc(lg.title) + "</div><div>" + esc(lg.unit) + "</div>" + rows;
+    }).catch(fail);
+  }
+
+  // Start where the data is: the divisions' bounds from their TileJSON.
+  api("/tiles/divisions/tilejson.json").then(function (tj) {
+    var b = tj.bounds;
+    if (b && b[2] - b[0] < 20) map.fitBounds([[b[1], b[0]], [b[3], b[2]]]); else refresh();
+  }).catch(function () { refresh(); });
+  showLegend("elderly");
+
+  // -- modes --------------------------------------------------------------------------------------------
+  document.querySelectorAll(".tabs button").forEach(function (b) {
+    b.addEventListener("click", function () { setMode(b.dataset.mode); });
+  });
+  function setMode(mode) {
+    state.mode = mode;
+    document.querySelectorAll(".tabs button").forEach(function (b) { b.classList.toggle("active", b.dataset.mode === mode); });
+    document.querySelectorAll(".mode").forEach(function (s) { s.hidden = s.id !== "mode-" + mode; });
+    var wanted = { names: ["roads", "place_names"], siting: ["facilities"], markers: ["boundary_lines", "boundary_markers"] }[mode];
+    wanted.forEach(function (k) { if (!map.hasLayer(overlays[k])) overlays[k].addTo(map); });
+    refresh();
+  }
+
+  // -- names: search ------------------------------------------------------------------------------------
+  $("search-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    api("/names/search?limit=20&q=" + encodeURIComponent($("search-q").value)).then(function (res) {
+      $("search-hits").innerHTML = res.hits.length ? "" : "<li>无结果 / no match</li>";
+      res.hits.forEach(function (h) {
+        var li = document.createElement("li");
+        li.innerHTML = "<b>" + esc(h.name) + "</b> " + esc(h.category) + " · " + esc(h.division_code) + " · " + esc(h.status) + " <span class='en'>(" + esc(h.match) + ")</span>";
+        li.addEventListener("click", function () { zoomToFeature("place_names", h.id); });
+        $("search-hits").appendChild(li);
+      });
+    }).catch(fail);
+  });
+  function zoomToFeature(collection, id) {
+    return api("/collections/" + collection + "/items/" + encodeURIComponent(id)).then(function (f) {
+      if (!f.geometry) { status("该地名尚无几何 / this name has no geometry yet"); return; }
+      var l = L.geoJSON(f, { style: { color: "#e6550d", weight: 5 }, pointToLayer: function (ft, ll) { return L.circleMarker(ll, { radius: 8, color: "#e6550d" }); } });
+      resultLayer.clearLayers(); resultLayer.addLayer(l);
+      map.fitBounds(l.getBounds(), { maxZoom: 16 });
+    }).catch(fail);
+  }
+
+  // -- names: a small line-drawing tool (click to add vertices, double-click to finish) -----------------------------
+  var drawLine = L.polyline([], { color: "#e6550d", weight: 4 }).addTo(drawnLayer);
+  $("draw-start").addEventListener("click", function () { state.drawing = true; state.drawn = []; drawLine.setLatLngs([]); map.getContainer().style.cursor = "crosshair"; status("单击加点，双击结束 / click to add points, double-click to finish"); });
+  $("draw-clear").addEventListener("click", function () { state.drawing = false; state.drawn = []; drawLine.setLatLngs([]); map.getContainer().style.cursor = ""; status(""); });
+  map.on("click", function (e) { if (!state.drawing) return; state.drawn.push(e.latlng); drawLine.setLatLngs(state.drawn); });
+  map.on("dblclick", function (e) {
+    if (!state.drawing) return;
+    state.drawing = false; map.getContainer().style.cursor = "";
+    status("已画 " + state.drawn.length + " 个点 / line with " + state.drawn.length + " points");
+  });
+  function drawnGeometry() {
+    if (state.drawn.length < 2) return null;
+    return { type: "LineString", coordinates: state.drawn.map(function (p) { return [p.lng, p.lat]; }) };
+  }
+  function nameBody() {
+    var body = { name: $("name-name").value, category: $("name-category").value, division_code: $("name-division").value };
+    var g = drawnGeometry(); if (g) body.geometry = g;
+    if ($("name-reason").value) body.reason = $("name-reason").value;
+    return body;
+  }
+  function showIssues(res) {
+    var html = res.ok ? "<div class='ok'>可以申报 / OK: " + esc(res.name) + " (" + esc(res.romanized) + ")</div>" : "";
+    (res.issues || []).forEach(function (i) {
+      html += "<div class='issue " + esc(i.severity) + "'><b>" + esc(i.rule) + "</b> " + esc(i.message) + "</div>";
+      (i.conflicts || []).forEach(function (c) { zoomConflict(c); });
+    });
+    $("name-result").innerHTML = html;
+  }
+  function zoomConflict(c) {
+    api("/collections/place_names/items/" + encodeURIComponent(c.id)).then(function (f) {
+      if (f.geometry) resultLayer.addLayer(L.geoJSON(f, { style: { color: "#d73027", weight: 6, dashArray: "4 4" }, pointToLayer: function (ft, ll) { return L.circleMarker(ll, { radius: 9, color: "#d73027" }); } }).bindTooltip("冲突 conflict: " + esc(c.name)));
+    }).catch(function () {});
+  }
+  $("name-form").addEventListener("submit", function (ev) {
+    ev.preventDefault(); resultLayer.clearLayers();
+    var body = nameBody(); delete body.reason;
+    api("/names/check", { method: "POST", json: body }).then(showIssues).catch(fail);
+  });
+  $("name-register").addEventListener("click", function () {
+    api("/names", { method: "POST", json: nameBody() }).then(function (rec) {
+      $("name-result").innerHTML = "<div class='ok'>已申报 / registered: " + esc(rec.name) + " · " + esc(rec.status) + "</div>";
+      refresh();
+    }).catch(function (e) { fail(e); if (e.body && e.body.details) $("name-result").innerHTML = "<div class='issue'>" + esc(e.message) + "</div>"; });
+  });
+
+  // -- siting: run, poll, show gaps, proposals and the report -----------------------------------------------
+  $("siting-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var body = { facility_type: $("siting-type").value, division_code: $("siting-division").value,
+      population: $("siting-population").value, distance: $("siting-distance").value,
+      optimize: { model: "mclp", new_sites: parseInt($("siting-new").value || "5", 10) } };
+    if ($("siting-radius").value) body.radius_m = parseFloat($("siting-radius").value);
+    $("siting-result").innerHTML = ""; $("siting-progress").hidden = false; $("siting-progress").value = 0;
+    api("/siting/analyses", { method: "POST", json: body }).then(function (r) { poll(r.id); }).catch(function (e) { $("siting-progress").hidden = true; fail(e); });
+  });
+  function poll(id) {
+    api("/siting/analyses/" + id).then(function (a) {
+      $("siting-progress").value = a.progress || 0;
+      status("分析 / analysis " + a.status + " · " + (a.stage || "") + " · " + Math.round((a.progress || 0) * 100) + "%");
+      if (a.status === "done") return showAnalysis(a);
+      if (a.status === "failed") { $("siting-progress").hidden = true; $("siting-result").innerHTML = "<div class='issue'>" + esc(a.error && a.error.message) + "</div>"; return; }
+      setTimeout(function () { poll(id); }, 1000);
+    }).catch(fail);
+  }
+  var coverageLayer = null;
+  function showAnalysis(a) {
+    $("siting-progress").hidden = true; status("");
+    resultLayer.clearLayers();
+    if (coverageLayer) { map.removeLayer(coverageLayer); layers.removeLayer(coverageLayer); }
+    coverageLayer = L.tileLayer("/tiles/coverage:" + a.id + "/{z}/{x}/{y}.png", { maxZoom: 19, opacity: 0.9 }).addTo(map);
+    layers.addOverlay(coverageLayer, "服务缺口 Coverage gaps");
+    showLegend("coverage:" + a.id);
+    api("/siting/analyses/" + a.id + "/gaps").then(function (fc) {
+      resultLayer.addLayer(L.geoJSON(fc, { style: { color: "#7a0177", weight: 1, fillOpacity: 0.1 } }));
+    }).catch(fail);
+    api("/siting/analyses/" + a.id + "/sites").then(function (fc) {
+      var proposed = 0;
+      resultLayer.addLayer(L.geoJSON(fc, { pointToLayer: function (f, ll) {
+        var isNew = f.properties.status === "proposed"; if (isNew) proposed += 1;
+        return L.circleMarker(ll, { radius: isNew ? 8 : 5, color: "#fff", weight: 2, fillColor: isNew ? "#e6550d" : "#2b6cb0", fillOpacity: 1 })
+          .bindTooltip(isNew ? "建议新址 proposed #" + esc(f.properties.rank) : "现有 existing " + esc(f.properties.name || ""));
+      } }));
+      var t = (a.summary && a.summary.totals) || {};
+      $("siting-result").innerHTML = "<table>" +
+        "<tr><th>覆盖率 Coverage</th><td>" + fmtRate(t.covered_rate || t.coverage_rate) + " → " + fmtRate(t.covered_rate_after || t.coverage_rate_after) + "</td></tr>" +
+        "<tr><th>建议新址 Proposed sites</th><td>" + proposed + "</td></tr></table>" +
+        "<p><a class='button' target='_blank' href='/siting/analyses/" + a.id + "/report'>查看报告 Open report</a></p>";
+    }).catch(fail);
+  }
+  function fmtRate(v) { return v == null ? "–" : (100 * v).toFixed(1) + "%"; }
+
+  // -- markers: history and an inspection with the browser's position ------------------------------------------
+  function showMarker(f) {
+    var p = f.properties, id = f.id;
+    var html = "<h2>界桩 Marker " + esc(p.number || p.code || p.name) + "</h2><div id='marker-history'>…</div>";
+    if (allowed("inspector")) {
+      html += "<form id='inspect-form' class='grid'><h2>记录巡检 <span class='en'>Record inspection</span></h2>" +
+        "<label>状况 Condition <select id='inspect-condition'><option value='intact'>完好 intact</option><option value='damaged'>损坏 damaged</option><option value='displaced'>移位 displaced</option><option value='missing'>丢失 missing</option></select></label>" +
+        "<label>巡检组 Team <input id='inspect-team' required value='联检组'></label>" +
+        "<label>备注 Notes <input id='inspect-notes'></label>" +
+        "<button type='submit'>用当前位置记录 Record with my position</button></form>";
+    }
+    $("marker-detail").innerHTML = html;
+    api("/boundaries/markers/" + encodeURIComponent(id) + "/inspections").then(function (res) {
+      var rows = (res.inspections || []).map(function (i) {
+        return "<tr><td>" + esc(i.inspected_at.slice(0, 10)) + "</td><td>" + esc(i.condition_label || i.condition) + "</td><td>" + (i.displacement_m != null ? i.displacement_m.toFixed(1) + " m" : "") + "</td></tr>";
+      }).join("");
+      $("marker-history").innerHTML = rows ? "<table><tr><th>日期 Date</th><th>状况 Condition</th><th>位移 Shift</th></tr>" + rows + "</table>" : "<p class='hint'>尚无巡检 / no inspection yet</p>";
+    }).catch(function (e) { $("marker-history").textContent = e.message; });
+    var form = $("inspect-form");
+    if (form) form.addEventListener("submit", function (ev) { ev.preventDefault(); recordInspection(id); });
+  }
+  function recordInspection(id) {
+    if (!navigator.geolocation) { status("浏览器不支持定位 / this browser cannot give a position"); return; }
+    status("正在定位 / getting position…");
+    navigator.geolocation.getCurrentPosition(function (pos) {
+      var body = { inspected_at: new Date().toISOString(), team: $("inspect-team").value, condition: $("inspect-condition").value,
+        position: { lon: pos.coords.longitude, lat: pos.coords.latitude }, position_crs: "EPSG:4326",
+        accuracy_m: pos.coords.accuracy };
+      if ($("inspect-notes").value) body.notes = $("inspect-notes").value;
+      api("/boundaries/markers/" + encodeURIComponent(id) + "/inspections", { method: "POST", json: body }).then(function (r) {
+        status("已记录 / recorded: 位移 displacement " + r.displacement_m.toFixed(1) + " m" + (r.flags && r.flags.length ? " · " + r.flags.join(", ") : ""));
+        refresh();
+        showMarker({ id: id, properties: { number: r.marker_number } });
+      }).catch(fail);
+    }, function (err) { status("定位失败 / position unavailable: " + err.message); }, { enableHighAccuracy: true, timeout: 15000 });
+  }
+
+  loadSession();
+  applyRole();
+})();
