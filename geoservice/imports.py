@@ -34,20 +34,23 @@ def division_features(divisions: pd.DataFrame, geometries: dict[str, Any] | None
     """
     geometries = geometries or {}
     features = []
-    for row in divisions.itertuples(index=False):
-        code = str(row.code)
+    records = divisions.astype(object).where(divisions.notna(), None).to_dict("records")
+    for row in records:
+        code = str(row["code"])
         props: dict[str, Any] = {
             "code": code,
-            "code12": str(row.code12),
-            "name": row.name,
-            "level": row.level,
-            "kind": row.level,
+            "code12": str(row["code12"]),
+            "name": row["name"],
+            "level": row["level"],
+            "kind": row["level"],
             "division_code": code,
-            "parent_code": None if pd.isna(row.parent_code) else str(row.parent_code),
+            "parent_code": None if row["parent_code"] is None else str(row["parent_code"]),
         }
-        if getattr(row, "kind", None) and not pd.isna(row.kind):
-            props["division_kind"] = row.kind
-        features.append(Feature.new(props, geometries.get(code), id=division_id(code), key=str(row.code12)))
+        if row.get("kind"):
+            props["division_kind"] = row["kind"]
+        features.append(
+            Feature.new(props, geometries.get(code), id=division_id(code), key=str(row["code12"]))
+        )
     return features
 
 

@@ -216,7 +216,7 @@ class Dialect:
         minx, miny, maxx, maxy = bbox
         if self.backend == "sqlite":
             params = [minx, miny, maxx, maxy]
-            return params + [minx, miny, maxx, maxy] if exact else params
+            return [*params, minx, miny, maxx, maxy] if exact else params
         return [minx, miny, maxx, maxy, minx, miny, maxx, maxy]
 
 
@@ -420,16 +420,18 @@ class Transaction:
         stored = [replace(f, version=1, created_at=now, updated_at=now) for f in features]
         self.store.bulk_insert(self, collection, stored)
         boxes = _bounds_of(*(f.geometry for f in stored))
-        union = (
-            (
-                min(b[0] for b in boxes),
-                min(b[1] for b in boxes),
-                max(b[2] for b in boxes),
-                max(b[3] for b in boxes),
-            ),
-        )
+        union: tuple[tuple[float, float, float, float], ...] = ()
+        if boxes:
+            union = (
+                (
+                    min(b[0] for b in boxes),
+                    min(b[1] for b in boxes),
+                    max(b[2] for b in boxes),
+                    max(b[3] for b in boxes),
+                ),
+            )
         for ref in {_ref_of(collection, f) for f in stored}:  # one change per ref: a bulk load is one event
-            self.changes.append(Change(collection, action, None, ref, union if boxes else ()))
+            self.changes.append(Change(collection, action, None, ref, union))
         self.audit(
             action,
             collection,

@@ -7,6 +7,7 @@ registered SQL function, after the R-tree has narrowed the candidates.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -122,10 +123,8 @@ class SQLiteStore(Store):
 
     def close(self) -> None:
         for conn in self._all:
-            try:
+            with contextlib.suppress(sqlite3.ProgrammingError):  # closed from another thread already
                 conn.close()
-            except sqlite3.ProgrammingError:  # closed from another thread already
-                pass
         self._all = []
         if self._shared is not None:
             self._shared.close()
