@@ -68,9 +68,9 @@ def main() -> None:
     print(f"cells {len(demand_xy):,} (100 m), facilities {N_FACILITIES:,}, radius {RADIUS_M:.0f} m")
     print(f"ours: build {build_s:.2f} s + coverage {cover_s:.2f} s = {build_s + cover_s:.2f} s (median of 3)")
     covered = np.isfinite(near.cost)
-    print(
-        f"covered cells {covered.mean():.1%}; reasons {dict(zip(*np.unique(near.reason, return_counts=True), strict=True))}"
-    )
+    codes, counts = np.unique(near.reason, return_counts=True)
+    reasons = {str(c): int(n) for c, n in zip(codes, counts, strict=True)}
+    print(f"covered cells {covered.mean():.1%}; reasons {reasons}")
 
     start = time.perf_counter()
     noded = network_from_lines(roads, split_at_crossings=True)
