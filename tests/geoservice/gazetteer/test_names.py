@@ -234,3 +234,33 @@ def test_registry__built_from_the_store_on_first_use(gazetteer: Store) -> None:
         )
     finally:
         fresh.close()
+
+
+def test_cli__check_register_search_approve_overdue(
+    gazetteer: Store, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from geoservice.cli import main
+
+    db = ["--db", gazetteer.url]
+    assert main(["names", "check", "烈山大道", "--category", "road", "--division", DAZHI, *db]) == 0
+    assert "Lieshan Dadao" in capsys.readouterr().out
+    assert (
+        main(
+            ["names", "register", "烈山大道", "--category", "road", "--division", DAZHI, "--user", "li", *db]
+        )
+        == 0
+    )
+    id = capsys.readouterr().out.strip().splitlines()[-1]
+    assert main(["names", "check", "烈山大道", "--category", "road", "--division", "420103", *db]) == 1
+    assert "duplicate" in capsys.readouterr().out
+    assert main(["names", "register", "列山大道", "--category", "road", "--division", DAZHI, *db]) == 1
+    assert "reason" in capsys.readouterr().err
+    assert main(["names", "search", "lsdd", *db]) == 0
+    assert id in capsys.readouterr().out
+    assert main(["names", "file", id, *db]) == 1  # not approved yet
+    assert "cannot file" in capsys.readouterr().err
+    approve = ["names", "approve", id, "--on", "2024-01-01", "--approving-body", "武汉市人民政府", *db]
+    assert main(approve) == 0
+    assert "2024-01-16" in capsys.readouterr().out
+    assert main(["names", "overdue", "--today", "2024-02-01", "--json", *db]) == 0
+    assert '"days_overdue": 16' in capsys.readouterr().out
