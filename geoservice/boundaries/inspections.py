@@ -452,8 +452,8 @@ def round_progress(
 ) -> dict[str, Any]:
     """Progress of a round: markers inspected / total, and the numbers not yet inspected (未检界桩)."""
     markers = markers if markers is not None else markers_of_line(tx, round_.properties["line_id"])
-    done = [m for m in markers if round_.id in (m.properties.get("inspected_rounds") or [])]
-    pending = sorted(m.properties["number"] for m in markers if m not in done)
+    done = {m.id for m in markers if round_.id in (m.properties.get("inspected_rounds") or [])}
+    pending = sorted(m.properties["number"] for m in markers if m.id not in done)
     total = len(markers)
     return {
         "round_id": round_.id,

@@ -86,7 +86,8 @@ def line_report(
         },
         "generated_at": utc_now(),
         "markers_total": len(markers),
-        "inspections_total": tx.count("marker_inspections", filters={"line_id": line.id}),
+        # By the indexed ref column (the marker), not by a JSON property scanned over every inspection.
+        "inspections_total": tx.count("marker_inspections", filters={"ref": [m.id for m in markers]}),
         "counts_by_condition": {c: counts.get(c, 0) for c in [*CONDITIONS, "not_inspected"]},
         "flagged": flagged,
         "rounds": [round_progress(tx, r, markers) for r in rounds],
