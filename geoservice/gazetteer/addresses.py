@@ -225,8 +225,10 @@ def _scan_divisions(
             # A full division name that does not belong under the ones before it: reported, skipped.
             for length, entries in matches:
                 end = position + length
+                if length < 3 or _starts_with_road_generic(text, end):
+                    continue
                 full = tuple(e for e in entries if e.full and e.level != "village")
-                if full and length >= 3 and not _starts_with_road_generic(text, end):
+                if full:
                     misfits.append(_Segment(text[position:end], full))
                     position = end
                     taken = True
@@ -252,8 +254,8 @@ def _resolve(
     if not chains:
         return components, ambiguities, unresolved
     by_level: dict[str, set[str | None]] = {level: set() for level in LEVELS}
-    for chain in chains:
-        levels_present = {tree.get(c).level: c for c in chain}  # type: ignore[union-attr]
+    for hypothesis in (h for h in hypotheses if h is not None):
+        levels_present = tree.chain_by_level(hypothesis)
         for level in LEVELS:
             by_level[level].add(levels_present.get(level))
     for level in LEVELS:

@@ -200,13 +200,16 @@ class DivisionTree:
             key: tuple(sorted(entries, key=lambda e: (not e.full, DEPTH[e.level], e.code)))
             for key, entries in names.items()
         }
-        lengths: dict[str, set[int]] = {}
-        for key in self._names:
-            lengths.setdefault(key[0], set()).add(len(key))
-        self._lengths: dict[str, tuple[int, ...]] = {
-            first: tuple(sorted(found, reverse=True)) for first, found in lengths.items()
-        }
+        # A dict-based trie: every prefix of every indexed name maps to the entries of the name it
+        # completes (or None), so a scan walks one character at a time and stops at the first dead prefix.
+        trie: dict[str, tuple[NameEntry, ...] | None] = {}
+        for key, key_entries in self._names.items():
+            for end in range(1, len(key)):
+                trie.setdefault(key[:end], None)
+            trie[key] = key_entries
+        self._trie = trie
         self._chains: dict[str, tuple[str, ...]] = {}
+        self._levels: dict[str, dict[str, str]] = {}
 
     # -- constructors -----------------------------------------------------------------------------------
     @classmethod
@@ -277,6 +280,14 @@ class DivisionTree:
         self._chains[code] = chain
         return chain
 
+    def chain_by_level(self, code: str) -> dict[str, str]:
+        """The chain of ``code`` as level → code (a county directly under a province has no ``city``)."""
+        cached = self._levels.get(code)
+        if cached is None:
+            cached = {self._by_code[c].level: c for c in self.chain_codes(code)}
+            self._levels[code] = cached
+        return cached
+
     def chain(self, code: str) -> list[Division]:
         """The divisions from the province down to ``code`` (行政区划链)."""
         return [self._by_code[c] for c in self.chain_codes(code)]
@@ -292,17 +303,19 @@ class DivisionTree:
 
     def matches_at(self, text: str, start: int) -> list[tuple[int, tuple[NameEntry, ...]]]:
         """Every indexed name that ``text`` holds at ``start``, longest first: (length, entries)."""
-        lengths = self._lengths.get(text[start]) if start < len(text) else None
-        if not lengths:
-            return []
-        found = []
-        remaining = len(text) - start
-        names = self._names
-        for length in lengths:
-            if length <= remaining:
-                entries = names.get(text[start : start + length])
-                if entries:
-                    found.append((length, entries))
+        trie = self._trie
+        found: list[tuple[int, tuple[NameEntry, ...]]] = []
+        end = start + 1
+        limit = len(text)
+        while end <= limit:
+            key = text[start:end]
+            if key not in trie:
+                break
+            entries = trie[key]
+            if entries:
+                found.append((end - start, entries))
+            end += 1
+        found.reverse()
         return found
 
     @cached_property

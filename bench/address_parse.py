@@ -1,0 +1,183 @@
+"""Benchmark: address parsing speed and accuracy on the labelled Hubei set (地址解析基准).
+
+Ours: :func:`geoservice.gazetteer.addresses.parse_address` over the whole country's division tree to townships
+plus every village file (76,634 divisions), on the labelled set (``tests/geoservice/gazetteer/fixtures/
+hubei_addresses.jsonl``) repeated to ≥ 10,000 addresses, one core. Baselines in the same process, on the same
+texts: ``cpca`` (province / city / district, batch ``transform``) and ``jionlp`` (``parse_location`` with
+``town_village=True``: province / city / county / town / village).
+
+Accuracy is the share of components right, counted over the union of expected and returned components (a
+component returned that was not expected counts against). Divisions compare by standard name for every
+parser, since cpca and jionlp return names; ours is also scored on all eleven components (divisions by code).
+The baselines have no road / number / building / unit / room / POI output, so they are scored on the division
+levels they return. Inputs are the raw texts (traditional, full-width, spaces included) for everyone. Rates are per CPU second
+of this process (single-threaded), wall time printed beside: the machine's 2 cores are shared.
+
+Run: ``.venv/bin/python -m bench address_parse``
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from geoservice.gazetteer.addresses import COMPONENTS, component_differences, parse_address
+from geoservice.gazetteer.divisions import DivisionTree
+
+ROOT = Path(__file__).resolve().parents[1]
+LABELLED = ROOT / "tests" / "geoservice" / "gazetteer" / "fixtures" / "hubei_addresses.jsonl"
+DIVISIONS = ROOT.parent / "shared" / "data" / "divisions"
+TARGET_COUNT = 10_000
+
+
+def load() -> list[dict[str, Any]]:
+    return [json.loads(line) for line in LABELLED.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def score(
+    lines: list[dict[str, Any]], outputs: list[dict[str, str | None]], levels: Iterable[str]
+) -> tuple[int, int]:
+    """(right, counted) over ``levels``, comparing names; a level counts when expected or returned."""
+    right = counted = 0
+    levels = tuple(levels)
+    for line, got in zip(lines, outputs, strict=True):
+        for level in levels:
+            expected = line["expected"].get(level)
+            expected_name = expected["name"] if isinstance(expected, dict) else expected
+            value = got.get(level) or None
+            if expected_name is None and value is None:
+                continue
+            counted += 1
+            right += expected_name == value
+    return right, counted
+
+
+def timed(
+    parse_all: Callable[[list[str]], list[dict[str, str | None]]], texts: list[str]
+) -> tuple[float, list]:
+    """CPU seconds of this process (one core; the 2 shared cores make wall time depend on the neighbours)."""
+    start = time.process_time()
+    wall = time.perf_counter()
+    outputs = parse_all(texts)
+    cpu = time.process_time() - start
+    print(f"  {len(texts):,} addresses: {cpu:.2f} s CPU, {time.perf_counter() - wall:.2f} s wall")
+    return cpu, outputs
+
+
+def ours(tree: DivisionTree) -> Callable[[list[str]], list[dict[str, str | None]]]:
+    def run(texts: list[str]) -> list[dict[str, str | None]]:
+        out = []
+        for text in texts:
+            components = parse_address(text, tree).components
+            out.append({k: (v["name"] if isinstance(v, dict) else v) for k, v in components.items()})
+        return out
+
+    return run
+
+
+def cpca_parser() -> Callable[[list[str]], list[dict[str, str | None]]] | None:
+    try:
+        import cpca
+    except ImportError as exc:
+        print(f"cpca not available: {exc}")
+        return None
+
+    def run(texts: list[str]) -> list[dict[str, str | None]]:
+        frame = cpca.transform(texts)
+        return [
+            {"province": r["省"] or None, "city": r["市"] or None, "county": r["区"] or None}
+            for r in frame.to_dict("records")
+        ]
+
+    return run
+
+
+def jionlp_parser() -> Callable[[list[str]], list[dict[str, str | None]]] | None:
+    try:
+        import jionlp
+    except ImportError as exc:
+        print(f"jionlp not available: {exc}")
+        return None
+
+    def run(texts: list[str]) -> list[dict[str, str | None]]:
+        out = []
+        for text in texts:
+            r = jionlp.parse_location(text, town_village=True)
+            out.append(
+                {
+                    "province": r.get("province"),
+                    "city": r.get("city"),
+                    "county": r.get("county"),
+                    "township": r.get("town"),
+                    "village": r.get("village"),
+                }
+            )
+        return out
+
+    return run
+
+
+def main() -> None:
+    lines = load()
+    texts = [line["text"] for line in lines]
+    repeats = -(-TARGET_COUNT // len(texts))
+    many = texts * repeats
+    t0 = time.perf_counter()
+    tree = DivisionTree.from_directory(DIVISIONS, villages=True)
+    print(f"division tree: {len(tree):,} divisions in {time.perf_counter() - t0:.2f} s")
+    print(f"labelled set: {len(lines)} addresses, timed on {len(many):,} (×{repeats})")
+
+    parse_ours = ours(tree)
+    parse_ours(texts[:50])  # warm caches (chains, OpenCC)
+    seconds, _ = timed(parse_ours, many)
+    our_rate = len(many) / seconds
+    right = counted = 0
+    for line in lines:
+        got = parse_address(line["text"], tree).components
+        n = len(set(line["expected"]) | set(got))
+        counted += n
+        right += n - len(component_differences(line["expected"], got))
+    our_outputs = parse_ours(texts)
+    rows = [("ours (all 11 components)", our_rate, right, counted)]
+    for scored, label in (
+        (("province", "city", "county"), "p/c/c"),
+        (("province", "city", "county", "township", "village"), "5 levels"),
+    ):
+        r, c = score(lines, our_outputs, scored)
+        rows.append((f"ours ({label})", our_rate, r, c))
+
+    baselines: dict[str, tuple[Any, tuple[str, ...], int]] = {"cpca": (cpca_parser(), ("province", "city", "county"), len(many)),
+                 "jionlp": (jionlp_parser(), ("province", "city", "county", "township", "village"), 2000)}  # fmt: skip
+    rates = {}
+    for name, (parser, levels, count) in baselines.items():
+        if parser is None:
+            continue
+        try:
+            parser(texts[:20])
+            seconds, _ = timed(parser, many[:count])
+            outputs = parser(texts)
+        except Exception as exc:  # a baseline that fails here is reported, not fatal
+            print(f"{name} failed: {type(exc).__name__}: {exc}")
+            continue
+        rates[name] = count / seconds
+        r, c = score(lines, outputs, ("province", "city", "county"))
+        rows.append((f"{name} (p/c/c)", rates[name], r, c))
+        if len(levels) > 3:
+            r, c = score(lines, outputs, levels)
+            rows.append((f"{name} (5 levels)", rates[name], r, c))
+
+    print()
+    print("| parser (components scored) | addresses/s | right / counted | share right |")
+    print("|---|---|---|---|")
+    for label, rate, r, c in rows:
+        print(f"| {label} | {rate:,.0f} | {r} / {c} | {100 * r / c:.1f} % |")
+    for name, rate in rates.items():
+        print(f"ratio ours / {name} (speed): {our_rate / rate:.1f}×")
+    print(f"components: {', '.join(COMPONENTS)}")
+
+
+if __name__ == "__main__":
+    main()
