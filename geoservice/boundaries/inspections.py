@@ -29,6 +29,7 @@ from typing import Any, Final, Literal, get_args
 import numpy as np
 from shapely.geometry import Point
 
+from geoservice.boundaries.lines import geometry_of
 from geoservice.boundaries.markers import MarkerRules, marker_line_geometry, markers_of_line, resolve_marker
 from geoservice.errors import InvalidInputError, NotFoundError
 from geoservice.store import Feature, Transaction
@@ -214,7 +215,7 @@ def measure(
         )
     cg_lon, cg_lat = to_wgs84(lon, lat, position_crs)
     distance, side, _ = marker_line_geometry(
-        np.array([cg_lon]), np.array([cg_lat]), [line.geometry], np.array([0], dtype=np.intp)
+        np.array([cg_lon]), np.array([cg_lat]), [geometry_of(line)], np.array([0], dtype=np.intp)
     )
     distance_to_line_m, measured_side = float(distance[0]), int(side[0])
     tolerance_m = rules.displacement_tolerance_m

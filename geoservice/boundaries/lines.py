@@ -68,6 +68,31 @@ def is_uuid(text: str) -> bool:
     return True
 
 
+def geometry_of(feature: Feature) -> BaseGeometry:
+    """The geometry of a stored line or marker; :class:`InvalidInputError` for a record without one."""
+    if feature.geometry is None or feature.geometry.is_empty:
+        raise InvalidInputError(
+            f"记录 {feature.key or feature.id} 没有几何 / record {feature.key or feature.id} has no geometry",
+            field="geometry",
+            value=None,
+            rule="required",
+        )
+    return feature.geometry
+
+
+def point_of(feature: Feature) -> Point:
+    """The point of a stored marker or inspection (CGCS2000 lon/lat)."""
+    geometry = geometry_of(feature)
+    if not isinstance(geometry, Point):
+        raise InvalidInputError(
+            f"记录 {feature.key or feature.id} 不是点 / record {feature.key or feature.id} is not a point",
+            field="geometry",
+            value=geometry.geom_type,
+            rule="Point",
+        )
+    return geometry
+
+
 # ------------------------------------------------------------------------------------------------------------
 # Building line records
 

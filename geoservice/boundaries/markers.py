@@ -21,7 +21,14 @@ from numpy.typing import NDArray
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
-from geoservice.boundaries.lines import is_uuid, junction_points, metric_crs_of, to_metric
+from geoservice.boundaries.lines import (
+    geometry_of,
+    is_uuid,
+    junction_points,
+    metric_crs_of,
+    point_of,
+    to_metric,
+)
 from geoservice.errors import InvalidInputError, NotFoundError
 from geoservice.store import Feature, Transaction
 from layers.crs import CGCS2000, metric_crs_for, transform_coords
@@ -265,7 +272,7 @@ def marker_feature(
     problems += _reference_object_problems(reference_objects)
     final_kind: MarkerKind = kind or letter_kind or "single"
     distance_m, side, along_m = marker_line_geometry(
-        np.array([lon], dtype=float), np.array([lat], dtype=float), [line.geometry], np.array([0])
+        np.array([lon], dtype=float), np.array([lat], dtype=float), [geometry_of(line)], np.array([0])
     )
     tolerance_m = rules.line_tolerance_m(final_kind)
     if float(distance_m[0]) > tolerance_m:
@@ -362,8 +369,8 @@ def check_line_markers(
     issues: list[dict[str, Any]] = []
     if not markers or line.geometry is None:
         return issues
-    lon = np.array([m.geometry.x for m in markers if m.geometry is not None])
-    lat = np.array([m.geometry.y for m in markers if m.geometry is not None])
+    lon = np.array([point_of(m).x for m in markers])
+    lat = np.array([point_of(m).y for m in markers])
     distance_m, _side, along_m = marker_line_geometry(
         lon, lat, [line.geometry], np.zeros(len(lon), dtype=np.intp)
     )
@@ -413,7 +420,7 @@ def check_line_markers(
     crs = metric_crs_of(line.geometry)
     junctions_m = [to_metric(p, crs) for p, _ in junctions]
     triples = [m for m in markers if m.properties.get("marker_kind") == "triple" and m.geometry is not None]
-    triples_m = [to_metric(m.geometry, crs) for m in triples]
+    triples_m = [to_metric(point_of(m), crs) for m in triples]
     for marker, point_m in zip(triples, triples_m, strict=True):
         nearest = min((point_m.distance(j) for j in junctions_m), default=np.inf)
         if nearest > rules.triple_to_junction_m:

@@ -25,7 +25,7 @@ from geoservice.boundaries.inspections import (
     overdue_lines,
     round_progress,
 )
-from geoservice.boundaries.lines import LEVEL_LABELS, metric_crs_of, resolve_line, to_metric
+from geoservice.boundaries.lines import LEVEL_LABELS, metric_crs_of, point_of, resolve_line, to_metric
 from geoservice.boundaries.markers import markers_of_line
 from geoservice.store import Feature, Transaction, utc_now
 from layers.crs import CGCS2000, transform_coords
@@ -105,8 +105,8 @@ def _marker_row(marker: Feature) -> dict[str, Any]:
         "number": p["number"],
         "kind": p.get("marker_kind"),
         "kind_label": p.get("kind_label"),
-        "lon": round(marker.geometry.x, 8),
-        "lat": round(marker.geometry.y, 8),
+        "lon": round(point_of(marker).x, 8),
+        "lat": round(point_of(marker).y, 8),
         "elevation_m": p.get("elevation_m"),
         "condition": p.get("condition"),
         "condition_label": CONDITION_LABELS.get(str(p.get("condition")), NOT_INSPECTED_LABEL),
@@ -170,17 +170,17 @@ def marker_table_csv(markers: list[Feature]) -> str:
         ]
     )
     for m in markers:
-        assert m.geometry is not None
-        crs = metric_crs_of(m.geometry)
-        east, north = transform_coords(m.geometry.x, m.geometry.y, CGCS2000, crs)
+        point = point_of(m)
+        crs = metric_crs_of(point)
+        east, north = transform_coords(point.x, point.y, CGCS2000, crs)
         p = m.properties
         writer.writerow(
             [
                 p["number"],
                 p.get("kind_label"),
                 p.get("line_code"),
-                f"{m.geometry.x:.8f}",
-                f"{m.geometry.y:.8f}",
+                f"{point.x:.8f}",
+                f"{point.y:.8f}",
                 f"{north:.3f}",
                 f"{east:.3f}",
                 crs.to_epsg(),
@@ -201,7 +201,7 @@ def _svg_map(report: dict[str, Any], width: int = 860, height: int = 420) -> str
     crs = metric_crs_of(line)
     line_m = to_metric(line, crs)
     pts_x, pts_y = transform_coords(
-        np.array([m.geometry.x for m in markers]), np.array([m.geometry.y for m in markers]), CGCS2000, crs
+        np.array([point_of(m).x for m in markers]), np.array([point_of(m).y for m in markers]), CGCS2000, crs
     )
     minx, miny, maxx, maxy = line_m.bounds
     if len(markers):
