@@ -59,7 +59,7 @@ class NumberingRule:
     ----------
     origin
         ``standard``: GB/T 35639 App. B — an east–west road from its east end, a north–south road from its
-        north end (by the larger of the east and north extents between the road's ends). ``start`` / ``end``:
+        north end (east–west when the road's east–west extent is at least its north–south extent). ``start`` / ``end``:
         from that end of the stored line.
     odd_side
         Side of the odd numbers walking in numbering direction: ``right`` (App. B: north / west side) or ``left``.
@@ -220,13 +220,14 @@ def _to_metric(geometry: BaseGeometry, crs: Any) -> BaseGeometry:
 def _oriented(line: LineString, rule: NumberingRule) -> LineString:
     """The metric line running in numbering direction."""
     (x0, y0), (x1, y1) = line.coords[0], line.coords[-1]
+    minx, miny, maxx, maxy = line.bounds
     if rule.dead_end is not None:
         reverse = rule.dead_end == "start"  # number from the open end inward
     elif rule.origin == "start":
         reverse = False
     elif rule.origin == "end":
         reverse = True
-    elif abs(x1 - x0) >= abs(y1 - y0):
+    elif maxx - minx >= maxy - miny:
         reverse = x1 > x0  # east–west: from the east end
     else:
         reverse = y1 > y0  # north–south: from the north end
