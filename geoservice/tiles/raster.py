@@ -219,7 +219,8 @@ def _sample_density(grid: _DensityGrid, z: int, x: int, y: int) -> np.ndarray:
     lon, lat = _pixel_centres_lonlat(z, x, y)
     px, py = (lon, lat) if grid.to_raster is None else grid.to_raster.transform(lon, lat)
     inverse = ~grid.transform
-    col, row = inverse * (px, py)
+    col = inverse.a * px + inverse.b * py + inverse.c
+    row = inverse.d * px + inverse.e * py + inverse.f
     # Pick the pyramid level whose cell is about one output pixel wide.
     source_px = abs(grid.transform.a)
     out_px = (float(px[0, -1]) - float(px[0, 0])) / (TILE_SIZE_PX - 1)
@@ -280,8 +281,8 @@ def _gap_cells(store: Store, analysis_id: str) -> _GapCells:
 
 
 def _rasterise_gaps(gaps: _GapCells, z: int, x: int, y: int) -> np.ndarray:
+    from affine import Affine
     from rasterio.features import rasterize
-    from rasterio.transform import from_bounds
 
     bounds = tile_bounds_mercator(z, x, y)
     hits = gaps.tree.query(shapely.box(*bounds))
@@ -291,7 +292,14 @@ def _rasterise_gaps(gaps: _GapCells, z: int, x: int, y: int) -> np.ndarray:
     return rasterize(
         ((gaps.geometries[i], float(gaps.density[i])) for i in order),
         out_shape=(TILE_SIZE_PX, TILE_SIZE_PX),
-        transform=from_bounds(*bounds, TILE_SIZE_PX, TILE_SIZE_PX),
+        transform=Affine(
+            (bounds[2] - bounds[0]) / TILE_SIZE_PX,
+            0.0,
+            bounds[0],
+            0.0,
+            -(bounds[3] - bounds[1]) / TILE_SIZE_PX,
+            bounds[3],
+        ),
         fill=0.0,
         dtype="float32",
         all_touched=True,

@@ -101,7 +101,7 @@ def fill_small_area(store: Store, *, facilities: int = 25) -> dict[str, list[Fea
 def write_population_raster(path: Path, *, persons_per_cell: float = 3.0) -> Path:
     """A 3″ (about 90 m) lon/lat GeoTIFF over :data:`AREA` with a density peak at :data:`CENTRE`."""
     import rasterio
-    from rasterio.transform import from_origin
+    from affine import Affine
 
     res = 1 / 1200
     width = round((AREA[2] - AREA[0]) / res)
@@ -121,7 +121,7 @@ def write_population_raster(path: Path, *, persons_per_cell: float = 3.0) -> Pat
         count=1,
         dtype="float32",
         crs="EPSG:4326",
-        transform=from_origin(AREA[0], AREA[3], res, res),
+        transform=Affine(res, 0.0, AREA[0], 0.0, -res, AREA[3]),
         nodata=-99999.0,
     ) as dst:
         dst.write(data, 1)
