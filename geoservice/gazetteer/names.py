@@ -20,8 +20,9 @@ filing clock (备案 within 15 days, Art. 13), filing the announcement clock (�
 Uniqueness under concurrency: a live record stores the natural ``key`` = scope + normalised name, which the
 database keeps unique, so of two officers registering the same name at the same moment exactly one
 succeeds and the other gets 409. The in-memory indexes (:class:`NameRegistry`) make the check fast; they are
-built once per store and updated by every write made through this module (other processes' writes are
-seen after a restart, while the database key still guards uniqueness).
+built once per store, updated by every write made through this module, and brought up to date with other
+processes' writes (another API worker, the CLI) before each use: one query for the newest audit row, then
+only the changed records are read.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ from geoservice.gazetteer.rules import (
     check_name,
 )
 from geoservice.gazetteer.search import SearchIndex
-from geoservice.store import AuditEntry, Feature, Store
+from geoservice.store import AuditEntry, Feature, Store, Transaction
 
 __all__ = [
     "ACTIONS",
@@ -131,6 +132,7 @@ class NameRegistry:
         self._lock = threading.RLock()
         self._index: NameIndex | None = None
         self._search: SearchIndex | None = None
+        self._seq = 0  # the newest audit row the indexes reflect
 
     @property
     def store(self) -> Store:
@@ -144,40 +146,74 @@ class NameRegistry:
         return tree_for_store(self.store)
 
     def index(self) -> NameIndex:
-        """The check index of live names."""
-        if self._index is None:
-            self._build()
+        """The check index of live names, brought up to date with writes by other processes."""
+        self.sync()
         assert self._index is not None
         return self._index
 
     def search_index(self) -> SearchIndex:
-        """The search index of every name but refused ones, with former names."""
-        if self._search is None:
-            self._build()
+        """The search index of every name but refused ones, with former names (kept up to date)."""
+        self.sync()
         assert self._search is not None
         return self._search
 
-    def _build(self) -> None:
+    def sync(self) -> None:
+        """Build the indexes on first use; afterwards apply writes other processes made since the last call.
+
+        Every write leaves an audit row, so one query (the newest audit ``seq``, the primary key) tells
+        whether anything changed; only then are the changed place-name records read again. A bulk import
+        (one audit row for many records) rebuilds the indexes.
+        """
+        if self._index is None or self._search is None:
+            with self._lock:
+                if self._index is None or self._search is None:
+                    self._index, self._search, self._seq = self._load()
+            return
+        with self.store.transaction(readonly=True) as tx:
+            newest = _newest_seq(tx)
+        if newest <= self._seq:
+            return
         with self._lock:
-            if self._index is not None and self._search is not None:
+            if newest <= self._seq:
                 return
-            live, searchable, former = [], [], []
             with self.store.transaction(readonly=True) as tx:
-                for feature in tx.iter_features(_COLLECTION):
-                    entry = indexed_from_feature(feature)
-                    if entry.status in LIVE_STATUSES:
-                        live.append(entry)
-                    if entry.status != "refused":
-                        searchable.append(entry)
-                for alternate in tx.iter_features("name_alternates", filters={"kind": "historic"}):
-                    props = alternate.properties
-                    former.append((str(props["name"]), str(props["name_id"])))
-            self._index = NameIndex(live)
-            self._search = SearchIndex(searchable, former)
-            # The indexes hold millions of long-lived objects: keep them out of the cyclic collector's
-            # full passes, which would otherwise stall a request for 100+ ms now and then (tail latency).
-            gc.collect()
-            gc.freeze()
+                rows = tx.execute(
+                    "SELECT seq, collection, entity_id FROM audit WHERE seq > ? AND seq <= ? "
+                    "AND collection IN ('place_names', 'name_alternates') ORDER BY seq",
+                    [self._seq, newest],
+                ).fetchall()
+                bulk = any(row[2] is None for row in rows)
+                ids = dict.fromkeys(
+                    str(row[2]) for row in rows if row[1] == _COLLECTION and row[2] is not None
+                )
+                changed = [] if bulk else [tx.find(_COLLECTION, id) for id in ids]
+            if bulk:
+                self._index, self._search, self._seq = self._load()
+                return
+            for feature in changed:
+                if feature is not None:
+                    self.record_written(feature, former_name=feature.properties.get("former_name"))
+            self._seq = newest
+
+    def _load(self) -> tuple[NameIndex, SearchIndex, int]:
+        live, searchable, former = [], [], []
+        with self.store.transaction(readonly=True) as tx:
+            seq = _newest_seq(tx)  # read first: a write landing meanwhile is applied again, harmlessly
+            for feature in tx.iter_features(_COLLECTION):
+                entry = indexed_from_feature(feature)
+                if entry.status in LIVE_STATUSES:
+                    live.append(entry)
+                if entry.status != "refused":
+                    searchable.append(entry)
+            for alternate in tx.iter_features("name_alternates", filters={"kind": "historic"}):
+                props = alternate.properties
+                former.append((str(props["name"]), str(props["name_id"])))
+        index, search = NameIndex(live), SearchIndex(searchable, former)
+        # The indexes hold millions of long-lived objects: keep them out of the cyclic collector's full
+        # passes, which would otherwise stall a request for 100+ ms now and then (tail latency).
+        gc.collect()
+        gc.freeze()
+        return index, search, seq
 
     def record_written(self, feature: Feature, *, former_name: str | None = None) -> None:
         """Bring both indexes in step with a record just stored."""
@@ -193,6 +229,11 @@ class NameRegistry:
                 self._search.remove(entry.id)
             else:
                 self._search.upsert(entry, former_name=former_name)
+
+
+def _newest_seq(tx: Transaction) -> int:
+    row = tx.execute("SELECT MAX(seq) FROM audit").fetchone()
+    return int(row[0] or 0)
 
 
 _registries: weakref.WeakKeyDictionary[Store, NameRegistry] = weakref.WeakKeyDictionary()

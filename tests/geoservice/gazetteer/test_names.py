@@ -67,16 +67,23 @@ def test_register__warning_needs_a_reason_which_is_audited(gazetteer: Store) -> 
     assert "homophone" in created["reason"]
 
 
-def test_register__same_name_with_db_key_when_the_index_is_stale(gazetteer: Store) -> None:
-    # a second process: its index is built before the first officer's registration lands
+def test_registry__sees_what_another_process_registered(gazetteer: Store) -> None:
+    # a second API worker or the CLI: its indexes were built before the first officer's writes landed
     other = open_store(gazetteer.url)
     try:
         names.registry_for(other).index()
-        first = register(gazetteer, "车站路")
+        first = register(gazetteer, "烈山大道")
+        result = names.check(other, "列山大道", "road", DAZHI)
+        assert [(i.rule, [c.id for c in i.conflicts]) for i in result.issues] == [("homophone", [first])]
         with pytest.raises(ConflictError) as info:
-            register(other, "车站路")
+            register(other, "烈山大道")
         assert info.value.details is not None
         assert [c["id"] for c in info.value.details["conflicts"]] == [first]
+        names.transition(gazetteer, first, "approve", user="o", approving_body="武汉市人民政府")
+        names.rename(gazetteer, first, "胜利街", user="o", reason="恢复历史地名")
+        hit = names.registry_for(other).search_index().search("烈山大道")[0]
+        assert (hit.id, hit.name, hit.match) == (first, "胜利街", "historic")
+        assert names.check(other, "烈山大道", "road", DAZHI).ok  # the old name is free again
     finally:
         other.close()
 

@@ -38,11 +38,8 @@ def load_divisions(store: Store) -> int:
     """Insert the test divisions into ``store``; returns how many."""
     from geoservice.imports import division_features
 
-    features = division_features(division_frame())
     with store.transaction(user="test") as tx:
-        for feature in features:  # one by one: a few hundred rows, and no dependence on bulk-load paths
-            tx.insert("divisions", feature, action="import", reason="test divisions")
-    return len(features)
+        return tx.insert_many("divisions", division_features(division_frame()), reason="test divisions")
 
 
 @cache
