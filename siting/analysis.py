@@ -33,7 +33,7 @@ from scipy.spatial import cKDTree
 
 from layers.crs import CGCS2000, metric_crs_for_bounds
 from siting.coverage import CoverageResult, admin_unit_gaps, coverage
-from siting.errors import SitingInputError
+from siting.errors import InfeasibleError, SitingInputError
 from siting.standards import (
     FACILITY_TYPES,
     FacilityType,
@@ -59,6 +59,11 @@ ProgressCallback = Callable[[float, str], None]
 """``progress(fraction 0–1, stage)``: called as each stage starts (进度回调)."""
 
 MODELS: tuple[ModelName, ...] = get_args(ModelName)
+#: LSCP is solved on the gap cells themselves up to this many cells (beyond, on squares of ``demand_cell_m``).
+LSCP_CELL_LIMIT = 60_000
+#: p-median sees distances up to this multiple of the service radius (and at least the minimum), metres.
+P_MEDIAN_REACH_FACTOR = 4.0
+P_MEDIAN_MIN_REACH_M = 5_000.0
 CAPACITY_COLUMNS: Mapping[FacilityType, str | None] = {
     "elderly_care": "beds",
     "emergency_shelter": "shelter_area_m2",
@@ -93,6 +98,8 @@ class AnalysisParameters:
     optimize_model : {"lscp", "mclp", "p_median", "capacitated"}, optional
     new_sites : int
         New sites to propose (MCLP, p-median, capacitated); LSCP finds the fewest itself.
+    new_site_capacity : float, optional
+        People one new site can serve (容量), required by the capacitated model.
     candidate_spacing_m : float
         Spacing of grid candidates, metres.
     demand_cell_m : float
@@ -113,6 +120,7 @@ class AnalysisParameters:
     city: str | None = None
     optimize_model: ModelName | None = None
     new_sites: int = 5
+    new_site_capacity: float | None = None
     candidate_spacing_m: float = 500.0
     demand_cell_m: float = 250.0
     gap_cell_m: float = 200.0
@@ -131,6 +139,7 @@ class AnalysisParameters:
             "city": self.city,
             "optimize_model": self.optimize_model,
             "new_sites": self.new_sites,
+            "new_site_capacity": self.new_site_capacity,
             "candidate_spacing_m": self.candidate_spacing_m,
             "demand_cell_m": self.demand_cell_m,
             "gap_cell_m": self.gap_cell_m,
@@ -281,6 +290,16 @@ def _check_parameters(params: AnalysisParameters) -> None:
     ):
         problems.append(f"optimize.new_sites={params.new_sites!r} must be an integer from 1 to 200")
         fields["optimize.new_sites"] = params.new_sites
+    if params.optimize_model == "capacitated" and not (
+        params.new_site_capacity is not None
+        and math.isfinite(params.new_site_capacity)
+        and params.new_site_capacity > 0
+    ):
+        problems.append(
+            f"optimize.new_site_capacity={params.new_site_capacity!r}: the capacitated model needs the number of "
+            "people one new site can serve (> 0)"
+        )
+        fields["optimize.new_site_capacity"] = params.new_site_capacity
     for name in ("candidate_spacing_m", "demand_cell_m", "gap_cell_m", "time_limit_s"):
         value = getattr(params, name)
         if not (math.isfinite(value) and value > 0):
@@ -658,10 +677,18 @@ def _propose(
     gap = ~covered & (pop > 0)
     # Existing facilities already cover the covered cells, so for coverage models only the gap matters;
     # aggregate it to squares to keep the model small.
-    square, sx, sy = _squares(x[gap], y[gap], params.demand_cell_m)
+    model = params.optimize_model
+    if model == "lscp" and gap.sum() <= LSCP_CELL_LIMIT:
+        # LSCP promises to cover every cell: square centres could be covered while their corners are not,
+        # so it is solved on the cells themselves.
+        square, sx, sy = np.arange(int(gap.sum())), x[gap], y[gap]
+    else:
+        square, sx, sy = _squares(x[gap], y[gap], params.demand_cell_m)
     weight = np.bincount(square, weights=pop[gap], minlength=sx.size)
     cand_xy = np.column_stack([candidates.geometry.x, candidates.geometry.y])
-    cost = _cost_matrix(np.column_stack([sx, sy]), cand_xy, radius, network)
+    # p-median assigns every demand to an open site, so it needs distances beyond the service radius.
+    limit_m = max(P_MEDIAN_REACH_FACTOR * radius, P_MEDIAN_MIN_REACH_M) if model == "p_median" else radius
+    cost = _cost_matrix(np.column_stack([sx, sy]), cand_xy, limit_m, network)
     useful = np.flatnonzero(np.diff(cost.tocsc().indptr) > 0)
     cost = sp.csr_array(cost[:, useful])
     reach = np.diff(cost.indptr) > 0
@@ -685,7 +712,6 @@ def _propose(
             f"{unreach_cells.size} cells ({unreachable['population']:.0f} people) are beyond {radius:g} m of every "
             "candidate: no proposal can cover them (add candidates there or widen the radius)"
         )
-    model = params.optimize_model
     if useful.size == 0 or weight.sum() <= 0:
         notes.append("没有需要新增设施的缺口 / no gap any candidate can reach: no site proposed")
         return (
@@ -694,22 +720,28 @@ def _propose(
             covered,
             unreachable,
         )
-    solver = getattr(optimize, model or "", None)
-    if solver is None:
-        raise SitingInputError(
-            f"选址模型 {model} 暂不可用 / location model {model!r} is not available in siting.optimize yet; "
-            "use 'mclp'",
-            details={"field": "optimize.model", "value": model, "rule": "model_available"},
-        )
     p = min(params.new_sites, useful.size)
     rows = np.flatnonzero(reach)
     sub = sp.csr_array(cost[rows])
     if model == "lscp":
-        sol = solver(sub, radius, time_limit_s=params.time_limit_s)
+        sol = optimize.lscp(sub, radius, time_limit_s=params.time_limit_s)
     elif model == "p_median":
-        sol = solver(sub, weight[rows], p, time_limit_s=params.time_limit_s)
+        try:
+            sol = optimize.p_median(sub, weight[rows], p, time_limit_s=params.time_limit_s)
+        except InfeasibleError as exc:
+            raise SitingInputError(
+                f"p 中值模型无法在 {limit_m:g} m 内为所有缺口人口分配设施,请增加新址数量或改用 MCLP / p-median cannot "
+                f"assign every uncovered person to one of {p} new sites within {limit_m:g} m: raise new_sites or use "
+                "'mclp'",
+                details={"field": "optimize.new_sites", "value": p, "rule": "p_median_feasible"},
+            ) from exc
+    elif model == "capacitated":
+        capacities = np.full(useful.size, float(params.new_site_capacity or 0.0))
+        sol = optimize.capacitated_coverage(
+            sub, weight[rows], capacities, radius, p, time_limit_s=params.time_limit_s
+        )
     else:
-        sol = solver(sub, weight[rows], radius, p, time_limit_s=params.time_limit_s)
+        sol = optimize.mclp(sub, weight[rows], radius, p, time_limit_s=params.time_limit_s)
     chosen = useful[np.asarray(sol.selected, dtype=np.int64)]
     # Exact coverage by the new sites on the cells of the gap.
     exact = _cost_matrix(np.column_stack([x[gap], y[gap]]), cand_xy[chosen], radius, network)

@@ -31,6 +31,11 @@ class OptimizeRequest(BaseModel):
 
     model: Literal["lscp", "mclp", "p_median", "capacitated"] = Field(description="LSCP, MCLP, p-median …")
     new_sites: int = Field(5, ge=1, le=200, description="new sites to propose (LSCP finds the fewest itself)")
+    new_site_capacity: float | None = Field(
+        None,
+        gt=0,
+        description="people one new site can serve (须填:容量约束模型) — required by the capacitated model",
+    )
 
 
 class AnalysisRequest(BaseModel):
@@ -67,6 +72,7 @@ class AnalysisRequest(BaseModel):
             city=self.city,
             optimize_model=self.optimize.model if self.optimize else None,
             new_sites=self.optimize.new_sites if self.optimize else 5,
+            new_site_capacity=self.optimize.new_site_capacity if self.optimize else None,
             candidate_spacing_m=self.candidate_spacing_m,
         )
 

@@ -60,6 +60,43 @@ def test_run_analysis__proposals_raise_coverage_and_add_up() -> None:
     assert any("GB 50437" in s["source"] for s in result.standards)
 
 
+@pytest.mark.parametrize(
+    ("model", "extra"),
+    [("lscp", {}), ("p_median", {}), ("capacitated", {"new_site_capacity": 400.0}), ("mclp", {})],
+    ids=["lscp", "p_median", "capacitated", "mclp"],
+)
+def test_run_analysis__every_location_model_proposes_sites_that_raise_coverage(
+    model: str, extra: dict[str, float]
+) -> None:
+    inputs = _inputs(
+        _facilities([100.0], [(114.305, 30.505)]), candidates=grid_candidates(AREA, spacing_m=500.0)
+    )
+    params = AnalysisParameters(
+        "elderly_care",
+        "420102",
+        radius_m=800.0,
+        optimize_model=model,
+        new_sites=3,
+        **extra,  # type: ignore[arg-type]
+    )
+    result = run_analysis(inputs, params)
+    proposed = result.sites[result.sites["status"] == "proposed"]
+    assert len(proposed) >= 1
+    assert result.totals["coverage_rate_after"] > result.totals["coverage_rate_before"]
+    if model == "lscp":  # LSCP covers everyone a candidate can reach
+        assert result.totals["uncovered_after"] == pytest.approx(result.unreachable.get("population", 0.0))
+
+
+def test_run_analysis__capacitated_without_capacity_names_the_field() -> None:
+    inputs = _inputs(
+        _facilities([100.0], [(114.305, 30.505)]), candidates=grid_candidates(AREA, spacing_m=500.0)
+    )
+    with pytest.raises(SitingInputError, match="new_site_capacity"):
+        run_analysis(
+            inputs, AnalysisParameters("elderly_care", "420102", radius_m=800.0, optimize_model="capacitated")
+        )
+
+
 def test_run_analysis__unreachable_demand_is_reported_not_hidden() -> None:
     far_candidate = candidates_from_points(
         gpd.GeoDataFrame(geometry=[Point(114.301, 30.501)], crs="EPSG:4490")
