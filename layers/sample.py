@@ -323,11 +323,41 @@ def _absorb_strays(
     return result
 
 
+def _consistent_partition(polys: Sequence[BaseGeometry]) -> list[Polygon | MultiPolygon]:
+    """Rebuild a partition from its noded faces, so neighbours share every vertex of their common edges.
+
+    Overlays add intersection points to one polygon's edge but not always to its neighbour's; here all
+    boundaries are noded together (on the 1 mm grid), polygonised, and each face goes to the polygon holding it.
+    """
+    edges = shapely.union_all([shapely.boundary(p) for p in polys], grid_size=_GRID_M)
+    faces = list(shapely.get_parts(shapely.polygonize(list(shapely.get_parts(edges)))))
+    tree = shapely.STRtree(list(polys))
+    owned: list[list[Polygon]] = [[] for _ in polys]
+    for face in faces:
+        hits = tree.query(shapely.point_on_surface(face), predicate="within")
+        if len(hits):
+            owned[int(min(hits))].append(face)
+            continue
+        near = tree.query(face, predicate="intersects")
+        if len(near):  # a sliver no polygon holds: the one it shares most border with takes it
+            shared = [
+                shapely.length(shapely.intersection(face.boundary, polys[int(j)].boundary)) for j in near
+            ]
+            owned[int(near[int(np.argmax(shared))])].append(face)
+    result: list[Polygon | MultiPolygon] = []
+    for parts in owned:
+        merged = _polygon_parts(shapely.union_all(parts, grid_size=_GRID_M))
+        result.append(merged[0] if len(merged) == 1 else MultiPolygon(merged))
+    return result
+
+
 def _clip_cells(
     cells: Sequence[BaseGeometry], container: BaseGeometry, seeds_xy: NDArray[np.float64]
 ) -> list[Polygon | MultiPolygon]:
     """Clip Voronoi cells to a container (on a 1 mm grid); stray fragments join a neighbour."""
-    return _absorb_strays([shapely.intersection(c, container, grid_size=_GRID_M) for c in cells], seeds_xy)
+    return _consistent_partition(
+        _absorb_strays([shapely.intersection(c, container, grid_size=_GRID_M) for c in cells], seeds_xy)
+    )
 
 
 def _sample_in_polygon(rng: np.random.Generator, polygon: BaseGeometry, n: int) -> NDArray[np.float64]:
@@ -431,37 +461,34 @@ def _build_divisions(
         np.array([seats[c][0] for c in districts["code"]]), np.array([seats[c][1] for c in districts["code"]])
     )
     envelope = shapely.box(*outline_f.buffer(5000).bounds)
-    # Two stages, so the dense central districts (census urban share ≥ 95 %) do not sprawl: each takes its
-    # Voronoi cell among all seats within a disc of the area its population would fill at 8,000 people/km²;
-    # the other districts share what is left by the Voronoi cells of their own seats.
+    # Two stages, so the dense central districts (census urban share ≥ 95 %) do not sprawl: they share, by the
+    # Voronoi cells of their seats, a core (the convex hull of discs of the area each one's census population
+    # fills at 8,000 people/km²); the other districts share the rest of the outline by their own seats' cells.
     census_urban = pd.read_csv(
         data / "census2020" / "population.csv", dtype={"CODE": str}, encoding="utf-8-sig"
     )
     census_urban = census_urban.set_index("CODE")
     central = [bool(census_urban.loc[c, "POPU_URB"] >= 0.95) for c in districts["code"]]
-    all_cells = _voronoi_cells(seat_xy, envelope)
-    district_polys: list[BaseGeometry] = [Polygon()] * len(districts)
-    central_union: list[BaseGeometry] = []
-    for i, code in enumerate(districts["code"]):
-        if central[i]:
-            radius_m = math.sqrt(float(census_urban.loc[code, "POPU"]) / 8_000 / math.pi) * 1000
-            disc = Point(seat_xy[i]).buffer(radius_m, quad_segs=16)
-            cell = shapely.intersection(all_cells[i], disc, grid_size=_GRID_M)
-            district_polys[i] = shapely.intersection(cell, outline_f, grid_size=_GRID_M)
-            central_union.append(district_polys[i])
-    rest = shapely.difference(
-        outline_f, shapely.union_all(central_union, grid_size=_GRID_M), grid_size=_GRID_M
-    )
-    outer = [i for i in range(len(districts)) if not central[i]]
-    for i, cell in zip(outer, _voronoi_cells(seat_xy[outer], envelope), strict=True):
-        district_polys[i] = shapely.intersection(cell, rest, grid_size=_GRID_M)
-    # Densify the long straight Voronoi edges (≤ 200 m segments) on the 1 mm grid: a straight edge in EPSG:4490
-    # bows by metres over tens of kilometres in a Gauss-Krüger CRS, and the townships clipped from the district
-    # must follow its edges there too.
-    district_polys = [
-        shapely.set_precision(shapely.segmentize(g, 200.0), _GRID_M)
-        for g in _absorb_strays(district_polys, seat_xy)
+    # Every input is densified to ≤ 200 m segments *before* the overlays: a straight edge in EPSG:4490 bows by
+    # metres over tens of kilometres in a Gauss-Krüger CRS, and densifying afterwards would give the two sides
+    # of a shared edge different vertices. The overlays run on a 1 mm grid so shared edges node exactly.
+    outline_d = shapely.segmentize(outline_f, 200.0)
+    central_idx = [i for i in range(len(districts)) if central[i]]
+    outer_idx = [i for i in range(len(districts)) if not central[i]]
+    discs = [
+        Point(seat_xy[i]).buffer(
+            math.sqrt(float(census_urban.loc[districts["code"][i], "POPU"]) / 8_000 / math.pi) * 1000
+        )
+        for i in central_idx
     ]
+    core = shapely.segmentize(shapely.convex_hull(shapely.union_all(discs)), 200.0)
+    core = shapely.intersection(core, outline_d, grid_size=_GRID_M)
+    rest = shapely.difference(outline_d, core, grid_size=_GRID_M)
+    district_polys: list[BaseGeometry] = [Polygon()] * len(districts)
+    for group, area in ((central_idx, core), (outer_idx, rest)):
+        for i, cell in zip(group, _voronoi_cells(seat_xy[group], envelope), strict=True):
+            district_polys[i] = shapely.intersection(shapely.segmentize(cell, 200.0), area, grid_size=_GRID_M)
+    district_polys = list(_consistent_partition(_absorb_strays(district_polys, seat_xy)))
     districts_gdf = gpd.GeoDataFrame(
         districts[["code", "code12", "name"]].assign(seat_lon=[seats[c][0] for c in districts["code"]]),
         geometry=district_polys,
@@ -781,7 +808,8 @@ def _build_roads(div: _Divisions, outline_f: Polygon, city_xy: NDArray[np.float6
             specific, names = namer.series("巷", 1)
             add(lane, names[0], specific, "巷", "lane", town["code"])
     for road in roads:
-        road.geom, road.numbering_from = _orient_for_door_plates(road.geom)
+        # ≤ 200 m segments: a straight edge in EPSG:4490 bows by metres over kilometres in Gauss-Krüger.
+        road.geom, road.numbering_from = _orient_for_door_plates(shapely.segmentize(road.geom, 200.0))
     return roads
 
 
@@ -1087,20 +1115,24 @@ def _plan_markers(
     # Triple markers (同号三立) near each interior tri-junction, one on each of the three lines.
     for _, tj in junctions.iterrows():
         point = tj.geometry
-        touching: list[tuple[str, bool]] = []
+        touching: list[tuple[str, float]] = []  # line code, frame distance of the marker along that line
         for code, geom in zip(lines["line_code"], lines.geometry, strict=True):
-            parts = list(shapely.get_parts(geom))
-            if Point(parts[0].coords[0]).equals_exact(point, 1e-12):
-                touching.append((code, True))
-            elif Point(parts[-1].coords[-1]).equals_exact(point, 1e-12):
-                touching.append((code, False))
+            offset = min(30.0, lengths[code] / 4)
+            before = 0.0
+            for part in shapely.get_parts(geom):
+                part_length = float(frame.to_frame(part).length)
+                if Point(part.coords[0]).equals_exact(point, 1e-12):
+                    touching.append((code, before + min(offset, part_length / 3)))
+                    break
+                if Point(part.coords[-1]).equals_exact(point, 1e-12):
+                    touching.append((code, before + part_length - min(offset, part_length / 3)))
+                    break
+                before += part_length
         if len(touching) < 3:
             continue
         touching.sort()
-        group = f"triple:{tj['codes']}"
-        for (code, at_start), kind in zip(touching[:3], "CDE", strict=False):
-            offset = min(30.0, lengths[code] / 4)
-            distance = offset if at_start else lengths[code] - offset
+        group = f"triple:{tj['codes']}:{point.x:.7f},{point.y:.7f}"
+        for (code, distance), kind in zip(touching[:3], "CDE", strict=False):
             plans.append(_MarkerPlan(code, distance, kind, group, number_line=touching[0][0]))
     for code in lines["line_code"]:
         length = lengths[code]
@@ -1267,7 +1299,11 @@ def _finish(
     line_uuid = dict(zip(lines["line_code"], lines["uuid"], strict=True))
     markers["line_id"] = [line_uuid[c] for c in markers["on_line_code"]]
     junctions = junctions.assign(
-        uuid=[sample_uuid(f"tri-junction:{c}") for c in junctions["codes"]], level="county"
+        uuid=[
+            sample_uuid(f"tri-junction:{c}:{g.x:.7f},{g.y:.7f}")
+            for c, g in zip(junctions["codes"], junctions.geometry, strict=True)
+        ],
+        level="county",
     )
     rounds, inspections = _inspections(
         ctx, county_lines, markers, line_uuid, district_name, _rng(seed, "inspections")
