@@ -122,7 +122,9 @@ class InspectionCreate(BaseModel):
     condition: str = Field(
         description="intact/damaged/missing/displaced/newly_set/reset or 完好/损坏/丢失/移位/新埋/重埋"
     )
-    position: Position
+    position: Position | None = Field(
+        default=None, description="measured position; may be omitted only when missing"
+    )
     position_crs: Literal["EPSG:4490", "EPSG:4326", "GCJ-02", "BD-09"] = "EPSG:4490"
     accuracy_m: float | None = Field(default=None, description="stated GNSS accuracy, metres")
     photos: list[str] = Field(default_factory=list, description="photo file names (upload them to …/photos)")
@@ -140,13 +142,15 @@ class InspectionPublic(BaseModel):
     team: str
     condition: str
     condition_label: str
-    position: Position = Field(description="measured position converted to CGCS2000")
-    position_input: Position
+    position: Position | None = Field(
+        description="measured position converted to CGCS2000 (None: missing marker)"
+    )
+    position_input: Position | None
     position_crs: str
     accuracy_m: float | None
-    displacement_m: float
-    distance_to_line_m: float
-    side: int
+    displacement_m: float | None
+    distance_to_line_m: float | None
+    side: int | None
     flags: list[dict[str, Any]]
     photos: list[dict[str, Any]]
     notes: str | None
@@ -251,7 +255,7 @@ def _marker_public(f: Feature, issues: list[dict[str, Any]] | None = None) -> Ma
 
 def _inspection_public(f: Feature) -> InspectionPublic:
     p = f.properties
-    assert isinstance(f.geometry, Point)
+    point = f.geometry if isinstance(f.geometry, Point) else None
     return InspectionPublic(
         id=f.id,
         marker_id=p["marker_id"],
@@ -261,8 +265,8 @@ def _inspection_public(f: Feature) -> InspectionPublic:
         team=p["team"],
         condition=p["condition"],
         condition_label=p["condition_label"],
-        position=Position(lon=f.geometry.x, lat=f.geometry.y),
-        position_input=Position(**p["position"]),
+        position=None if point is None else Position(lon=point.x, lat=point.y),
+        position_input=Position(**p["position"]) if p.get("position") else None,
         position_crs=p["position_crs"],
         accuracy_m=p.get("accuracy_m"),
         displacement_m=p["displacement_m"],
@@ -501,8 +505,8 @@ def create_inspection(
         inspected_at=body.inspected_at,
         team=body.team,
         condition=body.condition,
-        lon=body.position.lon,
-        lat=body.position.lat,
+        lon=body.position.lon if body.position else None,
+        lat=body.position.lat if body.position else None,
         position_crs=body.position_crs,
         accuracy_m=body.accuracy_m,
         photos=body.photos,

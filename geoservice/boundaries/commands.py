@@ -191,5 +191,6 @@ def cmd_check(args: argparse.Namespace) -> int:
             for line in lines
         }
     _print(found)
-    problems = len(found.get("divisions", [])) + sum(len(v) for v in found["lines"].values())
+    errors = [i for issues in found["lines"].values() for i in issues if i.get("severity") == "error"]
+    problems = len(found.get("divisions", [])) + len(errors)
     return 1 if problems else 0

@@ -45,6 +45,8 @@ CONDITION_LABELS: Final[dict[str, str]] = {
     "newly_set": "新埋",
     "reset": "重埋",
 }
+# Spellings met in exchanged data (the sample area writes ``re_set``), normalised once at the boundary.
+_ALIASES: Final[dict[str, str]] = {"re_set": "reset", "new": "newly_set", "newly-set": "newly_set"}
 PositionCRS = Literal["EPSG:4490", "EPSG:4326", "GCJ-02", "BD-09"]
 POSITION_CRS: Final[tuple[str, ...]] = get_args(PositionCRS)
 
@@ -83,12 +85,13 @@ def normalize_condition(value: str) -> Condition:
 
     Examples
     --------
-    >>> normalize_condition("移位"), normalize_condition(" Intact ")
-    ('displaced', 'intact')
+    >>> normalize_condition("移位"), normalize_condition(" Intact "), normalize_condition("re_set")
+    ('displaced', 'intact', 'reset')
     """
     text = str(value).strip()
     by_label = {label: code for code, label in CONDITION_LABELS.items()}
-    code = by_label.get(text, text.lower())
+    code = by_label.get(text, text.lower().replace("-", "_"))
+    code = _ALIASES.get(code, code)
     if code not in CONDITIONS:
         choices = ", ".join(f"{c} ({CONDITION_LABELS[c]})" for c in CONDITIONS)
         raise InvalidInputError(
@@ -107,8 +110,8 @@ class InspectionInput:
     inspected_at: str
     team: str
     condition: str
-    lon: float
-    lat: float
+    lon: float | None
+    lat: float | None
     position_crs: str = "EPSG:4490"
     accuracy_m: float | None = None
     photos: list[str] = field(default_factory=list)
@@ -320,16 +323,28 @@ def build_inspection(
                 value=data.round_id,
                 rule="round_of_line",
             )
-    m = measure(
-        marker,
-        line,
-        lon=float(data.lon),
-        lat=float(data.lat),
-        position_crs=data.position_crs,
-        accuracy_m=data.accuracy_m,
-        condition=condition,
-        rules=rules,
-    )
+    m: Measurement | None = None
+    if data.lon is None or data.lat is None:
+        # A missing marker (丢失) has no position to measure; every other condition needs one.
+        if condition != "missing":
+            raise InvalidInputError(
+                f"须填写实测位置(仅“丢失”可不填)/ position is required unless the condition is missing (丢失); "
+                f"got condition {condition!r} without a position",
+                field="position",
+                value=None,
+                rule="required_unless_missing",
+            )
+    else:
+        m = measure(
+            marker,
+            line,
+            lon=float(data.lon),
+            lat=float(data.lat),
+            position_crs=data.position_crs,
+            accuracy_m=data.accuracy_m,
+            condition=condition,
+            rules=rules,
+        )
     props = {
         "marker_id": marker.id,
         "marker_number": marker.properties.get("number"),
@@ -341,19 +356,19 @@ def build_inspection(
         "condition": condition,
         "status": condition,
         "condition_label": CONDITION_LABELS[condition],
-        "position": {"lon": data.lon, "lat": data.lat},
+        "position": None if m is None else {"lon": data.lon, "lat": data.lat},
         "position_crs": data.position_crs,
         "accuracy_m": data.accuracy_m,
-        "displacement_m": round(m.displacement_m, 3),
-        "distance_to_line_m": round(m.distance_to_line_m, 3),
-        "side": m.side,
-        "flags": m.flags,
+        "displacement_m": None if m is None else round(m.displacement_m, 3),
+        "distance_to_line_m": None if m is None else round(m.distance_to_line_m, 3),
+        "side": None if m is None else m.side,
+        "flags": [] if m is None else m.flags,
         "photos": [{"name": str(p)} for p in data.photos],
         "notes": data.notes,
         "source": data.source,
         "recorded_by": user,
     }
-    return Feature.new(props, Point(m.lon, m.lat), id=data.id)
+    return Feature.new(props, None if m is None else Point(m.lon, m.lat), id=data.id)
 
 
 def apply_to_marker(tx: Transaction, marker: Feature, inspection: Feature) -> Feature:
@@ -428,8 +443,12 @@ def create_round(
     name: str | None = None,
     cycle_years: int | None = None,
     rules: InspectionRules | None = None,
+    id: str | None = None,
 ) -> Feature:
-    """Open a joint-inspection round (联检) of a line; its cycle comes from the line's level unless given."""
+    """Open a joint-inspection round (联检) of a line; its cycle comes from the line's level unless given.
+
+    ``id`` keeps a round's UUID from exchanged data (a field package, the sample area).
+    """
     rules = rules or InspectionRules()
     level = str(line.properties.get("level"))
     cycle = int(cycle_years or rules.cycle_years.get(level, 5))
@@ -445,7 +464,7 @@ def create_round(
         "next_due_on": _add_years(started_on, cycle).isoformat(),
         "status": "open",
     }
-    return tx.insert("inspection_rounds", Feature.new(props))
+    return tx.insert("inspection_rounds", Feature.new(props, id=id))
 
 
 def round_progress(

@@ -207,6 +207,8 @@ def lines_from_frame(
                     row.geometry,
                     level=str(level or row.level),
                     source=source,
+                    name=getattr(row, "name", None),
+                    id=getattr(row, "uuid", None),
                 )
             )
         except InvalidInputError as exc:
@@ -355,9 +357,9 @@ def junction_points(lines: Iterable[Feature], *, snap_deg: float = 1e-7) -> list
     for line in lines:
         if line.geometry is None:
             continue
-        parts = list(shapely.get_parts(line.geometry))
         codes = {str(line.properties.get("left_code")), str(line.properties.get("right_code"))}
-        for part in (parts[0], parts[-1]):
+        # Every part's ends: a line broken into parts meets other lines at inner part ends too.
+        for part in shapely.get_parts(line.geometry):
             for x, y in (part.coords[0], part.coords[-1]):
                 codes_at[(round(x / snap_deg) * snap_deg, round(y / snap_deg) * snap_deg)].update(codes)
     return [(Point(xy), sorted(codes)) for xy, codes in codes_at.items() if len(codes) >= 3]

@@ -321,6 +321,67 @@ def marker_feature(
     return Feature.new(props, Point(lon, lat), id=id, key=number_text)
 
 
+def markers_from_frame(
+    frame: Any, lines_by_code: Mapping[str, Feature], *, rules: MarkerRules | None = None
+) -> list[Feature]:
+    """Checked marker records from a register layer (界桩登记表), e.g. the sample's ``boundary_markers``.
+
+    Columns: ``number``, point geometry (any CRS, converted to CGCS2000), ``elevation_m``,
+    ``reference_objects`` (JSON text or list), optional ``uuid`` (kept as the record id), ``installed_date``.
+    The line is the one named by the number's line code. Every problem is reported at once.
+
+    Raises
+    ------
+    InvalidInputError
+        A missing column, or rows that break the register's rules (listed with their numbers).
+    """
+    import json
+
+    missing = [c for c in ("number", "reference_objects") if c not in frame.columns]
+    if missing:
+        raise InvalidInputError(
+            f"界桩图层缺少字段 {missing} / the markers layer lacks column(s) {missing}",
+            field="columns",
+            value=list(frame.columns),
+            rule="required_columns",
+        )
+    frame = frame.to_crs(CGCS2000)
+    features: list[Feature] = []
+    problems: list[dict[str, Any]] = []
+    for row in frame.itertuples(index=False):
+        number = str(row.number)
+        try:
+            line = lines_by_code.get(parse_marker_number(number).line_code)
+            if line is None:
+                raise InvalidInputError(
+                    f"没有界线 / no line for marker {number}", field="number", value=number
+                )
+            refs = row.reference_objects
+            features.append(
+                marker_feature(
+                    line,
+                    number=number,
+                    lon=float(row.geometry.x),
+                    lat=float(row.geometry.y),
+                    elevation_m=None if getattr(row, "elevation_m", None) is None else float(row.elevation_m),
+                    reference_objects=json.loads(refs) if isinstance(refs, str) else list(refs),
+                    installed_on=getattr(row, "installed_date", None) or getattr(row, "installed_on", None),
+                    rules=rules,
+                    id=getattr(row, "uuid", None),
+                )
+            )
+        except (InvalidInputError, LayerValidationError) as exc:
+            problems.append(
+                {"number": number, "message": exc.message, "details": getattr(exc, "details", None)}
+            )
+    if problems:
+        raise InvalidInputError(
+            f"{len(problems)} 个界桩不合规 / {len(problems)} marker(s) are not valid; first: {problems[0]['message']}",
+            details=problems,
+        )
+    return features
+
+
 def resolve_marker(tx: Transaction, ref: str) -> Feature:
     """A marker by UUID or by number (界桩编号); :class:`NotFoundError` naming what was looked for."""
     found = (
@@ -363,7 +424,8 @@ def check_line_markers(
     Returns
     -------
     list of dict
-        ``{"rule", "marker" (number or None), "message", ...}``; empty when everything holds.
+        ``{"rule", "severity" ("error" | "warning"), "marker" (number or None), "message", ...}``; empty when
+        everything holds. A tri-junction without a triple marker is a warning: many junctions carry none.
     """
     rules = rules or MarkerRules()
     issues: list[dict[str, Any]] = []
@@ -390,6 +452,7 @@ def check_line_markers(
             issues.append(
                 {
                     "rule": "numbering_order",
+                    "severity": "error",
                     "marker": number,
                     "message": f"编号顺序错误:{number} 位于 {last_number} 之前 / {number} lies before {last_number} "
                     "along the line; markers are numbered west→east or north→south (GB/T 17796)",
@@ -405,6 +468,7 @@ def check_line_markers(
             issues.append(
                 {
                     "rule": "distance_to_line",
+                    "severity": "error",
                     "marker": marker.properties["number"],
                     "distance_m": round(float(distance_m[i]), 3),
                     "tolerance_m": tolerance_m,
@@ -427,6 +491,7 @@ def check_line_markers(
             issues.append(
                 {
                     "rule": "triple_at_junction",
+                    "severity": "error",
                     "marker": marker.properties["number"],
                     "distance_m": None if not np.isfinite(nearest) else round(float(nearest), 1),
                     "message": "同号三立界桩不在三交点附近 / triple marker (同号三立) is not at a tri-junction "
@@ -439,6 +504,7 @@ def check_line_markers(
             issues.append(
                 {
                     "rule": "junction_without_triple",
+                    "severity": "warning",
                     "marker": None,
                     "junction": [round(point.x, 7), round(point.y, 7)],
                     "codes": codes,

@@ -311,11 +311,7 @@ def _inputs(frame: gpd.GeoDataFrame) -> tuple[list[tuple[str, InspectionInput]],
             )
             continue
         geom = row.geometry
-        if not isinstance(geom, Point) or geom.is_empty:
-            problems.append(
-                {**where, "column": "geometry", "rule": "point", "message": "缺少位置 / no measured position"}
-            )
-            continue
+        measured = isinstance(geom, Point) and not geom.is_empty  # a missing marker (丢失) has no position
         accuracy = getattr(row, "accuracy_m", None)
         photos = _text(getattr(row, "photos", None))
         records.append(
@@ -325,8 +321,8 @@ def _inputs(frame: gpd.GeoDataFrame) -> tuple[list[tuple[str, InspectionInput]],
                     inspected_at=str(_text(row.inspected_at)),
                     team=str(_text(row.team) or ""),
                     condition=str(_text(row.condition)),
-                    lon=float(geom.x),
-                    lat=float(geom.y),
+                    lon=float(geom.x) if measured else None,
+                    lat=float(geom.y) if measured else None,
                     position_crs="EPSG:4490",
                     accuracy_m=None
                     if accuracy is None or (isinstance(accuracy, float) and math.isnan(accuracy))

@@ -323,3 +323,14 @@ def test_photos__not_a_picture_is_422(client, auth, seeded) -> None:
         headers=auth["inspector"],
     )
     assert r.status_code == 422 and "JPEG" in r.json()["message"]
+
+
+def test_inspect__missing_marker_needs_no_position(client, auth, seeded) -> None:
+    body = {k: v for k, v in _body(LON, LAT, condition="丢失").items() if k != "position"}
+    r = client.post(f"/boundaries/markers/{MARKER}/inspections", json=body, headers=auth["inspector"])
+    assert r.status_code == 201, r.text
+    assert (r.json()["position"], r.json()["displacement_m"], r.json()["flags"]) == (None, None, [])
+    assert client.get(f"/boundaries/markers/{MARKER}").json()["condition"] == "missing"
+    body["condition"] = "intact"
+    r = client.post(f"/boundaries/markers/{MARKER}/inspections", json=body, headers=auth["inspector"])
+    assert r.status_code == 422 and r.json()["details"]["rule"] == "required_unless_missing"
