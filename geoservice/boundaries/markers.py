@@ -112,7 +112,7 @@ def marker_line_geometry(
     >>> d, s, a = marker_line_geometry(np.array([114.3]), np.array([30.6001]),
     ...                                [LineString([(114.29, 30.6), (114.31, 30.6)])], np.array([0]))
     >>> round(float(d[0]), 1), int(s[0])
-    (11.1, 1)
+    (11.0, 1)
     """
     n = len(lon)
     distance = np.full(n, np.nan)
