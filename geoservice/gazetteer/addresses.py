@@ -80,6 +80,10 @@ _ROAD: Final = re.compile(
     r"(?P<road>[^\d\s,，]{1,24}?(?:大道|大街|胡同|路|街(?!道)|巷|弄|里|道))"
     r"(?![路街巷弄里道]|大道|大街|胡同|[东南西北中]?[一二三四五六七八九十]+[路街巷])"
 )
+# Zones that are not divisions (开发区, 新区, 风景区 ...) and may come before a road name.
+_ZONE: Final = re.compile(
+    r".{2,16}?(?:开发区|高新区|新区|工业园区|产业园区|园区|风景区|风景名胜区|管理区|保税区)"
+)
 # Door number (门牌号) with its suffix (附号): 12号, 12-1号, 12号之一, 甲12号, 附12号; not 3号楼 / 3号院楼.
 _NUMBER: Final = re.compile(
     r"(?P<number>(?:[甲乙丙丁附])?\d+(?:-\d+)?号(?:之[一二三四五六七八九十\d]+)?)(?!楼|房)"
@@ -303,7 +307,13 @@ def _parse_rest(rest: str, components: dict[str, Any], unresolved: list[str]) ->
         return
     match = _ROAD.match(rest)
     if match:
-        components["road"] = match.group("road")
+        road = match.group("road")
+        zone = _ZONE.match(road)
+        if zone and len(road) - zone.end() >= 2:
+            # 东湖新技术开发区光谷大道: a development zone is no division of the statistical tree; the road follows it
+            unresolved.append(zone.group(0))
+            road = road[zone.end() :]
+        components["road"] = road
         rest = rest[match.end() :]
     match = _NUMBER.match(rest)
     if match:

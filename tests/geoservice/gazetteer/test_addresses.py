@@ -114,6 +114,11 @@ def test_parse__divisions_resolved(tree: DivisionTree, text: str, expected: dict
         ),
         pytest.param("武汉市江岸区万里路3号", {"road": "万里路"}, id="road_generic_inside_name"),
         pytest.param("武汉市洪山区华中科技大学", {"poi": "华中科技大学"}, id="poi_only"),
+        pytest.param(
+            "湖北省武汉市东湖新技术开发区光谷大道77号",
+            {"road": "光谷大道"},
+            id="development_zone_before_road",
+        ),
     ],
 )
 def test_parse__street_components(tree: DivisionTree, text: str, expected: dict) -> None:
