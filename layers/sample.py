@@ -1253,7 +1253,7 @@ def _finish(
     city_xy = frame.xy_from_lonlat(np.array([city_lonlat[0]]), np.array([city_lonlat[1]]))[0]
     roads = _build_roads(div, outline_f, city_xy, seed)
     pieces, owners = _connect_network(roads, _rng(seed, "connectors"))
-    roads_layer, road_lines = _roads_layer(ctx, roads, pieces, owners, townships)
+    roads_layer = _roads_layer(ctx, roads, pieces, owners, townships)
     entrances = _entrances_layer(ctx, roads, roads_layer, pieces, owners, div.rural, _rng(seed, "entrances"))
 
     # --- facilities ---------------------------------------------------------------------------------------------
@@ -1331,7 +1331,6 @@ def _finish(
         "inspection_rounds": rounds,
         "marker_inspections": inspections,
     }
-    del road_lines
     _write_gpkg(out / "wuhan" / GPKG_NAME, layers)
     counts = {name: len(layer) for name, layer in layers.items()}
     counts["raster_cells"] = int(grid.valid.sum())
@@ -1345,7 +1344,7 @@ def _roads_layer(
     pieces: list[LineString],
     owners: list[int],
     townships: gpd.GeoDataFrame,
-) -> tuple[gpd.GeoDataFrame, dict[int, LineString]]:
+) -> gpd.GeoDataFrame:
     """Road segments (路段) in CGCS2000, ordered along each road, with node ids and measures in metres."""
     frame = ctx.frame
     by_road: dict[int, list[LineString]] = defaultdict(list)
@@ -1407,7 +1406,7 @@ def _roads_layer(
     layer["end_m"] = np.round(shapely.line_locate_point(road_m.values, ends_m), 2)
     layer["road_length_m"] = np.round(shapely.length(road_m.values), 2)
     layer["geometry_source"] = "synthetic: generated street grid, noded so segments share end points"
-    return layer.drop(columns="_owner"), road_lines
+    return layer.drop(columns="_owner")
 
 
 def _entrances_layer(
@@ -1575,6 +1574,10 @@ def _facilities_layer(
         ti = t_index[town["code"]]
         dname = d_name[town["district_code"]]
         chance = 0.45 if pop_t[i] < low_pop else (0.6 if town["rural"] else 0.85)
+        if (
+            town["kind"] == "其他"
+        ):  # development zones, farms, enterprises (乡级单位): rarely their own centre
+            chance = 0.1
         if rng.random() < chance:
             if town["rural"]:
                 beds = int(rng.integers(40, 161))
@@ -1609,7 +1612,7 @@ def _facilities_layer(
                 add(
                     "elderly_care",
                     "day_care",
-                    f"{dname}{town['name']}{community['name']}养老服务站",
+                    f"{dname}{town['name']}{str(community['name']).removesuffix('居委会').removesuffix('居民委员会')}养老服务站",
                     community["code"],
                     place("t", ti),
                     beds=beds,
@@ -1663,7 +1666,7 @@ def _facilities_layer(
                 shelter_area_m2=int(round(rng.uniform(*area), -2)),
             )
     # Public-welfare cemeteries (公益性公墓): rural townships only, away from people; about half have one.
-    for _, town in townships[townships["rural"]].iterrows():
+    for _, town in townships[townships["rural"] & (townships["kind"] != "其他")].iterrows():
         if rng.random() < 0.55:
             add(
                 "public_cemetery",
