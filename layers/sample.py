@@ -55,6 +55,7 @@ from shapely.geometry.base import BaseGeometry
 from layers.admin import read_census, read_divisions
 from layers.crs import CGCS2000, gcj02_to_wgs84, metric_crs_for_bounds
 from layers.errors import LayerReadError
+from layers.io import write_layer
 from layers.population import read_population, worldpop_bands
 from layers.topology import boundary_lines_from_polygons, marker_number, tri_junctions
 
@@ -1895,13 +1896,17 @@ def _inspections(
 
 
 def _write_gpkg(path: Path, layers: dict[str, gpd.GeoDataFrame | pd.DataFrame]) -> None:
+    """Write every layer into one GeoPackage, with a fixed ``last_change`` so rebuilds give the same bytes."""
     if path.exists():
         path.unlink()
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": _FIXED_DATE})
     try:
         for name in GPKG_LAYERS:
             layer = layers[name]
-            pyogrio.write_dataframe(layer, path, layer=name, driver="GPKG")
+            if isinstance(layer, gpd.GeoDataFrame):
+                write_layer(layer, path, layer=name)
+            else:  # a plain table (no geometry), which write_layer does not take
+                pyogrio.write_dataframe(layer, path, layer=name, driver="GPKG")
     finally:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
 

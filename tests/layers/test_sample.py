@@ -19,7 +19,17 @@ from scipy.sparse.csgraph import connected_components
 
 from layers.admin import read_divisions
 from layers.crs import to_metric_crs
-from layers.sample import GPKG_LAYERS, RASTERS, SAMPLE_NAMESPACE, build_sample, direction_word, sample_uuid
+from layers.errors import LayerReadError
+from layers.sample import (
+    GPKG_LAYERS,
+    RASTERS,
+    SAMPLE_NAMESPACE,
+    build_sample,
+    copy_real_data,
+    direction_word,
+    main,
+    sample_uuid,
+)
 from layers.topology import marker_number, parse_marker_number, polygon_gaps_and_overlaps
 
 REPO = Path(__file__).resolve().parents[2]
@@ -341,7 +351,20 @@ def test_rasters__total_estimate_is_derived_from_60_plus(districts: gpd.GeoDataF
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Deterministic rebuild
+# Command line and deterministic rebuild
+
+
+def test_main__missing_shared_data__exit_1_with_bilingual_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--shared", str(tmp_path / "nowhere"), "--out", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert "共享数据缺少文件" in err and "shared data is missing files" in err
+
+
+def test_copy_real_data__missing_files__layer_read_error(tmp_path: Path) -> None:
+    with pytest.raises(LayerReadError, match="--shared"):
+        copy_real_data(tmp_path, tmp_path / "out")
 
 
 @pytest.fixture(scope="module")
