@@ -29,7 +29,7 @@ from typing import Any, Final, Literal, get_args
 import numpy as np
 from shapely.geometry import Point
 
-from geoservice.boundaries.lines import geometry_of
+from geoservice.boundaries.lines import geometry_of, metric_crs_of, to_metric
 from geoservice.boundaries.markers import MarkerRules, marker_line_geometry, markers_of_line, resolve_marker
 from geoservice.errors import InvalidInputError, NotFoundError
 from geoservice.store import Feature, Transaction
@@ -315,7 +315,7 @@ def build_inspection(
     line = tx.get("boundary_lines", marker.properties["line_id"])
     if data.round_id:
         round_ = tx.find("inspection_rounds", data.round_id)
-        if round_ is None or round_.properties.get("line_id") != line.id:
+        if round_ is None or not _round_covers_marker(tx, round_, marker, line):
             raise InvalidInputError(
                 f"联检轮次 {data.round_id} 不存在或不属于界线 {line.properties.get('code')} / round {data.round_id} "
                 f"does not exist or is not a round of line {line.properties.get('code')}",
@@ -486,6 +486,22 @@ def round_progress(
         "percent": round(100.0 * len(done) / total, 1) if total else 0.0,
         "not_inspected": pending,
     }
+
+
+def _round_covers_marker(tx: Transaction, round_: Feature, marker: Feature, line: Feature) -> bool:
+    """A round inspects the markers of its line; a triple marker (同号三立) stands at a tri-junction on
+    three lines at once, so the rounds of the other two lines inspect it too."""
+    round_line_id = round_.properties.get("line_id")
+    if round_line_id == line.id:
+        return True
+    if marker.properties.get("kind") != "triple" or marker.geometry is None:
+        return False
+    other = tx.find("boundary_lines", str(round_line_id))
+    if other is None or other.geometry is None:
+        return False
+    crs = metric_crs_of(marker.geometry)
+    distance_m = to_metric(other.geometry, crs).distance(to_metric(marker.geometry, crs))
+    return bool(distance_m <= MarkerRules().line_tolerance_m("triple"))
 
 
 def resolve_round(tx: Transaction, round_id: str) -> Feature:

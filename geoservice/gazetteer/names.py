@@ -740,3 +740,62 @@ def overdue(
                 )
             )
     return sorted(items, key=lambda i: (-i.days_overdue, i.name))
+
+
+# --------------------------------------------------------------------------------------------------
+# bulk import of existing names (存量地名入库)
+
+
+@dataclass
+class ImportResult:
+    """What :func:`import_names` did: the stored record per input (``None`` when refused) and why not."""
+
+    stored: list[Feature | None]
+    refused: list[dict[str, Any]]
+
+
+def import_names(
+    store: Store,
+    inputs: list[NameInput],
+    *,
+    status: Literal["current", "approved", "proposed"] = "current",
+    user: str | None,
+    reason: str,
+    settings: NameRulesSettings | None = None,
+) -> ImportResult:
+    """Bring existing names into the registry in one transaction (存量地名入库).
+
+    Each name is checked like a new one, against the registry and against the names earlier in the
+    same batch: an error (a duplicate, a rare character …) refuses that name only and is reported;
+    warnings are accepted with the import's ``reason``, which the audit keeps. Names enter with
+    ``status`` (``current`` for names already in use).
+    """
+    registry = registry_for(store)
+    index, divisions = registry.index(), registry.divisions()
+    stored: list[Feature | None] = []
+    refused: list[dict[str, Any]] = []
+    features: list[Feature] = []
+    keys: dict[str, str] = {}
+    for position, data in enumerate(inputs):
+        result = check_name(
+            data.name, data.category, data.division_code, index=index, divisions=divisions, settings=settings
+        )
+        duplicate_in_batch = result.key in keys
+        if result.errors or duplicate_in_batch:
+            issues = [i.to_dict() for i in result.errors]
+            if duplicate_in_batch:
+                issues.append(
+                    {"rule": "duplicate", "severity": "error", "message": f"与本批 {keys[result.key]} 重名"}
+                )
+            refused.append({"index": position, "name": data.name, "issues": issues})
+            stored.append(None)
+            continue
+        feature = Feature.new(_record_properties(result, data, status), data.geometry, key=result.key)
+        keys[result.key] = data.name
+        features.append(feature)
+        stored.append(feature)
+    with store.transaction(user=user) as tx:
+        tx.insert_many(_COLLECTION, features, action="import", reason=reason)
+    for feature in features:
+        registry.record_written(feature)
+    return ImportResult(stored=stored, refused=refused)
