@@ -31,6 +31,9 @@ class Settings(BaseSettings):
         Bodies over this size get 413 (photos have their own limit).
     max_photo_bytes
         One inspection photo at most this size.
+    max_upload_bytes
+        Bodies of the upload routes (field packages, photos) at most this size; the routes check their
+        own, finer limits while reading.
     photo_dir
         Where uploaded photos are kept, named by their SHA-256 checksum.
     """
@@ -41,6 +44,7 @@ class Settings(BaseSettings):
     auth_required_for_reads: bool = False
     max_request_bytes: int = 10 * 1024 * 1024
     max_photo_bytes: int = 8 * 1024 * 1024
+    max_upload_bytes: int = 200 * 1024 * 1024
     photo_dir: Path = PROJECT_ROOT / "var" / "photos"
     data_dir: Path = PROJECT_ROOT / "data"
     shared_data_dir: Path = PROJECT_ROOT.parent / "shared" / "data"

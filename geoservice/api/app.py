@@ -8,6 +8,7 @@ is a 500 whose body carries a reference id and no internals (the detail goes to 
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -61,7 +62,11 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.state.settings = settings
     if store is not None:  # usable before the lifespan runs (TestClient without a with-block)
         app.state.store = store
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_request_bytes,
+        upload_max_bytes=settings.max_upload_bytes,
+    )
     install_error_handlers(app)
 
     from geoservice import web
@@ -142,15 +147,21 @@ def _jsonable(value: Any) -> Any:
     return repr(value)[:200]
 
 
+#: Routes that take files (field packages, inspection photos): a larger body limit, their own checks.
+UPLOAD_PATHS = re.compile(r"^/boundaries/(field-package|inspections/[^/]+/photos)$")
+
+
 class BodySizeLimit:
     """413 for a request body over ``max_bytes`` (by Content-Length, or counted while streaming).
 
-    Uploads with their own limit (inspection photos) check it themselves; this guards everything.
+    Upload routes (:data:`UPLOAD_PATHS`) get ``upload_max_bytes`` here and check their own finer limit
+    (a photo's ``max_photo_bytes``) while reading, so their 413 names that limit.
     """
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_bytes: int, upload_max_bytes: int | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.upload_max_bytes = upload_max_bytes or max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -159,10 +170,11 @@ class BodySizeLimit:
         if len(scope.get("query_string", b"")) > 16_384:
             await self._reject(send, "query", len(scope["query_string"]), 16_384, 414)
             return
+        limit = self.upload_max_bytes if UPLOAD_PATHS.match(scope.get("path", "")) else self.max_bytes
         headers = dict(scope.get("headers", []))
         length = headers.get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_bytes:
-            await self._reject(send, "body", int(length), self.max_bytes, 413)
+        if length is not None and length.isdigit() and int(length) > limit:
+            await self._reject(send, "body", int(length), limit, 413)
             return
         received = 0
         started = False
@@ -172,9 +184,9 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     raise PayloadTooLargeError(
-                        f"请求体超过 {self.max_bytes} 字节 / request body over {self.max_bytes} bytes",
+                        f"请求体超过 {limit} 字节 / request body over {limit} bytes",
                         field="body",
                         value=received,
                         rule="max_request_bytes",
@@ -190,7 +202,7 @@ class BodySizeLimit:
             await self.app(scope, limited_receive, tracking_send)
         except PayloadTooLargeError:
             if not started:
-                await self._reject(send, "body", received, self.max_bytes, 413)
+                await self._reject(send, "body", received, limit, 413)
 
     @staticmethod
     async def _reject(send: Send, part: str, size: int, limit: int, status: int) -> None:

@@ -298,6 +298,7 @@ def test_photos__50_mb_photo_is_413(client, auth, seeded) -> None:
         headers=auth["inspector"],
     )
     assert r.status_code == 413
+    assert r.json()["details"]["rule"] == "max_photo_bytes"  # the photo limit, not the general body limit
     assert client.get(f"/boundaries/markers/{MARKER}/inspections").json()["inspections"][0]["photos"] == []
 
 
