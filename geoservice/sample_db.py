@@ -147,7 +147,7 @@ def _load_names(store: Store, gpkg: Path) -> tuple[dict[str, str], int]:
             road_of_input.append(None)
     result = import_names(store, inputs, status="current", user=USER, reason=REASON)
     for refused in result.refused:  # real names can break today's rules (e.g. a rare character): say so
-        log.info(
+        log.debug(
             "未入库 / not imported: %s — %s", refused["name"], "; ".join(i["rule"] for i in refused["issues"])
         )
     ids = {
