@@ -327,6 +327,7 @@ class DivisionTree:
 # -- one tree per store, rebuilt when its divisions change ------------------------------------------------
 _cache: dict[str, tuple[object, DivisionTree]] = {}
 _cache_lock = threading.Lock()
+_CACHE_SIZE: Final = 4
 
 
 def tree_for_store(store: Store) -> DivisionTree:
@@ -346,4 +347,6 @@ def tree_for_store(store: Store) -> DivisionTree:
     tree = DivisionTree.from_store(store)
     with _cache_lock:
         _cache[key] = (signature, tree)
+        while len(_cache) > _CACHE_SIZE:  # a full tree is ~50 MB: keep the few stores in use
+            _cache.pop(next(iter(_cache)))
     return tree
