@@ -1,0 +1,65 @@
+"""A real HTTP server for GDAL and the browser: uvicorn in a subprocess on a free loopback port.
+
+A subprocess, not a thread: pyogrio holds the GIL while GDAL fetches pages, so a server thread in the
+test process could never answer it.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from geoservice.store import Store
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def serve(store: Store, tmp_path: Path, *, workers: int = 1) -> Iterator[str]:
+    """Serve the whole app over ``store``'s database; yields the base URL, stops the server afterwards."""
+    port = free_port()
+    env = dict(os.environ)
+    env |= {"GEOSERVICE_DATABASE_URL": store.url, "GEOSERVICE_PHOTO_DIR": str(tmp_path / "photos")}
+    command = [sys.executable, "-m", "uvicorn", "geoservice.api:create_app", "--factory"]
+    command += [
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--workers",
+        str(workers),
+    ]
+    process = subprocess.Popen(command, env=env, cwd=Path(__file__).resolve().parents[3])
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"uvicorn did not start on {base}") from None
+                time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
