@@ -268,7 +268,7 @@
         accuracy_m: pos.coords.accuracy };
       if ($("inspect-notes").value) body.notes = $("inspect-notes").value;
       api("/boundaries/markers/" + encodeURIComponent(id) + "/inspections", { method: "POST", json: body }).then(function (r) {
-        status("已记录 / recorded: 位移 displacement " + r.displacement_m.toFixed(1) + " m" + (r.flags && r.flags.length ? " · " + r.flags.join(", ") : ""));
+        status("已记录 / recorded: 位移 displacement " + r.displacement_m.toFixed(1) + " m" + (r.flags && r.flags.length ? " · " + r.flags.map(function (f) { return typeof f === "string" ? f : (f.code || f.rule || f.message || JSON.stringify(f)); }).join(", ") : ""));
         refresh();
         showMarker({ id: id, properties: { number: r.marker_number } });
       }).catch(fail);

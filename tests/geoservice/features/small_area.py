@@ -14,7 +14,9 @@ CENTRE = (114.30, 30.60)
 AREA = (114.20, 30.55, 114.40, 30.70)
 
 
-def fill_small_area(store: Store, *, facilities: int = 25) -> dict[str, list[Feature]]:
+def fill_small_area(
+    store: Store, *, facilities: int = 25, place_name: bool = True
+) -> dict[str, list[Feature]]:
     """Insert a district, a road with its name and door plates, a boundary line with markers and an
     inspection, and ``facilities`` elderly-care centres; returns the stored records per collection."""
     out: dict[str, list[Feature]] = {}
@@ -30,16 +32,12 @@ def fill_small_area(store: Store, *, facilities: int = 25) -> dict[str, list[Fea
             {"name": "江岸区", "code": "420102", "level": "county", "parent_code": "420100"},
             box(*AREA),
         )
-        name = add(
-            "place_names",
-            {
-                "name": "沿江大道",
-                "kind": "road",
-                "category": "road",
-                "division_code": "420102",
-                "status": "approved",
-            },
-            LineString([(114.25, 30.58), (114.35, 30.65)]),
+        name_props = {"name": "沿江大道", "kind": "road", "category": "road", "division_code": "420102"}
+        road_line = LineString([(114.25, 30.58), (114.35, 30.65)])
+        name = (
+            add("place_names", {**name_props, "status": "approved"}, road_line)
+            if place_name
+            else Feature.new(name_props, road_line)
         )
         road = add(
             "roads",
@@ -75,6 +73,8 @@ def fill_small_area(store: Store, *, facilities: int = 25) -> dict[str, list[Fea
                 "code": "420102420116001J",
                 "line_id": line.id,
                 "marker_kind": "J",
+                "number": "420102420116001J",
+                "distance_to_line_m": 0.0,
                 "status": "intact",
             },
             Point(114.30, 30.70),
