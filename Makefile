@@ -30,6 +30,7 @@ lint: $(STAMP)
 
 ## bench: every benchmark (slow); one with: .venv/bin/python -m bench NAME
 bench: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m bench all
 
 clean:
