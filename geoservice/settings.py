@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     max_upload_bytes
         Bodies of the upload routes (field packages, photos) at most this size; the routes check their
         own, finer limits while reading.
+    warm_indexes
+        Build the division tree and the name indexes at start-up rather than on the first request.
     photo_dir
         Where uploaded photos are kept, named by their SHA-256 checksum.
     """
@@ -48,6 +50,7 @@ class Settings(BaseSettings):
     photo_dir: Path = PROJECT_ROOT / "var" / "photos"
     data_dir: Path = PROJECT_ROOT / "data"
     shared_data_dir: Path = PROJECT_ROOT.parent / "shared" / "data"
+    warm_indexes: bool = True
     cors_origins: list[str] = []
     log_level: str = "info"
 

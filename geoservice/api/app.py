@@ -44,6 +44,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = store is None
         app.state.store = store if store is not None else open_store(settings.database_url)
+        if settings.warm_indexes:
+            warm_indexes(app.state.store)
         try:
             yield
         finally:
@@ -75,6 +77,21 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     for module in (health, boundaries, siting, addresses, names, features, tiles, web):
         app.include_router(module.router)
     return app
+
+
+def warm_indexes(store: Store) -> None:
+    """Build the in-memory indexes (division tree, name check and search) before the first request.
+
+    Otherwise the first officer's request pays for them (seconds for the national division tree,
+    minutes for a million names).
+    """
+    from geoservice.gazetteer.divisions import tree_for_store
+    from geoservice.gazetteer.names import registry_for
+
+    tree_for_store(store)
+    registry = registry_for(store)
+    registry.index()
+    registry.search_index()
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
