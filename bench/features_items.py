@@ -1,0 +1,125 @@
+"""Benchmark: OGC API – Features ``items`` with a bbox and ``limit=100`` over 1,000,000 points (要素查询).
+
+Loads N points (default 1,000,000, seeded) spread over Wuhan's extent into ``facilities`` on a throwaway SQLite file
+(and on PostGIS when ``GEOSERVICE_TEST_POSTGRES_URL`` reaches a server), then times ``GET
+/collections/facilities/items?bbox=…&limit=100`` through the whole app (FastAPI TestClient, in process) for random
+bboxes of about 1 km × 1 km to 5 km × 5 km. Baseline in the same process: the bare store query
+(``tx.query(bbox=, limit=100)``) for the same bboxes, so the ratio is the cost of the HTTP layer and GeoJSON.
+
+Run: ``.venv/bin/python -m bench features_items [N]``
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+import shapely
+
+from geoservice.store import Feature, Store, open_store
+
+EXTENT = (113.70, 29.97, 115.08, 31.36)  # Wuhan, lon/lat
+QUERIES = 300
+
+
+def load_points(store: Store, n: int, seed: int = 42) -> None:
+    rng = np.random.default_rng(seed)
+    lon = rng.uniform(EXTENT[0], EXTENT[2], n)
+    lat = rng.uniform(EXTENT[1], EXTENT[3], n)
+    points = shapely.points(lon, lat)
+    kinds = ("elderly_care", "emergency_shelter", "public_cemetery", "rescue_station")
+    batch = 50_000
+    for start in range(0, n, batch):
+        features = [
+            Feature.new({"name": f"设施{i}", "kind": kinds[i % 4], "facility_type": kinds[i % 4]}, points[i])
+            for i in range(start, min(start + batch, n))
+        ]
+        with store.transaction(user="bench") as tx:
+            tx.insert_many("facilities", features)
+
+
+def bboxes(seed: int = 7) -> list[tuple[float, float, float, float]]:
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(QUERIES):
+        size = rng.uniform(0.01, 0.05)
+        x = rng.uniform(EXTENT[0], EXTENT[2] - size)
+        y = rng.uniform(EXTENT[1], EXTENT[3] - size)
+        out.append((x, y, x + size, y + size))
+    return out
+
+
+def percentiles(samples_s: list[float]) -> tuple[float, float]:
+    ms = sorted(s * 1000 for s in samples_s)
+    return statistics.median(ms), ms[int(0.95 * (len(ms) - 1))]
+
+
+def run(store: Store, label: str) -> None:
+    from fastapi.testclient import TestClient
+
+    from geoservice.api import create_app
+    from geoservice.settings import Settings
+
+    boxes = bboxes()
+    base: list[float] = []
+    for b in boxes:
+        t = time.perf_counter()
+        with store.transaction(readonly=True) as tx:
+            tx.query("facilities", bbox=b, limit=100)
+        base.append(time.perf_counter() - t)
+    http: list[float] = []
+    with TestClient(create_app(Settings(database_url=store.url), store=store)) as client:
+        for b in boxes:
+            url = "/collections/facilities/items?limit=100&bbox=" + ",".join(f"{v:.6f}" for v in b)
+            t = time.perf_counter()
+            response = client.get(url)
+            http.append(time.perf_counter() - t)
+            assert response.status_code == 200
+    b50, b95 = percentiles(base)
+    h50, h95 = percentiles(http)
+    print(f"{label}: items bbox+limit=100: p50 {h50:.1f} ms, p95 {h95:.1f} ms (target p95 < 50 ms)")
+    print(f"{label}: baseline store query:  p50 {b50:.1f} ms, p95 {b95:.1f} ms; ratio p95 {h95 / b95:.2f}×")
+
+
+def main(n_text: str = "1000000") -> None:
+    n = int(n_text)
+    with tempfile.TemporaryDirectory() as tmp:
+        store = open_store(f"sqlite:///{Path(tmp) / 'bench.sqlite'}")
+        t = time.perf_counter()
+        load_points(store, n)
+        print(f"sqlite: loaded {n:,} points in {time.perf_counter() - t:.1f} s")
+        run(store, "sqlite")
+        store.close()
+    try:
+        import psycopg
+
+        from tests.conftest import postgres_url
+
+        schema = f"bench_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(postgres_url(), autocommit=True) as conn:
+            conn.execute(f"CREATE SCHEMA {schema}")
+    except Exception as exc:  # no server: say so and stop
+        print(f"postgis: skipped ({type(exc).__name__}: {exc})")
+        return
+    url = f"{postgres_url()}?options=-csearch_path%3D{schema},public"
+    try:
+        store = open_store(url)
+        t = time.perf_counter()
+        load_points(store, n)
+        with store.transaction() as tx:
+            tx.execute("ANALYZE facilities")
+        print(f"postgis: loaded {n:,} points in {time.perf_counter() - t:.1f} s")
+        run(store, "postgis")
+        store.close()
+    finally:
+        with psycopg.connect(postgres_url(), autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
