@@ -116,10 +116,73 @@ def import_layer(
             field="collection",
             value=collection,
         )
+    if collection in DOMAIN_COLLECTIONS:
+        raise InvalidInputError(
+            f"{collection} 的记录须经业务校验写入:{DOMAIN_COLLECTIONS[collection]} / {collection} records are "
+            f"checked by their own workflow, not imported raw: {DOMAIN_COLLECTIONS[collection]}",
+            field="collection",
+            value=collection,
+            rule="domain_collection",
+        )
     frame = read_layer(path, layer=layer, repair=repair)
+    if collection == "place_names":
+        return _import_place_names(store, frame, source=Path(path).name, user=user)
     features = layer_features(frame, collection)
     with store.transaction(user=user) as tx:
         return tx.insert_many(collection, features, reason=f"layer {Path(path).name}")
+
+
+#: Collections whose records only their workflow may write, and where to go instead.
+DOMAIN_COLLECTIONS = {
+    "name_alternates": "geoservice names rename",
+    "addresses": "geoservice roads door-plates",
+    "boundary_markers": "POST /boundaries/markers",
+    "inspection_rounds": "POST /boundaries/rounds",
+    "marker_inspections": "geoservice markers import (field package)",
+    "analyses": "geoservice siting run",
+    "analysis_results": "geoservice siting run",
+    "population_layers": "geoservice import population",
+}
+
+
+def _import_place_names(store: Store, frame: Any, *, source: str, user: str) -> int:
+    """Existing names (存量地名) from a layer with ``name``, ``category``, ``division_code`` columns: each is
+    checked like a new one; any refused name stops the import, listing every refusal."""
+    from geoservice.gazetteer.names import NameInput, import_names
+
+    missing = [c for c in ("name", "category", "division_code") if c not in frame.columns]
+    if missing:
+        raise InvalidInputError(
+            f"地名图层缺少字段 {missing} / a place-name layer needs the columns name, category, division_code; "
+            f"missing {missing}",
+            field="columns",
+            value=list(frame.columns),
+            rule="required",
+        )
+    inputs = [
+        NameInput(
+            name=str(row["name"]),
+            category=str(row["category"]),
+            division_code=str(row["division_code"]),
+            geometry=geometry,
+            reason=f"存量地名入库 / existing names from {source}",
+        )
+        for row, geometry in zip(frame.to_dict("records"), frame.geometry, strict=True)
+    ]
+    # One transaction: check everything first, so a refused name leaves nothing half-imported.
+    from geoservice.gazetteer.names import check_batch
+
+    refused = check_batch(store, inputs)
+    if refused:
+        raise InvalidInputError(
+            f"{len(refused)} 个地名未通过审核,未导入任何记录 / {len(refused)} names fail the check; nothing imported",
+            field="name",
+            value=refused[0]["name"],
+            rule=refused[0]["issues"][0]["rule"] if refused[0]["issues"] else "check",
+            details={"problems": refused},
+        )
+    result = import_names(store, inputs, status="current", user=user, reason=f"existing names from {source}")
+    return sum(1 for f in result.stored if f is not None)
 
 
 def register_population(

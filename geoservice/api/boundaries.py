@@ -136,17 +136,17 @@ class InspectionCreate(BaseModel):
 class InspectionPublic(BaseModel):
     id: str
     marker_id: str
-    marker_number: str
+    marker_number: str | None
     round_id: str | None
-    inspected_at: str
-    team: str
-    condition: str
-    condition_label: str
+    inspected_at: str | None
+    team: str | None
+    condition: str | None
+    condition_label: str | None
     position: Position | None = Field(
         description="measured position converted to CGCS2000 (None: missing marker)"
     )
     position_input: Position | None
-    position_crs: str
+    position_crs: str | None
     accuracy_m: float | None
     displacement_m: float | None
     distance_to_line_m: float | None
@@ -254,24 +254,26 @@ def _marker_public(f: Feature, issues: list[dict[str, Any]] | None = None) -> Ma
 
 
 def _inspection_public(f: Feature) -> InspectionPublic:
+    # Every field but the marker is read with .get: a record imported from elsewhere may lack the derived
+    # ones, and showing it beats a 500.
     p = f.properties
     point = f.geometry if isinstance(f.geometry, Point) else None
     return InspectionPublic(
         id=f.id,
         marker_id=p["marker_id"],
-        marker_number=p["marker_number"],
+        marker_number=p.get("marker_number"),
         round_id=p.get("round_id"),
-        inspected_at=p["inspected_at"],
-        team=p["team"],
-        condition=p["condition"],
-        condition_label=p["condition_label"],
+        inspected_at=p.get("inspected_at"),
+        team=p.get("team"),
+        condition=p.get("condition"),
+        condition_label=p.get("condition_label"),
         position=None if point is None else Position(lon=point.x, lat=point.y),
         position_input=Position(**p["position"]) if p.get("position") else None,
-        position_crs=p["position_crs"],
+        position_crs=p.get("position_crs"),
         accuracy_m=p.get("accuracy_m"),
-        displacement_m=p["displacement_m"],
-        distance_to_line_m=p["distance_to_line_m"],
-        side=p["side"],
+        displacement_m=p.get("displacement_m"),
+        distance_to_line_m=p.get("distance_to_line_m"),
+        side=p.get("side"),
         flags=p.get("flags") or [],
         photos=p.get("photos") or [],
         notes=p.get("notes"),

@@ -28,6 +28,7 @@ only the changed records are read.
 from __future__ import annotations
 
 import gc
+import logging
 import threading
 import weakref
 from collections.abc import Mapping
@@ -95,6 +96,7 @@ ACTIONS: Final[dict[str, tuple[frozenset[str], str, str]]] = {
 RENAMABLE: Final = frozenset({"approved", "filed", "announced", "current"})
 CHINA_TZ: Final = timezone(timedelta(hours=8), "Asia/Shanghai")
 _COLLECTION: Final = "place_names"
+log = logging.getLogger(__name__)
 
 
 def today_in_china() -> date:
@@ -201,6 +203,8 @@ class NameRegistry:
             seq = _newest_seq(tx)  # read first: a write landing meanwhile is applied again, harmlessly
             for feature in tx.iter_features(_COLLECTION):
                 entry = indexed_from_feature(feature)
+                if entry is None:
+                    continue
                 if entry.status in LIVE_STATUSES:
                     live.append(entry)
                 if entry.status != "refused":
@@ -221,6 +225,8 @@ class NameRegistry:
             if self._index is None or self._search is None:
                 return  # built from the store on first use, which already holds the write
             entry = indexed_from_feature(feature)
+            if entry is None:
+                return
             if entry.status in LIVE_STATUSES:
                 self._index.add(entry)
             else:
@@ -249,9 +255,26 @@ def registry_for(store: Store) -> NameRegistry:
         return registry
 
 
-def indexed_from_feature(feature: Feature) -> IndexedName:
-    """The index entry of a stored record (no pinyin recomputed: it is stored with the record)."""
+_REQUIRED = ("name", "category", "division_code", "scope", "status")
+
+
+def indexed_from_feature(feature: Feature) -> IndexedName | None:
+    """The index entry of a stored record (no pinyin recomputed: it is stored with the record).
+
+    ``None`` (and a warning in the log) for a record written around the registry that lacks what the
+    check needs: one such row must not stop the service.
+    """
     p = feature.properties
+    missing = [k for k in _REQUIRED if p.get(k) in (None, "")]
+    if missing:
+        log.warning(
+            "地名记录 %s 缺少 %s,未编入索引 / place name %s lacks %s: not indexed",
+            feature.id,
+            missing,
+            feature.id,
+            missing,
+        )
+        return None
     return IndexedName(
         id=feature.id,
         name=str(p["name"]),
@@ -771,27 +794,15 @@ def import_names(
     ``status`` (``current`` for names already in use).
     """
     registry = registry_for(store)
-    index, divisions = registry.index(), registry.divisions()
     stored: list[Feature | None] = []
     refused: list[dict[str, Any]] = []
     features: list[Feature] = []
-    keys: dict[str, str] = {}
-    for position, data in enumerate(inputs):
-        result = check_name(
-            data.name, data.category, data.division_code, index=index, divisions=divisions, settings=settings
-        )
-        duplicate_in_batch = result.key in keys
-        if result.errors or duplicate_in_batch:
-            issues = [i.to_dict() for i in result.errors]
-            if duplicate_in_batch:
-                issues.append(
-                    {"rule": "duplicate", "severity": "error", "message": f"与本批 {keys[result.key]} 重名"}
-                )
+    for position, data, result, issues in _checked(store, inputs, settings):
+        if issues:
             refused.append({"index": position, "name": data.name, "issues": issues})
             stored.append(None)
             continue
         feature = Feature.new(_record_properties(result, data, status), data.geometry, key=result.key)
-        keys[result.key] = data.name
         features.append(feature)
         stored.append(feature)
     with store.transaction(user=user) as tx:
@@ -799,3 +810,41 @@ def import_names(
     for feature in features:
         registry.record_written(feature)
     return ImportResult(stored=stored, refused=refused)
+
+
+def check_batch(
+    store: Store, inputs: list[NameInput], settings: NameRulesSettings | None = None
+) -> list[dict[str, Any]]:
+    """The names of a batch that would be refused, each with its error issues (nothing is written)."""
+    return [
+        {"index": position, "name": data.name, "issues": issues}
+        for position, data, _, issues in _checked(store, inputs, settings)
+        if issues
+    ]
+
+
+def _checked(
+    store: Store, inputs: list[NameInput], settings: NameRulesSettings | None
+) -> list[tuple[int, NameInput, CheckResult, list[dict[str, Any]]]]:
+    """Check each name against the registry and the names before it in the batch; the error issues."""
+    registry = registry_for(store)
+    index, divisions = registry.index(), registry.divisions()
+    keys: dict[str, str] = {}
+    out = []
+    for position, data in enumerate(inputs):
+        result = check_name(
+            data.name, data.category, data.division_code, index=index, divisions=divisions, settings=settings
+        )
+        issues = [i.to_dict() for i in result.errors]
+        if result.key in keys:
+            issues.append(
+                {
+                    "rule": "duplicate",
+                    "severity": "error",
+                    "message": f"与本批的 {keys[result.key]} 重名 / duplicates {keys[result.key]} of the same batch",
+                }
+            )
+        elif not issues:
+            keys[result.key] = data.name
+        out.append((position, data, result, issues))
+    return out

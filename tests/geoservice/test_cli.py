@@ -42,25 +42,36 @@ def test_users_add__duplicate_fails_with_exit_1(tmp_path, capsys) -> None:
 @pytest.mark.skipif(not (SHARED_DATA / "divisions").exists(), reason="../shared/data/divisions not present")
 def test_import_divisions__wuhan_villages(tmp_path) -> None:
     db = str(tmp_path / "cli.sqlite")
-    assert main(["import", "divisions", str(SHARED_DATA / "divisions"), "--villages", "4201", "--db", db]) == 0
+    assert (
+        main(["import", "divisions", str(SHARED_DATA / "divisions"), "--villages", "4201", "--db", db]) == 0
+    )
     with open_store(db) as store:
         jiangan = store.query("divisions", filters={"code": "420102"}).features[0]
         assert jiangan.properties["name"] == "江岸区" and jiangan.properties["parent_code"] == "4201"
         assert store.count("divisions", filters={"kind": "township"}) == 41355
         assert store.count("divisions", filters={"ref": "4201", "kind": "county"}) == 13
     # importing again adds nothing
-    assert main(["import", "divisions", str(SHARED_DATA / "divisions"), "--villages", "4201", "--db", db]) == 0
+    assert (
+        main(["import", "divisions", str(SHARED_DATA / "divisions"), "--villages", "4201", "--db", db]) == 0
+    )
     with open_store(db) as store:
         assert store.count("divisions", filters={"code": "420102"}) == 1
 
 
 def test_import_layer__bad_file_imports_nothing(tmp_path, capsys) -> None:
     db = str(tmp_path / "cli.sqlite")
-    good = {"type": "Feature", "properties": {"name": "好"}, "geometry": {"type": "Point", "coordinates": [114.3, 30.6]}}
+    good = {
+        "type": "Feature",
+        "properties": {"name": "好"},
+        "geometry": {"type": "Point", "coordinates": [114.3, 30.6]},
+    }
     bowtie = {
         "type": "Feature",
         "properties": {"name": "坏"},
-        "geometry": {"type": "Polygon", "coordinates": [[[114, 30], [115, 31], [115, 30], [114, 31], [114, 30]]]},
+        "geometry": {
+            "type": "Polygon",
+            "coordinates": [[[114, 30], [115, 31], [115, 30], [114, 31], [114, 30]]],
+        },
     }
     path = tmp_path / "mixed.geojson"
     path.write_text(json.dumps({"type": "FeatureCollection", "features": [good, bowtie]}), encoding="utf-8")
@@ -68,3 +79,55 @@ def test_import_layer__bad_file_imports_nothing(tmp_path, capsys) -> None:
     assert capsys.readouterr().err
     with open_store(db) as store:
         assert store.count("facilities") == 0
+
+
+def _names_layer(tmp_path, names: list[tuple[str, str, str]]) -> str:
+    path = tmp_path / "names.csv"
+    rows = ["name,category,division_code,lon,lat"] + [f"{n},{c},{d},114.30,30.60" for n, c, d in names]
+    path.write_text("\n".join(rows), encoding="utf-8")
+    return str(path)
+
+
+def _with_wuhan_divisions(db: str) -> None:
+    from geoservice.imports import import_divisions
+
+    with open_store(db) as store:
+        import_divisions(store, SHARED_DATA / "divisions", villages=False)
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "divisions").exists(), reason="../shared/data/divisions not present")
+def test_import_layer__place_names_go_through_the_name_check(tmp_path) -> None:
+    db = str(tmp_path / "cli.sqlite")
+    _with_wuhan_divisions(db)
+    good = _names_layer(tmp_path, [("沿江大道", "road", "420102"), ("胜利街", "street", "420102")])
+    assert main(["import", "layer", good, "--collection", "place_names", "--db", db]) == 0
+    with open_store(db) as store:
+        stored = store.query("place_names", order_by="name").features
+        assert [(f.properties["name"], f.properties["status"]) for f in stored] == [
+            ("沿江大道", "current"),
+            ("胜利街", "current"),
+        ]
+        assert stored[0].properties["romanized"] == "Yanjiang Dadao"
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "divisions").exists(), reason="../shared/data/divisions not present")
+def test_import_layer__one_refused_name_imports_nothing(tmp_path, capsys) -> None:
+    db = str(tmp_path / "cli.sqlite")
+    _with_wuhan_divisions(db)
+    mixed = _names_layer(tmp_path, [("沿江大道", "road", "420102"), ("沿江大道", "road", "420102")])
+    assert main(["import", "layer", mixed, "--collection", "place_names", "--db", db]) == 1
+    assert "duplicate" in capsys.readouterr().err
+    with open_store(db) as store:
+        assert store.count("place_names") == 0
+
+
+def test_import_layer__workflow_collections_are_refused(tmp_path, capsys) -> None:
+    path = tmp_path / "x.geojson"
+    path.write_text('{"type": "FeatureCollection", "features": []}', encoding="utf-8")
+    assert (
+        main(
+            ["import", "layer", str(path), "--collection", "marker_inspections", "--db", str(tmp_path / "d")]
+        )
+        == 1
+    )
+    assert "geoservice markers import" in capsys.readouterr().err

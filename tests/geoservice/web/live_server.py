@@ -16,7 +16,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pyogrio
+
 from geoservice.store import Store
+
+# GDAL's HTTP client waits forever by default: a server that dies mid-test must fail the test, not hang it.
+pyogrio.set_gdal_config_options({"GDAL_HTTP_TIMEOUT": "60", "GDAL_HTTP_CONNECTTIMEOUT": "10"})
 
 
 def free_port() -> int:
@@ -45,7 +50,11 @@ def serve(store: Store, tmp_path: Path, *, workers: int = 1) -> Iterator[str]:
         "--workers",
         str(workers),
     ]
-    process = subprocess.Popen(command, env=env, cwd=Path(__file__).resolve().parents[3])
+    log_path = tmp_path / f"uvicorn-{port}.log"
+    log = log_path.open("wb")
+    process = subprocess.Popen(
+        command, env=env, cwd=Path(__file__).resolve().parents[3], stdout=log, stderr=subprocess.STDOUT
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -56,10 +65,16 @@ def serve(store: Store, tmp_path: Path, *, workers: int = 1) -> Iterator[str]:
                         break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"uvicorn did not start on {base}") from None
+                    output = log_path.read_text(errors="replace")[-3000:]
+                    raise RuntimeError(f"uvicorn did not start on {base}:\n{output}") from None
                 time.sleep(0.1)
         yield base
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"the server died during the test:\n{log_path.read_text(errors='replace')[-3000:]}"
+            )
     finally:
+        log.close()
         process.terminate()
         try:
             process.wait(timeout=10)
