@@ -41,20 +41,27 @@
   // -- the map: our own raster tiles as the base, GeoJSON overlays from OGC API – Features ----------
   var map = L.map("map", { doubleClickZoom: false, zoomControl: true }).setView([30.59, 114.30], 11);
   window.geoserviceMap = map;
-  var tileOptions = { maxZoom: 19, opacity: 0.85, attribution: "geoservice · WorldPop" };
+  var tileOptions = { maxZoom: 19, opacity: 0.6, attribution: "geoservice · WorldPop" };
   var elderly = L.tileLayer("/tiles/elderly/{z}/{x}/{y}.png", tileOptions).addTo(map);
   var population = L.tileLayer("/tiles/population/{z}/{x}/{y}.png", tileOptions);
   var blank = L.layerGroup();
-  var conditionColours = { intact: "#1a9850", "完好": "#1a9850", damaged: "#fdae61", displaced: "#fdae61", missing: "#d73027" };
+  var conditionColours = { intact: "#1a9850", reset: "#1a9850", newly_set: "#1a9850", damaged: "#fdae61", displaced: "#fdae61", missing: "#d73027" };
+  function conditionColour(p) { return conditionColours[p.condition] || "#777"; }
 
-  function overlay(collection, style, options) {
+  // queries: the item requests an overlay is made of (each one page of up to 1000 features in the view).
+  function overlay(collection, style, options, queries) {
     var layer = L.geoJSON(null, Object.assign({ style: style }, options || {}));
     layer.collection = collection;
+    layer.queries = queries || [""];
+    layer.generation = 0;
     return layer;
   }
   var overlays = {
+    // Districts and townships only: villages and communities are points by the thousand (their names are in search).
     divisions: overlay("divisions", function () { return { color: "#34495e", weight: 1.5, fill: false }; },
-      { onEachFeature: function (f, l) { l.bindTooltip(esc(f.properties.name) + " " + esc(f.properties.code)); } }),
+      { filter: function (f) { return f.geometry && f.geometry.type !== "Point"; },
+        onEachFeature: function (f, l) { l.bindTooltip(esc(f.properties.name) + " " + esc(f.properties.code)); } },
+      ["&level=county", "&level=township"]),
     roads: overlay("roads", function () { return { color: "#555", weight: 2 }; },
       { onEachFeature: function (f, l) { if (f.properties.name) l.bindTooltip(esc(f.properties.name)); } }),
     place_names: overlay("place_names", function () { return { color: "#6a3d9a", weight: 3 }; },
@@ -67,8 +74,7 @@
       { onEachFeature: function (f, l) { l.bindTooltip(esc(f.properties.code || f.properties.name)); } }),
     boundary_markers: overlay("boundary_markers", null,
       { pointToLayer: function (f, ll) {
-          var c = conditionColours[f.properties.condition || f.properties.status] || "#777";
-          return L.circleMarker(ll, { radius: 6, color: "#222", weight: 1, fillColor: c, fillOpacity: 1 });
+          return L.circleMarker(ll, { radius: 7, color: "#222", weight: 1, fillColor: conditionColour(f.properties), fillOpacity: 1 });
         },
         onEachFeature: function (f, l) { l.on("click", function () { showMarker(f); }); l.bindTooltip(esc(f.properties.number || f.properties.code || f.properties.name)); } })
   };
@@ -89,8 +95,15 @@
     Object.keys(overlays).forEach(function (k) {
       var layer = overlays[k];
       if (!map.hasLayer(layer)) return;
-      api("/collections/" + k + "/items?limit=1000&bbox=" + bboxParam()).then(function (fc) { layer.clearLayers(); layer.addData(fc); })
-        .catch(fail);
+      var generation = ++layer.generation, bbox = bboxParam();
+      map.getContainer().dataset[k] = "loading";
+      Promise.all(layer.queries.map(function (q) { return api("/collections/" + k + "/items?limit=1000&bbox=" + bbox + q); }))
+        .then(function (pages) {
+          if (generation !== layer.generation) return;  // a later view's answer is coming: drop this one
+          layer.clearLayers();
+          pages.forEach(function (fc) { layer.addData(fc); });
+          map.getContainer().dataset[k] = "loaded";
+        }).catch(fail);
     });
     $("package-link").href = "/boundaries/field-package?bbox=" + bboxParam();
   }
@@ -108,8 +121,9 @@
   // Start where the data is: the divisions' bounds from their TileJSON.
   api("/tiles/divisions/tilejson.json").then(function (tj) {
     var b = tj.bounds;
-    if (b && b[2] - b[0] < 20) map.fitBounds([[b[1], b[0]], [b[3], b[2]]]); else refresh();
-  }).catch(function () { refresh(); });
+    if (b && b[2] - b[0] < 20) map.fitBounds([[b[1], b[0]], [b[3], b[2]]]);
+    setMode(state.mode);
+  }).catch(function () { setMode(state.mode); });
   showLegend("elderly");
 
   // -- modes --------------------------------------------------------------------------------------------
@@ -120,8 +134,12 @@
     state.mode = mode;
     document.querySelectorAll(".tabs button").forEach(function (b) { b.classList.toggle("active", b.dataset.mode === mode); });
     document.querySelectorAll(".mode").forEach(function (s) { s.hidden = s.id !== "mode-" + mode; });
-    var wanted = { names: ["roads", "place_names"], siting: ["facilities"], markers: ["boundary_lines", "boundary_markers"] }[mode];
-    wanted.forEach(function (k) { if (!map.hasLayer(overlays[k])) overlays[k].addTo(map); });
+    // Each mode shows its own overlays (the divisions stay); the layer control can add any of them back.
+    var byMode = { names: ["roads", "place_names"], siting: ["facilities"], markers: ["boundary_lines", "boundary_markers"] };
+    Object.keys(byMode).forEach(function (m) {
+      byMode[m].forEach(function (k) { if (m !== mode && byMode[mode].indexOf(k) < 0 && map.hasLayer(overlays[k])) map.removeLayer(overlays[k]); });
+    });
+    byMode[mode].forEach(function (k) { if (!map.hasLayer(overlays[k])) overlays[k].addTo(map); });
     refresh();
   }
 
@@ -133,17 +151,35 @@
       res.hits.forEach(function (h) {
         var li = document.createElement("li");
         li.innerHTML = "<b>" + esc(h.name) + "</b> " + esc(h.category) + " · " + esc(h.division_code) + " · " + esc(h.status) + " <span class='en'>(" + esc(h.match) + ")</span>";
-        li.addEventListener("click", function () { zoomToFeature("place_names", h.id); });
+        li.addEventListener("click", function () { zoomToFeature("place_names", h.id, h.name); });
         $("search-hits").appendChild(li);
       });
     }).catch(fail);
   });
-  function zoomToFeature(collection, id) {
-    return api("/collections/" + collection + "/items/" + encodeURIComponent(id)).then(function (f) {
-      if (!f.geometry) { status("该地名尚无几何 / this name has no geometry yet"); return; }
-      var l = L.geoJSON(f, { style: { color: "#e6550d", weight: 5 }, pointToLayer: function (ft, ll) { return L.circleMarker(ll, { radius: 8, color: "#e6550d" }); } });
-      resultLayer.clearLayers(); resultLayer.addLayer(l);
-      map.fitBounds(l.getBounds(), { maxZoom: 16 });
+  // A place name's geometry: its own, else the roads that carry it (roads.name_id), else null.
+  function nameGeometry(id) {
+    return api("/collections/place_names/items/" + encodeURIComponent(id)).then(function (f) {
+      if (f.geometry) return { type: "FeatureCollection", features: [f] };
+      return api("/collections/roads/items?limit=100&name_id=" + encodeURIComponent(id)).then(function (fc) {
+        return fc.features.length ? fc : null;
+      });
+    });
+  }
+  function highlight(fc, colour, tooltip, dashed) {
+    var l = L.geoJSON(fc, { style: { color: colour, weight: 6, opacity: 0.9, dashArray: dashed ? "6 6" : null },
+      pointToLayer: function (ft, ll) { return L.circleMarker(ll, { radius: 9, color: colour, weight: 3 }); } });
+    if (tooltip) l.bindTooltip(tooltip, { sticky: true });
+    resultLayer.addLayer(l);
+    return l;
+  }
+  function zoomToFeature(collection, id, name) {
+    return nameGeometry(id).then(function (fc) {
+      if (!fc) { status("该地名尚无几何 / this name has no geometry yet"); return; }
+      resultLayer.clearLayers();
+      var l = highlight(fc, "#e6550d", esc(name || ""));
+      map.fitBounds(l.getBounds(), { maxZoom: 16, padding: [40, 40] });
+      status("已定位 / shown on the map: " + (name || ""));
+      map.getContainer().dataset.found = id;
     }).catch(fail);
   }
 
@@ -151,7 +187,12 @@
   var drawLine = L.polyline([], { color: "#e6550d", weight: 4 }).addTo(drawnLayer);
   $("draw-start").addEventListener("click", function () { state.drawing = true; state.drawn = []; drawLine.setLatLngs([]); map.getContainer().style.cursor = "crosshair"; status("单击加点，双击结束 / click to add points, double-click to finish"); });
   $("draw-clear").addEventListener("click", function () { state.drawing = false; state.drawn = []; drawLine.setLatLngs([]); map.getContainer().style.cursor = ""; status(""); });
-  map.on("click", function (e) { if (!state.drawing) return; state.drawn.push(e.latlng); drawLine.setLatLngs(state.drawn); });
+  map.on("click", function (e) {
+    if (!state.drawing) return;
+    var last = state.drawn[state.drawn.length - 1];
+    if (last && map.latLngToContainerPoint(last).distanceTo(e.containerPoint) < 3) return;  // the double-click's clicks
+    state.drawn.push(e.latlng); drawLine.setLatLngs(state.drawn);
+  });
   map.on("dblclick", function (e) {
     if (!state.drawing) return;
     state.drawing = false; map.getContainer().style.cursor = "";
@@ -167,18 +208,34 @@
     if ($("name-reason").value) body.reason = $("name-reason").value;
     return body;
   }
+  var ruleLabels = { duplicate: "重名 duplicate", homophone: "同音 homophone", similar: "近似 similar" };
   function showIssues(res) {
     var html = res.ok ? "<div class='ok'>可以申报 / OK: " + esc(res.name) + " (" + esc(res.romanized) + ")</div>" : "";
+    var conflicts = [];
     (res.issues || []).forEach(function (i) {
-      html += "<div class='issue " + esc(i.severity) + "'><b>" + esc(i.rule) + "</b> " + esc(i.message) + "</div>";
-      (i.conflicts || []).forEach(function (c) { zoomConflict(c); });
+      html += "<div class='issue " + esc(i.severity) + "'><b>" + esc(ruleLabels[i.rule] || i.rule) + "</b> " + esc(i.message);
+      (i.conflicts || []).forEach(function (c) {
+        conflicts.push(c);
+        html += "<span class='conflict'>冲突 conflict: " + esc(c.name) + " · " + esc(c.division_code) + "</span>";
+      });
+      html += "</div>";
     });
     $("name-result").innerHTML = html;
+    showConflicts(conflicts);
   }
-  function zoomConflict(c) {
-    api("/collections/place_names/items/" + encodeURIComponent(c.id)).then(function (f) {
-      if (f.geometry) resultLayer.addLayer(L.geoJSON(f, { style: { color: "#d73027", weight: 6, dashArray: "4 4" }, pointToLayer: function (ft, ll) { return L.circleMarker(ll, { radius: 9, color: "#d73027" }); } }).bindTooltip("冲突 conflict: " + esc(c.name)));
-    }).catch(function () {});
+  // Conflicting names in red on the map, with the drawn line, so the officer sees where the clash is.
+  function showConflicts(conflicts) {
+    if (!conflicts.length) return;
+    Promise.all(conflicts.map(function (c) { return nameGeometry(c.id).catch(function () { return null; }); })).then(function (fcs) {
+      var bounds = drawLine.getLatLngs().length ? L.latLngBounds(drawLine.getLatLngs()) : null, shown = 0;
+      fcs.forEach(function (fc, n) {
+        if (!fc) return;
+        var l = highlight(fc, "#d73027", "冲突 conflict: " + esc(conflicts[n].name), true);
+        bounds = bounds ? bounds.extend(l.getBounds()) : l.getBounds(); shown += 1;
+      });
+      if (bounds) map.fitBounds(bounds, { maxZoom: 16, padding: [40, 40] });
+      map.getContainer().dataset.conflictsShown = String(shown);
+    });
   }
   $("name-form").addEventListener("submit", function (ev) {
     ev.preventDefault(); resultLayer.clearLayers();
@@ -186,10 +243,17 @@
     api("/names/check", { method: "POST", json: body }).then(showIssues).catch(fail);
   });
   $("name-register").addEventListener("click", function () {
-    api("/names", { method: "POST", json: nameBody() }).then(function (rec) {
-      $("name-result").innerHTML = "<div class='ok'>已申报 / registered: " + esc(rec.name) + " · " + esc(rec.status) + "</div>";
+    var body = nameBody();
+    api("/names", { method: "POST", json: body }).then(function (rec) {
+      $("name-result").innerHTML = "<div class='ok'>已申报 / registered: <b>" + esc(rec.name) + "</b> " + esc(rec.romanized || "") +
+        "<br>状态 status: " + esc(rec.status) + " · 区划 division: " + esc(rec.division_code) + "<br><code>" + esc(rec.id) + "</code></div>";
+      status("");
+      resultLayer.clearLayers();
+      if (body.geometry) highlight(body.geometry, "#1a9850", "新申报 registered: " + esc(rec.name));
+      drawLine.setLatLngs([]); state.drawn = [];
+      if (!map.hasLayer(overlays.place_names)) overlays.place_names.addTo(map);
       refresh();
-    }).catch(function (e) { fail(e); if (e.body && e.body.details) $("name-result").innerHTML = "<div class='issue'>" + esc(e.message) + "</div>"; });
+    }).catch(function (e) { fail(e); $("name-result").innerHTML = "<div class='issue'>" + esc(e.message) + "</div>"; });
   });
 
   // -- siting: run, poll, show gaps, proposals and the report -----------------------------------------------
@@ -219,29 +283,39 @@
     coverageLayer = L.tileLayer("/tiles/coverage:" + a.id + "/{z}/{x}/{y}.png", { maxZoom: 19, opacity: 0.9 }).addTo(map);
     layers.addOverlay(coverageLayer, "服务缺口 Coverage gaps");
     showLegend("coverage:" + a.id);
-    api("/siting/analyses/" + a.id + "/gaps").then(function (fc) {
-      resultLayer.addLayer(L.geoJSON(fc, { style: { color: "#7a0177", weight: 1, fillOpacity: 0.1 } }));
-    }).catch(fail);
-    api("/siting/analyses/" + a.id + "/sites").then(function (fc) {
+    Promise.all([api("/siting/analyses/" + a.id + "/gaps"), api("/siting/analyses/" + a.id + "/sites")]).then(function (res) {
+      var gaps = L.geoJSON(res[0], { style: { color: "#7a0177", weight: 1.5, fillColor: "#c51b8a", fillOpacity: 0.15 },
+        onEachFeature: function (f, l) { l.bindTooltip("缺口 gap · 人口 population " + fmtCount(f.properties.population)); } });
+      resultLayer.addLayer(gaps);
       var proposed = 0;
-      resultLayer.addLayer(L.geoJSON(fc, { pointToLayer: function (f, ll) {
+      var sites = L.geoJSON(res[1], { pointToLayer: function (f, ll) {
         var isNew = f.properties.status === "proposed"; if (isNew) proposed += 1;
-        return L.circleMarker(ll, { radius: isNew ? 8 : 5, color: "#fff", weight: 2, fillColor: isNew ? "#e6550d" : "#2b6cb0", fillOpacity: 1 })
+        return L.circleMarker(ll, { radius: isNew ? 9 : 5, color: isNew ? "#222" : "#fff", weight: 2, fillColor: isNew ? "#e6550d" : "#2b6cb0", fillOpacity: 1, className: isNew ? "proposed-site" : "existing-site" })
           .bindTooltip(isNew ? "建议新址 proposed #" + esc(f.properties.rank) : "现有 existing " + esc(f.properties.name || ""));
-      } }));
+      } });
+      resultLayer.addLayer(sites);
+      var bounds = gaps.getBounds();
+      if (sites.getLayers().length) bounds = bounds.isValid() ? bounds.extend(sites.getBounds()) : sites.getBounds();
+      if (bounds.isValid()) map.fitBounds(bounds, { padding: [30, 30] });
       var t = (a.summary && a.summary.totals) || {};
       $("siting-result").innerHTML = "<table>" +
-        "<tr><th>覆盖率 Coverage</th><td>" + fmtRate(t.covered_rate || t.coverage_rate) + " → " + fmtRate(t.covered_rate_after || t.coverage_rate_after) + "</td></tr>" +
+        "<tr><th>覆盖率 Coverage</th><td>" + fmtRate(t.coverage_rate_before) + " → " + fmtRate(t.coverage_rate_after) + "</td></tr>" +
+        "<tr><th>未覆盖人口 Uncovered</th><td>" + fmtCount(t.uncovered_before) + " → " + fmtCount(t.uncovered_after) + "</td></tr>" +
+        "<tr><th>服务半径 Radius</th><td>" + fmtCount(t.radius_m) + " m</td></tr>" +
+        "<tr><th>缺口区域 Gap areas</th><td>" + res[0].features.length + "</td></tr>" +
         "<tr><th>建议新址 Proposed sites</th><td>" + proposed + "</td></tr></table>" +
-        "<p><a class='button' target='_blank' href='/siting/analyses/" + a.id + "/report'>查看报告 Open report</a></p>";
+        "<p><a id='report-link' class='button' target='_blank' href='/siting/analyses/" + a.id + "/report'>查看报告 <span class='en'>Open report</span></a></p>";
     }).catch(fail);
   }
   function fmtRate(v) { return v == null ? "–" : (100 * v).toFixed(1) + "%"; }
+  function fmtCount(v) { return v == null ? "–" : Math.round(v).toLocaleString("zh-CN"); }
 
   // -- markers: history and an inspection with the browser's position ------------------------------------------
   function showMarker(f) {
     var p = f.properties, id = f.id;
-    var html = "<h2>界桩 Marker " + esc(p.number || p.code || p.name) + "</h2><div id='marker-history'>…</div>";
+    state.marker = f;
+    var html = "<h2>界桩 Marker " + esc(p.number || p.code || p.name) + " <span class='en'>" + esc(p.kind_label || "") + "</span></h2>" +
+      "<h2>巡检历史 <span class='en'>Inspection history</span></h2><div id='marker-history'>…</div>";
     if (allowed("inspector")) {
       html += "<form id='inspect-form' class='grid'><h2>记录巡检 <span class='en'>Record inspection</span></h2>" +
         "<label>状况 Condition <select id='inspect-condition'><option value='intact'>完好 intact</option><option value='damaged'>损坏 damaged</option><option value='displaced'>移位 displaced</option><option value='missing'>丢失 missing</option></select></label>" +
@@ -251,8 +325,11 @@
     }
     $("marker-detail").innerHTML = html;
     api("/boundaries/markers/" + encodeURIComponent(id) + "/inspections").then(function (res) {
-      var rows = (res.inspections || []).map(function (i) {
-        return "<tr><td>" + esc(i.inspected_at.slice(0, 10)) + "</td><td>" + esc(i.condition_label || i.condition) + "</td><td>" + (i.displacement_m != null ? i.displacement_m.toFixed(1) + " m" : "") + "</td></tr>";
+      var newestFirst = (res.inspections || []).slice().sort(function (a, b) { return a.inspected_at < b.inspected_at ? 1 : -1; });
+      var rows = newestFirst.map(function (i) {
+        return "<tr><td>" + esc(i.inspected_at.slice(0, 10)) + "</td><td><i class='dot' style='background:" + conditionColour(i) + "'></i>" +
+          esc(i.condition_label || i.condition) + " <span class='en'>" + esc(i.condition) + "</span></td><td>" +
+          (i.displacement_m != null ? i.displacement_m.toFixed(1) + " m" : "–") + "</td></tr>";
       }).join("");
       $("marker-history").innerHTML = rows ? "<table><tr><th>日期 Date</th><th>状况 Condition</th><th>位移 Shift</th></tr>" + rows + "</table>" : "<p class='hint'>尚无巡检 / no inspection yet</p>";
     }).catch(function (e) { $("marker-history").textContent = e.message; });
@@ -268,9 +345,13 @@
         accuracy_m: pos.coords.accuracy };
       if ($("inspect-notes").value) body.notes = $("inspect-notes").value;
       api("/boundaries/markers/" + encodeURIComponent(id) + "/inspections", { method: "POST", json: body }).then(function (r) {
-        status("已记录 / recorded: 位移 displacement " + r.displacement_m.toFixed(1) + " m" + (r.flags && r.flags.length ? " · " + r.flags.map(function (f) { return typeof f === "string" ? f : (f.code || f.rule || f.message || JSON.stringify(f)); }).join(", ") : ""));
+        var shift = r.displacement_m != null ? r.displacement_m.toFixed(1) + " m" : "–";
+        status("已记录 / recorded: 位移 displacement " + shift + (r.flags && r.flags.length ? " · " + r.flags.map(function (f) { return typeof f === "string" ? f : (f.code || f.rule || f.message || JSON.stringify(f)); }).join(", ") : ""));
+        overlays.boundary_markers.eachLayer(function (l) {  // the new colour at once; refresh() confirms it from the server
+          if (l.feature && l.feature.id === id) { l.feature.properties.condition = r.condition; l.setStyle({ fillColor: conditionColour(r) }); }
+        });
         refresh();
-        showMarker({ id: id, properties: { number: r.marker_number } });
+        showMarker({ id: id, properties: Object.assign({}, state.marker.properties, { condition: r.condition }) });
       }).catch(fail);
     }, function (err) { status("定位失败 / position unavailable: " + err.message); }, { enableHighAccuracy: true, timeout: 15000 });
   }
