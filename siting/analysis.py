@@ -2,7 +2,7 @@
 
 Demand (population cells) + supply (existing facilities) + distance (straight line or road network) → distance
 coverage per division (:func:`siting.coverage.coverage`), admin-unit gaps against the quotas of the standards
-catalogue (:func:`siting.coverage.admin_unit_gaps`), 2SFCA access (:func:`siting.access.two_step_fca`), gap
+catalogue (:func:`siting.quotas.admin_unit_gaps`), 2SFCA access (:func:`siting.access.two_step_fca`), gap
 polygons, and, on request, proposed new sites from a location model (:mod:`siting.optimize`) with their marginal
 gain and the coverage before and after.
 
@@ -32,7 +32,8 @@ import shapely
 from scipy.spatial import cKDTree
 
 from layers.crs import CGCS2000, metric_crs_for_bounds
-from siting.coverage import CoverageResult, admin_unit_gaps, coverage
+from siting.coverage import CoverageResult, coverage
+from siting.quotas import admin_unit_gaps
 from siting.errors import InfeasibleError, SitingInputError
 from siting.standards import (
     FACILITY_TYPES,
@@ -208,7 +209,7 @@ class AnalysisResult:
         with ``rank``, ``marginal_gain`` (population only this site covers) and ``added_population`` (what it adds
         in rank order), ``cumulative_rate``.
     admin_gaps : pandas.DataFrame
-        Quotas per division (:class:`siting.coverage.AdminUnitGaps` table).
+        Quotas per division (:class:`siting.quotas.AdminUnitGaps` table).
     solution : dict or None
         The location model: model, objective, bound, gap, status, method, solve time.
     unreachable : dict
