@@ -3,44 +3,81 @@
 ``GET /tiles/{layer}/{z}/{x}/{y}.mvt`` for every public collection and ``analysis:{analysis_id}``;
 ``GET /tiles/{layer}/{z}/{x}/{y}.png`` for ``population``, ``elderly`` and ``coverage:{analysis_id}``.
 Out-of-range z/x/y → 404, an empty tile → 204; every tile carries an ETag (``If-None-Match`` → 304) and
-``Cache-Control: no-cache`` (clients revalidate, so an edit shows at once). Tiles are cached in process
-and the store tells the cache which tiles an edit touched.
+``Cache-Control: no-cache`` (clients revalidate, so an edit shows at once).
+
+Tiles are cached in each worker (:class:`~geoservice.tiles.cache.TileCache`). Before answering from its
+cache a worker catches up with the audit log (:class:`~geoservice.tiles.feed.ChangeFeed`: one indexed
+``MAX(seq)``), so an edit made through any worker, on any machine sharing the database, drops exactly the
+tiles it touched everywhere — no stale tile after an edit.
+
+The documented routes below are FastAPI routes; in front of them sits a plain Starlette route
+(:func:`cached_tile`) for the common case — an anonymous read of a cached tile — which skips dependency
+injection and the thread pool. Anything else (a miss, a token, reads requiring auth) goes the same way as
+the documented routes, through :func:`serve_tile`.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+from starlette.routing import Route
 
-from geoservice.api.deps import ReaderDep, StoreDep
+from geoservice.api.deps import ReaderDep, StoreDep, optional_user, read_access
+from geoservice.store import Store
 from geoservice.tiles import mvt, raster
-from geoservice.tiles.cache import TileCache, TileKey
+from geoservice.tiles.cache import TileCache, TileEntry, TileKey
+from geoservice.tiles.feed import ChangeFeed
 from geoservice.tiles.grid import MAX_ZOOM, check_tile
+from geoservice.tiles.points import PointIndexes
 
 router = APIRouter(prefix="/tiles", tags=["tiles 瓦片"])
 
 CACHE_CONTROL = "public, max-age=0, no-cache"
-_CACHE_LOCK = threading.Lock()
+_STATE_LOCK = threading.Lock()
 
 
-def get_tile_cache(request: Request, store: StoreDep) -> TileCache:
-    """The app's tile cache, created on first use and registered as a listener of the store."""
-    cache: TileCache | None = getattr(request.app.state, "tile_cache", None)
-    if cache is None:
-        with _CACHE_LOCK:
-            cache = getattr(request.app.state, "tile_cache", None)
-            if cache is None:
-                cache = TileCache()
-                store.add_listener(cache.on_changes)
-                request.app.state.tile_cache = cache
-    return cache
+@dataclass(frozen=True)
+class TileState:
+    """One worker's tile machinery: the cache, the point indexes, and the feed keeping both current."""
+
+    cache: TileCache
+    points: PointIndexes
+    feed: ChangeFeed
 
 
-TileCacheDep = Annotated[TileCache, Depends(get_tile_cache)]
+def tile_state(app: Any, store: Store) -> TileState:
+    """The app's :class:`TileState`, created on first use (``app.state.tile_state``)."""
+    state: TileState | None = getattr(app.state, "tile_state", None)
+    if state is None:
+        with _STATE_LOCK:
+            state = getattr(app.state, "tile_state", None)
+            if state is None:
+                cache, points = TileCache(), PointIndexes()
+
+                def reset() -> None:
+                    cache.clear()
+                    points.clear()
+
+                state = TileState(
+                    cache, points, ChangeFeed(store, [cache.on_changes, points.on_changes], reset=reset)
+                )
+                app.state.tile_state = state
+                app.state.tile_cache = cache
+    return state
+
+
+def get_tile_state(request: Request, store: StoreDep) -> TileState:
+    """Dependency: the app's tile state."""
+    return tile_state(request.app, store)
+
+
+TileStateDep = Annotated[TileState, Depends(get_tile_state)]
 
 
 class TileLayerPublic(BaseModel):
@@ -85,21 +122,80 @@ class TileJSONPublic(BaseModel):
     legend: str | None = None
 
 
-def _tile_response(
-    request: Request, cache: TileCache, key: TileKey, media_type: str, render: Callable[[], bytes]
-) -> Response:
-    _, z, x, y, _ = key
+def serve_tile(request: Request, store: Store, state: TileState, key: TileKey) -> Response:
+    """Answer a tile request: check it, catch up with other workers' edits, then the cache or a render."""
+    layer, z, x, y, kind = key
+    render: Callable[[], bytes]
+    if kind == "mvt":
+        vector = mvt.vector_layer(layer)
+        media_type = mvt.MEDIA_TYPE
+        render = lambda: mvt.render_mvt(store, vector, z, x, y, points=state.points)  # noqa: E731
+    else:
+        raster.raster_kind(layer)
+        media_type = raster.MEDIA_TYPE
+        render = lambda: raster.render_png(store, layer, z, x, y)  # noqa: E731
     check_tile(z, x, y)
-    entry = cache.get(key)
+    state.feed.sync()
+    entry = state.cache.get(key)
     if entry is None:
-        generation = cache.generation(key[0])
-        entry = cache.put(key, render(), media_type, generation)
+        generation = state.cache.generation(layer)
+        entry = state.cache.put(key, render(), media_type, generation)
+    return tile_response(request, entry)
+
+
+def tile_response(request: Request, entry: TileEntry) -> Response:
+    """200 with the body, 204 for an empty tile, 304 when ``If-None-Match`` holds the ETag."""
     headers = {"ETag": entry.etag, "Cache-Control": CACHE_CONTROL, "Access-Control-Allow-Origin": "*"}
-    if entry.etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match and entry.etag in [t.strip() for t in if_none_match.split(",")]:
         return Response(status_code=304, headers=headers)
     if not entry.body:
         return Response(status_code=204, headers=headers)
-    return Response(entry.body, media_type=media_type, headers=headers)
+    return Response(entry.body, media_type=entry.media_type, headers=headers)
+
+
+async def cached_vector_tile(request: Request) -> Response:
+    """Fast path for ``.mvt``: see :func:`cached_tile`."""
+    return await cached_tile(request, "mvt")
+
+
+async def cached_raster_tile(request: Request) -> Response:
+    """Fast path for ``.png``: see :func:`cached_tile`."""
+    return await cached_tile(request, "png")
+
+
+async def cached_tile(request: Request, kind: Literal["mvt", "png"]) -> Response:
+    """Fast path (Starlette route): an anonymous read of a cached tile, answered on the event loop.
+
+    The change-marker check runs inline (one indexed query: tens of µs on SQLite, one loopback round trip
+    on PostgreSQL); everything else goes to :func:`serve_tile` in the thread pool.
+    """
+    params = request.path_params
+    key: TileKey = (params["layer"], params["z"], params["x"], params["y"], kind)
+    store: Store = request.app.state.store
+    anonymous = (
+        "authorization" not in request.headers and not request.app.state.settings.auth_required_for_reads
+    )
+    if anonymous:
+        state = tile_state(request.app, store)
+        state.feed.sync()
+        entry = state.cache.get(key)
+        if entry is not None:
+            return tile_response(request, entry)
+    return await run_in_threadpool(_serve_checked, request, store, key)
+
+
+def _serve_checked(request: Request, store: Store, key: TileKey) -> Response:
+    # The same checks as the documented routes' dependencies (ReaderDep).
+    read_access(request, optional_user(request, store), request.app.state.settings)
+    return serve_tile(request, store, tile_state(request.app, store), key)
+
+
+# In front of the documented routes (first match wins); a negative or non-numeric z/x/y falls through to them.
+router.routes[:0] = [
+    Route("/tiles/{layer}/{z:int}/{x:int}/{y:int}.mvt", cached_vector_tile, methods=["GET"]),
+    Route("/tiles/{layer}/{z:int}/{x:int}/{y:int}.png", cached_raster_tile, methods=["GET"]),
+]
 
 
 @router.get("", response_model=TileLayersPublic, operation_id="listTileLayers")
@@ -140,18 +236,11 @@ def get_vector_tile(
     y: int,
     request: Request,
     store: StoreDep,
-    cache: TileCacheDep,
+    state: TileStateDep,
     user: ReaderDep,
 ) -> Response:
-    """A Mapbox Vector Tile 2.1 (extent 4096; layer = ``layer``; feature id = fid)."""
-    vector = mvt.vector_layer(layer)
-    return _tile_response(
-        request,
-        cache,
-        (layer, z, x, y, "mvt"),
-        mvt.MEDIA_TYPE,
-        lambda: mvt.render_mvt(store, vector, z, x, y),
-    )
+    """A Mapbox Vector Tile 2.1 (extent 4096; layer = ``layer``; feature id = fid; ``point_count`` below z14)."""
+    return serve_tile(request, store, state, (layer, z, x, y, "mvt"))
 
 
 @router.get(
@@ -167,18 +256,11 @@ def get_raster_tile(
     y: int,
     request: Request,
     store: StoreDep,
-    cache: TileCacheDep,
+    state: TileStateDep,
     user: ReaderDep,
 ) -> Response:
     """A 256 px PNG of population / elderly density or an analysis' coverage gaps (people/km², classed)."""
-    raster.raster_kind(layer)
-    return _tile_response(
-        request,
-        cache,
-        (layer, z, x, y, "png"),
-        raster.MEDIA_TYPE,
-        lambda: raster.render_png(store, layer, z, x, y),
-    )
+    return serve_tile(request, store, state, (layer, z, x, y, "png"))
 
 
 @router.get(

@@ -697,6 +697,37 @@ class Store(ABC):
             except Exception:  # the write has committed; a failing listener must not undo the reply
                 log.exception("store listener %r failed", listener)
 
+    # -- the change feed across processes (tile caches of every worker) -----------------------------------
+    def change_marker(self, *, among: Sequence[int] = ()) -> tuple[int, frozenset[int]]:
+        """The newest audit ``seq`` (one indexed ``MAX``) and which of the audit rows ``among`` exist now.
+
+        Every committed write leaves an audit row, so a moved marker means "something changed since". On
+        PostgreSQL a sequence number is taken at insert, not at commit: a slow transaction can commit a
+        *lower* seq after a higher one became visible. Callers pass those not-yet-seen numbers as ``among``
+        to learn when they land. Used by every worker before answering from its tile cache.
+        """
+        with self.transaction(readonly=True) as tx:
+            return _change_marker(tx, among)
+
+    def changes_since(
+        self, seq: int, *, also: Sequence[int] = (), limit: int = 10_000
+    ) -> list[tuple[int, Change]]:
+        """The committed writes with audit ``seq`` above ``seq`` (plus the rows ``also``), oldest first.
+
+        Each audit row becomes a :class:`Change` with the bounds of its before / after geometry (WKT
+        snapshots); a bulk import's row carries counts only, so its change has no bounds and no record id
+        (the whole collection changed). At most ``limit`` rows: a caller that far behind should start over.
+        """
+        extra = list(also)
+        where = "seq > ?" + (f" OR seq IN ({', '.join('?' for _ in extra)})" if extra else "")
+        with self.transaction(readonly=True) as tx:
+            rows = tx.execute(
+                f"SELECT seq, action, collection, entity_id, before, after FROM audit WHERE {where} "
+                "ORDER BY seq LIMIT ?",
+                [seq, *extra, limit],
+            ).fetchall()
+        return [(int(r[0]), _change_from_audit(r[1], r[2], r[3], _loads(r[4]), _loads(r[5]))) for r in rows]
+
     def row_to_feature(self, row: Sequence[Any]) -> Feature:
         fid, id_, version, created_at, updated_at, key, props, geom = row
         return Feature(
@@ -740,6 +771,30 @@ class Store(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _change_marker(tx: Transaction, among: Sequence[int]) -> tuple[int, frozenset[int]]:
+    newest = int(tx.execute("SELECT COALESCE(MAX(seq), 0) FROM audit").fetchone()[0])
+    if not among:
+        return newest, frozenset()
+    found = tx.execute(f"SELECT seq FROM audit WHERE seq IN ({', '.join('?' for _ in among)})", list(among))
+    return newest, frozenset(int(r[0]) for r in found.fetchall())
+
+
+def _change_from_audit(
+    action: str, collection: str, entity_id: str | None, before: Any, after: Any
+) -> Change:
+    """A :class:`Change` rebuilt from one audit row (another process's write)."""
+    snapshots = [s for s in (before, after) if isinstance(s, dict) and "properties" in s]
+    geometries = [shapely.from_wkt(s["geometry"]) for s in snapshots if s.get("geometry")]
+    refs = (
+        {_ref_of(collection, Feature.new(s["properties"] or {})) for s in snapshots}
+        if collection in COLLECTIONS
+        else set()
+    )
+    # A record whose ref changed (moved between analyses) touches both; one Change cannot say so: no ref = all.
+    ref = refs.pop() if len(refs) == 1 else None
+    return Change(collection, action, entity_id, ref, _bounds_of(*geometries))
 
 
 def conflict_from_key(collection: str, message: str) -> ConflictError:

@@ -7,7 +7,8 @@ Uniqueness (names, marker numbers) is a database constraint, so it holds across 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 import psycopg
@@ -37,6 +38,29 @@ class PostGISStore(Store):
                 f"无法连接 PostgreSQL / cannot reach PostgreSQL at {_redact(url)}: {exc}",
                 details={"url": _redact(url)},
             ) from exc
+
+        # The change marker is read before every cached tile: one autocommit connection of its own and one
+        # round trip (no pool checkout, no BEGIN / COMMIT), a prepared statement.
+        self._marker_lock = threading.Lock()
+        self._marker_conn: psycopg.Connection | None = None
+
+    def change_marker(self, *, among: Sequence[int] = ()) -> tuple[int, frozenset[int]]:
+        with self._marker_lock:
+            try:
+                if self._marker_conn is None or self._marker_conn.closed:
+                    self._marker_conn = psycopg.connect(self.url, autocommit=True)
+                row = self._marker_conn.execute(
+                    "SELECT COALESCE(MAX(seq), 0), ARRAY(SELECT seq FROM audit WHERE seq = ANY(%s)) FROM audit",
+                    [list(among)],
+                    prepare=True,
+                ).fetchone()
+            except psycopg.OperationalError:  # a restarted server: reconnect on the next call
+                if self._marker_conn is not None:
+                    self._marker_conn.close()
+                self._marker_conn = None
+                raise
+        assert row is not None
+        return int(row[0]), frozenset(int(v) for v in row[1])
 
     @contextmanager
     def transaction(self, *, user: str | None = None, readonly: bool = False) -> Iterator[Transaction]:
@@ -73,6 +97,10 @@ class PostGISStore(Store):
         return current
 
     def close(self) -> None:
+        with self._marker_lock:
+            if self._marker_conn is not None:
+                self._marker_conn.close()
+                self._marker_conn = None
         self.pool.close()
 
     def raise_for(self, exc: Exception, sql: str) -> None:

@@ -6,8 +6,9 @@ exactly the cached tiles whose buffered bounds meet the old or the new geometry'
 that is cached. A render that overlapped an edit is not stored: each layer has a generation number that
 an invalidation bumps, and :meth:`TileCache.put` only stores a tile rendered under the current one.
 
-Several worker processes each hold their own cache; an edit made through one worker invalidates that
-worker's cache only (a shared cache or ``LISTEN/NOTIFY`` would be the next step, see DESIGN.md "Scale").
+Several worker processes (on one machine or several sharing PostGIS) each hold their own cache; each
+learns of the others' edits through :class:`geoservice.tiles.feed.ChangeFeed`, which reads the audit log
+before every cached answer and feeds the same :meth:`TileCache.on_changes`.
 
 Examples
 --------
@@ -89,8 +90,8 @@ class TileCache:
 
     def generation(self, layer: str) -> int:
         """The layer's generation now: pass it to :meth:`put` after rendering."""
-        with self._lock:
-            return self._generations.get(layer, 0)
+        with self._lock:  # remembered, so an invalidation of a layer not cached yet still bumps it
+            return self._generations.setdefault(layer, 0)
 
     def get(self, key: TileKey) -> TileEntry | None:
         """The cached tile (and mark it recently used), or ``None``."""
@@ -142,8 +143,19 @@ class TileCache:
             return len(doomed)
 
     def on_changes(self, changes: Iterable[Change]) -> None:
-        """Store listener: drop exactly the tiles the committed changes touch."""
+        """Store listener / change-feed subscriber: drop exactly the tiles the committed changes touch."""
         for change in changes:
+            if change.collection == "analysis_results" and change.ref is None:
+                # Another process's bulk load of results does not say which analysis: all analysis layers.
+                with self._lock:
+                    layers = [
+                        n
+                        for n in {*self._by_layer, *self._generations}
+                        if n.startswith(("analysis:", "coverage:"))
+                    ]
+                for layer in layers:
+                    self.invalidate(layer)
+                continue
             for layer in layers_for_change(change):
                 # No geometry (a property edit of a raster registration, a pointless row): the whole layer,
                 # because what the tiles draw may still depend on it.

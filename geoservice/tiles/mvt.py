@@ -8,14 +8,17 @@ queryables.
 
 Generalisation per zoom (按缩放级别综合): below :data:`DETAIL_ZOOM`, lines and polygons are simplified to
 one screen pixel (1/256 of the tile), and features smaller than 4 pixels are thinned to one per 4 × 4 pixel
-cell (so a 100,000-point layer at zoom 5 draws at most 4,096 dots, not 100,000); from
-:data:`DETAIL_ZOOM` on every feature is drawn in full.
+cell; a point layer is aggregated to one point per 8 × 8 pixel cell carrying ``point_count`` (how many
+points it stands for) from a per-worker index (:mod:`geoservice.tiles.points`), so a 100,000-point layer at
+zoom 5 draws at most 1,024 dots and never reads 100,000 rows; from :data:`DETAIL_ZOOM` on every feature is
+drawn in full.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +31,8 @@ from geoservice.errors import NotFoundError
 from geoservice.store import COLLECTIONS, Store, Transaction
 from geoservice.store.schema import PROMOTED
 from geoservice.tiles.grid import buffered_bounds_lonlat, check_tile, tile_bounds_lonlat, tile_bounds_mercator
+from geoservice.tiles.pbf import encode_point_layer
+from geoservice.tiles.points import PointIndexes
 
 EXTENT = 4096
 BUFFER = 64  # units past the tile edge kept, so lines and symbols join across tiles
@@ -80,13 +85,28 @@ def vector_layer(name: str) -> VectorLayer:
     )
 
 
-def render_mvt(store: Store, layer: VectorLayer, z: int, x: int, y: int) -> bytes:
-    """The tile ``z/x/y`` of ``layer`` as MVT bytes; ``b""`` when no feature falls in it."""
+def render_mvt(
+    store: Store, layer: VectorLayer, z: int, x: int, y: int, *, points: PointIndexes | None = None
+) -> bytes:
+    """The tile ``z/x/y`` of ``layer`` as MVT bytes; ``b""`` when no feature falls in it.
+
+    ``points`` holds the worker's point indexes (read here, once per layer, when not given).
+    """
     check_tile(z, x, y)
+    selection: _Selection | None = None
+    counts: dict[int, int] | None = None
+    if z < DETAIL_ZOOM and COLLECTIONS[layer.collection].geometry_type == "Point":
+        index = (points or PointIndexes()).get(store, layer.collection, layer.ref)
+        fids, point_counts = index.aggregate(z, x, y)
+        if fids.size == 0:
+            return b""
+        counts = dict(zip(fids.tolist(), point_counts.tolist(), strict=True))
     with store.transaction(readonly=True) as tx:
+        if counts is None:
+            selection = _select_fids(tx, layer, z, x, y)
         if store.backend == "postgis":
-            return _render_postgis(tx, layer, z, x, y)
-        return _render_python(tx, layer, z, x, y)
+            return _render_postgis(tx, layer, z, x, y, selection, counts)
+        return _render_python(tx, layer, z, x, y, selection, counts)
 
 
 # -- shared: which records a tile draws --------------------------------------------------------------
@@ -131,15 +151,20 @@ def _select_fids(tx: Transaction, layer: VectorLayer, z: int, x: int, y: int) ->
     cy = f"floor(({ymin} - ?) / ?)" if postgis else f"CAST(({ymin} - ?) / ? AS INTEGER)"
     thinned = f"SELECT MIN({fid}) FROM {source} WHERE {where} AND {width} <= ? AND {height} <= ? GROUP BY {cx}, {cy}"
     thinned_params = [*params, cell_x, cell_y, min_lon, cell_x, min_lat, cell_y]
-    if COLLECTIONS[layer.collection].geometry_type == "Point":  # every feature is small: one scan only
-        return _Selection(thinned, thinned_params)
     large = f"SELECT {fid} FROM {source} WHERE {where} AND ({width} > ? OR {height} > ?)"
     return _Selection(f"{large} UNION ALL {thinned}", [*params, cell_x, cell_y, *thinned_params])
 
 
 # -- PostGIS: ST_AsMVT ----------------------------------------------------------------------------------
-def _render_postgis(tx: Transaction, layer: VectorLayer, z: int, x: int, y: int) -> bytes:
-    selection = _select_fids(tx, layer, z, x, y)
+def _render_postgis(
+    tx: Transaction,
+    layer: VectorLayer,
+    z: int,
+    x: int,
+    y: int,
+    selection: _Selection | None,
+    counts: dict[int, int] | None,
+) -> bytes:
     min_x, min_y, max_x, max_y = tile_bounds_mercator(z, x, y)
     tolerance_m = (max_x - min_x) / PIXELS if z < DETAIL_ZOOM else 0.0
     extras = ", ".join(f"(t.props->>'{_safe(a)}') AS \"{_safe(a)}\"" for a in _extra_attributes(layer))
@@ -150,22 +175,38 @@ def _render_postgis(tx: Transaction, layer: VectorLayer, z: int, x: int, y: int)
         "SELECT ST_AsMVT(q, ?, ?, 'geom', 'fid') FROM ("
         f"SELECT t.fid, t.id, {', '.join('t.' + c for c in PROMOTED)}{', ' + extras if extras else ''}, "
         f"ST_AsMVTGeom({geom}, ST_MakeEnvelope(?, ?, ?, ?, 3857), ?, ?, true) AS geom "
-        f"FROM {layer.collection} t WHERE t.fid IN ({selection.sql})"
-        ") q WHERE q.geom IS NOT NULL"
+        f"{', a.point_count' if counts is not None else ''} FROM {layer.collection} t "
+        + (
+            "JOIN unnest(?::bigint[], ?::bigint[]) AS a(fid, point_count) ON a.fid = t.fid"
+            if counts is not None
+            else f"WHERE t.fid IN ({selection.sql})"  # type: ignore[union-attr]
+        )
+        + ") q WHERE q.geom IS NOT NULL"
     )
+    params = [list(counts), list(counts.values())] if counts is not None else selection.params  # type: ignore[union-attr]
     row = tx.execute(
-        sql, [layer.name, EXTENT, min_x, min_y, max_x, max_y, EXTENT, BUFFER, *selection.params]
+        sql, [layer.name, EXTENT, min_x, min_y, max_x, max_y, EXTENT, BUFFER, *params]
     ).fetchone()
     return bytes(row[0]) if row and row[0] is not None else b""
 
 
 # -- SQLite: Python ------------------------------------------------------------------------------------
-def _render_python(tx: Transaction, layer: VectorLayer, z: int, x: int, y: int) -> bytes:
-    selection = _select_fids(tx, layer, z, x, y)
+def _render_python(
+    tx: Transaction,
+    layer: VectorLayer,
+    z: int,
+    x: int,
+    y: int,
+    selection: _Selection | None,
+    counts: dict[int, int] | None,
+) -> bytes:
+    if counts is not None:
+        where, params = "fid IN (SELECT value FROM json_each(?))", [json.dumps(list(counts))]
+    else:
+        where, params = f"fid IN ({selection.sql})", selection.params  # type: ignore[union-attr]
     rows = tx.execute(
-        f"SELECT fid, id, {', '.join(PROMOTED)}, props, geom FROM {layer.collection} "
-        f"WHERE fid IN ({selection.sql}) ORDER BY fid",
-        selection.params,
+        f"SELECT fid, id, {', '.join(PROMOTED)}, props, geom FROM {layer.collection} WHERE {where} ORDER BY fid",
+        params,
     ).fetchall()
     rows = [r for r in rows if r[-1] is not None]
     if not rows:
@@ -180,26 +221,33 @@ def _render_python(tx: Transaction, layer: VectorLayer, z: int, x: int, y: int) 
         my = np.log(np.tan(np.pi / 4 + np.radians(lat) / 2)) * 6_378_137.0
         return np.column_stack(((mx - min_x) * scale, (max_y - my) * scale))
 
+    extras = _extra_attributes(layer)
+    if counts is not None:  # aggregated points: a hand-written encoder, ~20× faster than the general one
+        xy = np.rint(to_tile(shapely.get_coordinates(geoms))).astype(np.int64)
+        keep = np.all((xy >= -BUFFER) & (xy <= EXTENT + BUFFER), axis=1)
+        return encode_point_layer(
+            layer.name,
+            (
+                (
+                    int(row[0]),
+                    int(px),
+                    int(py),
+                    _attributes(row, extras) | {"point_count": counts[int(row[0])]},
+                )
+                for row, (px, py), kept in zip(rows, xy.tolist(), keep.tolist(), strict=True)
+                if kept
+            ),
+            extent=EXTENT,
+        )
     geoms = shapely.transform(geoms, to_tile)
     if z < DETAIL_ZOOM:
         geoms = shapely.simplify(geoms, EXTENT / PIXELS, preserve_topology=True)
     geoms = shapely.clip_by_rect(geoms, -BUFFER, -BUFFER, EXTENT + BUFFER, EXTENT + BUFFER)
-    extras = _extra_attributes(layer)
-    features = []
-    for row, geom in zip(rows, geoms, strict=True):
-        if geom is None or geom.is_empty:
-            continue
-        properties: dict[str, Any] = {"id": row[1]}
-        for name, value in zip(PROMOTED, row[2 : 2 + len(PROMOTED)], strict=True):
-            if value is not None:
-                properties[name] = value
-        if extras:
-            props = json.loads(row[-2]) if isinstance(row[-2], str) else (row[-2] or {})
-            for name in extras:
-                value = _mvt_value(props.get(name))
-                if value is not None:
-                    properties[name] = value
-        features.append({"geometry": geom, "properties": properties, "id": int(row[0])})
+    features = [
+        {"geometry": geom, "properties": _attributes(row, extras), "id": int(row[0])}
+        for row, geom in zip(rows, geoms, strict=True)
+        if geom is not None and not geom.is_empty
+    ]
     if not features:
         return b""
     tile: bytes = mapbox_vector_tile.encode(
@@ -211,6 +259,21 @@ def _render_python(tx: Transaction, layer: VectorLayer, z: int, x: int, y: int) 
         },
     )
     return tile
+
+
+def _attributes(row: Sequence[Any], extras: list[str]) -> dict[str, Any]:
+    """A feature's MVT attributes from its row (fid, id, promoted…, props, geom): id, promoted, extras."""
+    properties: dict[str, Any] = {"id": row[1]}
+    for name, value in zip(PROMOTED, row[2 : 2 + len(PROMOTED)], strict=True):
+        if value is not None:
+            properties[name] = value
+    if extras:
+        props = json.loads(row[-2]) if isinstance(row[-2], str) else (row[-2] or {})
+        for name in extras:
+            value = _mvt_value(props.get(name))
+            if value is not None:
+                properties[name] = value
+    return properties
 
 
 def _extra_attributes(layer: VectorLayer) -> list[str]:
@@ -238,6 +301,8 @@ def layer_fields(layer: VectorLayer) -> dict[str, str]:
     fields = {"id": "UUID / 记录编号"}
     fields |= {name: "String" for name in PROMOTED}
     fields |= {name: "String" for name in _extra_attributes(layer)}
+    if COLLECTIONS[layer.collection].geometry_type == "Point":
+        fields["point_count"] = "Number: points this one stands for below zoom 14 (聚合点数)"
     return fields
 
 
