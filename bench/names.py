@@ -63,8 +63,9 @@ def generate(n: int, seed: int = 20240501):  # type: ignore[no-untyped-def]
     from geoservice.gazetteer.categories import categories
     from geoservice.gazetteer.charset import standard_table
     from geoservice.gazetteer.divisions import DivisionTree
+    from geoservice.gazetteer.name_index import IndexedName, comparison_form
     from geoservice.gazetteer.romanize import initials_key, pinyin_key
-    from geoservice.gazetteer.rules import IndexedName, comparison_form, scope_of
+    from geoservice.gazetteer.rules import scope_of
     from layers.admin import read_divisions
 
     rng = np.random.default_rng(seed)
@@ -154,8 +155,9 @@ def main(n_arg: str | None = None) -> None:
     import pandas as pd
     from rapidfuzz import fuzz, process
 
+    from geoservice.gazetteer.name_index import NameIndex
     from geoservice.gazetteer.romanize import pinyin_key
-    from geoservice.gazetteer.rules import NameIndex, check_name
+    from geoservice.gazetteer.rules import check_name
     from geoservice.gazetteer.search import SearchIndex
 
     n = int(n_arg) if n_arg else 1_000_000

@@ -41,11 +41,10 @@ from shapely.geometry.base import BaseGeometry
 from geoservice.errors import ConflictError, InvalidInputError, PreconditionFailedError
 from geoservice.gazetteer.categories import category
 from geoservice.gazetteer.divisions import DivisionTree, tree_for_store
+from geoservice.gazetteer.name_index import IndexedName, NameIndex
 from geoservice.gazetteer.rules import (
     LIVE_STATUSES,
     CheckResult,
-    IndexedName,
-    NameIndex,
     NameRulesSettings,
     check_name,
 )

@@ -10,7 +10,7 @@ Input that cannot be checked at all — an empty name, a name of thousands of ch
 an unknown division code, a line for a point category — raises :class:`~geoservice.errors.InvalidInputError`
 (HTTP 422) naming the field and the rule instead.
 
-Duplicates and homophones are found in a :class:`NameIndex`: dictionaries keyed by (scope, normalised
+Duplicates and homophones are found in a :class:`~geoservice.gazetteer.name_index.NameIndex`: dictionaries keyed by (scope, normalised
 name), (scope, toneless pinyin) and (scope, stem), built once from the store and kept up to date by every
 registration, rename and retirement (see :mod:`geoservice.gazetteer.names`), so a check costs a few
 dictionary lookups however many names are registered.
@@ -29,7 +29,6 @@ Examples
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -44,6 +43,7 @@ from geoservice.errors import InvalidInputError
 from geoservice.gazetteer.categories import Category, NameParts, categories, category, split_name
 from geoservice.gazetteer.charset import TABLE_SOURCE, char_tier
 from geoservice.gazetteer.divisions import Division, DivisionTree, short_forms
+from geoservice.gazetteer.name_index import IndexedName, NameIndex, Scope, comparison_form, natural_key
 from geoservice.gazetteer.romanize import initials_key, pinyin_key, romanize
 from geoservice.gazetteer.text import normalize
 
@@ -52,16 +52,11 @@ __all__ = [
     "RULES",
     "CheckResult",
     "Conflict",
-    "IndexedName",
     "Issue",
-    "NameIndex",
     "NameRulesSettings",
     "Rule",
-    "Scope",
     "WordLists",
     "check_name",
-    "comparison_form",
-    "natural_key",
     "scope_of",
     "validate_geometry",
     "word_lists",
@@ -209,15 +204,6 @@ def _default_settings() -> NameRulesSettings:
 # scopes
 
 
-@dataclass(frozen=True)
-class Scope:
-    """A uniqueness scope (唯一性范围): ``code`` (a division code, or ``CN``), its name and kind."""
-
-    code: str
-    name: str
-    kind: str
-
-
 _NATION = Scope("CN", "全国", "country")
 
 
@@ -300,139 +286,6 @@ def scope_of(
     if county.name.endswith("区") and city is not None:
         return Scope(city.code, city.name, "built_up")
     return Scope(county.code, county.name, "built_up")
-
-
-# --------------------------------------------------------------------------------------------------
-# the index
-
-
-def comparison_form(name: str) -> str:
-    """The form two names are compared in: standard form without spaces and punctuation (同名判定).
-
-    Examples
-    --------
-    >>> comparison_form("中山·路 "), comparison_form("中山（东段）路")
-    ('中山路', '中山东段路')
-    """
-    return "".join(ch for ch in name if ch.isalnum())
-
-
-def natural_key(scope: Scope, comparison: str) -> str:
-    """The stored unique key (``key``) of a live name: scope code + comparison form."""
-    return f"{scope.code}|{comparison}"
-
-
-@dataclass(frozen=True, slots=True)
-class IndexedName:
-    """What the check and search indexes keep of one registered name."""
-
-    id: str
-    name: str
-    comparison: str
-    category: str
-    division_code: str
-    scope: str
-    pinyin: str
-    initials: str
-    stem: str
-    generic: str
-    series: bool
-    status: str = "proposed"
-
-    @classmethod
-    def build(
-        cls,
-        id: str,
-        name: str,
-        category_name: str,
-        division_code: str,
-        scope: Scope,
-        status: str = "proposed",
-    ) -> IndexedName:
-        """Index entry for a name in standard form (pinyin and parts computed here)."""
-        parts = split_name(name, category_name)
-        return cls(
-            id=id,
-            name=name,
-            comparison=comparison_form(name),
-            category=category_name,
-            division_code=division_code,
-            scope=scope.code,
-            pinyin=pinyin_key(name),
-            initials=initials_key(name),
-            stem=parts.stem,
-            generic=parts.generic,
-            series=categories()[category_name].series,
-            status=status,
-        )
-
-
-class NameIndex:
-    """In-memory lookups of live names (现行地名索引) by scope: name, pinyin and stem.
-
-    Thread-safe for one writer and many readers (writes take a lock; reads see whole entries).
-    """
-
-    def __init__(self, names: Iterable[IndexedName] = ()) -> None:
-        self._by_id: dict[str, IndexedName] = {}
-        self._by_name: dict[str, list[IndexedName]] = {}
-        self._by_pinyin: dict[str, list[IndexedName]] = {}
-        self._by_stem: dict[str, list[IndexedName]] = {}
-        self._lock = threading.Lock()
-        for entry in names:
-            self._add(entry)
-
-    def __len__(self) -> int:
-        return len(self._by_id)
-
-    def get(self, id: str) -> IndexedName | None:
-        """The live entry ``id``, or ``None``."""
-        return self._by_id.get(id)
-
-    def add(self, entry: IndexedName) -> None:
-        """Add (or replace) a live name."""
-        with self._lock:
-            self._remove(entry.id)
-            self._add(entry)
-
-    def remove(self, id: str) -> None:
-        """Drop a name (retired, refused, or about to be replaced)."""
-        with self._lock:
-            self._remove(id)
-
-    def _add(self, entry: IndexedName) -> None:
-        self._by_id[entry.id] = entry
-        self._by_name.setdefault(f"{entry.scope}|{entry.comparison}", []).append(entry)
-        self._by_pinyin.setdefault(f"{entry.scope}|{entry.pinyin}", []).append(entry)
-        if entry.series and entry.stem:
-            self._by_stem.setdefault(f"{entry.scope}|{entry.stem}", []).append(entry)
-
-    def _remove(self, id: str) -> None:
-        entry = self._by_id.pop(id, None)
-        if entry is None:
-            return
-        for table, key in (
-            (self._by_name, f"{entry.scope}|{entry.comparison}"),
-            (self._by_pinyin, f"{entry.scope}|{entry.pinyin}"),
-            (self._by_stem, f"{entry.scope}|{entry.stem}"),
-        ):
-            rows = table.get(key)
-            if rows is not None:
-                rows[:] = [r for r in rows if r.id != id]
-                if not rows:
-                    del table[key]
-
-    def by_name(self, scope: str, comparison: str) -> list[IndexedName]:
-        """Live names of ``scope`` with this comparison form."""
-        return list(self._by_name.get(f"{scope}|{comparison}", ()))
-
-    def by_pinyin(self, scope: str, pinyin: str) -> list[IndexedName]:
-        """Live names of ``scope`` with this toneless pinyin."""
-        return list(self._by_pinyin.get(f"{scope}|{pinyin}", ()))
-
-    def by_stem(self, scope: str, stem: str) -> list[IndexedName]:
-        """Live road, street and lane names of ``scope`` with this stem (专名 without ordinal/modifier)."""
-        return list(self._by_stem.get(f"{scope}|{stem}", ()))
 
 
 # --------------------------------------------------------------------------------------------------

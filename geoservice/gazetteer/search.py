@@ -16,7 +16,7 @@ category and ranked by score, then by length.
 
 Examples
 --------
->>> from geoservice.gazetteer.rules import IndexedName, Scope
+>>> from geoservice.gazetteer.name_index import IndexedName, Scope
 >>> scope = Scope("4201", "武汉市", "built_up")
 >>> index = SearchIndex([IndexedName.build("a", "中山路", "road", "420102", scope),
 ...                      IndexedName.build("b", "中山大道", "road", "420103", scope)])
@@ -37,7 +37,7 @@ from typing import Final, Literal
 import numpy as np
 from rapidfuzz import fuzz
 
-from geoservice.gazetteer.rules import IndexedName, comparison_form
+from geoservice.gazetteer.name_index import IndexedName, comparison_form
 from geoservice.gazetteer.text import normalize, strip_invisible, to_halfwidth
 
 __all__ = ["MatchKind", "SearchHit", "SearchIndex", "query_kind"]

@@ -8,10 +8,9 @@ import pytest
 from shapely.geometry import LineString, Point, Polygon
 
 from geoservice.errors import InvalidInputError
+from geoservice.gazetteer.name_index import IndexedName, NameIndex
 from geoservice.gazetteer.rules import (
     CheckResult,
-    IndexedName,
-    NameIndex,
     NameRulesSettings,
     WordLists,
     check_name,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from geoservice.gazetteer.rules import IndexedName, Scope
+from geoservice.gazetteer.name_index import IndexedName, Scope
 from geoservice.gazetteer.search import SearchIndex, query_kind
 
 WUHAN = Scope("4201", "武汉市", "built_up")
