@@ -23,7 +23,9 @@ def main(argv: list[str]) -> int:
     chosen = names if argv[0] == "all" else argv[:1]
     for name in chosen:
         if name not in names:
-            print(f"未知基准 / unknown benchmark {name!r}; choose one of: {', '.join(names)}", file=sys.stderr)
+            print(
+                f"未知基准 / unknown benchmark {name!r}; choose one of: {', '.join(names)}", file=sys.stderr
+            )
             return 2
         print(f"== {name}", flush=True)
         module = importlib.import_module(f"bench.{name}")
