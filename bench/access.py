@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import statistics
-import time
 import warnings
 from collections.abc import Callable
 from functools import partial
@@ -19,6 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from bench._timing import median_time
 from siting.access import enhanced_step_weight, gaussian_weight, two_step_fca
 
 N_DEMAND = 4000
@@ -36,15 +35,6 @@ def make_data(seed: int = 20240601) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     demand = rng.integers(10, 3000, N_DEMAND).astype(np.float64)
     supply = rng.integers(5, 200, N_SUPPLY).astype(np.float64)
     return cost, demand, supply
-
-
-def _timed(fn: Callable[[], np.ndarray], repeat: int) -> tuple[float, np.ndarray]:
-    times, result = [], np.zeros(0)
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
 
 
 def main() -> None:
@@ -91,11 +81,11 @@ def main() -> None:
                 frame = getattr(model, method)(name="x", max_cost=MAX_COST_M, weight_fn=pysal_weight)
                 return frame["x_cap"].reindex(np.arange(N_DEMAND)).fillna(0.0).to_numpy()
 
-            base_s, expected = _timed(pysal_run, 2)
-            dense_s, dense = _timed(
+            base_s, expected = median_time(pysal_run, 2)
+            dense_s, dense = median_time(
                 partial(two_step_fca, cost, demand, supply, MAX_COST_M, weight_fn=ours_weight), 5
             )
-            sparse_s, ours = _timed(
+            sparse_s, ours = median_time(
                 partial(two_step_fca, sparse_cost, demand, supply, MAX_COST_M, weight_fn=ours_weight), 5
             )
             diff = max(np.abs(ours - expected).max(), np.abs(dense - expected).max())

@@ -15,6 +15,7 @@ import tracemalloc
 import numpy as np
 import pandas as pd
 
+from bench._timing import median_time
 from siting.coverage import coverage
 
 METRIC = "EPSG:4547"
@@ -107,12 +108,7 @@ def main() -> None:
     facilities_gdf = gpd.GeoDataFrame(
         facilities, geometry=gpd.points_from_xy(facilities["x"], facilities["y"]), crs=METRIC
     )
-    base_times = []
-    for _ in range(2):
-        start = time.perf_counter()
-        expected = _baseline(demand_gdf, facilities_gdf)
-        base_times.append(time.perf_counter() - start)
-    base_s = statistics.median(base_times)
+    base_s, expected = median_time(lambda: _baseline(demand_gdf, facilities_gdf), 2)
     print(f"baseline (geopandas sjoin_nearest + groupby): median {base_s:.3f} s over 2 runs")
 
     ours_covered = by_division.pivot(

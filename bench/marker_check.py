@@ -7,15 +7,11 @@ reproject both layers with ``to_crs`` and ``gdf.apply(lambda r: r.geometry.dista
 
 from __future__ import annotations
 
-import statistics
-import time
-from collections.abc import Callable
-from typing import Any
-
 import geopandas as gpd
 import numpy as np
 from shapely.geometry import LineString
 
+from bench._timing import median_time
 from geoservice.boundaries.markers import marker_line_geometry
 
 N_POINTS = 100_000
@@ -48,21 +44,11 @@ def _per_row(lon: np.ndarray, lat: np.ndarray, lines: list[LineString], index: n
     return points.apply(lambda r: r.geometry.distance(metric_lines.iloc[r["line"]]), axis=1).to_numpy()
 
 
-def _time(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    times: list[float] = []
-    result: Any = None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
-
-
 def main() -> None:
     lon, lat, lines, index = _data()
-    fast_s, (distance, _side, _along) = _time(lambda: marker_line_geometry(lon, lat, lines, index), 5)
-    dist_s, _ = _time(lambda: marker_line_geometry(lon, lat, lines, index, with_side=False), 5)
-    slow_s, expected = _time(lambda: _per_row(lon, lat, lines, index), 1)
+    fast_s, (distance, _side, _along) = median_time(lambda: marker_line_geometry(lon, lat, lines, index), 5)
+    dist_s, _ = median_time(lambda: marker_line_geometry(lon, lat, lines, index, with_side=False), 5)
+    slow_s, expected = median_time(lambda: _per_row(lon, lat, lines, index), 1)
     worst_mm = float(np.max(np.abs(distance - expected))) * 1000
     print(f"markers checked: {N_POINTS:,} against {N_LINES} lines (EPSG:4547, metres)")
     print(f"vectorised, distance only (shapely 2 arrays):          {dist_s:.3f} s (median of 5)")

@@ -8,7 +8,6 @@ newest one in Python.
 
 from __future__ import annotations
 
-import statistics
 import tempfile
 import time
 from collections import Counter
@@ -20,6 +19,7 @@ from typing import Any
 import numpy as np
 from shapely.geometry import LineString, Point
 
+from bench._timing import median_time
 from geoservice.boundaries.inspections import CONDITIONS, create_round
 from geoservice.boundaries.lines import line_feature, save_lines
 from geoservice.boundaries.markers import marker_feature
@@ -138,15 +138,6 @@ def _naive(url: str, line_id: str) -> dict[str, Any]:
     return {"counts": counts, "inspections": len(records)}
 
 
-def _median(fn: Any, repeat: int) -> tuple[float, Any]:
-    times, result = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
-
-
 def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{Path(folder) / 'bench.sqlite'}"
@@ -163,19 +154,19 @@ def main() -> None:
             with store.transaction(readonly=True) as tx:
                 return line_report(tx, line_id, today=date(2026, 1, 1))
 
-        report_s, data = _median(report, 5)
-        json_s, _ = _median(lambda: report_json(report()), 3)
-        csv_s, _ = _median(lambda: report_csv(report()), 3)
-        html_s, page = _median(lambda: report_html(report()), 3)
+        report_s, data = median_time(report, 5)
+        json_s, _ = median_time(lambda: report_json(report()), 3)
+        csv_s, _ = median_time(lambda: report_csv(report()), 3)
+        html_s, page = median_time(lambda: report_html(report()), 3)
 
         def all_reports() -> None:
             with store.transaction(readonly=True) as tx:
                 for other in line_ids:
                     report_html(line_report(tx, other, today=date(2026, 1, 1)))
 
-        all_s, _ = _median(all_reports, 1)
+        all_s, _ = median_time(all_reports, 1)
         store.close()
-        naive_s, naive = _median(lambda: _naive(url, line_id), 3)
+        naive_s, naive = median_time(lambda: _naive(url, line_id), 3)
     assert naive["counts"] == Counter({k: v for k, v in data["counts_by_condition"].items() if v})
     print(f"line report (counts, flagged, rounds, overdue): {report_s:.3f} s (median of 5)")
     print(

@@ -38,3 +38,34 @@ def assign_within(distance_m: sp.csr_array, selected: IntArray, radius_m: float)
     site, distance = nearest_selected(distance_m, selected)
     site[distance > radius_m] = -1
     return site
+
+
+def pair_model_rows(
+    pair_demand: IntArray, pair_site: IntArray, n_demand: int, n_candidates: int
+) -> tuple[sp.csr_array, sp.csr_array, sp.csr_array]:
+    """Rows shared by the models with columns x_j (site open) then one column per (demand, site) pair.
+
+    Returns ``(demand_rows, link_rows, count_row)``: ``Σ_j z_ij`` per demand ``i`` (n_demand rows),
+    ``z_ij − x_j`` per pair (n_pairs rows) and ``Σ_j x_j`` (one row); the callers set the bounds.
+    """
+    n_pairs = len(pair_demand)
+    pair_index = np.arange(n_pairs)
+    n_columns = n_candidates + n_pairs
+    demand_rows = sp.csr_array(
+        (np.ones(n_pairs), (pair_demand, n_candidates + pair_index)), shape=(n_demand, n_columns)
+    )
+    link_rows = sp.csr_array(
+        (
+            np.concatenate([np.ones(n_pairs), -np.ones(n_pairs)]),
+            (
+                np.concatenate([pair_index, pair_index]),
+                np.concatenate([n_candidates + pair_index, pair_site]),
+            ),
+        ),
+        shape=(n_pairs, n_columns),
+    )
+    count_row = sp.csr_array(
+        (np.ones(n_candidates), (np.zeros(n_candidates, dtype=np.int64), np.arange(n_candidates))),
+        shape=(1, n_columns),
+    )
+    return demand_rows, link_rows, count_row

@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from siting.optimize._common import check_solver_settings, status_for
+from siting.optimize._common import check_solver_settings, pair_model_rows, status_for
 from siting.optimize._highs import MipModel, relative_gap, solve_mip
 from siting.optimize._inputs import (
     CostMatrix,
@@ -53,29 +53,13 @@ def _capacitated_model(
     n_pairs = pairs.nnz
     pair_index = np.arange(n_pairs)
     x = np.arange(n_candidates)
-    demand_rows = sp.csr_array(
-        (np.ones(n_pairs), (pairs.row, n_candidates + pair_index)), shape=(n_demand, n_candidates + n_pairs)
-    )
+    demand_rows, link_rows, count_row = pair_model_rows(pairs.row, pairs.col, n_demand, n_candidates)
     capacity_rows = sp.csr_array(
         (
             np.concatenate([weights[pairs.row], -capacities]),
             (np.concatenate([pairs.col, x]), np.concatenate([n_candidates + pair_index, x])),
         ),
         shape=(n_candidates, n_candidates + n_pairs),
-    )
-    link_rows = sp.csr_array(
-        (
-            np.concatenate([np.ones(n_pairs), -np.ones(n_pairs)]),
-            (
-                np.concatenate([pair_index, pair_index]),
-                np.concatenate([n_candidates + pair_index, pairs.col]),
-            ),
-        ),
-        shape=(n_pairs, n_candidates + n_pairs),
-    )
-    count_row = sp.csr_array(
-        (np.ones(n_candidates), (np.zeros(n_candidates, dtype=np.int64), x)),
-        shape=(1, n_candidates + n_pairs),
     )
     rows = sp.csr_array(sp.vstack([demand_rows, capacity_rows, link_rows, count_row], format="csr"))
     col_lower = np.zeros(n_candidates + n_pairs)

@@ -15,7 +15,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from siting.errors import InfeasibleError
-from siting.optimize._common import check_solver_settings, status_for
+from siting.optimize._common import check_solver_settings, pair_model_rows, status_for
 from siting.optimize._highs import MipModel, relative_gap, solve_mip
 from siting.optimize._inputs import (
     CostMatrix,
@@ -44,25 +44,7 @@ def _median_model(weighted: sp.coo_array, n_sites: int, fixed: IntArray) -> MipM
     """Columns x_j then z_ij per pair: min Σ w_i d_ij z_ij, Σ_j z_ij = 1, z_ij ≤ x_j, Σ x_j = p."""
     n_demand, n_candidates = weighted.shape
     n_pairs = weighted.nnz
-    pair_index = np.arange(n_pairs)
-    assign_rows = sp.csr_array(
-        (np.ones(n_pairs), (weighted.row, n_candidates + pair_index)),
-        shape=(n_demand, n_candidates + n_pairs),
-    )
-    link_rows = sp.csr_array(
-        (
-            np.concatenate([np.ones(n_pairs), -np.ones(n_pairs)]),
-            (
-                np.concatenate([pair_index, pair_index]),
-                np.concatenate([n_candidates + pair_index, weighted.col]),
-            ),
-        ),
-        shape=(n_pairs, n_candidates + n_pairs),
-    )
-    count_row = sp.csr_array(
-        (np.ones(n_candidates), (np.zeros(n_candidates, dtype=np.int64), np.arange(n_candidates))),
-        shape=(1, n_candidates + n_pairs),
-    )
+    assign_rows, link_rows, count_row = pair_model_rows(weighted.row, weighted.col, n_demand, n_candidates)
     col_lower = np.zeros(n_candidates + n_pairs)
     col_lower[fixed] = 1.0
     integer = np.zeros(n_candidates + n_pairs, dtype=bool)
