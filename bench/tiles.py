@@ -1,22 +1,26 @@
 """Benchmark: vector tiles on a 100,000-point layer (矢量瓦片), cold per zoom and warm over HTTP.
 
-Cold: :func:`geoservice.tiles.mvt.render_mvt` (no cache) for up to 40 tiles holding data at each zoom 4…16, on
-SQLite (Python encoder) and PostGIS (``ST_AsMVT``). Baseline in the same process: the plain approach, with no
-thinning — ``tx.query(bbox=tile)`` of every feature, Shapely transform/clip, ``mapbox_vector_tile.encode``.
-Warm: one uvicorn with 2 workers on loopback, the same tiles requested again and again by 8 client threads
-(keep-alive ``http.client``), tiles/s; the Python client shares the 2 cores, so this is a floor.
+Cold: :func:`geoservice.tiles.mvt.render_mvt` (no tile cache) for up to 40 tiles holding data at each zoom
+4…16, on SQLite (Python encoder) and PostGIS (``ST_AsMVT``); below z14 the points are aggregated from the worker's
+point index, whose one-off build (per worker, and again after an edit of the layer) is timed separately.
+Baseline in the same process: the plain approach, with no thinning — ``tx.query(bbox=tile)`` of every feature,
+Shapely transform/clip, ``mapbox_vector_tile.encode``. Change marker: the cost of the check every worker makes
+before answering from its cache (``ChangeFeed.sync`` with nothing new). Warm: one uvicorn with 2 workers on
+loopback, 90 cached tiles requested by ``wrk`` (Debian package, 2 threads, 16 connections, a Lua script cycling the
+URLs), tiles/s and latency percentiles; wrk shares the 2 cores.
 
 Run: ``.venv/bin/python -m bench tiles [N]``
 """
 
 from __future__ import annotations
 
-import http.client
+import os
+import shutil
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 import uuid
@@ -28,8 +32,10 @@ import shapely
 
 from bench.features_items import EXTENT, load_points
 from geoservice.store import Store, open_store
+from geoservice.tiles.feed import ChangeFeed
 from geoservice.tiles.grid import tile_bounds_lonlat, tile_bounds_mercator, tiles_covering
 from geoservice.tiles.mvt import render_mvt, vector_layer
+from geoservice.tiles.points import PointIndexes
 
 ZOOMS = (4, 6, 8, 10, 12, 14, 16)
 
@@ -78,12 +84,18 @@ def p50_p95(samples_s: list[float]) -> tuple[float, float]:
 
 def cold(store: Store, label: str) -> None:
     layer = vector_layer("facilities")
+    points = PointIndexes()
+    start = time.perf_counter()
+    points.get(store, "facilities")
+    print(
+        f"{label} point index build (once per worker and per edit of the layer): {(time.perf_counter() - start) * 1000:.0f} ms"
+    )
     for z in ZOOMS:
         tiles = sample_tiles(z)
         ours, base = [], []
         for t in tiles:
             start = time.perf_counter()
-            render_mvt(store, layer, *t)
+            render_mvt(store, layer, *t, points=points)
             ours.append(time.perf_counter() - start)
         for t in tiles[:10] if z <= 8 else tiles:  # the plain way is slow at low zoom: fewer samples
             start = time.perf_counter()
@@ -96,13 +108,73 @@ def cold(store: Store, label: str) -> None:
         )
 
 
-def serve_and_hammer(db_url: str, label: str, seconds: float = 10.0) -> None:
-    import os
-    import socket
+def marker_cost(store: Store, label: str, n: int = 2000) -> None:
+    """The per-request cost of the cross-process check (nothing changed: the common case)."""
+    feed = ChangeFeed(store, [])
+    feed.sync()
+    start = time.perf_counter()
+    for _ in range(n):
+        feed.sync()
+    print(f"{label} change-marker check per cached tile: {(time.perf_counter() - start) / n * 1e6:.0f} µs")
 
+
+WRK_SCRIPT = """
+paths = {}
+for line in io.lines("%s") do paths[#paths + 1] = line end
+counter = 0
+request = function()
+  counter = counter + 1
+  return wrk.format("GET", paths[(counter %% #paths) + 1])
+end
+"""
+
+
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+        return int(s.getsockname()[1])
+
+
+def wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
+    for _ in range(600):
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except OSError:
+            if process.poll() is not None:
+                raise RuntimeError(f"server exited before answering {url}") from None
+            time.sleep(0.1)
+    raise RuntimeError(f"server did not answer {url}")
+
+
+def run_wrk(
+    base: str, paths: list[str], tmp: str, *, seconds: int = 15, connections: int = 16
+) -> tuple[float, str]:
+    """tiles/s and wrk's latency block for ``paths`` cycled by ``connections`` keep-alive connections."""
+    list_path = Path(tmp) / f"paths-{uuid.uuid4().hex[:6]}.txt"
+    list_path.write_text("\n".join(paths) + "\n")
+    script = Path(tmp) / f"cycle-{uuid.uuid4().hex[:6]}.lua"
+    script.write_text(WRK_SCRIPT % list_path)
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), base],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rate = float(next(line for line in out.splitlines() if line.startswith("Requests/sec:")).split()[1])
+    latency = " ".join(
+        line.strip() for line in out.splitlines() if line.strip().startswith(("50%", "90%", "99%"))
+    )
+    if "Non-2xx" in out:
+        latency += " | " + next(line.strip() for line in out.splitlines() if "Non-2xx" in line)
+    return rate, latency
+
+
+def serve_and_hammer(db_url: str, label: str, tmp: str) -> None:
+    if shutil.which("wrk") is None:
+        print(f"{label} warm: skipped (wrk missing: apt-get install -y wrk)")
+        return
+    port = free_port()
     command = [
         sys.executable,
         "-m",
@@ -113,42 +185,20 @@ def serve_and_hammer(db_url: str, label: str, seconds: float = 10.0) -> None:
         "127.0.0.1",
     ]
     command += ["--port", str(port), "--workers", "2", "--log-level", "warning", "--no-access-log"]
-    process = subprocess.Popen(command, env={**os.environ, "GEOSERVICE_DATABASE_URL": db_url})
+    env = {**os.environ, "GEOSERVICE_DATABASE_URL": db_url, "GEOSERVICE_WARM_INDEXES": "false"}
+    process = subprocess.Popen(command, env=env)
+    base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_until_up(f"{base}/health", process)
         paths = [
             f"/tiles/facilities/{z}/{x}/{y}.mvt" for z in (10, 12, 14) for (_, x, y) in sample_tiles(z, 30)
         ]
-        for _ in range(3):  # warm both workers' caches
+        for _ in range(4):  # warm both workers' caches
             for path in paths:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}{path}").read()
-        done = [0]
-        lock = threading.Lock()
-        stop = time.perf_counter() + seconds
-
-        def client(offset: int) -> None:
-            conn = http.client.HTTPConnection("127.0.0.1", port)
-            n, i = 0, offset
-            while time.perf_counter() < stop:
-                conn.request("GET", paths[i % len(paths)])
-                conn.getresponse().read()
-                n, i = n + 1, i + 1
-            with lock:
-                done[0] += n
-
-        threads = [threading.Thread(target=client, args=(k * 7,)) for k in range(8)]
-        start = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+                urllib.request.urlopen(f"{base}{path}").read()
+        rate, latency = run_wrk(base, paths, tmp)
         print(
-            f"{label} warm over HTTP (2 uvicorn workers, 8 Python client threads): {done[0] / (time.perf_counter() - start):,.0f} tiles/s"
+            f"{label} warm over HTTP (2 uvicorn workers, wrk -t2 -c16, 15 s): {rate:,.0f} tiles/s; latency {latency}"
         )
     finally:
         process.terminate()
@@ -162,7 +212,8 @@ def main(n_text: str = "100000") -> None:
         load_points(store, n)
         print(f"sqlite: {n:,} points")
         cold(store, "sqlite ")
-        serve_and_hammer(store.url, "sqlite ")
+        marker_cost(store, "sqlite ")
+        serve_and_hammer(store.url, "sqlite ", tmp)
         store.close()
     try:
         import psycopg
@@ -182,7 +233,9 @@ def main(n_text: str = "100000") -> None:
         with store.transaction() as tx:
             tx.execute("ANALYZE facilities")
         cold(store, "postgis")
-        serve_and_hammer(url, "postgis")
+        marker_cost(store, "postgis")
+        with tempfile.TemporaryDirectory() as tmp:
+            serve_and_hammer(url, "postgis", tmp)
         store.close()
     finally:
         with psycopg.connect(postgres_url(), autocommit=True) as conn:
