@@ -33,8 +33,8 @@ from scipy.spatial import cKDTree
 
 from layers.crs import CGCS2000, metric_crs_for_bounds
 from siting.coverage import CoverageResult, coverage
-from siting.quotas import admin_unit_gaps
 from siting.errors import InfeasibleError, SitingInputError
+from siting.quotas import admin_unit_gaps
 from siting.standards import (
     FACILITY_TYPES,
     FacilityType,
