@@ -314,6 +314,8 @@
   function showMarker(f) {
     var p = f.properties, id = f.id;
     state.marker = f;
+    resultLayer.clearLayers();
+    if (f.geometry) resultLayer.addLayer(L.geoJSON(f, { pointToLayer: function (ft, ll) { return L.circleMarker(ll, { radius: 13, color: "#17324d", weight: 3, fill: false, interactive: false }); } }));
     var html = "<h2>界桩 Marker " + esc(p.number || p.code || p.name) + " <span class='en'>" + esc(p.kind_label || "") + "</span></h2>" +
       "<h2>巡检历史 <span class='en'>Inspection history</span></h2><div id='marker-history'>…</div>";
     if (allowed("inspector")) {

@@ -33,12 +33,21 @@ def free_port() -> int:
 @contextmanager
 def serve(store: Store, tmp_path: Path, *, workers: int = 1) -> Iterator[str]:
     """Serve the whole app over ``store``'s database; yields the base URL, stops the server afterwards."""
-    port = free_port()
-    env = dict(os.environ)
-    env |= {"GEOSERVICE_DATABASE_URL": store.url, "GEOSERVICE_PHOTO_DIR": str(tmp_path / "photos")}
     # The hand-made place name of small_area lacks what the names registry adds (scope …), so the name index is
     # not built at start-up; the tests that search names register theirs through POST /names.
-    env["GEOSERVICE_WARM_INDEXES"] = "false"
+    with serve_url(store.url, tmp_path, workers=workers, warm_indexes=False) as base:
+        yield base
+
+
+@contextmanager
+def serve_url(
+    database_url: str, tmp_path: Path, *, workers: int = 1, warm_indexes: bool = True
+) -> Iterator[str]:
+    """Serve the whole app over the database at ``database_url``; yields the base URL, stops it afterwards."""
+    port = free_port()
+    env = dict(os.environ)
+    env |= {"GEOSERVICE_DATABASE_URL": database_url, "GEOSERVICE_PHOTO_DIR": str(tmp_path / "photos")}
+    env["GEOSERVICE_WARM_INDEXES"] = "true" if warm_indexes else "false"
     command = [sys.executable, "-m", "uvicorn", "geoservice.api:create_app", "--factory"]
     command += [
         "--host",
@@ -57,7 +66,7 @@ def serve(store: Store, tmp_path: Path, *, workers: int = 1) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while True:
             try:
                 with urllib.request.urlopen(f"{base}/health", timeout=2) as response:

@@ -4,36 +4,15 @@ the browser's position; screenshots go to test-artifacts/ (git-ignored)."""
 from __future__ import annotations
 
 import json
-import os
 import urllib.request
-from pathlib import Path
 
 import pytest
 
 from geoservice.imports import register_population
 from geoservice.users import add_user
 from tests.geoservice.features.small_area import fill_small_area, write_population_raster
+from tests.geoservice.web.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, browser_or_skip
 from tests.geoservice.web.live_server import serve
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-def _browser_or_skip() -> None:
-    if not CHROMIUM.exists():
-        if os.environ.get("GEOSERVICE_REQUIRE_BROWSER"):
-            pytest.fail(
-                "GEOSERVICE_REQUIRE_BROWSER is set but /usr/bin/chromium is missing (apt-get install chromium)"
-            )
-        pytest.skip("/usr/bin/chromium is missing (Debian's chromium package); browser test skipped")
 
 
 def _post(url: str, body: dict, token: str) -> dict:
@@ -50,7 +29,7 @@ def _post(url: str, body: dict, token: str) -> dict:
 @pytest.mark.browser
 @pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
 def test_map_page__tiles_search_and_inspection(store, tmp_path):
-    _browser_or_skip()
+    browser_or_skip()
     from playwright.sync_api import sync_playwright
 
     area = fill_small_area(store, place_name=False)
