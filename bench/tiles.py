@@ -126,6 +126,10 @@ request = function()
   counter = counter + 1
   return wrk.format("GET", paths[(counter %% #paths) + 1])
 end
+done = function(summary, latency, requests)
+  io.write(string.format("pct_us %%d %%d %%d\n", latency:percentile(50), latency:percentile(95), latency:percentile(99)))
+  io.write(string.format("errors %%d %%d\n", summary.errors.status, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+end
 """
 
 
@@ -150,24 +154,27 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
 def run_wrk(
     base: str, paths: list[str], tmp: str, *, seconds: int = 15, connections: int = 16
 ) -> tuple[float, str]:
-    """tiles/s and wrk's latency block for ``paths`` cycled by ``connections`` keep-alive connections."""
+    """tiles/s and latency p50 / p95 / p99 (ms) for ``paths`` cycled by ``connections`` keep-alive connections."""
     list_path = Path(tmp) / f"paths-{uuid.uuid4().hex[:6]}.txt"
     list_path.write_text("\n".join(paths) + "\n")
     script = Path(tmp) / f"cycle-{uuid.uuid4().hex[:6]}.lua"
     script.write_text(WRK_SCRIPT % list_path)
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), base],
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", str(script), base],
         capture_output=True,
         text=True,
         check=True,
     ).stdout
-    rate = float(next(line for line in out.splitlines() if line.startswith("Requests/sec:")).split()[1])
-    latency = " ".join(
-        line.strip() for line in out.splitlines() if line.strip().startswith(("50%", "90%", "99%"))
+    lines = out.splitlines()
+    rate = float(next(line for line in lines if line.startswith("Requests/sec:")).split()[1])
+    p50, p95, p99 = (
+        int(v) / 1000 for v in next(line for line in lines if line.startswith("pct_us")).split()[1:]
     )
-    if "Non-2xx" in out:
-        latency += " | " + next(line.strip() for line in out.splitlines() if "Non-2xx" in line)
-    return rate, latency
+    bad_status, socket_errors = next(line for line in lines if line.startswith("errors")).split()[1:]
+    return (
+        rate,
+        f"p50 {p50:.2f} ms, p95 {p95:.2f} ms, p99 {p99:.2f} ms (non-2xx {bad_status}, socket errors {socket_errors})",
+    )
 
 
 def serve_and_hammer(db_url: str, label: str, tmp: str) -> None:
