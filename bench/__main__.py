@@ -20,7 +20,10 @@ def main(argv: list[str]) -> int:
     if not argv:
         print("benchmarks / 基准:", " ".join(names))
         return 0
-    chosen = names if argv[0] == "all" else argv[:1]
+    if argv[0] == "all":
+        chosen, extra = names, []
+    else:
+        chosen, extra = argv[:1], argv[1:]  # arguments after the name go to that benchmark's main()
     for name in chosen:
         if name not in names:
             print(
@@ -28,8 +31,7 @@ def main(argv: list[str]) -> int:
             )
             return 2
         print(f"== {name}", flush=True)
-        module = importlib.import_module(f"bench.{name}")
-        module.main(*argv[1:]) if argv[0] != "all" and len(argv) > 1 else module.main()
+        importlib.import_module(f"bench.{name}").main(*extra)
     return 0
 
 
