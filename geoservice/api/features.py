@@ -5,10 +5,17 @@
 ``/openapi.json``. Only ``public`` collections with a geometry are served.
 
 Parameters of ``items``: ``bbox`` (4 numbers, or 6 with heights), ``bbox-crs``, ``crs``, ``limit``
-(1 … :data:`MAX_LIMIT`; larger values are clamped, as the standard allows), ``offset``, and equality filters
-on the collection's queryables (its ``queryables`` and the promoted columns). Anything else is refused
-with 400 naming it. Axis order follows each CRS's definition: CRS84 is lon/lat, EPSG:4326 and EPSG:4490
-are lat/lon, EPSG:3857 is x/y in metres.
+(1 … :data:`MAX_LIMIT`; larger values are clamped, as the standard allows), ``offset``, ``datetime``, and
+equality filters on the collection's queryables (its ``queryables`` and the promoted columns). Anything else
+is refused with 400 naming it. Axis order follows each CRS's definition: CRS84 is lon/lat, EPSG:4326 and
+EPSG:4490 are lat/lon, EPSG:3857 is x/y in metres.
+
+``datetime`` (时间筛选) is an RFC 3339 instant or an interval ``start/end`` whose ends may be open (``..`` or
+empty). It filters on the collection's temporal property (:data:`TEMPORAL_PROPERTY`): the inspection time
+``inspected_at`` for ``marker_inspections``, otherwise the record's last change ``updated_at``. A bare date
+means that whole day; a time without an offset is China Standard Time (UTC+8), as field records are kept.
+The filter runs in the service over the bbox/property matches, so on the largest collections combine it
+with a ``bbox``.
 """
 
 from __future__ import annotations
@@ -16,6 +23,8 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlencode
 
@@ -55,15 +64,48 @@ _CRS_ALIASES = {
     "EPSG:3857": EPSG + "3857",
 }
 STORAGE_CRS = EPSG + "4490"
+# Only what holds. Not oas30: FastAPI's /openapi.json is OpenAPI 3.1, and that class requires 3.0.
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
-    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
 ]
-_ITEMS_PARAMETERS = frozenset({"bbox", "bbox-crs", "crs", "limit", "offset", "f"})
+_ITEMS_PARAMETERS = frozenset({"bbox", "bbox-crs", "crs", "limit", "offset", "datetime", "f"})
+#: The property ``datetime`` filters on (时间属性), per collection; the others use :data:`DEFAULT_TEMPORAL_PROPERTY`.
+TEMPORAL_PROPERTY: dict[str, str] = {"marker_inspections": "inspected_at"}
+DEFAULT_TEMPORAL_PROPERTY = "updated_at"
+#: China Standard Time (北京时间): the zone of a time written without an offset.
+CHINA_STANDARD_TIME = timezone(timedelta(hours=8), "CST")
+_RFC3339 = re.compile(
+    r"^\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:[Zz]|[+-]\d{2}:?\d{2})?)?$"
+)
+_OPEN_END = ("..", "")
 _UNSAFE_VALUE = re.compile(r"['\";\\]|--|/\*|\*/|[\x00-\x1f\x7f]")
 _MAX_VALUE_CHARS = 200
+
+
+def _query_parameter(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
+
+
+#: The standard query parameters of ``items`` for the OpenAPI document (the route reads them itself).
+ITEMS_QUERY_PARAMETERS = [
+    _query_parameter("bbox", "minx,miny,maxx,maxy (6 numbers with heights), in bbox-crs", {"type": "string"}),
+    _query_parameter(
+        "bbox-crs", "CRS of bbox (default CRS84)", {"type": "string", "enum": [CRS84, *list(CRS_AXES)[1:]]}
+    ),
+    _query_parameter("crs", "CRS of the response geometries (default CRS84)", {"type": "string"}),
+    _query_parameter(
+        "limit", f"page size 1…{MAX_LIMIT}", {"type": "integer", "minimum": 1, "default": DEFAULT_LIMIT}
+    ),
+    _query_parameter("offset", "features to skip", {"type": "integer", "minimum": 0, "default": 0}),
+    _query_parameter(
+        "datetime",
+        "RFC 3339 instant or interval start/end (open end: ..); on inspected_at for marker_inspections, "
+        "updated_at otherwise",
+        {"type": "string"},
+    ),
+]
 
 
 # -- response models ---------------------------------------------------------------------------------
@@ -86,6 +128,7 @@ class ConformancePublic(BaseModel):
 
 class Extent(BaseModel):
     spatial: dict[str, Any]
+    temporal: dict[str, Any] | None = None
 
 
 class CollectionPublic(BaseModel):
@@ -123,6 +166,104 @@ class QueryablesPublic(BaseModel):
 
 
 # -- helpers ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TimeInterval:
+    """A closed time interval (时间区间); ``None`` is an open end. Both ends are timezone-aware."""
+
+    start: datetime | None
+    end: datetime | None
+
+    def contains(self, moment: datetime | None) -> bool:
+        """Whether ``moment`` lies in the interval (a record without a time never does)."""
+        if moment is None:
+            return False
+        return (self.start is None or self.start <= moment) and (self.end is None or moment <= self.end)
+
+
+def parse_moment(text: str, *, end_of_day: bool = False) -> datetime:
+    """An RFC 3339 date or date-time as an aware datetime; a bare date is its first (or last) instant.
+
+    Times and dates without an offset are China Standard Time (UTC+8). Raises ``ValueError`` for
+    anything else.
+
+    Examples
+    --------
+    >>> parse_moment("2025-04-14T09:34:00Z").isoformat()
+    '2025-04-14T09:34:00+00:00'
+    >>> parse_moment("2025-04-14", end_of_day=True).isoformat()
+    '2025-04-14T23:59:59.999999+08:00'
+    """
+    if not _RFC3339.match(text):
+        raise ValueError(text)
+    if len(text) == 10:
+        day = date.fromisoformat(text)
+        moment = datetime(day.year, day.month, day.day, tzinfo=CHINA_STANDARD_TIME)
+        return moment + timedelta(days=1, microseconds=-1) if end_of_day else moment
+    value = text.upper().replace(" ", "T")
+    if "." in value:  # Python takes at most 6 fractional digits
+        head, _, tail = value.partition(".")
+        digits = re.match(r"\d+", tail)
+        frac = digits.group(0) if digits else ""
+        value = f"{head}.{frac[:6].ljust(6, '0')}{tail[len(frac) :]}"
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=CHINA_STANDARD_TIME)
+
+
+def parse_datetime(text: str) -> TimeInterval:
+    """The ``datetime`` parameter: an instant, or ``start/end`` with ``..`` or empty for an open end.
+
+    Raises
+    ------
+    BadRequestError
+        Not RFC 3339, more than one ``/``, or the start after the end (400 naming ``datetime``).
+    """
+    parts = text.split("/")
+    try:
+        if len(parts) == 1:
+            interval = TimeInterval(parse_moment(text), parse_moment(text, end_of_day=True))
+        elif len(parts) == 2:
+            first, last = parts
+            interval = TimeInterval(
+                None if first in _OPEN_END else parse_moment(first),
+                None if last in _OPEN_END else parse_moment(last, end_of_day=True),
+            )
+        else:
+            raise ValueError(text)
+    except ValueError:
+        raise BadRequestError(
+            f"datetime 格式不对 {text!r} / datetime must be an RFC 3339 date-time or an interval, got "
+            f"{text!r}; e.g. 2025-04-14T09:34:00Z, 2025-01-01/2025-06-30, 2025-01-01T00:00:00Z/.. or ../2025-06-30",
+            field="datetime",
+            value=text,
+            rule="rfc3339_instant_or_interval",
+        ) from None
+    if interval.start and interval.end and interval.start > interval.end:
+        raise BadRequestError(
+            f"datetime 区间起点晚于终点 {text!r} / datetime interval {text!r} starts after it ends; "
+            "give the earlier time first",
+            field="datetime",
+            value=text,
+            rule="interval_start_le_end",
+        )
+    return interval
+
+
+def temporal_property(collection: Collection) -> str:
+    """The property ``datetime`` filters on in ``collection``."""
+    return TEMPORAL_PROPERTY.get(collection.name, DEFAULT_TEMPORAL_PROPERTY)
+
+
+def feature_time(feature: Feature, prop: str) -> datetime | None:
+    """The record's time in ``prop`` (``updated_at`` from the record itself), ``None`` if absent or unreadable."""
+    text = feature.updated_at if prop == DEFAULT_TEMPORAL_PROPERTY else feature.properties.get(prop)
+    if not isinstance(text, str):
+        return None
+    try:
+        return parse_moment(text)
+    except ValueError:
+        return None
+
+
 def served_collection(collection_id: str) -> Collection:
     """A collection served here (public, with geometry); 404 naming the known ones otherwise."""
     collection = COLLECTIONS.get(collection_id)
@@ -305,8 +446,14 @@ def _collection_public(collection: Collection, base: str) -> CollectionPublic:
     return CollectionPublic(
         id=collection.name,
         title=collection.title,
-        description=collection.description,
-        extent=Extent(spatial={"bbox": [[73.5, 18.1, 135.1, 53.6]], "crs": CRS84}),
+        description=f"{collection.description} 时间筛选 datetime 依据 / filters on: {temporal_property(collection)}.",
+        extent=Extent(
+            spatial={"bbox": [[73.5, 18.1, 135.1, 53.6]], "crs": CRS84},
+            temporal={
+                "interval": [[None, None]],
+                "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian",
+            },
+        ),
         crs=list(CRS_AXES),
         links=[
             Link(href=url, rel="self", type="application/json", title=collection.title),
@@ -341,7 +488,7 @@ def get_landing_page(request: Request, user: ReaderDep) -> LandingPublic:
             Link(
                 href=f"{base}/openapi.json",
                 rel="service-desc",
-                type="application/vnd.oai.openapi+json;version=3.0",
+                type="application/vnd.oai.openapi+json;version=3.1",
                 title="OpenAPI",
             ),
             Link(
@@ -410,6 +557,7 @@ def get_queryables(collectionId: str, request: Request, user: ReaderDep) -> Quer
     response_model=None,
     operation_id="getFeatures",
     responses={200: {"model": FeatureCollectionPublic, "content": {GEOJSON: {}}}},
+    openapi_extra={"parameters": ITEMS_QUERY_PARAMETERS},
 )
 def get_features(collectionId: str, request: Request, store: StoreDep, user: ReaderDep) -> JSONResponse:
     """Features of a collection: bbox, CRS, paging (``next`` / ``prev``) and property filters."""
@@ -429,9 +577,16 @@ def get_features(collectionId: str, request: Request, store: StoreDep, user: Rea
     limit = min(parse_int(params.get("limit"), "limit", DEFAULT_LIMIT, 1), MAX_LIMIT)
     offset = parse_int(params.get("offset"), "offset", 0, 0)
     filters = {q: check_filter_value(q, params[q]) for q in queryables if q in params}
+    interval = parse_datetime(params["datetime"]) if "datetime" in params else None
     with store.transaction(readonly=True) as tx:
-        page = tx.query(collection.name, bbox=bbox, filters=filters, limit=limit, offset=offset)
-    matched = int(page.number_matched or 0)
+        if interval is None:
+            page = tx.query(collection.name, bbox=bbox, filters=filters, limit=limit, offset=offset)
+            features, matched = page.features, int(page.number_matched or 0)
+        else:  # the store filters by equality only: the time test runs here, over the bbox/filter matches
+            prop = temporal_property(collection)
+            every = tx.query(collection.name, bbox=bbox, filters=filters, count=False).features
+            in_time = [f for f in every if interval.contains(feature_time(f, prop))]
+            features, matched = in_time[offset : offset + limit], len(in_time)
     transform = transformer_for(crs)
     url = f"{_base(request)}/collections/{collection.name}/items"
     keep = [(k, v) for k, v in params.multi_items() if k not in ("offset", "limit")]
@@ -447,15 +602,15 @@ def get_features(collectionId: str, request: Request, store: StoreDep, user: Rea
             href=f"{_base(request)}/collections/{collection.name}", rel="collection", type="application/json"
         ),
     ]
-    if offset + len(page.features) < matched:
+    if offset + len(features) < matched:
         links.append(page_link("next", offset + limit))
     if offset > 0:
         links.append(page_link("prev", max(offset - limit, 0)))
     body = {
         "type": "FeatureCollection",
-        "features": [feature_geojson(f, transform) for f in page.features],
+        "features": [feature_geojson(f, transform) for f in features],
         "numberMatched": matched,
-        "numberReturned": len(page.features),
+        "numberReturned": len(features),
         "timeStamp": utc_now(),
         "links": [link.model_dump(exclude_none=True) for link in links],
     }

@@ -57,7 +57,8 @@ def test_items__every_collection_serves_geojson(client, area, collection):
 
 
 def test_items__paging_links_walk_every_feature_once(client, area):
-    seen, url = [], "/collections/facilities/items?limit=10"
+    seen: list[str] = []
+    url: str | None = "/collections/facilities/items?limit=10"
     while url:
         body = client.get(url).json()
         seen += [f["id"] for f in body["features"]]
