@@ -127,8 +127,8 @@ request = function()
   return wrk.format("GET", paths[(counter %% #paths) + 1])
 end
 done = function(summary, latency, requests)
-  io.write(string.format("pct_us %%d %%d %%d\n", latency:percentile(50), latency:percentile(95), latency:percentile(99)))
-  io.write(string.format("errors %%d %%d\n", summary.errors.status, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+  io.write(string.format("pct_us %%d %%d %%d\\n", latency:percentile(50), latency:percentile(95), latency:percentile(99)))
+  io.write(string.format("errors %%d %%d\\n", summary.errors.status, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
 end
 """
 
