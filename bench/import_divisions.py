@@ -58,7 +58,9 @@ def _baseline(url: str, queue: mp.Queue) -> None:
         import psycopg
 
         with psycopg.connect(url) as conn:
-            conn.execute("CREATE TABLE divisions (code text, code12 text, name text, level text, parent_code text)")
+            conn.execute(
+                "CREATE TABLE divisions (code text, code12 text, name text, level text, parent_code text)"
+            )
             with conn.cursor() as cursor:
                 cursor.executemany(
                     "INSERT INTO divisions VALUES (%s, %s, %s, %s, %s)",
@@ -122,8 +124,10 @@ def main() -> None:
         finally:
             _drop(schema)
         rows.append((target_name, ours, base))
-    print(f"{'backend':8} {'rows':>7} {'townships':>9} {'villages':>8} {'ours s':>7} {'peak MiB':>8} "
-          f"{'base s':>7} {'base MiB':>8} {'time ratio':>10}")
+    print(
+        f"{'backend':8} {'rows':>7} {'townships':>9} {'villages':>8} {'ours s':>7} {'peak MiB':>8} "
+        f"{'base s':>7} {'base MiB':>8} {'time ratio':>10}"
+    )
     for name, ours, base in rows:
         print(
             f"{name:8} {ours['rows']:7d} {ours['township']:9d} {ours['village']:8d} {ours['seconds']:7.2f} "

@@ -25,7 +25,13 @@ from geoservice.store import Store, open_store
 T = TypeVar("T")
 
 #: Modules that add commands: each has ``add_commands(subparsers, common)``.
-COMMAND_MODULES: tuple[str, ...] = ("geoservice.imports", "geoservice.boundaries.commands", "geoservice.analyses.commands", "geoservice.gazetteer.address_commands", "geoservice.gazetteer.commands")
+COMMAND_MODULES: tuple[str, ...] = (
+    "geoservice.imports",
+    "geoservice.boundaries.commands",
+    "geoservice.analyses.commands",
+    "geoservice.gazetteer.address_commands",
+    "geoservice.gazetteer.commands",
+)
 
 
 def settings_for(args: argparse.Namespace) -> Settings:
@@ -46,7 +52,9 @@ def progress(iterable: Iterable[T], *, total: int | None = None, desc: str = "")
     """A progress bar on stderr for long work (silent when stderr is not a terminal and CI is set)."""
     from tqdm import tqdm
 
-    yield from tqdm(iterable, total=total, desc=desc, unit=" 条", file=sys.stderr, dynamic_ncols=True, leave=False)
+    yield from tqdm(
+        iterable, total=total, desc=desc, unit=" 条", file=sys.stderr, dynamic_ncols=True, leave=False
+    )
 
 
 def _as_url(db: str) -> str:
@@ -86,7 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     users = sub.add_parser("users", help="用户与令牌 / users and tokens")
     users_sub = users.add_subparsers(dest="users_command", metavar="ACTION", required=True)
-    add = users_sub.add_parser("add", parents=[common], help="新增用户并打印令牌 / add a user, print its token once")
+    add = users_sub.add_parser(
+        "add", parents=[common], help="新增用户并打印令牌 / add a user, print its token once"
+    )
     add.add_argument("name")
     add.add_argument("--role", required=True, choices=["officer", "inspector", "planner", "admin"])
     add.set_defaults(func=cmd_users_add)
@@ -142,7 +152,9 @@ def cmd_users_add(args: argparse.Namespace) -> int:
 
     with open_db(args) as store:
         token = add_user(store, args.name, args.role)
-    print(f"已创建用户 {args.name}(角色 {args.role}),令牌只显示这一次 / user created; the token is shown once:")
+    print(
+        f"已创建用户 {args.name}(角色 {args.role}),令牌只显示这一次 / user created; the token is shown once:"
+    )
     print(token)
     return 0
 

@@ -42,7 +42,9 @@ def _app_with_probe(store, **settings: object) -> FastAPI:
 
     @router.get("/probe/conflict")
     def conflict() -> None:
-        raise ConflictError("名称重复 / duplicate name", field="name", value="中山路", details={"conflicts": [1]})
+        raise ConflictError(
+            "名称重复 / duplicate name", field="name", value="中山路", details={"conflicts": [1]}
+        )
 
     app.include_router(router)
     return app

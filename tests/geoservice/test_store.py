@@ -28,7 +28,9 @@ def test_store__migrate_again_changes_nothing(store) -> None:
 
 def test_insert_and_get__round_trips_properties_and_geometry(store) -> None:
     line = LineString([(114.28, 30.58), (114.29, 30.59), (114.30, 30.59)])
-    stored = store.insert("roads", Feature.new({"name": "中山大道", "road_class": "主干路"}, line), user="officer")
+    stored = store.insert(
+        "roads", Feature.new({"name": "中山大道", "road_class": "主干路"}, line), user="officer"
+    )
     got = store.get("roads", stored.id)
     assert got.properties == {"name": "中山大道", "road_class": "主干路"}
     assert got.geometry.equals_exact(line, 1e-12)
@@ -71,7 +73,10 @@ def test_query__filters_on_promoted_and_json_properties(store) -> None:
         tx.insert("facilities", _facility("丙", 114.3, 30.5, division_code="420102", beds=80))
     assert store.query("facilities", filters={"division_code": "420102"}).number_matched == 2
     assert store.query("facilities", filters={"beds": 80}).number_matched == 2
-    assert store.query("facilities", filters={"division_code": ["420103", "420102"], "beds": 80}).number_matched == 2
+    assert (
+        store.query("facilities", filters={"division_code": ["420103", "420102"], "beds": 80}).number_matched
+        == 2
+    )
 
 
 def test_query__limit_offset_and_order(store) -> None:
@@ -98,7 +103,10 @@ def test_update__bumps_version_and_keeps_history(store) -> None:
     updated = store.update("facilities", stored.id, properties={"name": "新名"}, user="bob", reason="更名")
     assert updated.version == 2 and updated.properties["name"] == "新名"
     history = store.history("facilities", stored.id)
-    assert [(h.action, h.user, h.reason) for h in history] == [("create", "alice", "新建"), ("update", "bob", "更名")]
+    assert [(h.action, h.user, h.reason) for h in history] == [
+        ("create", "alice", "新建"),
+        ("update", "bob", "更名"),
+    ]
     assert history[1].before["properties"]["name"] == "旧名"
     assert history[1].after["properties"]["name"] == "新名"
 
@@ -119,9 +127,13 @@ def test_update__moves_geometry_in_the_spatial_index(store) -> None:
 
 
 def test_unique_key__duplicate_is_a_conflict(store) -> None:
-    store.insert("boundary_markers", Feature.new({"code": "420102001Q"}, Point(114.1, 30.5), key="420102001Q"))
+    store.insert(
+        "boundary_markers", Feature.new({"code": "420102001Q"}, Point(114.1, 30.5), key="420102001Q")
+    )
     with pytest.raises(ConflictError):
-        store.insert("boundary_markers", Feature.new({"code": "420102001Q"}, Point(114.2, 30.5), key="420102001Q"))
+        store.insert(
+            "boundary_markers", Feature.new({"code": "420102001Q"}, Point(114.2, 30.5), key="420102001Q")
+        )
     assert store.count("boundary_markers") == 1
 
 
