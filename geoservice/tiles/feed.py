@@ -19,7 +19,8 @@ Two details keep this exact:
 
 Examples
 --------
->>> from geoservice.store import Feature, Point, open_store
+>>> from shapely.geometry import Point
+>>> from geoservice.store import Feature, open_store
 >>> store = open_store("sqlite:///:memory:")
 >>> seen = []
 >>> feed = ChangeFeed(store, [seen.extend])
