@@ -13,6 +13,10 @@ The function is pure: it takes GeoDataFrames (CGCS2000 lon/lat or any CRS with a
 Coverage is always counted on the population cells as given (exact); only the location model sees demand
 aggregated to squares of ``demand_cell_m`` (default 250 m) to keep the model small, and the coverage after the
 proposals is then re-counted exactly on the cells.
+
+The checks of the parameters and input layers live in :mod:`siting.checks`, the proposal step (location model,
+distance matrix, demand squares) in :mod:`siting.proposals`; this module holds the request and result types and
+runs the stages in order.
 """
 
 from __future__ import annotations
@@ -21,22 +25,21 @@ import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyproj
-import scipy.sparse as sp
 import shapely
-from scipy.spatial import cKDTree
 
 from layers.crs import CGCS2000, metric_crs_for_bounds
+from siting.checks import check_inputs, check_parameters, lonlat_demand
 from siting.coverage import CoverageResult, coverage
-from siting.errors import InfeasibleError, SitingInputError
+from siting.errors import SitingInputError
+from siting.proposals import ModelName, cost_matrix, propose_sites, to_squares
 from siting.quotas import admin_unit_gaps
 from siting.standards import (
-    FACILITY_TYPES,
     FacilityType,
     PopulationGroup,
     StandardsCatalogue,
@@ -48,23 +51,15 @@ __all__ = [
     "AnalysisInputs",
     "AnalysisParameters",
     "AnalysisResult",
-    "ModelName",
     "ProgressCallback",
     "run_analysis",
 ]
 
 AgeGroup = Literal["all", "60+", "65+"]
-ModelName = Literal["lscp", "mclp", "p_median", "capacitated"]
 Distance = Literal["euclidean", "network"]
 ProgressCallback = Callable[[float, str], None]
 """``progress(fraction 0–1, stage)``: called as each stage starts (进度回调)."""
 
-MODELS: tuple[ModelName, ...] = get_args(ModelName)
-#: LSCP is solved on the gap cells themselves up to this many cells (beyond, on squares of ``demand_cell_m``).
-LSCP_CELL_LIMIT = 60_000
-#: p-median sees distances up to this multiple of the service radius (and at least the minimum), metres.
-P_MEDIAN_REACH_FACTOR = 4.0
-P_MEDIAN_MIN_REACH_M = 5_000.0
 CAPACITY_COLUMNS: Mapping[FacilityType, str | None] = {
     "elderly_care": "beds",
     "emergency_shelter": "shelter_area_m2",
@@ -264,128 +259,6 @@ def _plain(value: Any) -> Any:
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Checks
-# --------------------------------------------------------------------------------------------------------------
-
-
-def _check_parameters(params: AnalysisParameters) -> None:
-    problems: list[str] = []
-    fields: dict[str, Any] = {}
-    if params.facility_type not in FACILITY_TYPES:
-        problems.append(
-            f"facility_type={params.facility_type!r} is unknown; expected one of {FACILITY_TYPES}"
-        )
-        fields["facility_type"] = params.facility_type
-    if params.radius_m is not None and not (
-        isinstance(params.radius_m, int | float) and math.isfinite(params.radius_m) and params.radius_m > 0
-    ):
-        problems.append(f"radius_m={params.radius_m!r} must be a finite distance > 0 in metres")
-        fields["radius_m"] = params.radius_m
-    if params.optimize_model is not None and params.optimize_model not in MODELS:
-        problems.append(f"optimize.model={params.optimize_model!r} is unknown; expected one of {MODELS}")
-        fields["optimize.model"] = params.optimize_model
-    if (
-        params.optimize_model is not None
-        and params.optimize_model != "lscp"
-        and not 1 <= params.new_sites <= 200
-    ):
-        problems.append(f"optimize.new_sites={params.new_sites!r} must be an integer from 1 to 200")
-        fields["optimize.new_sites"] = params.new_sites
-    if params.optimize_model == "capacitated" and not (
-        params.new_site_capacity is not None
-        and math.isfinite(params.new_site_capacity)
-        and params.new_site_capacity > 0
-    ):
-        problems.append(
-            f"optimize.new_site_capacity={params.new_site_capacity!r}: the capacitated model needs the number of "
-            "people one new site can serve (> 0)"
-        )
-        fields["optimize.new_site_capacity"] = params.new_site_capacity
-    for name in ("candidate_spacing_m", "demand_cell_m", "gap_cell_m", "time_limit_s"):
-        value = getattr(params, name)
-        if not (math.isfinite(value) and value > 0):
-            problems.append(f"{name}={value!r} must be > 0")
-            fields[name] = value
-    if params.distance not in ("euclidean", "network"):
-        problems.append(f"distance={params.distance!r} is unknown; expected 'euclidean' or 'network'")
-        fields["distance"] = params.distance
-    if problems:
-        raise SitingInputError(
-            "分析参数无效 / invalid analysis parameters: " + "; ".join(problems),
-            details={"problems": problems, "fields": fields},
-        )
-
-
-def _check_capacities(facilities: gpd.GeoDataFrame, column: str | None) -> None:
-    if column is None or facilities.empty:
-        return
-    if column not in facilities.columns:
-        raise SitingInputError(
-            f"设施缺少容量字段 / facilities have no capacity column {column!r}; record each facility's {column}",
-            details={"field": column, "rule": "capacity_required"},
-        )
-    values = pd.to_numeric(facilities[column], errors="coerce").to_numpy(dtype=np.float64)
-    bad = ~np.isfinite(values) | (values < 0)
-    if bad.any():
-        ids = facilities.get("id", pd.Series(facilities.index)).astype(str).to_numpy()[bad][:10].tolist()
-        raise SitingInputError(
-            f"设施容量缺失或无效 / {int(bad.sum())} facilities have a missing (NaN) or negative {column}: {ids}; "
-            f"record a number ≥ 0 for each (e.g. 0 if it has none) so capacity quotas and 2SFCA are not wrong",
-            details={"field": column, "value": ids, "rule": "capacity_finite_nonnegative"},
-        )
-
-
-def _lonlat_demand(population: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    for column in ("lon", "lat", "population"):
-        if column not in population.columns:
-            raise SitingInputError(
-                f"人口图层缺少字段 / population cells have no column {column!r}; use layers.population.read_population",
-                details={"field": "population", "rule": "columns_lon_lat_population"},
-            )
-    lon = population["lon"].to_numpy(dtype=np.float64)
-    lat = population["lat"].to_numpy(dtype=np.float64)
-    pop = pd.to_numeric(population["population"], errors="coerce").to_numpy(dtype=np.float64)
-    if lon.size and (np.nanmax(np.abs(lon)) > 180 or np.nanmax(np.abs(lat)) > 90):
-        raise SitingInputError(
-            "人口格网坐标不是经纬度 / population cell centres are not degrees (|lon| > 180 or |lat| > 90): the layer "
-            "looks like projected metres read as degrees; check its CRS",
-            details={"field": "population", "rule": "lonlat_degrees"},
-        )
-    bad = ~np.isfinite(pop) | (pop < 0)
-    if bad.any():
-        raise SitingInputError(
-            f"人口数无效 / {int(bad.sum())} population cells are NaN or negative; fix the layer",
-            details={"field": "population", "rule": "population_finite_nonnegative"},
-        )
-    return lon, lat, pop
-
-
-# --------------------------------------------------------------------------------------------------------------
-# Distances
-# --------------------------------------------------------------------------------------------------------------
-
-
-def _cost_matrix(demand_xy: np.ndarray, site_xy: np.ndarray, radius_m: float, network: Any) -> sp.csr_array:
-    """Sparse demand × site distances ≤ radius (metres); explicit zeros kept (a site on a cell)."""
-    if network is not None:
-        return sp.csr_array(network.cost_matrix(demand_xy, site_xy, limit=radius_m).cost)
-    if demand_xy.size == 0 or site_xy.size == 0:
-        return sp.csr_array((len(demand_xy), len(site_xy)))
-    pairs = cKDTree(demand_xy).sparse_distance_matrix(cKDTree(site_xy), radius_m, output_type="ndarray")
-    return sp.csr_array(
-        (pairs["v"].astype(np.float64), (pairs["i"], pairs["j"])), shape=(len(demand_xy), len(site_xy))
-    )
-
-
-def _squares(x: np.ndarray, y: np.ndarray, size: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Bin points into metric squares: (square index per point, square centre x, y)."""
-    ix = np.floor(x / size).astype(np.int64)
-    iy = np.floor(y / size).astype(np.int64)
-    keys, inverse = np.unique(np.stack([ix, iy], axis=1), axis=0, return_inverse=True)
-    return inverse.ravel(), (keys[:, 0] + 0.5) * size, (keys[:, 1] + 0.5) * size
-
-
-# --------------------------------------------------------------------------------------------------------------
 # The analysis
 # --------------------------------------------------------------------------------------------------------------
 
@@ -434,7 +307,7 @@ def run_analysis(
         if progress is not None:
             progress(fraction, name)
 
-    _check_parameters(params)
+    check_parameters(params)
     stage(0.02, "inputs")
     base = catalogue or default_catalogue(city=params.city)
     if params.standards_overrides:
@@ -444,23 +317,7 @@ def run_analysis(
     notes: list[str] = []
     capacity_column = CAPACITY_COLUMNS[params.facility_type]
     facilities = inputs.facilities
-    _check_capacities(facilities, capacity_column)
-    if params.distance == "network" and inputs.network is None:
-        raise SitingInputError(
-            "路网距离需要道路数据 / distance='network' needs roads in the area; load roads or use 'euclidean'",
-            details={"field": "distance", "value": "network", "rule": "roads_required"},
-        )
-    if params.optimize_model is not None and (inputs.candidates is None or inputs.candidates.empty):
-        raise SitingInputError(
-            "没有候选点 / no candidate sites: a location model needs candidates (grid, facilities or a file)",
-            details={"field": "candidates", "rule": "candidates_required"},
-        )
-    if params.optimize_model is not None and radius is None:
-        raise SitingInputError(
-            f"{params.facility_type} 按行政单元配置,没有默认服务半径 / {params.facility_type} is planned per division "
-            "and has no default service radius: give radius_m for a location model",
-            details={"field": "radius_m", "value": None, "rule": "radius_required_for_model"},
-        )
+    check_inputs(inputs, params, radius, capacity_column)
 
     # -- demand in the area, with its division -------------------------------------------------------------
     area = inputs.area.to_crs(CGCS2000)
@@ -468,7 +325,7 @@ def run_analysis(
     divisions = inputs.divisions.to_crs(CGCS2000)[["code", "name", "geometry"]].copy()
     divisions["code"] = divisions["code"].astype(str)
     population = inputs.population
-    lon, lat, pop = _lonlat_demand(population)
+    lon, lat, pop = lonlat_demand(population)
     area_geom = shapely.union_all(area.geometry.to_numpy())
     shapely.prepare(area_geom)
     inside = shapely.contains_xy(area_geom, lon, lat)
@@ -517,7 +374,7 @@ def run_analysis(
     if radius is not None and not fac.empty and capacity_column is not None:
         from siting.access import two_step_fca
 
-        cost = _cost_matrix(np.column_stack([x, y]), fac_xy, radius, inputs.network)
+        cost = cost_matrix(np.column_stack([x, y]), fac_xy, radius, inputs.network)
         supply = pd.to_numeric(fac[capacity_column]).to_numpy(dtype=np.float64)
         access = two_step_fca(cost, pop, supply, radius)
 
@@ -567,7 +424,7 @@ def run_analysis(
     covered_after = covered.copy()
     if params.optimize_model is not None and radius is not None:
         assert inputs.candidates is not None
-        proposed, solution, covered_after, unreachable = _propose(
+        proposed, solution, covered_after, unreachable = propose_sites(
             demand, covered, inputs.candidates.to_crs(metric), radius, params, inputs.network, notes
         )
 
@@ -662,138 +519,6 @@ def _rescale(
     return result.cells["population"].to_numpy(dtype=np.float64)
 
 
-def _propose(
-    demand: pd.DataFrame,
-    covered: np.ndarray,
-    candidates: gpd.GeoDataFrame,
-    radius: float,
-    params: AnalysisParameters,
-    network: Any,
-    notes: list[str],
-) -> tuple[gpd.GeoDataFrame, dict[str, Any], np.ndarray, dict[str, Any]]:
-    """Choose new sites for the uncovered demand; re-count coverage exactly on the cells."""
-    from siting import optimize
-
-    x, y, pop = demand["x"].to_numpy(), demand["y"].to_numpy(), demand["population"].to_numpy()
-    gap = ~covered & (pop > 0)
-    # Existing facilities already cover the covered cells, so for coverage models only the gap matters;
-    # aggregate it to squares to keep the model small.
-    model = params.optimize_model
-    if model == "lscp" and gap.sum() <= LSCP_CELL_LIMIT:
-        # LSCP promises to cover every cell: square centres could be covered while their corners are not,
-        # so it is solved on the cells themselves.
-        square, sx, sy = np.arange(int(gap.sum())), x[gap], y[gap]
-    else:
-        square, sx, sy = _squares(x[gap], y[gap], params.demand_cell_m)
-    weight = np.bincount(square, weights=pop[gap], minlength=sx.size)
-    cand_xy = np.column_stack([candidates.geometry.x, candidates.geometry.y])
-    # p-median assigns every demand to an open site, so it needs distances beyond the service radius.
-    limit_m = max(P_MEDIAN_REACH_FACTOR * radius, P_MEDIAN_MIN_REACH_M) if model == "p_median" else radius
-    cost = _cost_matrix(np.column_stack([sx, sy]), cand_xy, limit_m, network)
-    useful = np.flatnonzero(np.diff(cost.tocsc().indptr) > 0)
-    cost = sp.csr_array(cost[:, useful])
-    reach = np.diff(cost.indptr) > 0
-    unreachable_rows = np.flatnonzero(~reach)
-    gap_idx = np.flatnonzero(gap)
-    unreach_cells = gap_idx[np.isin(square, unreachable_rows)]
-    unreachable = {
-        "cells": int(unreach_cells.size),
-        "population": float(pop[unreach_cells].sum()),
-        "by_division": {
-            str(k): float(v)
-            for k, v in pd.Series(pop[unreach_cells])
-            .groupby(demand["division_code"].to_numpy()[unreach_cells])
-            .sum()
-            .items()
-        },
-    }
-    if unreach_cells.size:
-        notes.append(
-            f"{unreach_cells.size} 个网格({unreachable['population']:.0f} 人)在任何候选点 {radius:g} m 之外,无法覆盖 / "
-            f"{unreach_cells.size} cells ({unreachable['population']:.0f} people) are beyond {radius:g} m of every "
-            "candidate: no proposal can cover them (add candidates there or widen the radius)"
-        )
-    if useful.size == 0 or weight.sum() <= 0:
-        notes.append("没有需要新增设施的缺口 / no gap any candidate can reach: no site proposed")
-        return (
-            gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=candidates.crs), crs=candidates.crs),
-            {"model": model, "objective": 0.0, "status": "nothing_to_do"},
-            covered,
-            unreachable,
-        )
-    p = min(params.new_sites, useful.size)
-    rows = np.flatnonzero(reach)
-    sub = sp.csr_array(cost[rows])
-    if model == "lscp":
-        sol = optimize.lscp(sub, radius, time_limit_s=params.time_limit_s)
-    elif model == "p_median":
-        try:
-            sol = optimize.p_median(sub, weight[rows], p, time_limit_s=params.time_limit_s)
-        except InfeasibleError as exc:
-            raise SitingInputError(
-                f"p 中值模型无法在 {limit_m:g} m 内为所有缺口人口分配设施,请增加新址数量或改用 MCLP / p-median cannot "
-                f"assign every uncovered person to one of {p} new sites within {limit_m:g} m: raise new_sites or use "
-                "'mclp'",
-                details={"field": "optimize.new_sites", "value": p, "rule": "p_median_feasible"},
-            ) from exc
-    elif model == "capacitated":
-        capacities = np.full(useful.size, float(params.new_site_capacity or 0.0))
-        sol = optimize.capacitated_coverage(
-            sub, weight[rows], capacities, radius, p, time_limit_s=params.time_limit_s
-        )
-    else:
-        sol = optimize.mclp(sub, weight[rows], radius, p, time_limit_s=params.time_limit_s)
-    chosen = useful[np.asarray(sol.selected, dtype=np.int64)]
-    # Exact coverage by the new sites on the cells of the gap.
-    exact = _cost_matrix(np.column_stack([x[gap], y[gap]]), cand_xy[chosen], radius, network)
-    reach_by = sp.csr_array((np.ones(exact.nnz), exact.indices, exact.indptr), shape=exact.shape)
-    n_cover = np.asarray(reach_by.sum(axis=1)).ravel()
-    gain_only = np.asarray(reach_by.T @ (pop[gap] * (n_cover == 1))).ravel()
-    order = np.argsort(-np.asarray(reach_by.T @ pop[gap]).ravel(), kind="stable")
-    added = np.zeros(chosen.size)
-    taken = np.zeros(gap.sum(), dtype=bool)
-    csc = reach_by.tocsc()
-    for j in order:
-        rows_j = csc.indices[csc.indptr[j] : csc.indptr[j + 1]]
-        new = rows_j[~taken[rows_j]]
-        added[j] = pop[gap][new].sum()
-        taken[new] = True
-    covered_after = covered.copy()
-    covered_after[gap_idx[taken]] = True
-    total = pop.sum()
-    rank = np.empty(chosen.size, dtype=np.int64)
-    rank[order] = np.arange(1, chosen.size + 1)
-    cumulative = pop[covered].sum() + np.cumsum(added[order])
-    cum_rate = np.empty(chosen.size)
-    cum_rate[order] = cumulative / total if total else np.nan
-    picked = candidates.iloc[chosen]
-    proposed = gpd.GeoDataFrame(
-        {
-            "candidate_id": picked["candidate_id"].to_numpy(),
-            "source": picked["source"].to_numpy(),
-            "rank": rank,
-            "marginal_gain": gain_only,
-            "added_population": added,
-            "cumulative_rate": cum_rate,
-        },
-        geometry=picked.geometry.to_numpy(),
-        crs=candidates.crs,
-    ).sort_values("rank")
-    solution = {
-        "model": model,
-        "objective": float(sol.objective),
-        "bound": float(sol.bound),
-        "gap": float(sol.gap),
-        "status": sol.status,
-        "method": sol.method,
-        "solve_time_s": round(float(sol.solve_time_s), 3),
-        "demand_squares": int(sx.size),
-        "candidates_used": int(useful.size),
-        "demand_cell_m": params.demand_cell_m,
-    }
-    return proposed, solution, covered_after, unreachable
-
-
 def _gap_layers(
     demand: pd.DataFrame,
     covered: np.ndarray,
@@ -806,7 +531,7 @@ def _gap_layers(
 
     x, y, pop = demand["x"].to_numpy(), demand["y"].to_numpy(), demand["population"].to_numpy()
     gap = ~covered & (pop > 0) if distance_based else np.zeros(pop.size, dtype=bool)
-    square, sx, sy = _squares(x[gap], y[gap], size)
+    square, sx, sy = to_squares(x[gap], y[gap], size)
     uncovered = np.bincount(square, weights=pop[gap], minlength=sx.size)
     still = np.bincount(square, weights=pop[gap] * ~covered_after[gap], minlength=sx.size)
     divisions = demand["division_code"].to_numpy()[gap]
