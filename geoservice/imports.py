@@ -148,7 +148,8 @@ DOMAIN_COLLECTIONS = {
 def _import_place_names(store: Store, frame: Any, *, source: str, user: str) -> int:
     """Existing names (存量地名) from a layer with ``name``, ``category``, ``division_code`` columns: each is
     checked like a new one; any refused name stops the import, listing every refusal."""
-    from geoservice.gazetteer.names import NameInput, import_names
+    from geoservice.gazetteer.name_import import import_names
+    from geoservice.gazetteer.names import NameInput
 
     missing = [c for c in ("name", "category", "division_code") if c not in frame.columns]
     if missing:
@@ -170,7 +171,7 @@ def _import_place_names(store: Store, frame: Any, *, source: str, user: str) -> 
         for row, geometry in zip(frame.to_dict("records"), frame.geometry, strict=True)
     ]
     # One transaction: check everything first, so a refused name leaves nothing half-imported.
-    from geoservice.gazetteer.names import check_batch
+    from geoservice.gazetteer.name_import import check_batch
 
     refused = check_batch(store, inputs)
     if refused:

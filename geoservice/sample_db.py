@@ -123,7 +123,8 @@ def _load_names(store: Store, gpkg: Path) -> tuple[dict[str, str], int]:
     villages of one name in a county) are not imported and are logged: that list is the officers' work.
     Returns a map from road id (sample UUID) to the place-name id, and how many names were refused.
     """
-    from geoservice.gazetteer.names import NameInput, import_names
+    from geoservice.gazetteer.name_import import import_names
+    from geoservice.gazetteer.names import NameInput
 
     roads = _read(gpkg, "roads").drop_duplicates("road_id")
     inputs: list[NameInput] = []

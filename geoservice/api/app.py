@@ -86,7 +86,7 @@ def warm_indexes(store: Store) -> None:
     minutes for a million names).
     """
     from geoservice.gazetteer.divisions import tree_for_store
-    from geoservice.gazetteer.names import registry_for
+    from geoservice.gazetteer.name_registry import registry_for
 
     tree_for_store(store)
     registry = registry_for(store)

@@ -19,6 +19,7 @@ from geoservice.errors import BadRequestError, InvalidInputError
 from geoservice.gazetteer import names as registry
 from geoservice.gazetteer.categories import categories
 from geoservice.gazetteer.charset import TABLE_SOURCE
+from geoservice.gazetteer.name_registry import registry_for
 from geoservice.gazetteer.rules import RULES, CheckResult, NameRulesSettings, word_lists
 from geoservice.store import Feature
 
@@ -373,7 +374,7 @@ def search_names(
             rule="unknown_category",
         )
     hits = (
-        registry.registry_for(store)
+        registry_for(store)
         .search_index()
         .search(q, division_code=division_code, category=category, limit=limit)
     )

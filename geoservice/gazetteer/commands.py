@@ -23,6 +23,7 @@ from typing import Any
 
 from geoservice.gazetteer import names as registry
 from geoservice.gazetteer.categories import CATEGORY_NAMES
+from geoservice.gazetteer.name_registry import registry_for
 from geoservice.gazetteer.rules import CheckResult
 
 
@@ -172,7 +173,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
 
     with open_db(args) as store:
         hits = (
-            registry.registry_for(store)
+            registry_for(store)
             .search_index()
             .search(args.query, division_code=args.division, category=args.category, limit=args.limit)
         )

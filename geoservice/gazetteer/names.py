@@ -19,18 +19,13 @@ filing clock (备案 within 15 days, Art. 13), filing the announcement clock (�
 
 Uniqueness under concurrency: a live record stores the natural ``key`` = scope + normalised name, which the
 database keeps unique, so of two officers registering the same name at the same moment exactly one
-succeeds and the other gets 409. The in-memory indexes (:class:`NameRegistry`) make the check fast; they are
-built once per store, updated by every write made through this module, and brought up to date with other
-processes' writes (another API worker, the CLI) before each use: one query for the newest audit row, then
-only the changed records are read.
+succeeds and the other gets 409. The in-memory indexes
+(:class:`~geoservice.gazetteer.name_registry.NameRegistry`) make the check fast; every write made through this
+module updates them. Existing names are brought in by :mod:`geoservice.gazetteer.name_import`.
 """
 
 from __future__ import annotations
 
-import gc
-import logging
-import threading
-import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -40,30 +35,22 @@ from shapely.geometry.base import BaseGeometry
 
 from geoservice.errors import ConflictError, InvalidInputError, PreconditionFailedError
 from geoservice.gazetteer.categories import category
-from geoservice.gazetteer.divisions import DivisionTree, tree_for_store
-from geoservice.gazetteer.name_index import IndexedName, NameIndex
-from geoservice.gazetteer.rules import (
-    LIVE_STATUSES,
-    CheckResult,
-    NameRulesSettings,
-    check_name,
-)
-from geoservice.gazetteer.search import SearchIndex
-from geoservice.store import AuditEntry, Feature, Store, Transaction
+from geoservice.gazetteer.name_registry import PLACE_NAMES, registry_for
+from geoservice.gazetteer.rules import CheckResult, NameRulesSettings, check_name
+from geoservice.store import AuditEntry, Feature, Store
 
 __all__ = [
     "ACTIONS",
     "STATUSES",
     "NameInput",
-    "NameRegistry",
     "OverdueItem",
     "alternates_of",
     "check",
     "get_name",
     "name_history",
     "overdue",
+    "record_properties",
     "register",
-    "registry_for",
     "rename",
     "today_in_china",
     "transition",
@@ -94,8 +81,6 @@ ACTIONS: Final[dict[str, tuple[frozenset[str], str, str]]] = {
 }
 RENAMABLE: Final = frozenset({"approved", "filed", "announced", "current"})
 CHINA_TZ: Final = timezone(timedelta(hours=8), "Asia/Shanghai")
-_COLLECTION: Final = "place_names"
-log = logging.getLogger(__name__)
 
 
 def today_in_china() -> date:
@@ -119,175 +104,6 @@ class NameInput:
     location_description: str | None = None
     approving_body: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
-
-
-# --------------------------------------------------------------------------------------------------
-# the in-memory indexes of one store
-
-
-class NameRegistry:
-    """The check and search indexes of one store, built on first use and kept up to date by writes."""
-
-    def __init__(self, store: Store) -> None:
-        self._store_ref = weakref.ref(store)
-        self._lock = threading.RLock()
-        self._index: NameIndex | None = None
-        self._search: SearchIndex | None = None
-        self._seq = 0  # the newest audit row the indexes reflect
-
-    @property
-    def store(self) -> Store:
-        store = self._store_ref()
-        if store is None:  # pragma: no cover - the registry dies with its store
-            raise RuntimeError("store closed")
-        return store
-
-    def divisions(self) -> DivisionTree:
-        """The division tree (rebuilt by :func:`tree_for_store` when divisions change)."""
-        return tree_for_store(self.store)
-
-    def index(self) -> NameIndex:
-        """The check index of live names, brought up to date with writes by other processes."""
-        self.sync()
-        assert self._index is not None
-        return self._index
-
-    def search_index(self) -> SearchIndex:
-        """The search index of every name but refused ones, with former names (kept up to date)."""
-        self.sync()
-        assert self._search is not None
-        return self._search
-
-    def sync(self) -> None:
-        """Build the indexes on first use; afterwards apply writes other processes made since the last call.
-
-        Every write leaves an audit row, so one query (the newest audit ``seq``, the primary key) tells
-        whether anything changed; only then are the changed place-name records read again. A bulk import
-        (one audit row for many records) rebuilds the indexes.
-        """
-        if self._index is None or self._search is None:
-            with self._lock:
-                if self._index is None or self._search is None:
-                    self._index, self._search, self._seq = self._load()
-            return
-        with self.store.transaction(readonly=True) as tx:
-            newest = _newest_seq(tx)
-        if newest <= self._seq:
-            return
-        with self._lock:
-            if newest <= self._seq:
-                return
-            with self.store.transaction(readonly=True) as tx:
-                rows = tx.execute(
-                    "SELECT seq, collection, entity_id FROM audit WHERE seq > ? AND seq <= ? "
-                    "AND collection IN ('place_names', 'name_alternates') ORDER BY seq",
-                    [self._seq, newest],
-                ).fetchall()
-                bulk = any(row[2] is None for row in rows)
-                ids = dict.fromkeys(
-                    str(row[2]) for row in rows if row[1] == _COLLECTION and row[2] is not None
-                )
-                changed = [] if bulk else [tx.find(_COLLECTION, id) for id in ids]
-            if bulk:
-                self._index, self._search, self._seq = self._load()
-                return
-            for feature in changed:
-                if feature is not None:
-                    self.record_written(feature, former_name=feature.properties.get("former_name"))
-            self._seq = newest
-
-    def _load(self) -> tuple[NameIndex, SearchIndex, int]:
-        live, searchable, former = [], [], []
-        with self.store.transaction(readonly=True) as tx:
-            seq = _newest_seq(tx)  # read first: a write landing meanwhile is applied again, harmlessly
-            for feature in tx.iter_features(_COLLECTION):
-                entry = indexed_from_feature(feature)
-                if entry is None:
-                    continue
-                if entry.status in LIVE_STATUSES:
-                    live.append(entry)
-                if entry.status != "refused":
-                    searchable.append(entry)
-            for alternate in tx.iter_features("name_alternates", filters={"kind": "historic"}):
-                props = alternate.properties
-                former.append((str(props["name"]), str(props["name_id"])))
-        index, search = NameIndex(live), SearchIndex(searchable, former)
-        # The indexes hold millions of long-lived objects: keep them out of the cyclic collector's full
-        # passes, which would otherwise stall a request for 100+ ms now and then (tail latency).
-        gc.collect()
-        gc.freeze()
-        return index, search, seq
-
-    def record_written(self, feature: Feature, *, former_name: str | None = None) -> None:
-        """Bring both indexes in step with a record just stored."""
-        with self._lock:
-            if self._index is None or self._search is None:
-                return  # built from the store on first use, which already holds the write
-            entry = indexed_from_feature(feature)
-            if entry is None:
-                return
-            if entry.status in LIVE_STATUSES:
-                self._index.add(entry)
-            else:
-                self._index.remove(entry.id)
-            if entry.status == "refused":
-                self._search.remove(entry.id)
-            else:
-                self._search.upsert(entry, former_name=former_name)
-
-
-def _newest_seq(tx: Transaction) -> int:
-    row = tx.execute("SELECT MAX(seq) FROM audit").fetchone()
-    return int(row[0] or 0)
-
-
-_registries: weakref.WeakKeyDictionary[Store, NameRegistry] = weakref.WeakKeyDictionary()
-_registries_lock = threading.Lock()
-
-
-def registry_for(store: Store) -> NameRegistry:
-    """The :class:`NameRegistry` of ``store`` (one per store object, made on first use)."""
-    with _registries_lock:
-        registry = _registries.get(store)
-        if registry is None:
-            registry = _registries[store] = NameRegistry(store)
-        return registry
-
-
-_REQUIRED = ("name", "category", "division_code", "scope", "status")
-
-
-def indexed_from_feature(feature: Feature) -> IndexedName | None:
-    """The index entry of a stored record (no pinyin recomputed: it is stored with the record).
-
-    ``None`` (and a warning in the log) for a record written around the registry that lacks what the
-    check needs: one such row must not stop the service.
-    """
-    p = feature.properties
-    missing = [k for k in _REQUIRED if p.get(k) in (None, "")]
-    if missing:
-        log.warning(
-            "地名记录 %s 缺少 %s,未编入索引 / place name %s lacks %s: not indexed",
-            feature.id,
-            missing,
-            feature.id,
-            missing,
-        )
-        return None
-    return IndexedName(
-        id=feature.id,
-        name=str(p["name"]),
-        comparison=str(p.get("comparison") or p["name"]),
-        category=str(p["category"]),
-        division_code=str(p["division_code"]),
-        scope=str(p["scope"]),
-        pinyin=str(p.get("pinyin_key") or ""),
-        initials=str(p.get("pinyin_initials") or ""),
-        stem=str(p.get("stem") or ""),
-        generic=str(p.get("generic") or ""),
-        series=category(str(p["category"])).series,
-        status=str(p["status"]),
-    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -351,7 +167,8 @@ def _refuse_on_issues(result: CheckResult, reason: str | None) -> None:
         )
 
 
-def _record_properties(result: CheckResult, data: NameInput, status: str) -> dict[str, Any]:
+def record_properties(result: CheckResult, data: NameInput, status: str) -> dict[str, Any]:
+    """The stored properties of a checked name (记录属性): parts, class, scope, romanisation, ``status``."""
     cat = category(result.category)
     props: dict[str, Any] = {
         "name": result.name,
@@ -388,7 +205,7 @@ def _record_properties(result: CheckResult, data: NameInput, status: str) -> dic
 
 def _conflict_for_key(store: Store, key: str, exc: ConflictError, name: str) -> ConflictError:
     with store.transaction(readonly=True) as tx:
-        holder = tx.find_by_key(_COLLECTION, key)
+        holder = tx.find_by_key(PLACE_NAMES, key)
     conflicts = (
         [
             {
@@ -435,10 +252,10 @@ def register(
         store, data.name, data.category, data.division_code, geometry=data.geometry, settings=settings
     )
     _refuse_on_issues(result, data.reason)
-    feature = Feature.new(_record_properties(result, data, data.status), data.geometry, key=result.key)
+    feature = Feature.new(record_properties(result, data, data.status), data.geometry, key=result.key)
     try:
         with store.transaction(user=user) as tx:
-            stored = tx.insert(_COLLECTION, feature, action="register", reason=_reason(data.reason, result))
+            stored = tx.insert(PLACE_NAMES, feature, action="register", reason=_reason(data.reason, result))
     except ConflictError as exc:
         raise _conflict_for_key(store, result.key, exc, result.name) from exc
     registry_for(store).record_written(stored)
@@ -460,7 +277,7 @@ def _reason(reason: str | None, result: CheckResult | None = None) -> str | None
 def get_name(store: Store, id: str) -> Feature:
     """The record ``id`` (404 if none)."""
     with store.transaction(readonly=True) as tx:
-        return tx.get(_COLLECTION, id)
+        return tx.get(PLACE_NAMES, id)
 
 
 def _due(props: Mapping[str, Any], start: str, days: int) -> str | None:
@@ -504,7 +321,7 @@ def transition(
     s = settings or NameRulesSettings()
     day = (on or today_in_china()).isoformat()
     with store.transaction(user=user) as tx:
-        before = tx.get(_COLLECTION, id, for_update=True)
+        before = tx.get(PLACE_NAMES, id, for_update=True)
         status = str(before.properties.get("status"))
         if status not in allowed_from:
             raise InvalidInputError(
@@ -532,7 +349,7 @@ def transition(
             props["announcement_due"] = _due(props, "filed_on", s.announcement_due_days)
         key = None if target in ("refused", "retired") else before.key
         after = tx.update(
-            _COLLECTION,
+            PLACE_NAMES,
             id,
             properties=props,
             key=key,
@@ -608,7 +425,7 @@ def rename(
         location_description=props.get("location_description"),
         approving_body=approving_body or props.get("approving_body"),
     )
-    new_props = _record_properties(result, data, "approved")
+    new_props = record_properties(result, data, "approved")
     new_props.update(
         {
             "approved_on": day,
@@ -639,7 +456,7 @@ def rename(
     try:
         with store.transaction(user=user) as tx:
             after = tx.update(
-                _COLLECTION,
+                PLACE_NAMES,
                 id,
                 properties=new_props,
                 key=result.key,
@@ -678,7 +495,7 @@ def name_history(store: Store, id: str) -> list[dict[str, Any]]:
     """
     get_name(store, id)  # 404 for an unknown id
     with store.transaction(readonly=True) as tx:
-        entries = tx.history(_COLLECTION, id)
+        entries = tx.history(PLACE_NAMES, id)
     return [_readable(entry) for entry in entries]
 
 
@@ -741,7 +558,7 @@ def overdue(
     day = today or today_in_china()
     items = []
     with store.transaction(readonly=True) as tx:
-        for feature in tx.iter_features(_COLLECTION, filters={"status": ["approved", "filed"]}):
+        for feature in tx.iter_features(PLACE_NAMES, filters={"status": ["approved", "filed"]}):
             p = feature.properties
             step: Literal["filing", "announcement"]
             if p["status"] == "approved":
@@ -762,88 +579,3 @@ def overdue(
                 )
             )
     return sorted(items, key=lambda i: (-i.days_overdue, i.name))
-
-
-# --------------------------------------------------------------------------------------------------
-# bulk import of existing names (存量地名入库)
-
-
-@dataclass
-class ImportResult:
-    """What :func:`import_names` did: the stored record per input (``None`` when refused) and why not."""
-
-    stored: list[Feature | None]
-    refused: list[dict[str, Any]]
-
-
-def import_names(
-    store: Store,
-    inputs: list[NameInput],
-    *,
-    status: Literal["current", "approved", "proposed"] = "current",
-    user: str | None,
-    reason: str,
-    settings: NameRulesSettings | None = None,
-) -> ImportResult:
-    """Bring existing names into the registry in one transaction (存量地名入库).
-
-    Each name is checked like a new one, against the registry and against the names earlier in the
-    same batch: an error (a duplicate, a rare character …) refuses that name only and is reported;
-    warnings are accepted with the import's ``reason``, which the audit keeps. Names enter with
-    ``status`` (``current`` for names already in use).
-    """
-    registry = registry_for(store)
-    stored: list[Feature | None] = []
-    refused: list[dict[str, Any]] = []
-    features: list[Feature] = []
-    for position, data, result, issues in _checked(store, inputs, settings):
-        if issues:
-            refused.append({"index": position, "name": data.name, "issues": issues})
-            stored.append(None)
-            continue
-        feature = Feature.new(_record_properties(result, data, status), data.geometry, key=result.key)
-        features.append(feature)
-        stored.append(feature)
-    with store.transaction(user=user) as tx:
-        tx.insert_many(_COLLECTION, features, action="import", reason=reason)
-    for feature in features:
-        registry.record_written(feature)
-    return ImportResult(stored=stored, refused=refused)
-
-
-def check_batch(
-    store: Store, inputs: list[NameInput], settings: NameRulesSettings | None = None
-) -> list[dict[str, Any]]:
-    """The names of a batch that would be refused, each with its error issues (nothing is written)."""
-    return [
-        {"index": position, "name": data.name, "issues": issues}
-        for position, data, _, issues in _checked(store, inputs, settings)
-        if issues
-    ]
-
-
-def _checked(
-    store: Store, inputs: list[NameInput], settings: NameRulesSettings | None
-) -> list[tuple[int, NameInput, CheckResult, list[dict[str, Any]]]]:
-    """Check each name against the registry and the names before it in the batch; the error issues."""
-    registry = registry_for(store)
-    index, divisions = registry.index(), registry.divisions()
-    keys: dict[str, str] = {}
-    out = []
-    for position, data in enumerate(inputs):
-        result = check_name(
-            data.name, data.category, data.division_code, index=index, divisions=divisions, settings=settings
-        )
-        issues = [i.to_dict() for i in result.errors]
-        if result.key in keys:
-            issues.append(
-                {
-                    "rule": "duplicate",
-                    "severity": "error",
-                    "message": f"与本批的 {keys[result.key]} 重名 / duplicates {keys[result.key]} of the same batch",
-                }
-            )
-        elif not issues:
-            keys[result.key] = data.name
-        out.append((position, data, result, issues))
-    return out

@@ -9,6 +9,7 @@ import pytest
 
 from geoservice.errors import ConflictError, InvalidInputError, PreconditionFailedError
 from geoservice.gazetteer import names
+from geoservice.gazetteer.name_registry import registry_for
 from geoservice.gazetteer.names import NameInput
 from geoservice.store import Store, open_store
 from tests.geoservice.gazetteer.wuhan_divisions import load_divisions
@@ -71,7 +72,7 @@ def test_registry__sees_what_another_process_registered(gazetteer: Store) -> Non
     # a second API worker or the CLI: its indexes were built before the first officer's writes landed
     other = open_store(gazetteer.url)
     try:
-        names.registry_for(other).index()
+        registry_for(other).index()
         first = register(gazetteer, "烈山大道")
         result = names.check(other, "列山大道", "road", DAZHI)
         assert [(i.rule, [c.id for c in i.conflicts]) for i in result.issues] == [("homophone", [first])]
@@ -81,7 +82,7 @@ def test_registry__sees_what_another_process_registered(gazetteer: Store) -> Non
         assert [c["id"] for c in info.value.details["conflicts"]] == [first]
         names.transition(gazetteer, first, "approve", user="o", approving_body="武汉市人民政府")
         names.rename(gazetteer, first, "胜利街", user="o", reason="恢复历史地名")
-        hit = names.registry_for(other).search_index().search("烈山大道")[0]
+        hit = registry_for(other).search_index().search("烈山大道")[0]
         assert (hit.id, hit.name, hit.match) == (first, "胜利街", "historic")
         assert names.check(other, "烈山大道", "road", DAZHI).ok  # the old name is free again
     finally:
@@ -91,7 +92,7 @@ def test_registry__sees_what_another_process_registered(gazetteer: Store) -> Non
 def test_register__two_officers_at_the_same_moment_exactly_one_wins(gazetteer: Store) -> None:
     stores = [gazetteer, open_store(gazetteer.url)]
     for s in stores:
-        names.registry_for(s).index()  # both indexes built before either registration
+        registry_for(s).index()  # both indexes built before either registration
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
 
@@ -222,7 +223,7 @@ def test_overdue__filing_and_announcement(gazetteer: Store) -> None:
 
 def test_search__sees_registrations_and_renames(gazetteer: Store) -> None:
     id = register(gazetteer, "后城马路")
-    search = names.registry_for(gazetteer).search_index()
+    search = registry_for(gazetteer).search_index()
     assert search.search("hcml")[0].id == id
     names.transition(gazetteer, id, "approve", user="o", approving_body="武汉市人民政府")
     names.rename(gazetteer, id, "胜利街", user="o", reason="恢复历史地名")
@@ -236,9 +237,7 @@ def test_registry__built_from_the_store_on_first_use(gazetteer: Store) -> None:
     try:
         result = names.check(fresh, "中山大道", "road", DAZHI)
         assert [c.id for i in result.issues for c in i.conflicts] == [id]
-        assert (
-            fresh is not gazetteer and names.registry_for(fresh).search_index().search("中山大道")[0].id == id
-        )
+        assert fresh is not gazetteer and registry_for(fresh).search_index().search("中山大道")[0].id == id
     finally:
         fresh.close()
 
