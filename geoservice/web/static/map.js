@@ -353,7 +353,7 @@
           if (l.feature && l.feature.id === id) { l.feature.properties.condition = r.condition; l.setStyle({ fillColor: conditionColour(r) }); }
         });
         refresh();
-        showMarker({ id: id, geometry: state.marker.geometry, properties: Object.assign({}, state.marker.properties, { condition: r.condition }) });
+        showMarker({ type: "Feature", id: id, geometry: state.marker.geometry, properties: Object.assign({}, state.marker.properties, { condition: r.condition }) });
       }).catch(fail);
     }, function (err) { status("定位失败 / position unavailable: " + err.message); }, { enableHighAccuracy: true, timeout: 15000 });
   }
