@@ -191,6 +191,12 @@ def test_markers_mode__inspection_with_browser_position_and_field_package(
         page.click("button[data-mode=markers]")
         page.evaluate("([lat, lon]) => geoserviceMap.setView([lat, lon], 16)", [lat, lon])
         wait_overlay(page, "boundary_markers")
+        page.wait_for_function(
+            """id => { let drawn = false; geoserviceMap.eachLayer(l => {
+                 if (l.feature && l.feature.id === id && l._path) drawn = true; }); return drawn; }""",
+            arg=marker["id"],
+            timeout=20_000,
+        )
         click_map(page, lon, lat)
         page.wait_for_selector("#marker-history table", timeout=10_000)
         before = page.locator("#marker-history tr").count()
