@@ -157,7 +157,10 @@ def test_siting_mode__elderly_care_gaps_sites_and_report(
         proposed = page.locator("path.proposed-site")
         assert proposed.count() == 5  # the default five new sites, drawn
         assert page.locator("path[stroke='#7a0177']").count() >= 1  # gap polygons
-        assert page.locator("img.leaflet-tile-loaded[src*='coverage:']").count() >= 1  # gap heat tiles
+        page.wait_for_function(  # the gap heat tiles are drawn
+            "document.querySelectorAll(\"img.leaflet-tile-loaded[src*='coverage:']\").length > 0",
+            timeout=20_000,
+        )
         assert "未覆盖人口密度" in page.inner_text("#legend")
         shot(page, "siting-1-result")
 
@@ -198,10 +201,16 @@ def test_markers_mode__inspection_with_browser_position_and_field_package(
             timeout=20_000,
         )
         click_map(page, lon, lat)
-        page.wait_for_selector("#marker-history table", timeout=10_000)
-        before = page.locator("#marker-history tr").count()
-        assert number in page.inner_text("#marker-detail")
+        page.wait_for_function(
+            "document.getElementById('marker-history') && !document.getElementById('marker-history')"
+            ".textContent.startsWith('…')",
+            timeout=20_000,
+        )
         shot(page, "markers-1-history")
+        detail = page.inner_text("#marker-detail")
+        assert page.is_visible("#marker-history table"), (detail, page.inner_text("#status"))
+        before = page.locator("#marker-history tr").count()
+        assert number in detail
 
         page.select_option("#inspect-condition", "damaged")
         page.fill("#inspect-notes", "东侧有裂缝")
