@@ -14,6 +14,15 @@ How divisions are resolved
     (大智路, 汉阳大道), not divisions. Villages need a county or township before them, a township's short
     form too. When the hypotheses still disagree at the end, the component is **left unresolved and the
     candidates are listed** in ``ambiguities`` — never guessed (two 朝阳区: Beijing and Changchun).
+    A road generic may come after a direction or an ordinal (滨湖北路, 章华中路, 建设二路): still a road. A
+    short form followed by its level's generic takes the generic too (大冶县 → 大冶市: the county's former
+    type, not the start of the road). Former names (曾用名: 襄樊市, 郧县, 京山县) resolve to today's division
+    (see :mod:`geoservice.gazetteer.divisions`); the parse lists them in :attr:`ParsedAddress.renamed`.
+
+Postal codes (邮政编码)
+    A six-digit postal code at the start or, after a separator, at the end (``430074 湖北省…``, ``…88号
+    邮编:430074``) is removed before parsing; the contract has no postcode component, so it appears nowhere
+    in the result (``original`` keeps it).
 
 Component values
     Division levels are ``{"name": <standard name>, "code": <division code>}``. ``number`` keeps the door
@@ -51,6 +60,7 @@ __all__ = [
     "component_differences",
     "parse_address",
     "standard_address",
+    "strip_postcode",
 ]
 
 #: Component names in address order (DESIGN.md, ``POST /addresses/parse``).
@@ -70,7 +80,26 @@ COMPONENTS: Final = (
 #: Longest address accepted, in characters (an address is a line, not a document).
 MAX_ADDRESS_CHARS: Final = 200
 
-_ROAD_GENERICS: Final = ("大道", "大街", "胡同", "路", "街", "巷", "弄", "里", "道")
+# What makes the text after a division's short form the rest of a road's name: a road generic (大智路), or a
+# direction and / or an ordinal before one (滨湖北路, 章华中路, 建设二路, 中山东一路); 街道 is a township.
+_ROAD_START: Final = re.compile(
+    r"(?:大道|大街|胡同|路|街(?!道)|巷|弄|里|道"
+    r"|[东南西北中]?[一二三四五六七八九十]*(?:大道|大街|路|街(?!道)|巷))"
+)
+# A short form followed by its level's generic (通名) takes it (京山县, 大冶县: a county's former type) unless
+# the generic starts an ordinary word (江夏市场, 洪山区域).
+_TRAILING_GENERICS: Final[dict[str, str]] = {"city": "市州盟", "county": "县市区旗"}
+_NOT_GENERICS: Final = ("市场", "市政", "市民", "市容", "区域", "区间", "县道")
+# Postal code (邮政编码), before normalisation (full-width digits too): leading, or trailing after a separator
+# or a 邮编 label; never a door number or building (430074号).
+_DIGIT: Final = "[0-9０-９]"
+_POSTCODE_LABEL: Final = r"(?:邮编|邮政编码|郵編|郵政編碼)[:：]?\s*"
+_LEADING_POSTCODE: Final = re.compile(
+    rf"^\s*(?:{_POSTCODE_LABEL})?{_DIGIT}{{6}}(?!{_DIGIT}|\s*[-－号號栋棟幢座室#＃单單楼樓])\s*"
+)
+_TRAILING_POSTCODE: Final = re.compile(
+    rf"(?:[\s,，;；]+(?:{_POSTCODE_LABEL})?|{_POSTCODE_LABEL}){_DIGIT}{{6}}\s*$"
+)
 _SEPARATORS: Final = frozenset(" ,，、;；:：/|()（）")
 _MAX_HYPOTHESES: Final = 64
 
@@ -114,6 +143,9 @@ class ParsedAddress:
         Text that was not attributed to any component (ambiguous names, stray text), space-separated.
     text
         The normalised text that was parsed; ``original`` the text as given.
+    renamed
+        Former division names (曾用名) found and resolved to today's division: ``{"component", "text",
+        "name", "code"}`` (襄樊 → 襄阳市 4206). Not part of the HTTP body, whose keys are fixed.
     """
 
     components: dict[str, Any]
@@ -121,6 +153,7 @@ class ParsedAddress:
     unresolved: str = ""
     text: str = ""
     original: str = ""
+    renamed: list[dict[str, str]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON body of ``POST /addresses/parse``."""
@@ -163,8 +196,25 @@ def _normalised(text: str, field: str) -> tuple[str, str]:
             rule="max_length",
             details={"limit": MAX_ADDRESS_CHARS},
         )
-    normal = normalize(text, numerals=True, field=field)
-    return normal.text, normal.original
+    normal = normalize(strip_postcode(text), numerals=True, field=field)
+    return normal.text, text
+
+
+def strip_postcode(text: str) -> str:
+    """``text`` without a leading or trailing six-digit postal code (邮政编码).
+
+    Examples
+    --------
+    >>> strip_postcode("443000 宜昌市西陵区"), strip_postcode("宜昌市西陵区夷陵大道1号 邮编:443000")
+    ('宜昌市西陵区', '宜昌市西陵区夷陵大道1号')
+    >>> strip_postcode("123456号")
+    '123456号'
+    """
+    stripped = text.strip()
+    if not stripped or not (stripped[0].isdigit() or stripped[-1].isdigit() or stripped[0] in "邮郵"):
+        return text  # the common case, without a regex
+    text = _LEADING_POSTCODE.sub("", text, count=1)
+    return _TRAILING_POSTCODE.sub("", text, count=1)
 
 
 def _extend(
@@ -192,7 +242,15 @@ def _extend(
 
 
 def _starts_with_road_generic(text: str, position: int) -> bool:
-    return text.startswith(_ROAD_GENERICS, position) and not text.startswith("街道", position)
+    return _ROAD_START.match(text, position) is not None
+
+
+def _trailing_generic(text: str, end: int, entries: tuple[NameEntry, ...], taken: list[str | None]) -> int:
+    """1 when a short form at ``text[:end]`` is followed by its level's generic (京山县), else 0."""
+    if end >= len(text) or any(e.full for e in entries) or text.startswith(_NOT_GENERICS, end):
+        return 0
+    levels = {e.level for e in entries if e.code in taken}
+    return int(any(text[end] in _TRAILING_GENERICS.get(level, "") for level in levels))
 
 
 def _scan_divisions(
@@ -221,6 +279,7 @@ def _scan_divisions(
             extended = _extend(tree, hypotheses, entries)
             if extended:
                 hypotheses = extended
+                end += _trailing_generic(text, end, entries, extended)
                 segments.append(_Segment(text[position:end], entries))
                 position = end
                 taken = True
@@ -383,9 +442,21 @@ def parse_address(text: str, tree: DivisionTree, *, field: str = "text") -> Pars
     compact = normal.replace(" ", "") if " " in normal else normal
     position, hypotheses, segments, misfits = _scan_divisions(tree, compact)
     components, ambiguities, unresolved = _resolve(tree, hypotheses, segments, misfits)
+    resolved = {value["code"]: level for level, value in components.items()}
+    renamed = [
+        {
+            "component": resolved[e.code],
+            "text": s.text,
+            "name": components[resolved[e.code]]["name"],
+            "code": e.code,
+        }
+        for s in segments
+        for e in s.entries
+        if e.former and e.code in resolved
+    ]
     _parse_rest(compact[position:], components, unresolved)
     ordered: dict[str, Any] = {name: components[name] for name in COMPONENTS if name in components}
-    return ParsedAddress(ordered, ambiguities, " ".join(unresolved), normal, original)
+    return ParsedAddress(ordered, ambiguities, " ".join(unresolved), normal, original, renamed)
 
 
 def standard_address(components: dict[str, Any]) -> str:

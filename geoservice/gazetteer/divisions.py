@@ -12,7 +12,16 @@ from the records, never from the codes (STANDARDS §1.5).
 Short forms (简称) drop the generic (通名) of the level — 省/市/自治区/自治州/地区/盟/县/区/旗/街道/镇/乡/
 社区/村/居委会/村委会 — and the ethnic part of an autonomous division (土家族苗族自治州). A short form must
 not swallow a real name: it keeps at least two characters and may not start with a generic character or
-be a generic word itself (市中区 has no short form 市中, 城区 none at all), see :func:`short_forms`.
+be a generic word itself (市中区 has no short form 市中, 城区 none at all), see :func:`short_forms`. A
+sub-district named after its street (万松街街道) is also written without the doubled 街 (万松街道).
+
+Former names (曾用名): the renamed divisions of ``data/former_division_names.json`` (襄樊市 → 襄阳市, 郧县 →
+郧阳区, 京山县 → 京山市 ...) are indexed as full names of the *current* division, marked ``former``, so an
+address written before the rename resolves to today's code. An entry is used only when its code is in the
+tree under the current name it states (a stale table never points a name at the wrong division).
+
+Standard variants: normalisation keeps characters of the standard table that OpenCC would simplify (谿, 昇,
+於: :func:`geoservice.gazetteer.text.standard_variants`), so a name is also indexed with them (竹谿县 → 竹溪县).
 
 Examples
 --------
@@ -27,14 +36,16 @@ Examples
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Literal
 
-from geoservice.gazetteer.text import to_halfwidth
+from geoservice.gazetteer.text import standard_variants, to_halfwidth
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -47,6 +58,7 @@ __all__ = [
     "DivisionTree",
     "Level",
     "NameEntry",
+    "former_names",
     "short_forms",
     "tree_for_store",
 ]
@@ -88,6 +100,9 @@ _GENERIC_STEMS: Final = frozenset(
 )  # fmt: skip
 
 
+# The committee (委员会) generics' own short forms.
+_COMMITTEE_SHORT: Final = {"村民委员会": "村委会", "居民委员会": "居委会"}
+
 _ROAD_ENDINGS: Final = ("路", "街", "大道", "巷", "胡同", "弄", "里", "道")
 
 
@@ -103,11 +118,28 @@ class Division:
 
 @dataclass(frozen=True, slots=True)
 class NameEntry:
-    """One way of writing a division's name: the division and whether this is its full name (全称)."""
+    """One way of writing a division's name: the division, whether this is its full name (全称), and whether
+    it is a former name (曾用名) of that division."""
 
     code: str
     level: Level
     full: bool
+    former: bool = False
+
+
+@cache
+def former_names() -> tuple[tuple[str, str, str], ...]:
+    """The renamed divisions shipped in ``data/former_division_names.json``: (former, current, code).
+
+    Examples
+    --------
+    >>> ("襄樊市", "襄阳市", "4206") in former_names()
+    True
+    """
+    text = (
+        resources.files("geoservice.gazetteer").joinpath("data/former_division_names.json").read_text("utf-8")
+    )
+    return tuple((r["former"], r["current"], r["code"]) for r in json.loads(text)["renames"])
 
 
 def short_forms(name: str, level: str) -> list[str]:
@@ -136,6 +168,10 @@ def short_forms(name: str, level: str) -> list[str]:
     (['广西'], ['神农架'])
     >>> short_forms("白桃村委会", "village"), short_forms("乌龙巷居委会（社区）", "village")
     (['白桃村', '白桃'], ['乌龙巷社区', '乌龙巷居委会'])
+    >>> short_forms("星光村村委会", "village"), short_forms("白桃村民委员会", "village")
+    (['星光村村', '星光村委会', '星光村'], ['白桃村', '白桃村委会', '白桃'])
+    >>> short_forms("花楼街街道", "township"), short_forms("旧街街道", "township")
+    (['花楼街道'], [])
     """
     original = name
     stems: list[str] = []
@@ -149,7 +185,12 @@ def short_forms(name: str, level: str) -> list[str]:
             stems.append(name[: -len(generic)])
             if level == "village" and len(generic) > 2:
                 # 白桃村委会 is written 白桃村, 前进居委会 is written 前进社区
-                everyday.append(name[: -len(generic)] + ("村" if "村" in generic else "社区"))
+                base = name[: -len(generic)]
+                everyday.append(base + ("村" if "村" in generic else "社区"))
+                if "村" in generic and base.endswith("村"):
+                    everyday.append(base[:-1] + "村委会")  # 星光村村委会 is also written 星光村委会
+                if generic in _COMMITTEE_SHORT:  # 白桃村民委员会 is also written 白桃村委会
+                    everyday.append(base + _COMMITTEE_SHORT[generic])
             break
     if "自治" in name or name.endswith("民族乡"):
         cut = min((i for i in (name.find(e) for e in _ETHNIC) if i > 0), default=-1)
@@ -158,6 +199,8 @@ def short_forms(name: str, level: str) -> list[str]:
             if name[-1] in "州县旗":
                 stems.append(name[:cut] + name[-1])  # 恩施州, 长阳县: the everyday written form
     result: list[str] = [form for form in everyday if len(form) >= 3]
+    if level == "township" and name.endswith("街街道") and len(name) >= 5:
+        result.append(name[:-3] + "街道")  # 万松街街道 is written 万松街道 (the stem 万松街 is a road's name)
     for stem in stems:
         if (
             len(stem) >= 2
@@ -178,9 +221,11 @@ class DivisionTree:
     ----------
     divisions
         Every division; parents must be among them (a division whose parent is missing becomes a root).
+    former
+        Index the former names of :func:`former_names` (those whose code and current name are in the tree).
     """
 
-    def __init__(self, divisions: Iterable[Division]) -> None:
+    def __init__(self, divisions: Iterable[Division], *, former: bool = True) -> None:
         self._by_code: dict[str, Division] = {}
         for division in divisions:
             if division.name:
@@ -195,6 +240,20 @@ class DivisionTree:
                 names.setdefault(written, []).append(NameEntry(division.code, division.level, True))
             for short in short_forms(division.name, division.level):
                 names.setdefault(short, []).append(NameEntry(division.code, division.level, False))
+        for former_name, current, code in former_names() if former else ():
+            renamed = self._by_code.get(code)
+            if renamed is None or renamed.name != current or former_name in names:
+                continue
+            names[former_name] = [NameEntry(code, renamed.level, True, former=True)]
+            for short in short_forms(former_name, renamed.level):
+                if short not in names:  # 襄樊 yes; 京山 (already 京山市's short form) stays as it is
+                    names[short] = [NameEntry(code, renamed.level, False, former=True)]
+        variants = standard_variants()
+        for key in [k for k in names if not variants.keys().isdisjoint(k)]:
+            # 竹溪县 is also written 竹谿县: 谿 is a standard character the normalisation keeps
+            for char in set(key) & variants.keys():
+                for variant in variants[char]:
+                    names.setdefault(key.replace(char, variant), names[key])
         self._names: dict[str, tuple[NameEntry, ...]] = {
             # full names before short forms, shallow levels first: the order candidates are reported in
             key: tuple(sorted(entries, key=lambda e: (not e.full, DEPTH[e.level], e.code)))

@@ -14,7 +14,9 @@ The steps, each also available on its own so a caller picks what fits:
    input was corrupted upstream and the officer should see it. ``strip_invisible(text, controls=True)``
    removes them for callers that decide otherwise (bulk imports of legacy files).
 2. :func:`to_simplified` — traditional → simplified characters (OpenCC ``t2s``), and CJK compatibility
-   ideographs (U+F900–U+FAFF, U+2F800–U+2FA1F) folded to their unified form.
+   ideographs (U+F900–U+FAFF, U+2F800–U+2FA1F) folded to their unified form. A character that is itself
+   in the standard character table (通用规范汉字表, :mod:`geoservice.gazetteer.charset`) is kept: 昇 in 毕昇,
+   於 as a surname, 乾 are standard characters of names, not traditional forms to replace.
 3. :func:`to_halfwidth` — full-width ASCII (Ａ, １, ＃) and the ideographic space to their ASCII forms
    (NFKC, applied only where it yields ASCII: ① → 1, … → ...; CJK punctuation such as 、。《》 stays).
 4. :func:`collapse_spaces` — runs of whitespace become one space; a space between two CJK characters,
@@ -37,6 +39,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import unicodedata
@@ -46,6 +49,7 @@ from typing import Final
 import opencc
 
 from geoservice.errors import InvalidInputError
+from geoservice.gazetteer.charset import standard_table
 
 __all__ = [
     "ADDRESS_UNITS",
@@ -56,6 +60,7 @@ __all__ = [
     "is_cjk",
     "normalize",
     "replace_numerals",
+    "standard_variants",
     "strip_invisible",
     "to_halfwidth",
     "to_simplified",
@@ -163,6 +168,10 @@ def to_simplified(text: str) -> str:
     """Traditional → simplified characters (繁体转简体) with OpenCC ``t2s``.
 
     CJK compatibility ideographs are folded to their unified characters first (NFKC on those alone).
+    Characters of the standard table (通用规范汉字表) stay as written — OpenCC maps 22 of them (昇 → 升,
+    於 → 于, 乾 → 干 ...), but the table lists them as standard characters used in names. This holds
+    where the conversion is character for character (``t2s`` is, for these); should it ever change the
+    length, the full conversion is used.
 
     Examples
     --------
@@ -170,6 +179,8 @@ def to_simplified(text: str) -> str:
     '武汉市江岸区大智街道'
     >>> to_simplified("Zhongshan Lu")
     'Zhongshan Lu'
+    >>> to_simplified("英山縣畢昇大道")
+    '英山县毕昇大道'
     """
     if text.isascii():
         return text
@@ -179,7 +190,35 @@ def to_simplified(text: str) -> str:
             for char in text
         )
     result: str = _t2s().convert(text)
-    return result
+    if result == text or len(result) != len(text):
+        return result
+    table = standard_table()[0]
+    return "".join(
+        given if given != converted and given in table else converted
+        for given, converted in zip(text, result, strict=True)
+    )
+
+
+@functools.cache
+def standard_variants() -> dict[str, str]:
+    """Simplified character → the standard-table characters :func:`to_simplified` keeps for it (溪 → 谿).
+
+    The characters OpenCC ``t2s`` would change although the standard table lists them; an index of names
+    in standard form adds these spellings so traditional text (竹谿縣 → 竹谿县) still finds 竹溪县.
+
+    Examples
+    --------
+    >>> standard_variants()["溪"], standard_variants()["升"]
+    ('谿', '昇陞')
+    """
+    table = standard_table()[0]
+    converted = _t2s().convert("".join(table))
+    variants: dict[str, str] = {}
+    if len(converted) == len(table):
+        for given, simple in zip(table, converted, strict=True):
+            if given != simple:
+                variants[simple] = variants.get(simple, "") + given
+    return variants
 
 
 def _halfwidth_char(char: str) -> str:

@@ -206,3 +206,126 @@ def test_parse__bad_text_names_field_and_rule(tree: DivisionTree, text: str, rul
 def test_standard_address__joins_components_in_order(tree: DivisionTree) -> None:
     parsed = parse_address("江岸区大智街道解放大道八十八号3栋2单元501室", tree)
     assert standard_address(parsed.components) == "湖北省武汉市江岸区大智街道解放大道88号3栋2单元501室"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("443000 湖北省宜昌市西陵区夷陵大道58号", id="leading"),
+        pytest.param("邮编:443000 宜昌市西陵区夷陵大道58号", id="leading_labelled"),
+        pytest.param("４４３０００宜昌市西陵区夷陵大道５８号", id="leading_full_width_no_space"),
+        pytest.param("宜昌市西陵区夷陵大道58号 443000", id="trailing"),
+        pytest.param("宜昌市西陵区夷陵大道58号邮政编码443000", id="trailing_labelled"),
+    ],
+)
+def test_parse__postcode_is_left_out(tree: DivisionTree, text: str) -> None:
+    parsed = parse_address(text, tree)
+    assert parsed.components["county"] == {"name": "西陵区", "code": "420502"}
+    assert {k: parsed.components.get(k) for k in ("road", "number", "poi")} == {
+        "road": "夷陵大道",
+        "number": "58号",
+        "poi": None,
+    }
+    assert "443000" not in parsed.unresolved
+    assert parsed.original == text
+
+
+@pytest.mark.parametrize(
+    ("text", "level", "code"),
+    [
+        pytest.param("湖北省武昌县纸坊街道", "county", "420115", id="wuchang_county_now_jiangxia"),
+        pytest.param("武汉市黄陂县前川街道", "county", "420116", id="huangpi_county_now_district"),
+        pytest.param("襄樊市襄阳区", "county", "420607", id="xiangyang_district_now_xiangzhou"),
+        pytest.param("湖北襄樊", "city", "4206", id="xiangfan_short_form"),
+    ],
+)
+def test_parse__former_division_name_resolves_to_current(
+    tree: DivisionTree, text: str, level: str, code: str
+) -> None:
+    parsed = parse_address(text, tree)
+    assert parsed.components[level]["code"] == code
+    assert code in {r["code"] for r in parsed.renamed}
+    assert not parsed.ambiguities
+    assert "road" not in parsed.components and "poi" not in parsed.components
+
+
+def test_parse__short_form_takes_the_generic_after_it(tree: DivisionTree) -> None:
+    # 大冶县 became 大冶市 (420281) in 1994; not in the former-name table: the generic is simply taken
+    parsed = parse_address("黄石市大冶县东岳路街道新冶大道8号", tree)
+    assert parsed.components["county"]["code"] == "420281"
+    assert parsed.components["township"]["code"] == "420281001"
+    assert parsed.components["road"] == "新冶大道"
+
+
+def test_parse__generic_starting_a_word_is_not_taken(tree: DivisionTree) -> None:
+    parsed = parse_address("武汉江夏市场路8号", tree)
+    assert parsed.components["county"]["code"] == "420115"
+    assert parsed.components["road"] == "市场路"
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        pytest.param("武汉市江汉区花楼街道前进四路5号", "420103002", id="hualoujie"),
+        pytest.param("武汉市洪山区洪山街道", "420111007", id="hongshanjie"),
+    ],
+)
+def test_parse__street_named_subdistrict_without_doubled_jie(
+    tree: DivisionTree, text: str, code: str
+) -> None:
+    parsed = parse_address(text, tree)
+    assert parsed.components["township"]["code"] == code
+    assert not parsed.ambiguities and not parsed.unresolved
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        pytest.param("洪山区东港村委会", "420111081203", id="doubled_cun"),
+        pytest.param("洪山区天兴村委会", "420111205202", id="villagers_committee"),
+    ],
+)
+def test_parse__village_committee_written_short(tree: DivisionTree, text: str, code: str) -> None:
+    # 东港村村委会 is written 东港村委会; 天兴村村民委员会 too
+    parsed = parse_address(text, tree)
+    assert parsed.components["village"]["code"] == code
+    assert "poi" not in parsed.components
+
+
+@pytest.mark.parametrize(
+    ("text", "road"),
+    [
+        pytest.param("武汉市江岸区三阳中路7号", "三阳中路", id="direction_zhong"),
+        pytest.param("武汉市江岸区天津北路7号", "天津北路", id="direction_bei"),
+        pytest.param("武汉市江岸区洞庭二路7号", "洞庭二路", id="ordinal"),
+        pytest.param("武汉市江岸区吉庆东一路7号", "吉庆东一路", id="direction_and_ordinal"),
+    ],
+)
+def test_parse__village_name_starting_a_road_is_the_road(tree: DivisionTree, text: str, road: str) -> None:
+    # 三阳社区, 天津社区, 洞庭社区, 吉庆社区 are communities of 江岸区: here they only name the road
+    parsed = parse_address(text, tree)
+    assert parsed.components["road"] == road
+    assert parsed.components["number"] == "7号"
+    assert "village" not in parsed.components and "township" not in parsed.components
+
+
+def test_parse__village_before_a_road_is_still_the_village(tree: DivisionTree) -> None:
+    parsed = parse_address("武汉市江岸区吉庆社区北京路7号", tree)
+    assert parsed.components["village"]["code"] == "420102002008"
+    assert parsed.components["road"] == "北京路"
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        pytest.param("江西省贛州市於都縣", "360731", id="yudu_with_yu_variant"),
+        pytest.param("湖北省恩施州宣恩縣椿木營鄉", "422825205", id="plain_traditional"),
+    ],
+)
+def test_parse__traditional_text_with_kept_standard_characters(
+    tree: DivisionTree, text: str, code: str
+) -> None:
+    # 於 is a standard character and stays as written, so 于都县 is also indexed as 於都县
+    parsed = parse_address(text, tree)
+    assert parsed.division_code == code
+    assert not parsed.unresolved

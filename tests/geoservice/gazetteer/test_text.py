@@ -31,6 +31,24 @@ def test_to_simplified(given: str, expected: str) -> None:
     assert to_simplified(given) == expected
 
 
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("乾縣", "乾县"),  # 乾县 (610424): 乾 is a standard character, 縣 is not
+        ("臨安區於潛鎮", "临安区於潜镇"),  # 於潜镇 (330112104): 於 is standard (names), OpenCC would give 于
+        ("東昇路", "东昇路"),
+        ("乾燥", "乾燥"),  # the price: 乾 is kept everywhere, also where it stands for 干
+    ],
+    ids=["qianxian", "yuqian", "sheng", "qian-kept-everywhere"],
+)
+def test_to_simplified__standard_characters_kept(given: str, expected: str) -> None:
+    assert to_simplified(given) == expected
+
+
+def test_normalize__traditional_road_still_simplified_around_standard_characters() -> None:
+    assert normalize("武漢市中山東路 毕昇大道 八號", numerals=True).text == "武汉市中山东路毕昇大道8号"
+
+
 def test_to_simplified__compatibility_ideograph_folded() -> None:
     # U+F9B2 is a compatibility form of 零
     assert to_simplified("\uf9b2") == "零"
