@@ -16,8 +16,7 @@ from psycopg import errors as pg_errors
 from psycopg_pool import ConnectionPool
 
 from geoservice.errors import StorageError
-from geoservice.store.base import Dialect, Feature, Store, Transaction, conflict_from_key, utc_now
-from geoservice.store.schema import MIGRATIONS
+from geoservice.store.base import Dialect, Feature, Store, Transaction, conflict_from_key
 
 _MIGRATION_LOCK = 74_20_01  # pg_advisory_xact_lock key: two workers starting at once migrate once
 
@@ -76,25 +75,8 @@ class PostGISStore(Store):
                 return 0
             return int(tx.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()[0])
 
-    def migrate(self) -> int:
-        with self.transaction(user="system") as tx:
-            tx.execute("SELECT pg_advisory_xact_lock(?)", [_MIGRATION_LOCK])
-            tx.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations "
-                "(version INTEGER PRIMARY KEY, description TEXT, applied_at TEXT)"
-            )
-            current = int(tx.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()[0])
-            for migration in MIGRATIONS:
-                if migration.version <= current:
-                    continue
-                for statement in migration.sql["postgis"]:
-                    tx.execute(statement)
-                tx.execute(
-                    "INSERT INTO schema_migrations VALUES (?, ?, ?)",
-                    [migration.version, migration.description, utc_now()],
-                )
-                current = migration.version
-        return current
+    def lock_migrations(self, tx: Transaction) -> None:
+        tx.execute("SELECT pg_advisory_xact_lock(?)", [_MIGRATION_LOCK])
 
     def close(self) -> None:
         with self._marker_lock:

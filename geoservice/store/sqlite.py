@@ -18,8 +18,8 @@ import shapely
 from shapely.geometry import box
 
 from geoservice.errors import StorageError
-from geoservice.store.base import Dialect, Feature, Store, Transaction, conflict_from_key, utc_now
-from geoservice.store.schema import COLLECTIONS, MIGRATIONS
+from geoservice.store.base import Dialect, Feature, Store, Transaction, conflict_from_key
+from geoservice.store.schema import COLLECTIONS
 
 
 def _intersects_bbox(wkb: bytes | None, minx: float, miny: float, maxx: float, maxy: float) -> int:
@@ -101,25 +101,6 @@ class SQLiteStore(Store):
         if not exists:
             return 0
         return int(conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()[0])
-
-    def migrate(self) -> int:
-        with self.transaction(user="system") as tx:
-            tx.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations "
-                "(version INTEGER PRIMARY KEY, description TEXT, applied_at TEXT)"
-            )
-            current = int(tx.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()[0])
-            for migration in MIGRATIONS:
-                if migration.version <= current:
-                    continue
-                for statement in migration.sql["sqlite"]:
-                    tx.execute(statement)
-                tx.execute(
-                    "INSERT INTO schema_migrations VALUES (?, ?, ?)",
-                    [migration.version, migration.description, utc_now()],
-                )
-                current = migration.version
-        return current
 
     def close(self) -> None:
         for conn in self._all:
