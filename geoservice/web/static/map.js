@@ -41,6 +41,8 @@
   // -- the map: our own raster tiles as the base, GeoJSON overlays from OGC API – Features ----------
   var map = L.map("map", { doubleClickZoom: false, zoomControl: true }).setView([30.59, 114.30], 11);
   window.geoserviceMap = map;
+  // Points above lines and polygons whatever order the overlays load in: markers sit on their boundary line.
+  map.createPane("points").style.zIndex = 450;
   var tileOptions = { maxZoom: 19, opacity: 0.6, attribution: "geoservice · WorldPop" };
   var elderly = L.tileLayer("/tiles/elderly/{z}/{x}/{y}.png", tileOptions).addTo(map);
   var population = L.tileLayer("/tiles/population/{z}/{x}/{y}.png", tileOptions);
@@ -68,13 +70,13 @@
       { pointToLayer: function (f, ll) { return L.circleMarker(ll, { radius: 4, color: "#6a3d9a" }); },
         onEachFeature: function (f, l) { l.bindTooltip(esc(f.properties.name)); } }),
     facilities: overlay("facilities", null,
-      { pointToLayer: function (f, ll) { return L.circleMarker(ll, { radius: 5, color: "#fff", weight: 1, fillColor: "#2b6cb0", fillOpacity: 1 }); },
+      { pointToLayer: function (f, ll) { return L.circleMarker(ll, { pane: "points", radius: 5, color: "#fff", weight: 1, fillColor: "#2b6cb0", fillOpacity: 1 }); },
         onEachFeature: function (f, l) { l.bindPopup("<b>" + esc(f.properties.name) + "</b><br>" + esc(f.properties.kind)); } }),
     boundary_lines: overlay("boundary_lines", function () { return { color: "#b2182b", weight: 3, dashArray: "8 4" }; },
       { onEachFeature: function (f, l) { l.bindTooltip(esc(f.properties.code || f.properties.name)); } }),
     boundary_markers: overlay("boundary_markers", null,
       { pointToLayer: function (f, ll) {
-          return L.circleMarker(ll, { radius: 7, color: "#222", weight: 1, fillColor: conditionColour(f.properties), fillOpacity: 1 });
+          return L.circleMarker(ll, { pane: "points", radius: 7, color: "#222", weight: 1, fillColor: conditionColour(f.properties), fillOpacity: 1 });
         },
         onEachFeature: function (f, l) { l.on("click", function () { showMarker(f); }); l.bindTooltip(esc(f.properties.number || f.properties.code || f.properties.name)); } })
   };
@@ -107,7 +109,14 @@
     });
     $("package-link").href = "/boundaries/field-package?bbox=" + bboxParam();
   }
-  map.on("moveend overlayadd", refresh);
+  // One reload for a burst of events (a mode switch adds two overlays and may move the map).
+  var refreshTimer = null;
+  function scheduleRefresh() {
+    Object.keys(overlays).forEach(function (k) { if (map.hasLayer(overlays[k])) map.getContainer().dataset[k] = "loading"; });
+    clearTimeout(refreshTimer);
+    refreshTimer = setTimeout(refresh, 80);
+  }
+  map.on("moveend overlayadd", scheduleRefresh);
   map.on("baselayerchange", function (e) { showLegend(e.layer === population ? "population" : e.layer === elderly ? "elderly" : null); });
 
   function showLegend(layer) {
