@@ -85,6 +85,41 @@ def standards(_: ReaderDep, city: str | None = None) -> dict[str, Any]:
     return default_catalogue(city=city).to_dict()
 
 
+class PopulationLayerPublic(BaseModel):
+    """A registered population layer (人口图层) an analysis can name in ``population``."""
+
+    name: str
+    age_group: str
+    cells: int | None
+    total: float | None
+    description: str
+
+
+class PopulationLayersPublic(BaseModel):
+    layers: list[PopulationLayerPublic]
+
+
+@router.get(
+    "/population-layers", response_model=PopulationLayersPublic, operation_id="siting_population_layers"
+)
+def population_layers(store: StoreDep, _: ReaderDep) -> PopulationLayersPublic:
+    """The population layers registered with ``geoservice import population`` (names, age groups, totals)."""
+    with store.transaction(readonly=True) as tx:
+        records = tx.query("population_layers", order_by="name", count=False).features
+    return PopulationLayersPublic(
+        layers=[
+            PopulationLayerPublic(
+                name=str(r.properties.get("name")),
+                age_group=str(r.properties.get("age_group") or "all"),
+                cells=r.properties.get("cells"),
+                total=r.properties.get("total"),
+                description=str(r.properties.get("description") or ""),
+            )
+            for r in records
+        ]
+    )
+
+
 @router.post(
     "/analyses", status_code=202, response_model=AnalysisAccepted, operation_id="siting_create_analysis"
 )

@@ -15,6 +15,12 @@ def test_standards__catalogue_lists_sources(client: Any) -> None:
     assert beds["value"] == 40.0 and "GB 50437" in beds["source"]
 
 
+def test_population_layers__lists_the_registered_layer(client: Any, area: Any) -> None:
+    layers = client.get("/siting/population-layers").json()["layers"]
+    assert [(layer["name"], layer["age_group"]) for layer in layers] == [("wuhan_60plus", "60+")]
+    assert layers[0]["total"] > 0 and layers[0]["cells"] > 0
+
+
 def test_analysis__runs_to_done_with_summary_gaps_sites_and_report(client: Any, auth: Any, area: Any) -> None:
     response = client.post("/siting/analyses", json=request_body(), headers=auth["planner"])
     assert response.status_code == 202, response.text
