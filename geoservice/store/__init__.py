@@ -10,12 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from geoservice.errors import BadRequestError
-from geoservice.store.base import AuditEntry, Feature, Page, Store, Transaction, User, utc_now
+from geoservice.store.base import AuditEntry, Between, Feature, Page, Store, Transaction, User, utc_now
 from geoservice.store.schema import COLLECTIONS, Collection
 
 __all__ = [
     "COLLECTIONS",
     "AuditEntry",
+    "Between",
     "Collection",
     "Feature",
     "Page",

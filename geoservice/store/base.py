@@ -41,7 +41,7 @@ from geoservice.errors import (
 )
 from geoservice.store.schema import COLLECTIONS, MIGRATIONS, PROMOTED, Backend
 
-__all__ = ["Change", "Feature", "Page", "Point", "Store", "Transaction", "utc_now"]
+__all__ = ["Between", "Change", "Feature", "Page", "Point", "Store", "Transaction", "utc_now"]
 
 log = logging.getLogger("geoservice.store")
 
@@ -49,6 +49,21 @@ _FIELD_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 _COLUMNS = "fid, id, version, created_at, updated_at, key, props, {geom}"
 _FILTER_COLUMNS = frozenset({"id", "key", "ref", *PROMOTED})
 UNSET: Any = object()
+
+
+#: Columns a :class:`Between` filter may range over (ISO 8601 UTC text, so text order is time order).
+_TIME_COLUMNS = frozenset({"created_at", "updated_at"})
+
+
+@dataclass(frozen=True)
+class Between:
+    """A filter value for a time column: ``low <= value <= high``, either end open (``None``).
+
+    Ends are ISO 8601 UTC strings as :func:`utc_now` writes them (``2026-11-22T07:00:00.000Z``).
+    """
+
+    low: str | None = None
+    high: str | None = None
 
 
 def utc_now() -> str:
@@ -316,7 +331,8 @@ class Transaction:
 
         ``filters`` maps a promoted column (``name``, ``code``, ``kind``, ``status``, ``division_code``,
         ``ref``, ``key``, ``id``) or a property name to a value (equality, compared as text) or a list
-        of values (any of them). ``order_by`` is a column name, optionally prefixed with ``-``.
+        of values (any of them); ``created_at`` / ``updated_at`` take a :class:`Between` range.
+        ``order_by`` is a column name, optionally prefixed with ``-``.
         """
         _check_collection(collection)
         where, params = self._where(collection, bbox, filters)
@@ -581,6 +597,21 @@ class Transaction:
                 raise BadRequestError(
                     f"无效的筛选字段 {name!r} / invalid filter field {name!r}", field=name, value=value
                 )
+            if isinstance(value, Between):
+                if name not in _TIME_COLUMNS:
+                    raise BadRequestError(
+                        f"只能对 {sorted(_TIME_COLUMNS)} 做区间筛选 / a range filter applies to "
+                        f"{sorted(_TIME_COLUMNS)} only, not {name!r}",
+                        field=name,
+                        value=repr(value),
+                    )
+                if value.low is not None:
+                    clauses.append(f"{name} >= ?")
+                    params.append(value.low)
+                if value.high is not None:
+                    clauses.append(f"{name} <= ?")
+                    params.append(value.high)
+                continue
             column = name if name in _FILTER_COLUMNS else self.dialect.json_field(name)
             if value is None:
                 clauses.append(f"{column} IS NULL")

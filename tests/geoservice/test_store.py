@@ -198,3 +198,32 @@ def test_open_store__existing_sqlite_file_upgrades_in_place(tmp_path) -> None:
     with open_store(f"sqlite:///{path}") as store:
         assert store.schema_version() == LATEST_VERSION
         assert store.count("facilities") == 1
+
+
+def test_query__time_range_on_updated_at(store) -> None:
+    from geoservice.store import Between
+
+    first = store.insert("facilities", _facility("甲", 114.1, 30.5))
+    second = store.insert("facilities", _facility("乙", 114.2, 30.5))
+    assert first.updated_at is not None and second.updated_at is not None
+    both = store.query("facilities", filters={"updated_at": Between(first.updated_at, None)})
+    assert both.number_matched == 2
+    until_first = store.query("facilities", filters={"updated_at": Between(None, first.updated_at)})
+    names = [f.properties["name"] for f in until_first.features]
+    assert "甲" in names  # inclusive upper end
+    assert all(f.updated_at <= first.updated_at for f in until_first.features)  # nothing later
+    assert ("乙" in names) == (second.updated_at == first.updated_at)
+    assert (
+        store.query(
+            "facilities",
+            filters={"updated_at": Between("2000-01-01T00:00:00.000Z", "2000-12-31T00:00:00.000Z")},
+        ).number_matched
+        == 0
+    )
+
+
+def test_query__time_range_on_a_property_is_refused(store) -> None:
+    from geoservice.store import Between
+
+    with pytest.raises(BadRequestError, match="range filter"):
+        store.query("facilities", filters={"name": Between("a", "b")})
