@@ -80,7 +80,8 @@ _RFC3339 = re.compile(
     r"^\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:[Zz]|[+-]\d{2}:?\d{2})?)?$"
 )
 _OPEN_END = ("..", "")
-_UNSAFE_VALUE = re.compile(r"['\";\\]|--|/\*|\*/|[\x00-\x1f\x7f]")
+# An apostrophe between two letters is part of a romanised name (Xi'an, 西安); any other quote is refused.
+_UNSAFE_VALUE = re.compile(r"[\";\\]|--|/\*|\*/|[\x00-\x1f\x7f]|(?<![A-Za-z])'|'(?![A-Za-z])")
 _MAX_VALUE_CHARS = 200
 
 
@@ -386,7 +387,7 @@ def parse_int(text: str | None, field: str, default: int, minimum: int) -> int:
 
 
 def check_filter_value(name: str, value: str) -> str:
-    """A property filter value: plain text without quotes, semicolons, comments or control characters."""
+    """A property filter value: plain text without quotes (but Xi'an), semicolons, comments or control characters."""
     if len(value) > _MAX_VALUE_CHARS or _UNSAFE_VALUE.search(value):
         raise BadRequestError(
             f"筛选值 {name} 含不允许的字符或过长 / filter value of {name!r} has characters not allowed in a "

@@ -105,6 +105,14 @@ def test_items__filter_on_queryable(client, area):
     assert client.get("/collections/boundary_markers/items?marker_kind=X").json()["numberMatched"] == 0
 
 
+def test_items__filter_value_with_an_apostrophe_in_a_romanised_name(client, store, area):
+    from geoservice.store import Feature
+
+    store.insert("place_names", Feature.new({"name": "西安路", "romanized": "Xi'an Lu", "category": "road"}))
+    body = client.get("/collections/place_names/items", params={"romanized": "Xi'an Lu"}).json()
+    assert [f["properties"]["name"] for f in body["features"]] == ["西安路"]
+
+
 def test_item__by_id_with_links(client, area):
     marker = area["boundary_markers"][0]
     body = client.get(f"/collections/boundary_markers/items/{marker.id}").json()
