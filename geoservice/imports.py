@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,17 @@ def division_id(code: str) -> str:
     return str(uuid.uuid5(DIVISION_NAMESPACE, str(code)))
 
 
-def division_features(divisions: pd.DataFrame, geometries: dict[str, Any] | None = None) -> list[Feature]:
+#: Wraps an iterable to show progress (the CLI passes a progress bar); the default shows nothing.
+Progress = Callable[..., Iterable[Any]]
+
+
+def _quiet(iterable: Iterable[Any], **_: Any) -> Iterable[Any]:
+    return iterable
+
+
+def division_features(
+    divisions: pd.DataFrame, geometries: dict[str, Any] | None = None, *, progress: Progress = _quiet
+) -> list[Feature]:
     """Features for the ``divisions`` collection from :func:`layers.admin.read_divisions` rows.
 
     ``geometries`` maps a natural code to a polygon (or a seat point) where one is known.
@@ -35,7 +45,7 @@ def division_features(divisions: pd.DataFrame, geometries: dict[str, Any] | None
     geometries = geometries or {}
     features = []
     records = divisions.astype(object).where(divisions.notna(), None).to_dict("records")
-    for row in records:
+    for row in progress(records, total=len(records), desc="行政区划 divisions"):
         code = str(row["code"])
         props: dict[str, Any] = {
             "code": code,
@@ -60,6 +70,7 @@ def import_divisions(
     *,
     villages: bool | Iterable[str] = True,
     user: str = "import",
+    progress: Progress = _quiet,
 ) -> int:
     """Load the division tree of ``directory`` (the JSON files of data/divisions) in one transaction.
 
@@ -71,15 +82,17 @@ def import_divisions(
     with store.transaction(user=user) as tx:
         existing = {f.key for f in tx.iter_features("divisions")}
         new = table[~table["code12"].astype(str).isin(existing)]
-        return tx.insert_many("divisions", division_features(new), reason=f"divisions from {directory}")
+        features = division_features(new, progress=progress)
+        return tx.insert_many("divisions", features, reason=f"divisions from {directory}")
 
 
-def layer_features(frame: Any, collection: str) -> list[Feature]:
+def layer_features(frame: Any, collection: str, *, progress: Progress = _quiet) -> list[Feature]:
     """Features from a GeoDataFrame read by :func:`layers.io.read_layer`; an ``id``/``uuid`` column is kept."""
     id_column = next((c for c in ("id", "uuid") if c in frame.columns), None)
     columns = [c for c in frame.columns if c not in (frame.geometry.name, id_column)]
     features = []
-    for index, row in enumerate(frame.itertuples(index=False)):
+    rows = frame.itertuples(index=False)
+    for index, row in enumerate(progress(rows, total=len(frame), desc=collection)):
         record = row._asdict()
         props = {c: _plain(record[c]) for c in columns}
         geometry = record.get(frame.geometry.name)
@@ -103,6 +116,7 @@ def import_layer(
     layer: str | None = None,
     repair: bool = False,
     user: str = "import",
+    progress: Progress = _quiet,
 ) -> int:
     """Read a vector file (GeoJSON, GeoPackage, Shapefile, CSV) and add its features to ``collection``.
 
@@ -127,7 +141,7 @@ def import_layer(
     frame = read_layer(path, layer=layer, repair=repair)
     if collection == "place_names":
         return _import_place_names(store, frame, source=Path(path).name, user=user)
-    features = layer_features(frame, collection)
+    features = layer_features(frame, collection, progress=progress)
     with store.transaction(user=user) as tx:
         return tx.insert_many(collection, features, reason=f"layer {Path(path).name}")
 
@@ -261,22 +275,24 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def _cmd_divisions(args: argparse.Namespace) -> int:
-    from geoservice.cli import open_db
+    from geoservice.cli import open_db, progress
 
     villages: bool | list[str] = {"all": True, "none": False}.get(args.villages, False)
     if args.villages not in ("all", "none"):
         villages = [c.strip() for c in args.villages.split(",") if c.strip()]
     with open_db(args) as store:
-        added = import_divisions(store, args.directory, villages=villages)
+        added = import_divisions(store, args.directory, villages=villages, progress=progress)
     print(f"已导入行政区划 {added} 条 / imported {added} divisions")
     return 0
 
 
 def _cmd_layer(args: argparse.Namespace) -> int:
-    from geoservice.cli import open_db
+    from geoservice.cli import open_db, progress
 
     with open_db(args) as store:
-        added = import_layer(store, args.path, args.collection, layer=args.layer, repair=args.repair)
+        added = import_layer(
+            store, args.path, args.collection, layer=args.layer, repair=args.repair, progress=progress
+        )
     print(f"已导入 {added} 个要素到 {args.collection} / imported {added} features into {args.collection}")
     return 0
 
