@@ -90,21 +90,20 @@ def layer_features(frame: Any, collection: str, *, progress: Progress = _quiet) 
     """Features from a GeoDataFrame read by :func:`layers.io.read_layer`; an ``id``/``uuid`` column is kept."""
     id_column = next((c for c in ("id", "uuid") if c in frame.columns), None)
     columns = [c for c in frame.columns if c not in (frame.geometry.name, id_column)]
+    if collection == "divisions" and "code" not in columns:
+        raise InvalidInputError(
+            "行政区划图层缺少 code 字段 / a divisions layer needs a 'code' column",
+            field="code",
+            value=None,
+            rule="required",
+        )
     features = []
     rows = frame.itertuples(index=False)
-    for index, row in enumerate(progress(rows, total=len(frame), desc=collection)):
+    for row in progress(rows, total=len(frame), desc=collection):
         record = row._asdict()
         props = {c: _plain(record[c]) for c in columns}
-        geometry = record.get(frame.geometry.name)
         feature_id = str(record[id_column]) if id_column else None
-        features.append(Feature.new(props, geometry, id=feature_id))
-        if collection == "divisions" and "code" not in props:
-            raise InvalidInputError(
-                f"第 {index} 个要素缺少 code 字段 / feature {index} has no 'code' field",
-                field="code",
-                value=None,
-                rule="required",
-            )
+        features.append(Feature.new(props, record.get(frame.geometry.name), id=feature_id))
     return features
 
 

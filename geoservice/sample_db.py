@@ -38,10 +38,9 @@ def sample_database_ready(store: Store) -> bool:
 
 
 def _read(gpkg: Path, layer: str) -> gpd.GeoDataFrame:
-    frame = pyogrio.read_dataframe(gpkg, layer=layer)
-    return (
-        frame.astype(object).where(frame.notna(), None) if not isinstance(frame, gpd.GeoDataFrame) else frame
-    )
+    """One spatial layer of the sample GeoPackage (NaN → None happens in :func:`_records`)."""
+    frame: gpd.GeoDataFrame = pyogrio.read_dataframe(gpkg, layer=layer)
+    return frame
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
