@@ -1,16 +1,29 @@
 # geoservice — set-up, demo and tests. Needs only Python 3.11 and the package registries.
-PYTHON ?= python3.11
-VENV   := .venv
-BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+# Every install comes from requirements.lock (exact versions with hashes); `make lock` moves to newer ones on
+# purpose, `make test-latest` tries the newest versions pyproject.toml allows before they are locked.
+PYTHON     ?= python3.11
+VENV       := .venv
+BIN        := $(VENV)/bin
+LOCK       := requirements.lock
+UV_VERSION := 0.13.9
+STAMP      := $(VENV)/.installed
+LATEST     := .venv-latest
+# uv never downloads a Python of its own: the machine's 3.11 is the one
+export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: demo test lint bench serve clean setup
+.PHONY: demo test test-latest lint bench serve clean setup lock
 
-$(STAMP): pyproject.toml
+# venv + uv (pinned), then exactly the locked versions, hash-checked, then the project itself (editable, no deps)
+define install
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "需要 Python 3.11 / Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(PYTHON) -m venv $(1)
+	$(1)/bin/pip install --quiet uv==$(UV_VERSION)
+endef
+
+$(STAMP): pyproject.toml $(LOCK)
+	$(call install,$(VENV))
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --require-hashes -r $(LOCK)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	@touch $(STAMP)
 
 setup: $(STAMP)
@@ -23,6 +36,19 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
+## test-latest: a separate venv with the newest versions pyproject.toml allows (not the lock), then the suite
+test-latest:
+	rm -rf $(LATEST)
+	$(call install,$(LATEST))
+	$(LATEST)/bin/uv pip install --quiet --python $(LATEST)/bin/python --upgrade -e '.[dev,bench]'
+	$(LATEST)/bin/uv pip freeze --python $(LATEST)/bin/python > $(LATEST)/versions.txt
+	$(LATEST)/bin/python -m pytest -n 2 --dist loadfile
+
+## lock: re-resolve requirements.lock to the newest versions allowed by pyproject.toml (then run make test)
+lock: $(STAMP)
+	$(BIN)/uv pip compile pyproject.toml --all-extras --generate-hashes --upgrade --quiet \
+	  --python-version 3.11 --python-platform x86_64-manylinux_2_28 -o $(LOCK)
+
 lint: $(STAMP)
 	$(BIN)/ruff check geoservice layers siting tests bench
 	$(BIN)/ruff format --check geoservice layers siting tests bench
@@ -30,8 +56,7 @@ lint: $(STAMP)
 
 ## bench: every benchmark (slow); one with: .venv/bin/python -m bench NAME
 bench: $(STAMP)
-	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m bench all
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(LATEST) .pytest_cache .mypy_cache .ruff_cache

@@ -17,7 +17,34 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = ROOT / "data"
-SHARED_DATA = ROOT.parent / "shared" / "data"
+SHARED_DATA = Path(os.environ.get("GEOSERVICE_SHARED_DATA", ROOT.parent / "shared" / "data"))
+SHARED_REQUIRED = bool(os.environ.get("GEOSERVICE_REQUIRE_SHARED_DATA"))
+
+
+def _shared_missing(path: Path) -> str | None:
+    if path.exists():
+        return None
+    return f"共享开放数据不在 / shared open data not found at {path} (set GEOSERVICE_SHARED_DATA)"
+
+
+def needs_shared(path: Path) -> pytest.MarkDecorator:
+    """Mark a test that reads ``../shared/data``: skipped (and listed by ``-ra``) where it is absent.
+
+    In CI (``GEOSERVICE_REQUIRE_SHARED_DATA=1``) the test is never skipped: a missing file fails it.
+    """
+    reason = _shared_missing(path)
+    return pytest.mark.skipif(bool(reason) and not SHARED_REQUIRED, reason=reason or "")
+
+
+def shared_or_skip(path: Path) -> None:
+    """Inside a test or fixture: skip when ``path`` is absent, fail instead in CI (see :func:`needs_shared`)."""
+    reason = _shared_missing(path)
+    if reason and SHARED_REQUIRED:
+        pytest.fail(f"GEOSERVICE_REQUIRE_SHARED_DATA is set but {reason}")
+    if reason:
+        pytest.skip(reason)
+
+
 DEFAULT_PG_URL = "postgresql://geoservice:geoservice@127.0.0.1:5432/geoservice_test"
 
 

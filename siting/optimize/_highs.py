@@ -7,9 +7,10 @@ to ``Highs.passModel`` at once; a 20,000 × 2,000 MCLP builds in tens of millise
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import highspy
 import numpy as np
@@ -54,6 +55,59 @@ def relative_gap(objective: float, bound: float) -> float:
     return 0.0 if scale == 0 else abs(bound - objective) / scale
 
 
+# HiGHS keeps one thread scheduler per process: once started with N threads, a run that asks for another number
+# fails with kError ("the scheduler has already been initialized"). We therefore (1) run our solves one at a time
+# per process, (2) restart the scheduler when a solve asks for a different thread count than the last one of ours,
+# and (3) restart it once more and retry when another HiGHS user in the process (spopt, PuLP) started it with a
+# different count. Solves are serialised: on the 2-core machines this runs on, two concurrent MIPs would only
+# share the same cores.
+_SCHEDULER_LOCK = threading.Lock()
+_scheduler_threads: int | None = None
+_SCHEDULER_MISMATCH = "scheduler has already been initialized"
+
+
+class _Log:
+    """HiGHS log lines kept in memory (log to console off), so an error names HiGHS's own message."""
+
+    def __init__(self, highs: highspy.Highs) -> None:
+        self.lines: list[str] = []
+        highs.setOptionValue("output_flag", True)
+        highs.setOptionValue("log_to_console", False)
+        highs.cbLogging.subscribe(self._collect)
+
+    def _collect(self, event: Any) -> None:
+        self.lines.append(str(event.message).strip())
+
+    def errors(self) -> str:
+        found = [line for line in self.lines if line.startswith(("ERROR", "WARNING"))]
+        return " | ".join(found[-3:])
+
+
+def _check(status: highspy.HighsStatus, call: str, log: _Log) -> None:
+    """Raise a :class:`SolverError` naming the HiGHS call, status and message when ``status`` is an error."""
+    if status == highspy.HighsStatus.kError:
+        message = log.errors() or "no message"
+        raise SolverError(
+            f"HiGHS 调用 {call} 出错 / HiGHS call {call} failed ({status.name}): {message}",
+            details={"call": call, "highs_status": status.name, "highs_message": message},
+        )
+
+
+def _run(highs: highspy.Highs, threads: int, log: _Log) -> highspy.HighsStatus:
+    """``highs.run()`` under the process-wide scheduler rules above."""
+    global _scheduler_threads
+    with _SCHEDULER_LOCK:
+        if _scheduler_threads is not None and _scheduler_threads != threads:
+            highspy.Highs.resetGlobalScheduler(True)
+        status = highs.run()
+        if status == highspy.HighsStatus.kError and _SCHEDULER_MISMATCH in log.errors():
+            highspy.Highs.resetGlobalScheduler(True)
+            log.lines.clear()
+            status = highs.run()
+        _scheduler_threads = threads
+    return status
+
+
 def solve_mip(
     model: MipModel,
     *,
@@ -74,7 +128,7 @@ def solve_mip(
     n_cols = model.col_cost.size
     n_rows = model.row_lower.size
     highs = highspy.Highs()
-    highs.setOptionValue("output_flag", False)
+    log = _Log(highs)
     highs.setOptionValue("threads", int(threads))
     highs.setOptionValue("time_limit", float(time_limit_s))
     highs.setOptionValue("mip_rel_gap", float(mip_rel_gap))
@@ -98,13 +152,13 @@ def solve_mip(
     if model.integer.any():
         integer_type, continuous_type = highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous
         lp.integrality_ = [integer_type if flag else continuous_type for flag in model.integer.tolist()]
-    highs.passModel(lp)
+    _check(highs.passModel(lp), "passModel", log)
     if start is not None and model.integer.any():
         solution = highspy.HighsSolution()
         solution.col_value = np.asarray(start, dtype=np.float64).tolist()
-        highs.setSolution(solution)
+        _check(highs.setSolution(solution), "setSolution", log)
     started = time.perf_counter()
-    highs.run()
+    _check(_run(highs, int(threads), log), "run", log)
     elapsed = time.perf_counter() - started
     status = highs.getModelStatus()
     info = highs.getInfo()

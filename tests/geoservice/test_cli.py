@@ -8,7 +8,7 @@ import pytest
 
 from geoservice.cli import main
 from geoservice.store import open_store
-from tests.conftest import SHARED_DATA
+from tests.conftest import SHARED_DATA, needs_shared
 
 
 def test_cli__no_command_is_usage_error(capsys) -> None:
@@ -39,7 +39,7 @@ def test_users_add__duplicate_fails_with_exit_1(tmp_path, capsys) -> None:
     assert "already exists" in capsys.readouterr().err
 
 
-@pytest.mark.skipif(not (SHARED_DATA / "divisions").exists(), reason="../shared/data/divisions not present")
+@needs_shared(SHARED_DATA / "divisions")
 def test_import_divisions__wuhan_villages(tmp_path) -> None:
     db = str(tmp_path / "cli.sqlite")
     assert (
@@ -95,7 +95,7 @@ def _with_wuhan_divisions(db: str) -> None:
         import_divisions(store, SHARED_DATA / "divisions", villages=False)
 
 
-@pytest.mark.skipif(not (SHARED_DATA / "divisions").exists(), reason="../shared/data/divisions not present")
+@needs_shared(SHARED_DATA / "divisions")
 def test_import_layer__place_names_go_through_the_name_check(tmp_path) -> None:
     db = str(tmp_path / "cli.sqlite")
     _with_wuhan_divisions(db)
@@ -110,7 +110,7 @@ def test_import_layer__place_names_go_through_the_name_check(tmp_path) -> None:
         assert stored[0].properties["romanized"] == "Yanjiang Dadao"
 
 
-@pytest.mark.skipif(not (SHARED_DATA / "divisions").exists(), reason="../shared/data/divisions not present")
+@needs_shared(SHARED_DATA / "divisions")
 def test_import_layer__one_refused_name_imports_nothing(tmp_path, capsys) -> None:
     db = str(tmp_path / "cli.sqlite")
     _with_wuhan_divisions(db)

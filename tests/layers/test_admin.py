@@ -18,23 +18,18 @@ from layers.admin import (
     village_kind,
 )
 from layers.errors import LayerReadError
+from tests.conftest import SHARED_DATA, needs_shared, shared_or_skip
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-DIVISIONS = DATA / "divisions"
-CENSUS = DATA / "census2020"
+DIVISIONS = SHARED_DATA / "divisions"
+CENSUS = SHARED_DATA / "census2020"
 
-needs_divisions = pytest.mark.skipif(
-    not (DIVISIONS / "townships.json").exists(), reason=f"shared division data not found at {DIVISIONS}"
-)
-needs_census = pytest.mark.skipif(
-    not (CENSUS / "population.csv").exists(), reason=f"shared census data not found at {CENSUS}"
-)
+needs_divisions = needs_shared(DIVISIONS / "townships.json")
+needs_census = needs_shared(CENSUS / "population.csv")
 
 
 @pytest.fixture(scope="module")
 def divisions() -> pd.DataFrame:
-    if not (DIVISIONS / "townships.json").exists():
-        pytest.skip(f"shared division data not found at {DIVISIONS}")
+    shared_or_skip(DIVISIONS / "townships.json")
     return read_divisions(DIVISIONS, villages=True)
 
 
@@ -155,8 +150,7 @@ def test_read_divisions__parents_skip_placeholders(
 
 
 def test_read_divisions__placeholders_kept_on_request() -> None:
-    if not DIVISIONS.exists():
-        pytest.skip(f"shared division data not found at {DIVISIONS}")
+    shared_or_skip(DIVISIONS)
     frame = read_divisions(DIVISIONS, placeholders=True).set_index("code")
     assert bool(frame.loc["1101", "placeholder"]) and frame.loc["1101", "parent_code"] == "11"
     assert frame.loc["110101", "parent_code"] == "11"

@@ -13,10 +13,10 @@ from shapely.geometry import LineString, MultiPolygon, Point, Polygon
 
 from layers.errors import CRSError, LayerReadError, LayerValidationError
 from layers.io import read_layer, validate_layer, write_layer
+from tests.conftest import SHARED_DATA, needs_shared
 
 FIXTURES = Path(__file__).parent / "fixtures"
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-WUHAN_BOUNDARY = DATA / "worldpop-wuhan-elderly" / "wuhan-boundary.shp"
+WUHAN_BOUNDARY = SHARED_DATA / "worldpop-wuhan-elderly" / "wuhan-boundary.shp"
 
 
 def rules(error: LayerValidationError) -> list[str]:
@@ -151,7 +151,7 @@ def test_read_layer__projected_layer_returned_in_cgcs2000(tmp_path: Path) -> Non
     assert back.geometry.iloc[0].distance(Point(114.309, 30.600)) < 1e-8
 
 
-@pytest.mark.skipif(not WUHAN_BOUNDARY.exists(), reason=f"shared Wuhan outline not found at {WUHAN_BOUNDARY}")
+@needs_shared(WUHAN_BOUNDARY)
 def test_read_layer__real_wuhan_outline() -> None:
     outline = read_layer(WUHAN_BOUNDARY, repair=True)
     assert outline.crs.to_epsg() == 4490

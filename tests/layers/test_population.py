@@ -21,14 +21,12 @@ from layers.population import (
     rescale_to_totals,
     worldpop_bands,
 )
+from tests.conftest import SHARED_DATA, needs_shared, shared_or_skip
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-WORLDPOP = DATA / "worldpop-wuhan-elderly"
-CENSUS = DATA / "census2020"
+WORLDPOP = SHARED_DATA / "worldpop-wuhan-elderly"
+CENSUS = SHARED_DATA / "census2020"
 
-needs_worldpop = pytest.mark.skipif(
-    not (WORLDPOP / "pop_60_f_wuhan.tif").exists(), reason=f"shared WorldPop rasters not found at {WORLDPOP}"
-)
+needs_worldpop = needs_shared(WORLDPOP / "pop_60_f_wuhan.tif")
 NODATA = -3.4e38
 
 
@@ -69,8 +67,7 @@ def write_raster(
 
 @pytest.fixture(scope="module")
 def elderly_60p() -> gpd.GeoDataFrame:
-    if not (WORLDPOP / "pop_60_f_wuhan.tif").exists():
-        pytest.skip(f"shared WorldPop rasters not found at {WORLDPOP}")
+    shared_or_skip(WORLDPOP / "pop_60_f_wuhan.tif")
     cells = read_population(worldpop_bands(WORLDPOP), keep_bands=True)
     assert isinstance(cells, gpd.GeoDataFrame)
     return cells
@@ -249,7 +246,7 @@ def test_rescale_to_totals__two_divisions_reach_their_totals(tmp_path: Path) -> 
 
 
 @needs_worldpop
-@pytest.mark.skipif(not (CENSUS / "population.csv").exists(), reason=f"census data not found at {CENSUS}")
+@needs_shared(CENSUS / "population.csv")
 def test_rescale_to_totals__wuhan_65p_to_census() -> None:
     cells = read_population(worldpop_bands(WORLDPOP, min_age=65), keep_bands=True)
     outline = read_layer(WORLDPOP / "wuhan-boundary.shp", repair=True).dissolve().assign(code="4201")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from pathlib import Path
 
@@ -31,16 +30,14 @@ from layers.sample import (
     sample_uuid,
 )
 from layers.topology import marker_number, parse_marker_number, polygon_gaps_and_overlaps
+from tests.conftest import SHARED_DATA, needs_shared
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "data"
 GPKG = DATA / "wuhan" / "wuhan_sample.gpkg"
-SHARED = Path(os.environ.get("GEOSERVICE_SHARED_DATA", REPO.parent / "shared" / "data"))
+SHARED = SHARED_DATA
 WORLDPOP = SHARED / "worldpop-wuhan-elderly"
-NEEDS_SHARED = pytest.mark.skipif(
-    not WORLDPOP.is_dir(),
-    reason=f"共享开放数据不在 / shared open data not found at {SHARED} (set GEOSERVICE_SHARED_DATA)",
-)
+NEEDS_SHARED = needs_shared(WORLDPOP)
 
 
 def layer(name: str) -> gpd.GeoDataFrame:

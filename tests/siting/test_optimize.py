@@ -11,6 +11,7 @@ import itertools
 from dataclasses import dataclass
 
 import geopandas as gpd
+import highspy
 import numpy as np
 import pulp
 import pytest
@@ -384,3 +385,50 @@ def test_docstring_examples_run(module_name: str) -> None:
     name = "siting.optimize" if module_name == "__init__" else f"siting.optimize.{module_name}"
     result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
     assert result.failed == 0
+
+
+def _solve_with_pulp_highs(instance: Instance, threads: int) -> float:
+    """Another HiGHS user in the same process (PuLP, as spopt uses it), with its own thread count.
+
+    It starts from a fresh scheduler, as it would if it were the first HiGHS user of the process.
+    """
+    highspy.Highs.resetGlobalScheduler(True)
+    model = PMedian.from_cost_matrix(instance.cost, instance.weights, p_facilities=3)
+    model.solve(pulp.HiGHS(msg=False, threads=threads))
+    return float(pulp.value(model.problem.objective))
+
+
+@pytest.mark.parametrize(("foreign_threads", "our_threads"), [(2, 1), (1, 2), (2, 2)])
+def test_p_median__same_optimum_after_another_highs_user_with_other_threads(
+    foreign_threads: int, our_threads: int
+) -> None:
+    # HiGHS ≥ 1.16 keeps one thread scheduler per process; a run asking for another count used to fail
+    # silently and was reported as "no feasible solution".
+    instance = make_instance(seed=4)
+    reference = _solve_with_pulp_highs(instance, foreign_threads)
+    ours = p_median(instance.cost, instance.weights, p=3, method="mip", threads=our_threads)
+    then_other = p_median(instance.cost, instance.weights, p=3, method="mip", threads=foreign_threads)
+    assert ours.status == then_other.status == "optimal"
+    assert ours.objective == pytest.approx(reference, rel=1e-9)
+    assert then_other.objective == pytest.approx(reference, rel=1e-9)
+
+
+def test_solve_mip__a_highs_error_names_the_call_and_highs_message() -> None:
+    from siting.errors import SolverError
+    from siting.optimize._highs import MipModel, solve_mip
+
+    # a column bound of NaN is refused by HiGHS at passModel: the error must say so, not "no feasible solution"
+    model = MipModel(
+        sense="min",
+        col_cost=np.array([1.0]),
+        col_lower=np.array([np.nan]),
+        col_upper=np.array([1.0]),
+        integer=np.array([True]),
+        rows=sp.csr_array(np.ones((1, 1))),
+        row_lower=np.array([1.0]),
+        row_upper=np.array([np.inf]),
+    )
+    with pytest.raises(SolverError) as caught:
+        solve_mip(model, time_limit_s=5, mip_rel_gap=0, threads=1)
+    assert caught.value.details["call"] == "passModel"
+    assert "feasible" not in caught.value.message
