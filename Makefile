@@ -1,6 +1,6 @@
 # geoservice — set-up, demo and tests. Needs only Python 3.11 and the package registries.
-# Every install comes from requirements.lock (exact versions with hashes); `make lock` moves to newer ones on
-# purpose, `make test-latest` tries the newest versions pyproject.toml allows before they are locked.
+# Every install comes from requirements.lock (exact versions with hashes). `make lock` adds what pyproject.toml
+# gained, keeping locked versions; `make test-latest` tries the newest allowed versions; `make upgrade` takes them.
 PYTHON     ?= python3.11
 VENV       := .venv
 BIN        := $(VENV)/bin
@@ -11,7 +11,7 @@ LATEST     := .venv-latest
 # uv never downloads a Python of its own: the machine's 3.11 is the one
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: demo test test-latest lint bench serve clean setup lock
+.PHONY: demo test test-latest lint bench serve clean setup lock upgrade
 
 # venv + uv (pinned), then exactly the locked versions, hash-checked, then the project itself (editable, no deps)
 define install
@@ -44,10 +44,16 @@ test-latest:
 	$(LATEST)/bin/uv pip freeze --python $(LATEST)/bin/python > $(LATEST)/versions.txt
 	$(LATEST)/bin/python -m pytest -n 2 --dist loadfile
 
-## lock: re-resolve requirements.lock to the newest versions allowed by pyproject.toml (then run make test)
-lock: $(STAMP)
-	$(BIN)/uv pip compile pyproject.toml --all-extras --generate-hashes --upgrade --quiet \
+COMPILE = $(BIN)/uv pip compile pyproject.toml --all-extras --generate-hashes --quiet \
 	  --python-version 3.11 --python-platform x86_64-manylinux_2_28 -o $(LOCK)
+
+## lock: re-resolve requirements.lock after pyproject.toml changed, keeping every version it can (then make test)
+lock: $(STAMP)
+	$(COMPILE)
+
+## upgrade: move requirements.lock to the newest versions pyproject.toml allows (try make test-latest first)
+upgrade: $(STAMP)
+	$(COMPILE) --upgrade
 
 lint: $(STAMP)
 	$(BIN)/ruff check geoservice layers siting tests bench
