@@ -167,6 +167,40 @@ COLLECTIONS: dict[str, Collection] = {
             "Registered population rasters (GeoTIFF) and polygon layers with counts.",
             public=False,
         ),
+        Collection(
+            "cleanup_campaigns",
+            "不规范地名清理 / Name clean-up campaigns",
+            None,
+            "Clean-up runs over the existing names of a division (不规范地名清理): scope, date, counts.",
+            public=False,
+        ),
+        Collection(
+            "cleanup_items",
+            "清理清单 / Clean-up worklist",
+            "Geometry",
+            "Existing names that break a rule: class (大/洋/怪/重, rare character, generic), rule, evidence, "
+            "status (to review, keep, to rename, renamed), expert opinions.",
+            ref_field="campaign_id",
+            public=False,
+            queryables=("campaign_id", "district_code", "category", "source"),
+        ),
+        Collection(
+            "place_signs",
+            "地名标志 / Place-name signs",
+            "Point",
+            "Road-name plates, street and village signs and door plates (GB 17733): text shown, material, "
+            "installer, installation date, condition, text check.",
+            ref_field="name_id",
+            queryables=("name_id", "sign_kind", "condition", "material"),
+        ),
+        Collection(
+            "sign_inspections",
+            "地名标志巡检 / Sign inspections",
+            "Point",
+            "Inspections of place-name signs: condition, measured position, displacement, flags, photos.",
+            ref_field="sign_id",
+            queryables=("sign_id", "condition", "team"),
+        ),
     ]
 }
 
@@ -276,6 +310,18 @@ MIGRATIONS: list[Migration] = [
         1,
         "collections, audit and users",
         {"sqlite": _initial("sqlite"), "postgis": _initial("postgis")},
+    ),
+    Migration(
+        2,
+        "name clean-up campaigns and worklist, place-name signs and their inspections",
+        {
+            backend: [
+                stmt
+                for name in ("cleanup_campaigns", "cleanup_items", "place_signs", "sign_inspections")
+                for stmt in collection_ddl(name, backend)
+            ]
+            for backend in ("sqlite", "postgis")
+        },
     ),
 ]
 
