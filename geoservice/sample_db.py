@@ -18,11 +18,11 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
-import pyogrio
 import shapely
 
 from geoservice.imports import division_features, register_population
 from geoservice.store import Feature, Store
+from layers.io import read_layer, read_table
 
 log = logging.getLogger(__name__)
 USER = "sample"
@@ -37,10 +37,10 @@ def sample_database_ready(store: Store) -> bool:
     return store.count("facilities") > 0 and store.count("divisions") > 0
 
 
-def _read(gpkg: Path, layer: str) -> gpd.GeoDataFrame:
-    """One spatial layer of the sample GeoPackage (NaN → None happens in :func:`_records`)."""
-    frame: gpd.GeoDataFrame = pyogrio.read_dataframe(gpkg, layer=layer)
-    return frame
+def _read(gpkg: Path, layer: str, *, geometry_required: bool = True) -> gpd.GeoDataFrame:
+    """One spatial layer of the sample GeoPackage, read and validated like any user's file (NaN → None
+    happens in :func:`_records`)."""
+    return read_layer(gpkg, layer=layer, geometry_required=geometry_required)
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -240,8 +240,9 @@ def _load_boundaries(store: Store, gpkg: Path) -> dict[str, int]:
 
     lines = _read(gpkg, "boundary_lines")
     markers = _read(gpkg, "boundary_markers")
-    rounds = pd.DataFrame(pyogrio.read_dataframe(gpkg, layer="inspection_rounds", read_geometry=False))
-    inspections = _read(gpkg, "marker_inspections").sort_values("inspected_at")
+    rounds = read_table(gpkg, layer="inspection_rounds")
+    # an inspection of a lost marker (丢失) has no position
+    inspections = _read(gpkg, "marker_inspections", geometry_required=False).sort_values("inspected_at")
     counts = {"boundary_lines": 0, "boundary_markers": 0, "inspection_rounds": 0, "marker_inspections": 0}
     with store.transaction(user=USER) as tx:
         stored_lines: dict[str, Feature] = {}

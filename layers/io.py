@@ -43,6 +43,7 @@ __all__ = [
     "Problem",
     "ValidationReport",
     "read_layer",
+    "read_table",
     "validate_layer",
     "write_layer",
 ]
@@ -209,7 +210,11 @@ def _crs_problems(gdf: gpd.GeoDataFrame, prj_text: str | None) -> list[Problem]:
 
 
 def validate_layer(
-    gdf: gpd.GeoDataFrame, *, id_column: str | None = None, prj_text: str | None = None
+    gdf: gpd.GeoDataFrame,
+    *,
+    id_column: str | None = None,
+    prj_text: str | None = None,
+    geometry_required: bool = True,
 ) -> ValidationReport:
     """Check a layer and list every problem at once (图层校验).
 
@@ -221,6 +226,9 @@ def validate_layer(
         Column identifying features in the report (default: the index label).
     prj_text : str, keyword-only
         Text of the CRS declaration when the file had one that could not be parsed (set by :func:`read_layer`).
+    geometry_required : bool, keyword-only
+        When False, a feature with no geometry at all (NULL, 无几何) is allowed — e.g. an inspection of a lost
+        marker; an empty geometry that is present is still a problem.
 
     Returns
     -------
@@ -240,7 +248,7 @@ def validate_layer(
     geoms = gdf.geometry.to_numpy()
     missing = shapely.is_missing(geoms)
     empty = missing | shapely.is_empty(geoms)
-    for i in np.flatnonzero(empty):
+    for i in np.flatnonzero(empty if geometry_required else empty & ~missing):
         problems.append(
             Problem(
                 int(i),
@@ -560,6 +568,11 @@ def _read_vector(path: Path, layer: str | None) -> tuple[gpd.GeoDataFrame, str |
             f"无法读取图层文件 / cannot read layer file {path}: {cause}. "
             "Check the file is complete (not truncated) and in the format its extension says"
         ) from exc
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        raise LayerReadError(
+            f"图层没有几何列 / layer {layer or path.name!r} of {path} has no geometry column; expected a spatial "
+            "layer. Read an attribute table with layers.io.read_table"
+        )
     prj_text = None
     if gdf.crs is None and path.suffix.lower() == ".shp":
         prj = path.with_suffix(".prj")
@@ -575,6 +588,7 @@ def read_layer(
     repair: bool = False,
     crs: str | None = None,
     id_column: str | None = None,
+    geometry_required: bool = True,
 ) -> gpd.GeoDataFrame:
     """Read a vector layer (读取矢量图层), validate it and return it in CGCS2000 lon/lat (EPSG:4490).
 
@@ -591,6 +605,8 @@ def read_layer(
         CRS to use when the file declares none. A CSV of degrees without ``crs`` is taken as CGCS2000.
     id_column : str, keyword-only
         Column naming features in problems.
+    geometry_required : bool, keyword-only
+        When False, features without a geometry (NULL) are kept instead of reported (see :func:`validate_layer`).
 
     Returns
     -------
@@ -624,7 +640,7 @@ def read_layer(
             f"图层为空 / empty layer: {file_path}{f' layer {layer!r}' if layer else ''} has no features; "
             "expected at least one. Check the export filter or the layer name"
         )
-    report = validate_layer(gdf, id_column=id_column, prj_text=prj_text)
+    report = validate_layer(gdf, id_column=id_column, prj_text=prj_text, geometry_required=geometry_required)
     unparsed = {p.index for p in read_problems}  # their empty geometry is the same problem, said once
     report.problems = sorted(
         read_problems + [p for p in report.problems if not (p.rule == "non_empty" and p.index in unparsed)],
@@ -632,7 +648,9 @@ def read_layer(
     )
     if repair and any(p.repairable for p in report.problems):
         gdf, repaired = _repair(gdf, report)
-        again = validate_layer(gdf, id_column=id_column, prj_text=prj_text)
+        again = validate_layer(
+            gdf, id_column=id_column, prj_text=prj_text, geometry_required=geometry_required
+        )
         remaining = [p for p in again.problems if not (p.rule == "non_empty" and p.index in unparsed)]
         report = ValidationReport(problems=read_problems + remaining, repaired=repaired)
     if report.problems:
@@ -643,6 +661,32 @@ def read_layer(
     gdf = _to_cgcs2000(gdf)
     gdf.attrs["validation"] = report
     return gdf
+
+
+def read_table(path: str | Path, *, layer: str | None = None) -> pd.DataFrame:
+    """Read an attribute table (属性表) with no geometry: a non-spatial GeoPackage layer or a CSV.
+
+    Raises
+    ------
+    LayerReadError
+        Unsupported format, missing or broken file, missing layer, empty table.
+    """
+    file_path = Path(path)
+    _format_of(file_path)
+    if not file_path.exists():
+        raise LayerReadError(f"找不到文件 / file not found: {file_path}")
+    try:
+        frame = pd.DataFrame(pyogrio.read_dataframe(file_path, layer=layer, read_geometry=False))
+    except (pyogrio.errors.DataLayerError, pyogrio.errors.DataSourceError) as exc:
+        raise LayerReadError(
+            f"无法读取表 / cannot read table {layer or ''} of {file_path}: {str(exc).split(';')[0]}"
+        ) from exc
+    if len(frame) == 0:
+        raise LayerReadError(
+            f"表为空 / empty table: {file_path}{f' layer {layer!r}' if layer else ''} has no rows; "
+            "expected at least one"
+        )
+    return frame
 
 
 def _to_cgcs2000(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -23,7 +23,7 @@ import shapely
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
-from geoservice.errors import BadRequestError, InvalidInputError, NotFoundError
+from geoservice.errors import InvalidInputError, NotFoundError
 from geoservice.store import Feature, Transaction
 from layers.crs import CGCS2000, metric_crs_for_bounds, transform_coords
 from layers.errors import LayerError
@@ -241,20 +241,10 @@ def derive_lines(divisions: gpd.GeoDataFrame, code_col: str, *, level: LineLevel
 
 
 def read_lines_file(path: Path | str, *, layer: str | None = None) -> gpd.GeoDataFrame:
-    """Read a lines (or divisions) file: GeoPackage, GeoJSON, Shapefile (via ``layers.io`` when present)."""
-    try:
-        from layers.io import read_layer  # landing from another engineer; pyogrio until then
+    """Read a lines (or divisions) file: GeoPackage, GeoJSON, Shapefile, validated by ``layers.io.read_layer``."""
+    from layers.io import read_layer
 
-        return read_layer(path, layer=layer) if layer else read_layer(path)  # type: ignore[call-arg]
-    except ImportError:
-        import pyogrio
-
-        try:
-            return pyogrio.read_dataframe(path, layer=layer)
-        except Exception as exc:  # pyogrio raises DataSourceError / DataLayerError for broken files
-            raise BadRequestError(
-                f"无法读取文件 {path} / cannot read {path}: {exc}", field="path", value=str(path)
-            ) from exc
+    return read_layer(path, layer=layer)
 
 
 @dataclass

@@ -15,12 +15,12 @@ Examples::
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import sys
 from datetime import date
 from typing import Any
 
+from geoservice.commands._common import open_db, user_of
 from geoservice.gazetteer import names as registry
 from geoservice.gazetteer.categories import CATEGORY_NAMES
 from geoservice.gazetteer.name_registry import registry_for
@@ -98,15 +98,6 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     overdue.set_defaults(func=_cmd_overdue)
 
 
-def _user(args: argparse.Namespace) -> str:
-    if args.user:
-        return str(args.user)
-    try:
-        return getpass.getuser()
-    except Exception:  # no login name in some containers
-        return "cli"
-
-
 def _print_check(result: CheckResult) -> None:
     verdict = "通过 / ok" if result.ok else "不通过 / refused"
     print(
@@ -135,8 +126,6 @@ def _check_dict(result: CheckResult) -> dict[str, Any]:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from geoservice.cli import open_db
-
     with open_db(args) as store:
         result = registry.check(store, args.name, args.category, args.division)
     if args.json:
@@ -147,8 +136,6 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_register(args: argparse.Namespace) -> int:
-    from geoservice.cli import open_db
-
     data = registry.NameInput(
         name=args.name,
         category=args.category,
@@ -158,7 +145,7 @@ def _cmd_register(args: argparse.Namespace) -> int:
         origin=args.origin,
     )
     with open_db(args) as store:
-        feature = registry.register(store, data, user=_user(args))
+        feature = registry.register(store, data, user=user_of(args))
     props = feature.properties
     if args.json:
         print(json.dumps({"id": feature.id, **props}, ensure_ascii=False, indent=2, default=str))
@@ -169,8 +156,6 @@ def _cmd_register(args: argparse.Namespace) -> int:
 
 
 def _cmd_search(args: argparse.Namespace) -> int:
-    from geoservice.cli import open_db
-
     with open_db(args) as store:
         hits = (
             registry_for(store)
@@ -192,14 +177,12 @@ def _cmd_search(args: argparse.Namespace) -> int:
 
 
 def _cmd_transition(args: argparse.Namespace) -> int:
-    from geoservice.cli import open_db
-
     with open_db(args) as store:
         feature = registry.transition(
             store,
             args.id,
             args.action,
-            user=_user(args),
+            user=user_of(args),
             on=args.on,
             approving_body=args.approving_body,
             reason=args.reason,
@@ -212,14 +195,12 @@ def _cmd_transition(args: argparse.Namespace) -> int:
 
 
 def _cmd_rename(args: argparse.Namespace) -> int:
-    from geoservice.cli import open_db
-
     with open_db(args) as store:
         feature = registry.rename(
             store,
             args.id,
             args.new_name,
-            user=_user(args),
+            user=user_of(args),
             reason=args.reason,
             on=args.on,
             approving_body=args.approving_body,
@@ -232,8 +213,6 @@ def _cmd_rename(args: argparse.Namespace) -> int:
 
 
 def _cmd_overdue(args: argparse.Namespace) -> int:
-    from geoservice.cli import open_db
-
     with open_db(args) as store:
         items = registry.overdue(store, args.today)
     if args.json:

@@ -15,6 +15,8 @@ from typing import Any
 
 from shapely.geometry import Point, shape
 
+from geoservice.commands._common import open_db, progress
+
 
 def add_commands(subparsers: Any, common: argparse.ArgumentParser) -> None:
     """Register the address and door-plate commands."""
@@ -92,8 +94,6 @@ def cmd_parse(args: argparse.Namespace) -> int:
     if args.divisions is not None:
         tree = DivisionTree.from_directory(args.divisions, villages=True)
     else:
-        from geoservice.cli import open_db
-
         with open_db(args) as store:
             tree = tree_for_store(store)
     for text in texts:
@@ -102,7 +102,6 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
 
 def cmd_geocode(args: argparse.Namespace) -> int:
-    from geoservice.cli import open_db, progress
     from geoservice.gazetteer.geocode import geocode
 
     texts = _texts(args)
@@ -132,7 +131,6 @@ def cmd_geocode(args: argparse.Namespace) -> int:
 def cmd_reverse(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    from geoservice.cli import open_db
     from geoservice.gazetteer.geocode import reverse_geocode
 
     with open_db(args) as store:
@@ -157,7 +155,6 @@ def read_entrances(path: Path) -> list[Point]:
 
 
 def cmd_door_plates(args: argparse.Namespace) -> int:
-    from geoservice.cli import open_db
     from geoservice.gazetteer.doorplates import assign_and_store
 
     try:

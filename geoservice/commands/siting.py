@@ -15,6 +15,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from geoservice.commands._common import open_db
+
 
 def add_commands(subparsers: Any, common: argparse.ArgumentParser) -> None:
     """Add ``siting run`` and ``siting compare``."""
@@ -71,7 +73,6 @@ def _request(args: argparse.Namespace) -> Any:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from geoservice.analyses import runs
-    from geoservice.cli import open_db
 
     try:
         request = _request(args)
@@ -121,7 +122,6 @@ def _pct(value: float | None) -> str:
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     from geoservice.analyses import runs
-    from geoservice.cli import open_db
 
     store = open_db(args)
     try:

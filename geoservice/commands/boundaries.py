@@ -23,6 +23,7 @@ from geoservice.boundaries.lines import (
 from geoservice.boundaries.markers import check_line_markers, markers_of_line
 from geoservice.boundaries.packages import export_package, import_package
 from geoservice.boundaries.reports import line_report, marker_table_csv, report_csv, report_html, report_json
+from geoservice.commands._common import open_db
 
 
 def add_commands(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -99,12 +100,6 @@ def add_commands(subparsers: Any, common: argparse.ArgumentParser) -> None:
     check.set_defaults(func=cmd_check)
 
 
-def _open(args: argparse.Namespace) -> Any:
-    from geoservice.cli import open_db
-
-    return open_db(args)
-
-
 def _print(data: Any) -> None:
     print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
@@ -119,21 +114,21 @@ def cmd_export(args: argparse.Namespace) -> int:
     if not args.line and not args.bbox:
         print("须指定 --line 或 --bbox / give --line or --bbox", file=sys.stderr)
         return 2
-    with _open(args) as store, store.transaction(readonly=True) as tx:
+    with open_db(args) as store, store.transaction(readonly=True) as tx:
         summary = export_package(tx, args.out, lines=args.line, bbox=_bbox(args.bbox))
     _print({"out": str(args.out), **summary})
     return 0
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    with _open(args) as store, store.transaction(user=args.user) as tx:
+    with open_db(args) as store, store.transaction(user=args.user) as tx:
         report = import_package(tx, args.package, user=args.user)
     _print(report.as_dict())
     return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    with _open(args) as store, store.transaction(readonly=True) as tx:
+    with open_db(args) as store, store.transaction(readonly=True) as tx:
         if args.format == "table":
             text = marker_table_csv(markers_of_line(tx, resolve_line(tx, args.line).id))
         else:
@@ -160,7 +155,7 @@ def cmd_derive(args: argparse.Namespace) -> int:
         if args.lines
         else derive_lines(frame, args.code_col, level=args.level)
     )
-    with _open(args) as store, store.transaction(user="cli") as tx:
+    with open_db(args) as store, store.transaction(user="cli") as tx:
         result = save_lines(tx, features)
     _print(
         {
@@ -177,7 +172,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.divisions:
         frame = read_lines_file(args.divisions, layer=args.layer)
         found["divisions"] = division_problems(frame, args.code_col, min_area_m2=args.min_area_m2)
-    with _open(args) as store, store.transaction(readonly=True) as tx:
+    with open_db(args) as store, store.transaction(readonly=True) as tx:
         lines = (
             [resolve_line(tx, ref) for ref in args.line]
             if args.line

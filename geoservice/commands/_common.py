@@ -1,0 +1,65 @@
+"""What every ``geoservice`` command shares (命令公共部分): the database, progress bars, the user, errors.
+
+Command modules import from here, never from :mod:`geoservice.cli`, which only assembles them: that keeps
+the import graph free of cycles (``cli`` → ``commands.*`` → ``_common``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+from geoservice.settings import Settings
+from geoservice.store import Store, open_store
+
+T = TypeVar("T")
+
+
+def settings_for(args: argparse.Namespace) -> Settings:
+    """Settings (设置) from the environment, with ``--db`` taking precedence."""
+    settings = Settings()
+    db = getattr(args, "db", None)
+    if db:
+        settings = settings.model_copy(update={"database_url": as_url(db)})
+    return settings
+
+
+def as_url(db: str) -> str:
+    """A database URL from ``--db``: a URL as it is, a file path as an absolute ``sqlite:///`` URL."""
+    return db if "://" in db else f"sqlite:///{Path(db).resolve()}"
+
+
+def open_db(args: argparse.Namespace) -> Store:
+    """The store (数据库) named by ``--db`` (or the environment), migrated to the latest schema."""
+    return open_store(settings_for(args).database_url)
+
+
+def progress(iterable: Iterable[T], *, total: int | None = None, desc: str = "") -> Iterator[T]:
+    """A progress bar (进度条) on stderr for long work (silent when stderr is not a terminal and CI is set)."""
+    from tqdm import tqdm
+
+    yield from tqdm(
+        iterable, total=total, desc=desc, unit=" 条", file=sys.stderr, dynamic_ncols=True, leave=False
+    )
+
+
+def user_of(args: argparse.Namespace) -> str:
+    """Who writes (操作人): ``--user`` if given, else the login name, else ``cli``."""
+    if getattr(args, "user", None):
+        return str(args.user)
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in some containers
+        return "cli"
+
+
+def report_error(message: str, details: Any) -> None:
+    """Print an error (错误) and the problems it lists to stderr, one per line."""
+    print(f"错误 / error: {message}", file=sys.stderr)
+    problems = (details or {}).get("problems") if isinstance(details, dict) else None
+    for problem in problems or []:
+        print(f"  - {problem}", file=sys.stderr)

@@ -1,0 +1,72 @@
+"""``geoservice serve | demo | migrate`` (服务命令): run the HTTP service, the Wuhan demo, schema upgrades."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Any
+
+from geoservice.commands._common import open_db, settings_for
+from geoservice.store import open_store
+
+
+def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Add ``serve``, ``demo`` and ``migrate``."""
+    serve = sub.add_parser("serve", parents=[common], help="启动服务 / run the HTTP service")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1, help="工作进程数 / worker processes")
+    serve.set_defaults(func=cmd_serve)
+
+    demo = sub.add_parser(
+        "demo", parents=[common], help="建立示例库(武汉)并启动 / build the Wuhan sample database and serve it"
+    )
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000)
+    demo.add_argument("--rebuild", action="store_true", help="重建示例库 / rebuild the sample database")
+    demo.set_defaults(func=cmd_demo)
+
+    migrate = sub.add_parser("migrate", parents=[common], help="升级数据库结构 / upgrade the database schema")
+    migrate.set_defaults(func=cmd_migrate)
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    """Bring the schema up to date and print its version."""
+    with open_db(args) as store:
+        print(f"schema version {store.schema_version()} ({store.backend})")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Migrate once, then run uvicorn with ``--workers`` processes."""
+    import uvicorn
+
+    settings = settings_for(args)
+    os.environ["GEOSERVICE_DATABASE_URL"] = settings.database_url  # the workers read the environment
+    with open_store(settings.database_url):  # migrate once, before workers start
+        pass
+    print(f"地图 / map: http://{args.host}:{args.port}/map", flush=True)
+    uvicorn.run(
+        "geoservice.api.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level=settings.log_level,
+    )
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Build the sample database if it is missing (or ``--rebuild``), then serve it with one worker."""
+    from geoservice.sample_db import build_sample_database, sample_database_ready
+
+    settings = settings_for(args)
+    with open_store(settings.database_url) as store:
+        if args.rebuild or not sample_database_ready(store):
+            print("正在建立武汉示例库 / building the Wuhan sample database …", flush=True)
+            counts = build_sample_database(store, settings.data_dir)
+            print("  " + ", ".join(f"{k} {v}" for k, v in counts.items()), flush=True)
+    args.workers = 1
+    args.db = settings.database_url
+    return cmd_serve(args)
