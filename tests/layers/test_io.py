@@ -12,7 +12,7 @@ import shapely
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon
 
 from layers.errors import CRSError, LayerReadError, LayerValidationError
-from layers.io import read_layer, validate_layer, write_layer
+from layers.io import read_layer, read_table, validate_layer, write_layer
 from tests.conftest import SHARED_DATA, needs_shared
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -167,6 +167,38 @@ SAMPLE = gpd.GeoDataFrame(
     ],
     crs="EPSG:4490",
 )
+
+
+def _inspections_package(tmp_path: Path) -> Path:
+    """A GeoPackage like a field package: inspections (one of a lost marker, no position) and rounds."""
+    path = tmp_path / "field.gpkg"
+    inspections = gpd.GeoDataFrame(
+        {"condition": ["intact", "lost"]}, geometry=[Point(114.3, 30.6), None], crs="EPSG:4490"
+    )
+    pyogrio.write_dataframe(inspections, path, layer="inspections", driver="GPKG")
+    rounds = pd.DataFrame({"team": ["A 组"], "cycle_years": [3]})
+    pyogrio.write_dataframe(rounds, path, layer="rounds", driver="GPKG")
+    return path
+
+
+def test_read_layer__missing_geometry_kept_only_when_allowed(tmp_path: Path) -> None:
+    path = _inspections_package(tmp_path)
+    with pytest.raises(LayerValidationError) as info:
+        read_layer(path, layer="inspections")
+    assert rules(info.value) == ["non_empty"]
+    layer = read_layer(path, layer="inspections", geometry_required=False)
+    assert layer["condition"].tolist() == ["intact", "lost"]
+    assert layer.geometry.iloc[1] is None and layer.crs.to_epsg() == 4490
+
+
+def test_read_table__attribute_table_read_and_refused_as_layer(tmp_path: Path) -> None:
+    path = _inspections_package(tmp_path)
+    table = read_table(path, layer="rounds")
+    assert table.to_dict("records") == [{"team": "A 组", "cycle_years": 3}]
+    with pytest.raises(LayerReadError, match=r"no geometry column.*read_table"):
+        read_layer(path, layer="rounds")
+    with pytest.raises(LayerReadError, match=r"cannot read table.*field\.gpkg"):
+        read_table(path, layer="nonexistent")
 
 
 @pytest.mark.parametrize("suffix", [".geojson", ".gpkg", ".shp", ".csv"])
