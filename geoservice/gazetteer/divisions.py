@@ -39,6 +39,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import cache, cached_property
 from importlib import resources
@@ -50,7 +51,7 @@ from geoservice.gazetteer.text import standard_variants, to_halfwidth
 if TYPE_CHECKING:
     import pandas as pd
 
-    from geoservice.store import Store
+    from geoservice.store import Store, Transaction
 
 __all__ = [
     "LEVELS",
@@ -389,14 +390,15 @@ _cache_lock = threading.Lock()
 _CACHE_SIZE: Final = 4
 
 
-def tree_for_store(store: Store) -> DivisionTree:
+def tree_for_store(store: Store, tx: Transaction | None = None) -> DivisionTree:
     """The division tree of ``store``, built once and rebuilt after any change to its divisions.
 
     The signature of the divisions is the newest audit row of the collection (every write leaves one), so
-    a cached tree is never stale and costs one indexed query per call.
+    a cached tree is never stale and costs one indexed query per call — through ``tx`` when given (a
+    writer holding a lock must not wait for a second pooled connection).
     """
-    with store.transaction(readonly=True) as tx:
-        newest = tx.audit_log(limit=1, collection="divisions")
+    with nullcontext(tx) if tx is not None else store.transaction(readonly=True) as reader:
+        newest = reader.audit_log(limit=1, collection="divisions")
         signature: object = (newest[0].seq, newest[0].at) if newest else None
     key = f"{store.url}#{id(store)}"
     with _cache_lock:

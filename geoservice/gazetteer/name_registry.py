@@ -5,6 +5,11 @@ The check index (:class:`~geoservice.gazetteer.name_index.NameIndex`, live names
 name check and search fast. They are built once per store, updated by every write made through
 :mod:`geoservice.gazetteer.names`, and brought up to date with other processes' writes (another API worker,
 the CLI) before each use: one query for the newest audit row, then only the changed records are read.
+
+Out-of-order commits (PostgreSQL) are awaited, not skipped (:class:`~geoservice.store.audit_cursor.AuditCursor`),
+so every worker's check and search count every registration acknowledged before the request. The final
+decision of a registration or rename is taken again inside its own transaction, after the scope's lock
+(:meth:`~geoservice.store.Store.lock_key`), against every name committed (see :mod:`geoservice.gazetteer.names`).
 """
 
 from __future__ import annotations
@@ -21,11 +26,16 @@ from geoservice.gazetteer.name_index import IndexedName, NameIndex
 from geoservice.gazetteer.rules import LIVE_STATUSES
 from geoservice.gazetteer.search import SearchIndex
 from geoservice.store import Feature, Store, Transaction
+from geoservice.store.audit_cursor import AuditCursor
 
 __all__ = ["PLACE_NAMES", "NameRegistry", "indexed_from_feature", "registry_for"]
 
 #: The collection of place-name records (地名记录).
 PLACE_NAMES: Final = "place_names"
+#: A registry further behind than this many audit rows rebuilds its indexes instead of reading them all.
+MAX_ROWS: Final = 10_000
+#: On a (re)build, audit numbers missing among the newest this many are awaited (writes still committing).
+LOAD_WINDOW: Final = 10_000
 log = logging.getLogger(__name__)
 
 
@@ -37,7 +47,7 @@ class NameRegistry:
         self._lock = threading.RLock()
         self._index: NameIndex | None = None
         self._search: SearchIndex | None = None
-        self._seq = 0  # the newest audit row the indexes reflect
+        self._cursor = AuditCursor()  # the audit rows the indexes reflect, with the gaps still awaited
 
     @property
     def store(self) -> Store:
@@ -46,13 +56,13 @@ class NameRegistry:
             raise RuntimeError("store closed")
         return store
 
-    def divisions(self) -> DivisionTree:
+    def divisions(self, tx: Transaction | None = None) -> DivisionTree:
         """The division tree (rebuilt by :func:`tree_for_store` when divisions change)."""
-        return tree_for_store(self.store)
+        return tree_for_store(self.store, tx)
 
-    def index(self) -> NameIndex:
+    def index(self, tx: Transaction | None = None) -> NameIndex:
         """The check index of live names, brought up to date with writes by other processes."""
-        self.sync()
+        self.sync(tx)
         assert self._index is not None
         return self._index
 
@@ -62,65 +72,80 @@ class NameRegistry:
         assert self._search is not None
         return self._search
 
-    def sync(self) -> None:
-        """Build the indexes on first use; afterwards apply writes other processes made since the last call.
+    def sync(self, tx: Transaction | None = None) -> None:
+        """Build the indexes on first use; afterwards apply every write committed before this call.
 
-        Every write leaves an audit row, so one query (the newest audit ``seq``, the primary key) tells
-        whether anything changed; only then are the changed place-name records read again. A bulk import
-        (one audit row for many records) rebuilds the indexes.
+        Every write leaves an audit row, so one query (the newest audit ``seq`` and whether the awaited
+        lower numbers landed, :meth:`~geoservice.store.Store.change_marker`) tells whether anything
+        changed; only then are the changed place-name records read again. Numbers skipped below the
+        newest (a PostgreSQL transaction that took its number first but commits later) are asked for on
+        every call until they land (:class:`~geoservice.store.audit_cursor.AuditCursor`), so no write is
+        ever skipped. A bulk import (one audit row for many records) rebuilds the indexes.
+
+        Parameters
+        ----------
+        tx
+            Read through this transaction (the registering one, after it took the scope's lock): the
+            answer then counts every name committed before the lock was granted.
         """
-        if self._index is None or self._search is None:
+        if tx is not None:
             with self._lock:
-                if self._index is None or self._search is None:
-                    self._index, self._search, self._seq = self._load()
+                self._catch_up(tx)
             return
-        with self.store.transaction(readonly=True) as tx:
-            newest = _newest_seq(tx)
-        if newest <= self._seq:
-            return
-        with self._lock:
-            if newest <= self._seq:
+        if self._index is not None and self._search is not None:
+            with self._lock:
+                seen, waiting = self._cursor.seen, self._cursor.waiting()
+            newest, landed = self.store.change_marker(among=waiting)
+            if newest <= seen and not landed:
                 return
-            with self.store.transaction(readonly=True) as tx:
-                rows = tx.execute(
-                    "SELECT seq, collection, entity_id FROM audit WHERE seq > ? AND seq <= ? "
-                    "AND collection IN ('place_names', 'name_alternates') ORDER BY seq",
-                    [self._seq, newest],
-                ).fetchall()
-                bulk = any(row[2] is None for row in rows)
-                ids = dict.fromkeys(
-                    str(row[2]) for row in rows if row[1] == PLACE_NAMES and row[2] is not None
-                )
-                changed = [] if bulk else [tx.find(PLACE_NAMES, id) for id in ids]
-            if bulk:
-                self._index, self._search, self._seq = self._load()
-                return
-            for feature in changed:
-                if feature is not None:
-                    self.record_written(feature, former_name=feature.properties.get("former_name"))
-            self._seq = newest
+        # the connection first, then the lock: a thread holding the lock never waits for the pool
+        with self.store.transaction(readonly=True) as own, self._lock:
+            self._catch_up(own)
 
-    def _load(self) -> tuple[NameIndex, SearchIndex, int]:
+    def _catch_up(self, tx: Transaction) -> None:
+        if self._index is None or self._search is None:
+            self._load(tx)
+            return
+        waiting = self._cursor.waiting()
+        extra = f" OR seq IN ({', '.join('?' for _ in waiting)})" if waiting else ""
+        rows = tx.execute(
+            f"SELECT seq, collection, entity_id FROM audit WHERE seq > ?{extra} ORDER BY seq LIMIT ?",
+            [self._cursor.seen, *waiting, MAX_ROWS + len(waiting) + 1],
+        ).fetchall()
+        names = [row for row in rows if row[1] in (PLACE_NAMES, "name_alternates")]
+        if len(rows) > MAX_ROWS + len(waiting) or any(row[2] is None for row in names):
+            self._load(tx)  # a bulk import, or too far behind: rebuild
+            return
+        ids = dict.fromkeys(str(row[2]) for row in names if row[1] == PLACE_NAMES)
+        for feature in [tx.find(PLACE_NAMES, id) for id in ids]:
+            if feature is not None:
+                self.record_written(feature, former_name=feature.properties.get("former_name"))
+        self._cursor.advance(int(row[0]) for row in rows)  # only once applied: a reader never sees less
+
+    def _load(self, tx: Transaction) -> None:
+        # The audit numbers first, the records after: a write committing in between with a lower number
+        # than the newest is missing from ``present`` and so awaited (applied again, harmlessly).
+        newest = int(tx.execute("SELECT COALESCE(MAX(seq), 0) FROM audit").fetchone()[0])
+        since = max(0, newest - LOAD_WINDOW)
+        present = [int(r[0]) for r in tx.execute("SELECT seq FROM audit WHERE seq > ?", [since]).fetchall()]
         live, searchable, former = [], [], []
-        with self.store.transaction(readonly=True) as tx:
-            seq = _newest_seq(tx)  # read first: a write landing meanwhile is applied again, harmlessly
-            for feature in tx.iter_features(PLACE_NAMES):
-                entry = indexed_from_feature(feature)
-                if entry is None:
-                    continue
-                if entry.status in LIVE_STATUSES:
-                    live.append(entry)
-                if entry.status != "refused":
-                    searchable.append(entry)
-            for alternate in tx.iter_features("name_alternates", filters={"kind": "historic"}):
-                props = alternate.properties
-                former.append((str(props["name"]), str(props["name_id"])))
-        index, search = NameIndex(live), SearchIndex(searchable, former)
+        for feature in tx.iter_features(PLACE_NAMES):
+            entry = indexed_from_feature(feature)
+            if entry is None:
+                continue
+            if entry.status in LIVE_STATUSES:
+                live.append(entry)
+            if entry.status != "refused":
+                searchable.append(entry)
+        for alternate in tx.iter_features("name_alternates", filters={"kind": "historic"}):
+            props = alternate.properties
+            former.append((str(props["name"]), str(props["name_id"])))
+        self._index, self._search = NameIndex(live), SearchIndex(searchable, former)
+        self._cursor.restart(newest, [s for s in present if s <= newest], since=since)
         # The indexes hold millions of long-lived objects: keep them out of the cyclic collector's full
         # passes, which would otherwise stall a request for 100+ ms now and then (tail latency).
         gc.collect()
         gc.freeze()
-        return index, search, seq
 
     def record_written(self, feature: Feature, *, former_name: str | None = None) -> None:
         """Bring both indexes in step with a record just stored."""
@@ -138,11 +163,6 @@ class NameRegistry:
                 self._search.remove(entry.id)
             else:
                 self._search.upsert(entry, former_name=former_name)
-
-
-def _newest_seq(tx: Transaction) -> int:
-    row = tx.execute("SELECT MAX(seq) FROM audit").fetchone()
-    return int(row[0] or 0)
 
 
 _registries: weakref.WeakKeyDictionary[Store, NameRegistry] = weakref.WeakKeyDictionary()

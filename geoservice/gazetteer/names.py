@@ -37,7 +37,7 @@ from geoservice.errors import ConflictError, InvalidInputError, PreconditionFail
 from geoservice.gazetteer.categories import category
 from geoservice.gazetteer.name_registry import PLACE_NAMES, registry_for
 from geoservice.gazetteer.rules import CheckResult, NameRulesSettings, check_name
-from geoservice.store import AuditEntry, Feature, Store
+from geoservice.store import AuditEntry, Feature, Store, Transaction
 
 __all__ = [
     "ACTIONS",
@@ -119,15 +119,20 @@ def check(
     geometry: BaseGeometry | None = None,
     settings: NameRulesSettings | None = None,
     exclude_id: str | None = None,
+    tx: Transaction | None = None,
 ) -> CheckResult:
-    """:func:`~geoservice.gazetteer.rules.check_name` against the names and divisions of ``store``."""
+    """:func:`~geoservice.gazetteer.rules.check_name` against the names and divisions of ``store``.
+
+    Every name committed before the call counts (the indexes catch up first); with ``tx`` the catch-up
+    reads through that transaction (the final check of a registration, under its scope's lock).
+    """
     registry = registry_for(store)
     return check_name(
         name,
         category_name,
         division_code,
-        index=registry.index(),
-        divisions=registry.divisions(),
+        index=registry.index(tx),
+        divisions=registry.divisions(tx),
         geometry=geometry,
         settings=settings,
         exclude_id=exclude_id,
@@ -251,15 +256,62 @@ def register(
     result = check(
         store, data.name, data.category, data.division_code, geometry=data.geometry, settings=settings
     )
-    _refuse_on_issues(result, data.reason)
-    feature = Feature.new(record_properties(result, data, data.status), data.geometry, key=result.key)
+    _refuse_on_issues(result, data.reason)  # most refusals without taking the scope's lock
     try:
         with store.transaction(user=user) as tx:
+            result = _final_check(
+                store,
+                tx,
+                data.name,
+                data.category,
+                data.division_code,
+                result,
+                data.reason,
+                geometry=data.geometry,
+                settings=settings,
+            )
+            feature = Feature.new(record_properties(result, data, data.status), data.geometry, key=result.key)
             stored = tx.insert(PLACE_NAMES, feature, action="register", reason=_reason(data.reason, result))
     except ConflictError as exc:
+        if (exc.details or {}).get("rule") == "duplicate":  # the final check's own answer
+            raise
         raise _conflict_for_key(store, result.key, exc, result.name) from exc
     registry_for(store).record_written(stored)
     return stored
+
+
+def _final_check(
+    store: Store,
+    tx: Transaction,
+    name: str,
+    category_name: str,
+    division_code: str,
+    first: CheckResult,
+    reason: str | None,
+    *,
+    geometry: BaseGeometry | None = None,
+    settings: NameRulesSettings | None = None,
+    exclude_id: str | None = None,
+) -> CheckResult:
+    """The check again, inside the writing transaction, after taking the lock of the name's scope (终审).
+
+    Every registration and rename in a scope takes the same lock (:meth:`Store.lock_key`, shared by all
+    workers), so the indexes caught up through ``tx`` hold every name committed in the scope and none can
+    commit before this write does: no interleaving admits a duplicate or an unreasoned homophone.
+    """
+    store.lock_key(tx, f"place_names|{first.scope.code}")
+    result = check(
+        store,
+        name,
+        category_name,
+        division_code,
+        geometry=geometry,
+        settings=settings,
+        exclude_id=exclude_id,
+        tx=tx,
+    )
+    _refuse_on_issues(result, reason)
+    return result
 
 
 def _reason(reason: str | None, result: CheckResult | None = None) -> str | None:
@@ -455,6 +507,18 @@ def rename(
     )
     try:
         with store.transaction(user=user) as tx:
+            result = _final_check(
+                store,
+                tx,
+                new_name,
+                str(props["category"]),
+                str(props["division_code"]),
+                result,
+                reason,
+                settings=s,
+                exclude_id=id,
+            )
+            new_props |= record_properties(result, data, "approved")  # the warnings accepted at the end
             after = tx.update(
                 PLACE_NAMES,
                 id,
@@ -466,7 +530,7 @@ def rename(
             )
             tx.insert("name_alternates", alternate, action="rename", reason=f"{old_name} → {result.name}")
     except ConflictError as exc:
-        if isinstance(exc, PreconditionFailedError):
+        if isinstance(exc, PreconditionFailedError) or (exc.details or {}).get("rule") == "duplicate":
             raise
         raise _conflict_for_key(store, result.key, exc, result.name) from exc
     registry_for(store).record_written(after, former_name=old_name)

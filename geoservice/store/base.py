@@ -698,6 +698,13 @@ class Store(ABC):
     def lock_migrations(self, tx: Transaction) -> None:  # noqa: B027
         """Keep two processes from migrating at once (SQLite: the write lock of the transaction is enough)."""
 
+    def lock_key(self, tx: Transaction, key: str) -> None:  # noqa: B027
+        """Hold ``key`` until ``tx`` ends: writers locking the same key run one after another (排他锁).
+
+        Every worker and process sharing the database honours it, so a check-then-insert under the lock
+        cannot race. SQLite: every write transaction already holds the database's write lock.
+        """
+
     @abstractmethod
     def schema_version(self) -> int:
         """The schema version of the database (0 when empty)."""

@@ -78,6 +78,9 @@ class PostGISStore(Store):
     def lock_migrations(self, tx: Transaction) -> None:
         tx.execute("SELECT pg_advisory_xact_lock(?)", [_MIGRATION_LOCK])
 
+    def lock_key(self, tx: Transaction, key: str) -> None:
+        tx.execute("SELECT pg_advisory_xact_lock(hashtext(?))", [key])
+
     def close(self) -> None:
         with self._marker_lock:
             if self._marker_conn is not None:

@@ -12,7 +12,8 @@ Two details keep this exact:
 * **Out-of-order commits (PostgreSQL).** A sequence number is taken at insert time, so a transaction that
   started first can commit a lower ``seq`` after a higher one is visible. Missing numbers below the newest
   seen are kept as *pending* and checked on every call until they appear (or, after
-  :data:`PENDING_FOR_S`, are taken to be rolled back — a rolled-back insert burns its number for ever).
+  :data:`~geoservice.store.audit_cursor.PENDING_FOR_S`, are taken to be rolled back — a rolled-back insert
+  burns its number for ever): :class:`~geoservice.store.audit_cursor.AuditCursor`.
 * **Concurrent requests share a check.** A request is satisfied by any check that *started* after it
   arrived (such a check sees every commit acknowledged before the request), so requests queueing behind
   a running check take the next one's answer instead of each asking the database.
@@ -36,16 +37,14 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
-import time
 from collections.abc import Callable, Iterable, Sequence
 
 from geoservice.store import Store
+from geoservice.store.audit_cursor import AuditCursor
 from geoservice.store.base import Change
 
 log = logging.getLogger("geoservice.tiles")
 
-#: How long a missing audit number is waited for before it is taken to be a rolled-back insert.
-PENDING_FOR_S = 15 * 60.0
 #: A worker further behind than this many audit rows forgets everything instead of reading them all.
 MAX_ROWS = 10_000
 
@@ -79,47 +78,39 @@ class ChangeFeed:
         self._lock = threading.Lock()
         self._tickets = itertools.count(1)
         self._last_check_ticket = 0
-        self._seen = self.store.change_marker()[0]
-        self._pending: dict[int, float] = {}  # seq → when first missed (monotonic s)
+        self._cursor = AuditCursor(self.store.change_marker()[0])
         self.checks = 0  # database round trips for the marker, for the benchmark
 
     @property
     def seen(self) -> int:
         """The newest audit ``seq`` handled."""
-        return self._seen
+        return self._cursor.seen
 
     def sync(self) -> int:
         """Catch up with every write committed before this call; returns the newest ``seq`` handled."""
         arrived = next(self._tickets)
         with self._lock:
             if self._last_check_ticket > arrived:  # a check that began after we arrived has run: it covers us
-                return self._seen
+                return self._cursor.seen
             self._last_check_ticket = next(self._tickets)
-            self._expire_pending()
             self.checks += 1
-            newest, landed = self.store.change_marker(among=sorted(self._pending))
-            if newest <= self._seen and not landed:
-                return self._seen
+            newest, landed = self.store.change_marker(among=self._cursor.waiting())
+            if newest <= self._cursor.seen and not landed:
+                return self._cursor.seen
             self._catch_up(newest, landed)
-            return self._seen
+            return self._cursor.seen
 
     def _catch_up(self, newest: int, landed: frozenset[int]) -> None:
-        if newest - self._seen > MAX_ROWS:
-            log.info("tile change feed %d rows behind: dropping every cached tile", newest - self._seen)
-            self._seen, self._pending = newest, {}
+        if newest - self._cursor.seen > MAX_ROWS:
+            log.info(
+                "tile change feed %d rows behind: dropping every cached tile", newest - self._cursor.seen
+            )
+            self._cursor = AuditCursor(newest)
             if self.reset is not None:
                 self.reset()
             return
-        rows = self.store.changes_since(self._seen, also=sorted(landed), limit=MAX_ROWS + len(landed))
-        now = time.monotonic()
-        got = {seq for seq, _ in rows}
-        top = max([self._seen, *got])
-        for seq in range(self._seen + 1, top):
-            if seq not in got:
-                self._pending.setdefault(seq, now)
-        for seq in got:
-            self._pending.pop(seq, None)
-        self._seen = top
+        rows = self.store.changes_since(self._cursor.seen, also=sorted(landed), limit=MAX_ROWS + len(landed))
+        self._cursor.advance(seq for seq, _ in rows)
         changes = [change for _, change in rows]
         if not changes:
             return
@@ -128,10 +119,3 @@ class ChangeFeed:
                 subscriber(changes)
             except Exception:  # a broken subscriber must not stop the others from invalidating
                 log.exception("tile change subscriber %r failed", subscriber)
-
-    def _expire_pending(self) -> None:
-        if not self._pending:
-            return
-        limit = time.monotonic() - PENDING_FOR_S
-        for seq in [s for s, since in self._pending.items() if since < limit]:
-            del self._pending[seq]
