@@ -150,25 +150,8 @@ def _displacement_in(lon: float, lat: float, crs: str, marker: Point) -> float:
     return _metric_distance_m(x, y, marker.x, marker.y)
 
 
-def measure(
-    marker: Feature,
-    line: Feature,
-    *,
-    lon: float,
-    lat: float,
-    position_crs: str,
-    accuracy_m: float | None,
-    condition: str,
-    rules: InspectionRules,
-) -> Measurement:
-    """Convert a measured position to CGCS2000 and compare it with the marker and its line (metres).
-
-    Raises
-    ------
-    InvalidInputError
-        The position is over ``far_limit_m`` from the marker: the message says whether latitude and longitude
-        look swapped, another coordinate system fits, or the point is off China / in the sea.
-    """
+def check_position_crs(position_crs: str) -> None:
+    """422 (rule ``enum``) for a coordinate system a position cannot be given in (see :data:`POSITION_CRS`)."""
     if position_crs not in POSITION_CRS:
         raise InvalidInputError(
             f"未知坐标系 {position_crs!r} / unknown position_crs {position_crs!r}; use one of {', '.join(POSITION_CRS)}",
@@ -176,52 +159,93 @@ def measure(
             value=position_crs,
             rule="enum",
         )
-    registered = marker.geometry
-    assert isinstance(registered, Point)
+
+
+def locate(
+    registered: Point,
+    *,
+    lon: float,
+    lat: float,
+    position_crs: str,
+    far_limit_m: float,
+    what_zh: str = "界桩",
+    what_en: str = "the marker",
+    name_en: str | None = None,
+) -> tuple[float, float, float]:
+    """A measured position in CGCS2000 and its distance (m) from the registered point (界桩, 标志 ...).
+
+    Shared by every inspection of a registered point object (boundary markers, place-name signs). ``what_zh``
+    and ``what_en`` name the kind of object in messages, ``name_en`` the object itself (marker 0203Q).
+
+    Returns
+    -------
+    tuple
+        (longitude, latitude) in CGCS2000 and the displacement in metres.
+
+    Raises
+    ------
+    InvalidInputError
+        An unknown ``position_crs`` (rule ``enum``); a position over ``far_limit_m`` away: the message says
+        whether latitude and longitude look swapped (``lat_lon_swapped``), another coordinate system fits, or
+        the point is off China / in the sea (``far_from_marker``).
+    """
+    check_position_crs(position_crs)
     displacement_m = _displacement_in(lon, lat, position_crs, registered)
-    if displacement_m > rules.far_limit_m:
+    if displacement_m > far_limit_m:
         swapped_m = _displacement_in(lat, lon, position_crs, registered)
         others = {c: _displacement_in(lon, lat, c, registered) for c in POSITION_CRS if c != position_crs}
         value = {"lon": lon, "lat": lat, "position_crs": position_crs}
-        if swapped_m <= rules.far_limit_m:
+        if swapped_m <= far_limit_m:
             raise InvalidInputError(
-                f"经纬度疑似颠倒:按 (lat, lon) 读取时距界桩 {swapped_m:.1f} m / latitude and longitude look swapped: "
-                f"read the other way round the position is {swapped_m:.1f} m from marker "
-                f"{marker.properties.get('number')}; send position as {{'lon': {lat}, 'lat': {lon}}}",
+                f"经纬度疑似颠倒:按 (lat, lon) 读取时距{what_zh} {swapped_m:.1f} m / latitude and longitude look swapped: "
+                f"read the other way round the position is {swapped_m:.1f} m from {name_en or what_en}; "
+                f"send position as {{'lon': {lat}, 'lat': {lon}}}",
                 field="position",
                 value=value,
                 rule="lat_lon_swapped",
                 details={"swapped_displacement_m": round(swapped_m, 2)},
             )
-        fitting = {c: d for c, d in others.items() if d <= rules.far_limit_m}
+        fitting = {c: d for c, d in others.items() if d <= far_limit_m}
         where = (
             "不在中国境内(海上或境外)/ not in China (at sea or abroad)"
             if not math.isfinite(displacement_m)
-            else f"距界桩 {displacement_m / 1000:.1f} km / {displacement_m / 1000:.1f} km from the marker"
+            else f"距{what_zh} {displacement_m / 1000:.1f} km / {displacement_m / 1000:.1f} km from {what_en}"
         )
         hint = (
-            f"; 按 {', '.join(fitting)} 读取则距界桩 {min(fitting.values()):.1f} m / read as {', '.join(fitting)} it "
-            f"would be {min(fitting.values()):.1f} m away: check position_crs"
+            f"; 按 {', '.join(fitting)} 读取则距{what_zh} {min(fitting.values()):.1f} m / read as {', '.join(fitting)} "
+            f"it would be {min(fitting.values()):.1f} m away: check position_crs"
             if fitting
             else "; 可能是坐标系错误、经纬度颠倒或输入错误 / probably the wrong coordinate system, swapped lat/lon or a typo"
         )
         raise InvalidInputError(
-            f"检查位置 {where},超过 {rules.far_limit_m:.0f} m{hint}",
+            f"检查位置 {where},超过 {far_limit_m:.0f} m{hint}",
             field="position",
             value=value,
             rule="far_from_marker",
             details={
                 "displacement_m": None if not math.isfinite(displacement_m) else round(displacement_m, 1),
-                "limit_m": rules.far_limit_m,
+                "limit_m": far_limit_m,
                 "fits_as": sorted(fitting),
             },
         )
     cg_lon, cg_lat = to_wgs84(lon, lat, position_crs)
-    distance, side, _ = marker_line_geometry(
-        np.array([cg_lon]), np.array([cg_lat]), [geometry_of(line)], np.array([0], dtype=np.intp)
-    )
-    distance_to_line_m, measured_side = float(distance[0]), int(side[0])
-    tolerance_m = rules.displacement_tolerance_m
+    return cg_lon, cg_lat, displacement_m
+
+
+def position_flags(
+    registered: Point,
+    *,
+    lon: float,
+    lat: float,
+    position_crs: str,
+    displacement_m: float,
+    accuracy_m: float | None,
+    intact: bool,
+    tolerance_m: float,
+    crs_hint_min_m: float,
+) -> list[dict[str, Any]]:
+    """Flags of a measured position against its registered point: ``displaced``, ``beyond_accuracy``,
+    ``low_accuracy``, ``condition_mismatch`` (recorded intact but moved) and ``crs_suspect``."""
     flags: list[dict[str, Any]] = []
     if displacement_m > tolerance_m:
         flags.append(
@@ -247,17 +271,8 @@ def measure(
                 f"cannot confirm a displacement under {tolerance_m} m; re-measure with survey-grade GNSS",
             }
         )
-    registered_side = int(marker.properties.get("side") or 0)
     noise_m = max(tolerance_m, accuracy_m or 0.0)
-    if registered_side and measured_side == -registered_side and distance_to_line_m > noise_m:
-        flags.append(
-            {
-                "code": "wrong_side",
-                "message": "测得位置在界线另一侧 / the measured position is on the other side of the line from the "
-                "registered marker",
-            }
-        )
-    if condition == "intact" and displacement_m > noise_m:
+    if intact and displacement_m > noise_m:
         flags.append(
             {
                 "code": "condition_mismatch",
@@ -265,7 +280,7 @@ def measure(
                 "from the registered position",
             }
         )
-    if displacement_m > rules.crs_hint_min_m:
+    if displacement_m > crs_hint_min_m:
         fits = [
             c
             for c in POSITION_CRS
@@ -279,10 +294,68 @@ def measure(
                     "check position_crs",
                 }
             )
+    return flags
+
+
+def measure(
+    marker: Feature,
+    line: Feature,
+    *,
+    lon: float,
+    lat: float,
+    position_crs: str,
+    accuracy_m: float | None,
+    condition: str,
+    rules: InspectionRules,
+) -> Measurement:
+    """Convert a measured position to CGCS2000 and compare it with the marker and its line (metres).
+
+    Raises
+    ------
+    InvalidInputError
+        The position is over ``far_limit_m`` from the marker (see :func:`locate`).
+    """
+    registered = marker.geometry
+    assert isinstance(registered, Point)
+    cg_lon, cg_lat, displacement_m = locate(
+        registered,
+        lon=lon,
+        lat=lat,
+        position_crs=position_crs,
+        far_limit_m=rules.far_limit_m,
+        name_en=f"marker {marker.properties.get('number')}",
+    )
+    distance, side, _ = marker_line_geometry(
+        np.array([cg_lon]), np.array([cg_lat]), [geometry_of(line)], np.array([0], dtype=np.intp)
+    )
+    distance_to_line_m, measured_side = float(distance[0]), int(side[0])
+    tolerance_m = rules.displacement_tolerance_m
+    flags = position_flags(
+        registered,
+        lon=lon,
+        lat=lat,
+        position_crs=position_crs,
+        displacement_m=displacement_m,
+        accuracy_m=accuracy_m,
+        intact=condition == "intact",
+        tolerance_m=tolerance_m,
+        crs_hint_min_m=rules.crs_hint_min_m,
+    )
+    registered_side = int(marker.properties.get("side") or 0)
+    noise_m = max(tolerance_m, accuracy_m or 0.0)
+    if registered_side and measured_side == -registered_side and distance_to_line_m > noise_m:
+        flags.append(
+            {
+                "code": "wrong_side",
+                "message": "测得位置在界线另一侧 / the measured position is on the other side of the line from the "
+                "registered marker",
+            }
+        )
     return Measurement(cg_lon, cg_lat, displacement_m, distance_to_line_m, measured_side, flags)
 
 
-def _parse_instant(value: str, field_name: str) -> str:
+def parse_instant(value: str, field_name: str) -> str:
+    """An ISO 8601 date-time as given (normalised); 422 (rule ``iso8601``) naming the field otherwise."""
     try:
         parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError as exc:
@@ -295,23 +368,26 @@ def _parse_instant(value: str, field_name: str) -> str:
     return parsed.isoformat()
 
 
+def check_field_record(accuracy_m: float | None, team: str | None) -> None:
+    """422 for a negative or non-finite GNSS accuracy (rule ``x>=0``) or a missing team (rule ``required``)."""
+    if accuracy_m is not None and not (accuracy_m >= 0 and math.isfinite(accuracy_m)):
+        raise InvalidInputError(
+            f"精度须为非负数 / accuracy_m must be a non-negative number of metres, got {accuracy_m}",
+            field="accuracy_m",
+            value=accuracy_m,
+            rule="x>=0",
+        )
+    if not str(team or "").strip():
+        raise InvalidInputError("须填写检查组 / team is required", field="team", value=team, rule="required")
+
+
 def build_inspection(
     tx: Transaction, marker: Feature, data: InspectionInput, *, rules: InspectionRules, user: str | None
 ) -> Feature:
     """A checked inspection record (not yet stored) for ``marker``."""
     condition = normalize_condition(data.condition)
-    inspected_at = _parse_instant(data.inspected_at, "inspected_at")
-    if data.accuracy_m is not None and not (data.accuracy_m >= 0 and math.isfinite(data.accuracy_m)):
-        raise InvalidInputError(
-            f"精度须为非负数 / accuracy_m must be a non-negative number of metres, got {data.accuracy_m}",
-            field="accuracy_m",
-            value=data.accuracy_m,
-            rule="x>=0",
-        )
-    if not str(data.team or "").strip():
-        raise InvalidInputError(
-            "须填写检查组 / team is required", field="team", value=data.team, rule="required"
-        )
+    inspected_at = parse_instant(data.inspected_at, "inspected_at")
+    check_field_record(data.accuracy_m, data.team)
     line = tx.get("boundary_lines", marker.properties["line_id"])
     if data.round_id:
         round_ = tx.find("inspection_rounds", data.round_id)
