@@ -3,7 +3,7 @@
 Each module in :data:`COMMAND_MODULES` adds its commands through ``add_commands(subparsers, common)``;
 what they share (``open_db``, ``progress`` …) is in :mod:`geoservice.commands._common`.
 
-Exit codes: 0 ok, 1 failure, 2 bad usage. Every command that touches the database takes
+Exit codes: 0 ok, 1 failure, 2 bad usage (or a database newer than this build). Every command that touches the database takes
 ``--db PATH|URL`` (default: ``GEOSERVICE_DATABASE_URL``, then the local SQLite file).
 """
 
@@ -14,12 +14,21 @@ import logging
 from collections.abc import Sequence
 from types import ModuleType
 
-from geoservice.commands import addresses, boundaries, imports, names, server, siting, users
+from geoservice.commands import addresses, boundaries, imports, names, operations, server, siting, users
 from geoservice.commands._common import report_error
 from geoservice.errors import GeoserviceError, from_library_error
 
 #: Modules that add commands, in the order ``geoservice --help`` lists them.
-COMMAND_MODULES: tuple[ModuleType, ...] = (server, users, imports, boundaries, siting, addresses, names)
+COMMAND_MODULES: tuple[ModuleType, ...] = (
+    server,
+    operations,
+    users,
+    imports,
+    boundaries,
+    siting,
+    addresses,
+    names,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except GeoserviceError as exc:
         report_error(exc.message, exc.details)
-        return 1
+        return int(getattr(exc, "exit_code", 1))
     except KeyboardInterrupt:
         return 130
     except Exception as exc:

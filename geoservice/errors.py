@@ -111,6 +111,16 @@ class StorageError(GeoserviceError, RuntimeError):
     code = "storage_error"
 
 
+class SchemaTooNewError(StorageError):
+    """The database was upgraded by a newer geoservice than this one (数据库结构版本过新).
+
+    The command line exits with code 2 (:attr:`exit_code`): the install, not the data, has to change.
+    """
+
+    code = "schema_too_new"
+    exit_code = 2
+
+
 #: The one table from error class to HTTP status. The most specific class wins (see :func:`status_for`).
 HTTP_STATUS: dict[type[GeoserviceError], int] = {
     GeoserviceError: 400,

@@ -27,11 +27,21 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     demo.set_defaults(func=cmd_demo)
 
     migrate = sub.add_parser("migrate", parents=[common], help="升级数据库结构 / upgrade the database schema")
+    migrate.add_argument(
+        "--dry-run", action="store_true", help="只列出将执行的步骤 / list the pending steps, change nothing"
+    )
     migrate.set_defaults(func=cmd_migrate)
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    """Bring the schema up to date and print its version."""
+    """Bring the schema up to date and print its version (``--dry-run``: list the pending steps only)."""
+    if args.dry_run:
+        from geoservice.store.versions import describe_plan, migration_plan
+
+        with open_store(settings_for(args).database_url, migrate=False) as plain:
+            current, steps = migration_plan(plain)
+            print("\n".join(describe_plan(current, steps, plain.backend)))
+        return 0
     with open_db(args) as store:
         print(f"schema version {store.schema_version()} ({store.backend})")
     return 0

@@ -39,7 +39,7 @@ from geoservice.errors import (
     NotFoundError,
     PreconditionFailedError,
 )
-from geoservice.store.schema import COLLECTIONS, MIGRATIONS, PROMOTED, Backend
+from geoservice.store.schema import COLLECTIONS, PROMOTED, Backend
 
 __all__ = ["Between", "Change", "Feature", "Page", "Point", "Store", "Transaction", "utc_now"]
 
@@ -674,26 +674,17 @@ class Store(ABC):
         ``readonly=True`` for reads: on SQLite it does not take the write lock.
         """
 
-    def migrate(self) -> int:
-        """Bring the schema to the latest version in place, in one transaction; returns the version."""
+    def migrate(self, *, to_version: int | None = None) -> int:
+        """Bring the schema up to date in place, in one transaction; returns the version reached.
+
+        Refuses a database newer than this build (:class:`~geoservice.errors.SchemaTooNewError`).
+        ``to_version`` stops earlier (tests of an upgrade from an older schema).
+        """
+        from geoservice.store.versions import apply_migrations
+
         with self.transaction(user="system") as tx:
             self.lock_migrations(tx)
-            tx.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations "
-                "(version INTEGER PRIMARY KEY, description TEXT, applied_at TEXT)"
-            )
-            current = int(tx.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()[0])
-            for migration in MIGRATIONS:
-                if migration.version <= current:
-                    continue
-                for statement in migration.sql[self.backend]:
-                    tx.execute(statement)
-                tx.execute(
-                    "INSERT INTO schema_migrations VALUES (?, ?, ?)",
-                    [migration.version, migration.description, utc_now()],
-                )
-                current = migration.version
-        return current
+            return apply_migrations(tx, self.backend, applied_at=utc_now(), to_version=to_version)
 
     def lock_migrations(self, tx: Transaction) -> None:  # noqa: B027
         """Keep two processes from migrating at once (SQLite: the write lock of the transaction is enough)."""

@@ -323,6 +323,18 @@ MIGRATIONS: list[Migration] = [
             for backend in ("sqlite", "postgis")
         },
     ),
+    Migration(
+        3,
+        "schema_migrations.app_version: the geoservice release that applied each step",
+        {
+            "sqlite": ["ALTER TABLE schema_migrations ADD COLUMN app_version TEXT"],
+            "postgis": ["ALTER TABLE schema_migrations ADD COLUMN app_version TEXT"],
+        },
+    ),
 ]
+
+#: From this version on, ``schema_migrations`` records the geoservice release (``app_version``) that applied
+#: each step, so an older build started on a newer database can say which release to install.
+APP_VERSION_SINCE = 3
 
 LATEST_VERSION = MIGRATIONS[-1].version
