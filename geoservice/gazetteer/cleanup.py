@@ -36,7 +36,7 @@ from geoservice.gazetteer.categories import split_name
 from geoservice.gazetteer.name_registry import PLACE_NAMES, registry_for
 from geoservice.gazetteer.names import today_in_china
 from geoservice.gazetteer.rules import LIVE_STATUSES, RULES, CheckResult, Issue, check_name
-from geoservice.sample_db import settlement_name
+from geoservice.sample_db import ROAD_CATEGORY, settlement_name
 from geoservice.store import Feature, Store, Transaction
 
 __all__ = [
@@ -47,6 +47,7 @@ __all__ = [
     "Candidate",
     "classify",
     "existing_names",
+    "road_category",
     "run_campaign",
 ]
 
@@ -118,9 +119,9 @@ def _in_division(code: str | None, division_code: str) -> bool:
     return bool(code) and str(code).startswith(division_code)
 
 
-def _road_category(name: str) -> str:
-    """The road-like category whose generic the name ends with (路 → road, 街 → street, 巷 → lane)."""
-    return next((c for c in ("road", "street", "lane") if split_name(name, c).generic), "road")
+def road_category(name: str) -> str:
+    """The category of a road-layer name by its generic, as the sample build files them (路 → road, 街 → street, 巷 → lane)."""
+    return ROAD_CATEGORY.get(split_name(name, "road").generic, "road")
 
 
 def existing_names(store: Store, division_code: str) -> Iterator[Candidate]:
@@ -162,7 +163,7 @@ def existing_names(store: Store, division_code: str) -> Iterator[Candidate]:
                 continue
             if _in_division(p.get("division_code"), division_code):
                 yield Candidate(
-                    "roads", road.id, str(p["name"]), _road_category(str(p["name"])), str(p["division_code"])
+                    "roads", road.id, str(p["name"]), road_category(str(p["name"])), str(p["division_code"])
                 )
 
 
