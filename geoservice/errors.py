@@ -105,6 +105,12 @@ class PayloadTooLargeError(GeoserviceError, ValueError):
     code = "too_large"
 
 
+class UnavailableError(GeoserviceError, RuntimeError):
+    """A part of the service this request needs is missing or failed (Chromium for PDF …) (服务暂不可用)."""
+
+    code = "unavailable"
+
+
 class StorageError(GeoserviceError, RuntimeError):
     """The database cannot do what was asked (unreachable, wrong schema version) (存储错误)."""
 
@@ -133,6 +139,7 @@ HTTP_STATUS: dict[type[GeoserviceError], int] = {
     ForbiddenError: 403,
     PayloadTooLargeError: 413,
     StorageError: 503,
+    UnavailableError: 503,
 }
 
 
