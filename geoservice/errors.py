@@ -127,6 +127,19 @@ class SchemaTooNewError(StorageError):
     exit_code = 2
 
 
+class UnavailableError(StorageError):
+    """The database is down, restarting or out of reach: try again shortly (服务暂不可用, 503).
+
+    ``retry_after_s`` becomes the ``Retry-After`` header.
+    """
+
+    code = "unavailable"
+
+    def __init__(self, message: str, *, retry_after_s: int = 2, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after_s = retry_after_s
+
+
 #: The one table from error class to HTTP status. The most specific class wins (see :func:`status_for`).
 HTTP_STATUS: dict[type[GeoserviceError], int] = {
     GeoserviceError: 400,

@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     max_upload_bytes
         Bodies of the upload routes (field packages, photos) at most this size; the routes check their
         own, finer limits while reading.
+    db_wait_s
+        A request waits at most this long (seconds) for a database connection; then 503 with
+        ``Retry-After`` (the database is down or every connection is busy).
     warm_indexes
         Build the division tree and the name indexes at start-up rather than on the first request.
     photo_dir
@@ -51,6 +54,7 @@ class Settings(BaseSettings):
     data_dir: Path = PROJECT_ROOT / "data"
     shared_data_dir: Path = PROJECT_ROOT.parent / "shared" / "data"
     warm_indexes: bool = True
+    db_wait_s: float = 2.0
     cors_origins: list[str] = []
     log_level: str = "info"
 

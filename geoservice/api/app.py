@@ -107,7 +107,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(GeoserviceError)
     async def domain_error(request: Request, exc: GeoserviceError) -> JSONResponse:
-        return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=status_for(exc))
+        status = status_for(exc)
+        headers = {"Retry-After": str(getattr(exc, "retry_after_s", 5))} if status == 503 else None
+        return JSONResponse(
+            error_body(exc.code, exc.message, exc.details), status_code=status, headers=headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -689,6 +689,16 @@ class Store(ABC):
     def lock_migrations(self, tx: Transaction) -> None:  # noqa: B027
         """Keep two processes from migrating at once (SQLite: the write lock of the transaction is enough)."""
 
+    def health(self) -> str | None:
+        """Why the database cannot be used now (the driver's first line), or ``None`` when it answers."""
+        try:
+            with self.transaction(readonly=True) as tx:
+                tx.execute("SELECT 1")
+        except Exception as exc:  # whatever the driver says is the reason reported by /health
+            reason = (getattr(exc, "details", None) or {}).get("reason") or str(exc).strip()
+            return str(reason).splitlines()[0] if reason else type(exc).__name__
+        return None
+
     def lock_key(self, tx: Transaction, key: str) -> None:  # noqa: B027
         """Hold ``key`` until ``tx`` ends: writers locking the same key run one after another (排他锁).
 

@@ -13,23 +13,38 @@ from contextlib import contextmanager
 
 import psycopg
 from psycopg import errors as pg_errors
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from geoservice.errors import StorageError
+from geoservice.store.availability import Availability
 from geoservice.store.base import Dialect, Feature, Store, Transaction, conflict_from_key
 
+_CONNECT_TIMEOUT_S = 2  # a new connection to an unreachable server gives up after this long
 _MIGRATION_LOCK = 74_20_01  # pg_advisory_xact_lock key: two workers starting at once migrate once
 
 
 class PostGISStore(Store):
     """A store in a PostgreSQL database with the PostGIS extension (``postgresql://…``)."""
 
-    def __init__(self, url: str, *, min_size: int = 1, max_size: int = 10) -> None:
+    def __init__(
+        self, url: str, *, min_size: int = 1, max_size: int = 10, wait_s: float | None = None
+    ) -> None:
+        from geoservice.settings import get_settings
+
         self.url = url
         self.dialect = Dialect("postgis", "%s", "ST_GeomFromWKB(?, 4490)", "ST_AsBinary(geom)", "?::jsonb")
+        #: A request waits at most this long for a pooled connection (``GEOSERVICE_DB_WAIT_S``), then 503.
+        self.wait_s = wait_s if wait_s is not None else get_settings().db_wait_s
+        self.availability = Availability(_redact(url))
         try:
             self.pool = ConnectionPool(
-                url, min_size=min_size, max_size=max_size, open=True, timeout=10, kwargs={"autocommit": False}
+                url,
+                min_size=min_size,
+                max_size=max_size,
+                open=True,
+                timeout=self.wait_s,
+                check=self._check_on_checkout,
+                kwargs={"autocommit": False, "connect_timeout": _CONNECT_TIMEOUT_S},
             )
             self.pool.wait(timeout=10)
         except Exception as exc:  # unreachable server, bad credentials
@@ -45,28 +60,69 @@ class PostGISStore(Store):
 
     def change_marker(self, *, among: Sequence[int] = ()) -> tuple[int, frozenset[int]]:
         with self._marker_lock:
-            try:
-                if self._marker_conn is None or self._marker_conn.closed:
-                    self._marker_conn = psycopg.connect(self.url, autocommit=True)
-                row = self._marker_conn.execute(
-                    "SELECT COALESCE(MAX(seq), 0), ARRAY(SELECT seq FROM audit WHERE seq = ANY(%s)) FROM audit",
-                    [list(among)],
-                    prepare=True,
-                ).fetchone()
-            except psycopg.OperationalError:  # a restarted server: reconnect on the next call
-                if self._marker_conn is not None:
-                    self._marker_conn.close()
-                self._marker_conn = None
-                raise
+            self._gate()
+            for attempt in (1, 2):  # a connection of a restarted server fails once: retry on a fresh one
+                fresh = self._marker_conn is None or self._marker_conn.closed
+                try:
+                    if self._marker_conn is None or self._marker_conn.closed:
+                        self._marker_conn = psycopg.connect(
+                            self.url, autocommit=True, connect_timeout=_CONNECT_TIMEOUT_S
+                        )
+                    row = self._marker_conn.execute(
+                        "SELECT COALESCE(MAX(seq), 0), ARRAY(SELECT seq FROM audit WHERE seq = ANY(%s)) FROM audit",
+                        [list(among)],
+                        prepare=True,
+                    ).fetchone()
+                    break
+                except psycopg.OperationalError as exc:
+                    if self._marker_conn is not None:
+                        self._marker_conn.close()
+                    self._marker_conn = None
+                    if fresh or attempt == 2:
+                        self.availability.mark_down(str(exc))
+                        raise self.availability.error() from exc
         assert row is not None
         return int(row[0]), frozenset(int(v) for v in row[1])
 
     @contextmanager
     def transaction(self, *, user: str | None = None, readonly: bool = False) -> Iterator[Transaction]:
-        with self.pool.connection() as conn, conn.transaction():
-            tx = Transaction(self, conn, user)
-            yield tx
+        """One pooled connection, checked on checkout; an outage is :class:`UnavailableError` (503)."""
+        self._gate()
+        try:
+            with self.pool.connection() as conn, conn.transaction():
+                tx = Transaction(self, conn, user)
+                yield tx
+        except PoolTimeout as exc:  # no connection within wait_s: down, or every connection busy
+            self._probe_after_timeout(exc)
+            raise
+        except psycopg.OperationalError as exc:  # the server went away mid-request (restart, network)
+            self.availability.mark_down(str(exc))
+            raise self.availability.error() from exc
         self.notify_listeners(tx)  # only reached after a commit
+
+    def _gate(self) -> None:
+        self.availability.gate(self._probe, self.pool.check)
+
+    def _probe(self) -> None:
+        psycopg.connect(self.url, connect_timeout=_CONNECT_TIMEOUT_S).close()
+
+    def _probe_after_timeout(self, exc: PoolTimeout) -> None:
+        try:
+            self._probe()
+        except psycopg.Error as probe_exc:
+            self.availability.mark_down(str(probe_exc))
+            raise self.availability.error() from exc
+        raise self.availability.error(
+            f"所有数据库连接都在忙 / every database connection busy for {self.wait_s} s"
+        ) from exc
+
+    def _check_on_checkout(self, conn: psycopg.Connection) -> None:
+        """The pool's check of a connection before handing it out: a dead one makes the pool check them all."""
+        try:
+            ConnectionPool.check_connection(conn)
+        except psycopg.Error:
+            self.pool.check()  # a restarted server: its other idle connections died too
+            raise
 
     def schema_version(self) -> int:
         with self.transaction() as tx:

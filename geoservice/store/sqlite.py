@@ -17,7 +17,7 @@ from pathlib import Path
 import shapely
 from shapely.geometry import box
 
-from geoservice.errors import StorageError
+from geoservice.errors import StorageError, UnavailableError
 from geoservice.store.base import Dialect, Feature, Store, Transaction, conflict_from_key
 from geoservice.store.schema import COLLECTIONS
 
@@ -80,7 +80,11 @@ class SQLiteStore(Store):
                 yield inner
                 self.notify_listeners(inner)  # before the outer commit: invalidating early is safe
                 return
-            conn.execute("BEGIN" if readonly else "BEGIN IMMEDIATE")
+            try:
+                conn.execute("BEGIN" if readonly else "BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:  # the write lock not granted within busy_timeout
+                self.raise_for(exc, "BEGIN")
+                raise
             tx = Transaction(self, conn, user)
             try:
                 yield tx
@@ -116,6 +120,12 @@ class SQLiteStore(Store):
         if isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc):
             table = sql.split()[2] if sql.upper().startswith("INSERT") else "record"
             raise conflict_from_key(table, str(exc)) from exc
+        if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):  # busy past busy_timeout
+            raise UnavailableError(
+                f"数据库正忙(写锁等待超时),请稍后重试 / the database is busy (write lock not granted): retry "
+                f"shortly ({exc})",
+                details={"database": self.path, "reason": str(exc)},
+            ) from exc
         if isinstance(exc, sqlite3.OperationalError) and "no such table" in str(exc):
             raise StorageError(
                 "数据库未初始化,请先运行 geoservice migrate / database schema missing: run migrations first",
