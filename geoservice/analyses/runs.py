@@ -1,8 +1,10 @@
 """Analysis runs (分析任务): stored in ``analyses``, executed in the background, results in ``analysis_results``.
 
-A run is created ``queued`` with its full parameters and the versions of its input layers, then executed by a
-one-thread pool (one heavy run at a time on a shared machine): ``running`` with progress updates, then ``done``
-with its summary per division, or ``failed`` with the error message (a background failure is stored, never lost).
+A run is created ``queued`` with its full parameters, the versions of its input layers and its ``runner`` (the
+process that will execute it), then executed by the app's :class:`~geoservice.analyses.executor.AnalysisExecutor`
+(or in the CLI's own process): ``running`` with progress updates, then ``done`` with its summary per division,
+``failed`` with the error message (a background failure is stored, never lost), or ``interrupted`` with the
+reason when its process stopped first (:data:`STATUSES`); an interrupted run can be rerun.
 Result layers go to ``analysis_results`` with ``analysis_id`` (the ``ref``) and ``layer`` = ``gaps`` | ``cells``
 | ``sites``; the HTML report is one more row, ``layer="report"``, without geometry.
 """
@@ -10,16 +12,15 @@ Result layers go to ``analysis_results`` with ``analysis_id`` (the ``ref``) and 
 from __future__ import annotations
 
 import logging
-import threading
 import traceback
 import uuid
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import Any, Final, Literal
 
 from shapely.geometry import shape
 
 from geoservice.analyses.inputs import AnalysisRequest, check_request, load_inputs
+from geoservice.analyses.processes import this_process
 from geoservice.errors import (
     ConflictError,
     GeoserviceError,
@@ -32,9 +33,15 @@ from geoservice.store import Feature, Store, utc_now
 log = logging.getLogger("geoservice.analyses")
 
 RESULT_LAYERS = ("gaps", "cells", "sites")
-_EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="siting-analysis")
-_FUTURES: dict[str, Future[None]] = {}
-_LOCK = threading.Lock()
+Status = Literal["queued", "running", "done", "failed", "interrupted"]
+#: Every status of a run (分析状态), in lifecycle order.
+STATUSES: Final[tuple[Status, ...]] = ("queued", "running", "done", "failed", "interrupted")
+#: Statuses a live process is still working on; a dead process's runs in them become ``interrupted``.
+ACTIVE_STATUSES: Final[tuple[Status, ...]] = ("queued", "running")
+
+
+class AnalysisInterruptedError(Exception):
+    """Raised inside a run at a progress step when its process is stopping (分析被中止)."""
 
 
 def create_run(
@@ -53,31 +60,25 @@ def create_run(
         "inputs": versions,
         "created_by": user,
         "rerun_of": rerun_of,
+        "runner": this_process(),
     }
     with store.transaction(user=user) as tx:
         return tx.insert("analyses", Feature.new(props), reason="analysis requested")
 
 
-def start_run(store: Store, analysis_id: str) -> Future[None]:
-    """Execute a stored run in the background pool."""
-    future = _EXECUTOR.submit(execute_run, store, analysis_id)
-    with _LOCK:
-        _FUTURES[analysis_id] = future
-    return future
-
-
-def wait_for(analysis_id: str, timeout_s: float | None = None) -> None:
-    """Block until a background run has finished (CLI, tests)."""
-    with _LOCK:
-        future = _FUTURES.get(analysis_id)
-    if future is not None:
-        future.result(timeout=timeout_s)
-
-
 def execute_run(
-    store: Store, analysis_id: str, *, on_progress: Callable[[float, str], None] | None = None
+    store: Store,
+    analysis_id: str,
+    *,
+    on_progress: Callable[[float, str], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    stop_reason: str = "分析被中止 / the run was stopped",
 ) -> None:
-    """Run one stored analysis now (in this thread); the outcome is stored on the run either way."""
+    """Run one stored analysis now (in this thread); the outcome is stored on the run either way.
+
+    ``should_stop`` is asked at every progress step; when it says yes, or on Ctrl-C, the run is stored
+    ``interrupted`` with ``stop_reason`` (Ctrl-C is raised again afterwards).
+    """
     from siting.analysis import run_analysis
     from siting.report import render_report
 
@@ -88,12 +89,20 @@ def execute_run(
         _set(
             store,
             analysis_id,
-            {"status": "running", "started_at": utc_now(), "stage": "inputs", "progress": 0.01},
+            {
+                "status": "running",
+                "started_at": utc_now(),
+                "stage": "inputs",
+                "progress": 0.01,
+                "runner": this_process(),
+            },
         )
         inputs, age_group = load_inputs(store, request, record.properties.get("inputs") or {})
         last = {"fraction": -1.0}
 
         def progress(fraction: float, stage: str) -> None:
+            if should_stop is not None and should_stop():
+                raise AnalysisInterruptedError(stage)
             if on_progress is not None:
                 on_progress(fraction, stage)
             if fraction - last["fraction"] >= 0.05 or fraction >= 1.0:
@@ -129,6 +138,11 @@ def execute_run(
                 },
                 reason="analysis finished",
             )
+    except AnalysisInterruptedError:
+        mark_interrupted(store, analysis_id, stop_reason)
+    except KeyboardInterrupt:
+        mark_interrupted(store, analysis_id, "分析被 Ctrl-C 中止 / the run was stopped with Ctrl-C")
+        raise
     except Exception as exc:  # stored on the run, never lost
         error = _error_of(exc)
         try:
@@ -139,6 +153,36 @@ def execute_run(
             )
         except Exception:
             log.exception("could not store the failure of analysis %s", analysis_id)
+
+
+def mark_interrupted(store: Store, analysis_id: str, reason: str) -> None:
+    """Store run ``analysis_id`` as ``interrupted`` (已中断) with ``reason``; a run already finished is left."""
+    try:
+        with store.transaction(user="analysis-runner") as tx:
+            record = tx.get("analyses", analysis_id, for_update=True)
+            if record.properties.get("status") not in ACTIVE_STATUSES:
+                return
+            error = {
+                "error": "interrupted",
+                "message": reason,
+                "details": {
+                    "status": record.properties.get("status"),
+                    "stage": record.properties.get("stage"),
+                },
+            }
+            tx.update(
+                "analyses",
+                analysis_id,
+                properties={
+                    "status": "interrupted",
+                    "stage": "interrupted",
+                    "finished_at": utc_now(),
+                    "error": error,
+                },
+                reason="analysis interrupted",
+            )
+    except Exception:
+        log.exception("could not store analysis %s as interrupted", analysis_id)
 
 
 def _error_of(exc: Exception) -> dict[str, Any]:
@@ -184,6 +228,19 @@ def result_features(store: Store, analysis_id: str, layer: str) -> list[Feature]
         )
     with store.transaction(readonly=True) as tx:
         return tx.query("analysis_results", filters={"ref": analysis_id, "layer": layer}).features
+
+
+def result_collection(store: Store, analysis_id: str, layer: str) -> dict[str, Any]:
+    """A result layer of a finished run as a GeoJSON FeatureCollection (RFC 7946), the form both the API and
+    the CLI give out: the bookkeeping properties (``analysis_id``, ``layer``, ``version``, ``updated_at``)
+    left out."""
+    features = []
+    for feature in result_features(store, analysis_id, layer):
+        geo = feature.to_geojson()
+        for key in ("analysis_id", "layer", "version", "updated_at"):
+            geo["properties"].pop(key, None)
+        features.append(geo)
+    return {"type": "FeatureCollection", "features": features}
 
 
 def report_html(store: Store, analysis_id: str) -> str:

@@ -7,6 +7,7 @@ is a 500 whose body carries a reference id and no internals (the detail goes to 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import uuid
@@ -21,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from geoservice import __version__
+from geoservice.analyses.executor import AnalysisExecutor
 from geoservice.errors import GeoserviceError, PayloadTooLargeError, from_library_error, status_for
 from geoservice.settings import Settings, get_settings
 from geoservice.store import Store, open_store
@@ -44,11 +46,15 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = store is None
         app.state.store = store if store is not None else open_store(settings.database_url)
+        # the analysis pool lives as long as the app: stale runs of a dead process marked first
+        app.state.analyses = AnalysisExecutor(app.state.store)
+        app.state.analyses.recover()
         if settings.warm_indexes:
             warm_indexes(app.state.store)
         try:
             yield
         finally:
+            await asyncio.to_thread(app.state.analyses.shutdown)
             if own:
                 app.state.store.close()
 

@@ -4,16 +4,26 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
 from geoservice.analyses import runs
+from geoservice.analyses.executor import AnalysisExecutor
 from geoservice.analyses.inputs import AnalysisRequest
 from geoservice.api.deps import PlannerDep, ReaderDep, StoreDep
 from geoservice.store import Feature
 
 router = APIRouter(prefix="/siting", tags=["siting 选址"])
+
+
+def get_executor(request: Request) -> AnalysisExecutor:
+    """The analysis executor (分析执行器) the app's lifespan started."""
+    executor: AnalysisExecutor = request.app.state.analyses
+    return executor
+
+
+ExecutorDep = Annotated[AnalysisExecutor, Depends(get_executor)]
 
 
 class AnalysisAccepted(BaseModel):
@@ -24,7 +34,8 @@ class AnalysisAccepted(BaseModel):
 
 
 class AnalysisPublic(BaseModel):
-    """One analysis run: status, progress, summary per division (分析状态)."""
+    """One analysis run: status (queued, running, done, failed, interrupted), progress, summary per division
+    (分析状态); ``error`` says why a run failed or was interrupted."""
 
     id: str
     name: str | None
@@ -123,10 +134,12 @@ def population_layers(store: StoreDep, _: ReaderDep) -> PopulationLayersPublic:
 @router.post(
     "/analyses", status_code=202, response_model=AnalysisAccepted, operation_id="siting_create_analysis"
 )
-def create_analysis(body: AnalysisRequest, store: StoreDep, user: PlannerDep) -> AnalysisAccepted:
+def create_analysis(
+    body: AnalysisRequest, store: StoreDep, user: PlannerDep, executor: ExecutorDep
+) -> AnalysisAccepted:
     """Queue an analysis (planner): 202 with its id; poll ``GET /siting/analyses/{id}``."""
     record = runs.create_run(store, body, user=user.name)
-    runs.start_run(store, record.id)
+    executor.submit(record.id)
     return AnalysisAccepted(id=record.id, status="queued")
 
 
@@ -136,10 +149,13 @@ def create_analysis(body: AnalysisRequest, store: StoreDep, user: PlannerDep) ->
     response_model=AnalysisAccepted,
     operation_id="siting_rerun",
 )
-def rerun_analysis(analysis_id: str, store: StoreDep, user: PlannerDep) -> AnalysisAccepted:
-    """Run a scenario again with the same parameters on the current layers (重新运行)."""
+def rerun_analysis(
+    analysis_id: str, store: StoreDep, user: PlannerDep, executor: ExecutorDep
+) -> AnalysisAccepted:
+    """Run a scenario again with the same parameters on the current layers (重新运行), e.g. one that was
+    ``interrupted`` when the service stopped: a new run with ``rerun_of`` naming the old one."""
     record = runs.rerun(store, analysis_id, user=user.name)
-    runs.start_run(store, record.id)
+    executor.submit(record.id)
     return AnalysisAccepted(id=record.id, status="queued")
 
 
@@ -172,14 +188,7 @@ def get_analysis(analysis_id: str, store: StoreDep, _: ReaderDep) -> AnalysisPub
 
 
 def _collection(store: StoreDep, analysis_id: str, layer: str) -> FeatureCollectionPublic:
-    features = runs.result_features(store, analysis_id, layer)
-    out = []
-    for feature in features:
-        geo = feature.to_geojson()
-        for key in ("analysis_id", "layer", "version", "updated_at"):
-            geo["properties"].pop(key, None)
-        out.append(geo)
-    return FeatureCollectionPublic(features=out)
+    return FeatureCollectionPublic(features=runs.result_collection(store, analysis_id, layer)["features"])
 
 
 @router.get(

@@ -1,8 +1,9 @@
-"""``geoservice siting run|compare`` (选址分析命令): the same analysis as the API, written to a folder.
+"""``geoservice siting run|rerun|compare`` (选址分析命令): the same analysis as the API, written to a folder.
 
 ``siting run`` stores the run in the database like ``POST /siting/analyses`` does, executes it in this process
 with a progress bar, and writes ``summary.json``, ``gaps.geojson``, ``cells.geojson``, ``sites.geojson`` and
-``report.html`` to ``--out``. ``siting compare A B`` prints two finished runs side by side as JSON.
+``report.html`` to ``--out``. ``siting rerun ID`` does the same with the parameters of a stored run (e.g. one
+``interrupted`` when the service stopped). ``siting compare A B`` prints two finished runs side by side as JSON.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from geoservice.commands._common import open_db
 
 
 def add_commands(subparsers: Any, common: argparse.ArgumentParser) -> None:
-    """Add ``siting run`` and ``siting compare``."""
+    """Add ``siting run``, ``siting rerun`` and ``siting compare``."""
     siting = subparsers.add_parser("siting", help="选址分析 / coverage gaps and siting")
     commands = siting.add_subparsers(dest="siting_command", required=True)
     run = commands.add_parser("run", parents=[common], help="运行一次分析 / run one analysis")
@@ -44,6 +45,16 @@ def add_commands(subparsers: Any, common: argparse.ArgumentParser) -> None:
         "--out", type=Path, required=True, help="folder for summary.json, *.geojson, report.html"
     )
     run.set_defaults(func=_cmd_run)
+    rerun = commands.add_parser(
+        "rerun",
+        parents=[common],
+        help="按原参数重新运行 / run a stored analysis again (e.g. an interrupted one)",
+    )
+    rerun.add_argument("id", help="the analysis to run again")
+    rerun.add_argument(
+        "--out", type=Path, required=True, help="folder for summary.json, *.geojson, report.html"
+    )
+    rerun.set_defaults(func=_cmd_rerun)
     compare = commands.add_parser("compare", parents=[common], help="对比两个方案 / compare two runs")
     compare.add_argument("a")
     compare.add_argument("b")
@@ -81,39 +92,42 @@ def _cmd_run(args: argparse.Namespace) -> int:
             field = ".".join(str(p) for p in err["loc"])
             print(f"参数无效 / invalid --{field.replace('_', '-')}: {err['msg']}", file=sys.stderr)
         return 2
-    store = open_db(args)
-    try:
-        record = runs.create_run(store, request, user="cli")
-        print(f"analysis {record.id}", file=sys.stderr)
-        runs.execute_run(store, record.id, on_progress=lambda f, s: print(f"  {f:5.0%} {s}", file=sys.stderr))
-        done = runs.get_run(store, record.id)
-        if done.properties["status"] != "done":
-            print(f"分析失败 / analysis failed: {done.properties['error']['message']}", file=sys.stderr)
-            return 1
-        out: Path = args.out
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "summary.json").write_text(
-            json.dumps(done.properties["summary"], ensure_ascii=False, indent=2), encoding="utf-8"
-        )
-        for layer in runs.RESULT_LAYERS:
-            features = [f.to_geojson() for f in runs.result_features(store, record.id, layer)]
-            for f in features:
-                for key in ("analysis_id", "layer", "version", "updated_at"):
-                    f["properties"].pop(key, None)
-            collection = {"type": "FeatureCollection", "features": features}
-            (out / f"{layer}.geojson").write_text(
-                json.dumps(collection, ensure_ascii=False), encoding="utf-8"
-            )
-        (out / "report.html").write_text(runs.report_html(store, record.id), encoding="utf-8")
-        totals = done.properties["summary"]["totals"]
-        print(
-            f"coverage {_pct(totals['coverage_rate_before'])} → {_pct(totals['coverage_rate_after'])}, "
-            f"{totals['new_sites']} new sites; wrote {out}"
-        )
-        print(record.id)
-        return 0
-    finally:
-        store.close()
+    with open_db(args) as store:
+        return _execute_and_write(store, runs.create_run(store, request, user="cli"), args.out)
+
+
+def _cmd_rerun(args: argparse.Namespace) -> int:
+    from geoservice.analyses import runs
+
+    with open_db(args) as store:
+        return _execute_and_write(store, runs.rerun(store, args.id, user="cli"), args.out)
+
+
+def _execute_and_write(store: Any, record: Any, out: Path) -> int:
+    """Execute the stored run ``record`` here with progress on stderr, then write its results to ``out``."""
+    from geoservice.analyses import runs
+
+    print(f"analysis {record.id}", file=sys.stderr)
+    runs.execute_run(store, record.id, on_progress=lambda f, s: print(f"  {f:5.0%} {s}", file=sys.stderr))
+    done = runs.get_run(store, record.id)
+    if done.properties["status"] != "done":
+        print(f"分析失败 / analysis failed: {done.properties['error']['message']}", file=sys.stderr)
+        return 1
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "summary.json").write_text(
+        json.dumps(done.properties["summary"], ensure_ascii=False, indent=2), encoding="utf-8"
+    )
+    for layer in runs.RESULT_LAYERS:
+        collection = runs.result_collection(store, record.id, layer)
+        (out / f"{layer}.geojson").write_text(json.dumps(collection, ensure_ascii=False), encoding="utf-8")
+    (out / "report.html").write_text(runs.report_html(store, record.id), encoding="utf-8")
+    totals = done.properties["summary"]["totals"]
+    print(
+        f"coverage {_pct(totals['coverage_rate_before'])} → {_pct(totals['coverage_rate_after'])}, "
+        f"{totals['new_sites']} new sites; wrote {out}"
+    )
+    print(record.id)
+    return 0
 
 
 def _pct(value: float | None) -> str:

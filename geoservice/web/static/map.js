@@ -280,7 +280,7 @@
       $("siting-progress").value = a.progress || 0;
       status("分析 / analysis " + a.status + " · " + (a.stage || "") + " · " + Math.round((a.progress || 0) * 100) + "%");
       if (a.status === "done") return showAnalysis(a);
-      if (a.status === "failed") { $("siting-progress").hidden = true; $("siting-result").innerHTML = "<div class='issue'>" + esc(a.error && a.error.message) + "</div>"; return; }
+      if (a.status === "failed" || a.status === "interrupted") { $("siting-progress").hidden = true; $("siting-result").innerHTML = "<div class='issue'>" + esc(a.error && a.error.message) + "</div>"; return; }
       setTimeout(function () { poll(id); }, 1000);
     }).catch(fail);
   }
