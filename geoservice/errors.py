@@ -106,9 +106,17 @@ class PayloadTooLargeError(GeoserviceError, ValueError):
 
 
 class UnavailableError(GeoserviceError, RuntimeError):
-    """A part of the service this request needs is missing or failed (Chromium for PDF …) (服务暂不可用)."""
+    """A part of the service this request needs is missing, failed or restarting (Chromium for PDF, the
+    database …) (服务暂不可用, 503).
+
+    ``retry_after_s``, when a retry soon can help (the database restarting), becomes ``Retry-After``.
+    """
 
     code = "unavailable"
+
+    def __init__(self, message: str, *, retry_after_s: int | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after_s = retry_after_s
 
 
 class StorageError(GeoserviceError, RuntimeError):
@@ -125,19 +133,6 @@ class SchemaTooNewError(StorageError):
 
     code = "schema_too_new"
     exit_code = 2
-
-
-class UnavailableError(StorageError):
-    """The database is down, restarting or out of reach: try again shortly (服务暂不可用, 503).
-
-    ``retry_after_s`` becomes the ``Retry-After`` header.
-    """
-
-    code = "unavailable"
-
-    def __init__(self, message: str, *, retry_after_s: int = 2, **kwargs: Any) -> None:
-        super().__init__(message, **kwargs)
-        self.retry_after_s = retry_after_s
 
 
 #: The one table from error class to HTTP status. The most specific class wins (see :func:`status_for`).

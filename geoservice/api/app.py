@@ -114,7 +114,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(GeoserviceError)
     async def domain_error(request: Request, exc: GeoserviceError) -> JSONResponse:
         status = status_for(exc)
-        headers = {"Retry-After": str(getattr(exc, "retry_after_s", 5))} if status == 503 else None
+        retry_after_s = getattr(exc, "retry_after_s", None)
+        headers = {"Retry-After": str(retry_after_s)} if retry_after_s is not None else None
         return JSONResponse(
             error_body(exc.code, exc.message, exc.details), status_code=status, headers=headers
         )

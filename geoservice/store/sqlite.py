@@ -124,6 +124,7 @@ class SQLiteStore(Store):
             raise UnavailableError(
                 f"数据库正忙(写锁等待超时),请稍后重试 / the database is busy (write lock not granted): retry "
                 f"shortly ({exc})",
+                retry_after_s=1,
                 details={"database": self.path, "reason": str(exc)},
             ) from exc
         if isinstance(exc, sqlite3.OperationalError) and "no such table" in str(exc):
