@@ -66,7 +66,8 @@ _MARKER_EDIT_TOLERANCE_M: Final = 0.01
 # Export
 
 
-def _frame(rows: list[dict[str, Any]], geoms: list[Any], columns: dict[str, str]) -> gpd.GeoDataFrame:
+def frame_of(rows: list[dict[str, Any]], geoms: list[Any], columns: dict[str, str]) -> gpd.GeoDataFrame:
+    """A layer to write: one column per ``columns`` entry (name → pandas dtype), CGCS2000 geometry."""
     data = {c: pd.Series([r.get(c) for r in rows], dtype=t) for c, t in columns.items()}
     return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geoms, crs=CGCS2000))
 
@@ -116,7 +117,7 @@ def export_package(
         for ln in by_id.values()
     ]
     str_cols = dict.fromkeys(("uuid", "code", "name", "level", "left_code", "right_code"), "object")
-    _write(_frame(line_rows, [ln.geometry for ln in by_id.values()], str_cols), path, "boundary_lines")
+    write_layer(frame_of(line_rows, [ln.geometry for ln in by_id.values()], str_cols), path, "boundary_lines")
     marker_cols = {
         "uuid": "object",
         "number": "object",
@@ -148,7 +149,9 @@ def export_package(
         }
         for m in markers
     ]
-    _write(_frame(marker_rows, [m.geometry for m in markers], marker_cols), path, "boundary_markers", "Point")
+    write_layer(
+        frame_of(marker_rows, [m.geometry for m in markers], marker_cols), path, "boundary_markers", "Point"
+    )
     last_cols = {
         "uuid": "object",
         "marker_uuid": "object",
@@ -172,8 +175,8 @@ def export_package(
         }
         for i in last
     ]
-    _write(_frame(last_rows, [i.geometry for i in last], last_cols), path, "last_inspections", "Point")
-    _write(_frame([], [], INSPECTION_COLUMNS), path, "inspections", "Point")
+    write_layer(frame_of(last_rows, [i.geometry for i in last], last_cols), path, "last_inspections", "Point")
+    write_layer(frame_of([], [], INSPECTION_COLUMNS), path, "inspections", "Point")
     info = pd.DataFrame(
         {
             "key": ["format_version", "created_at", "line_codes", "markers"],
@@ -194,7 +197,7 @@ def export_package(
     }
 
 
-def _write(frame: gpd.GeoDataFrame, path: Path, layer: str, geometry_type: str | None = None) -> None:
+def write_layer(frame: gpd.GeoDataFrame, path: Path, layer: str, geometry_type: str | None = None) -> None:
     kwargs: dict[str, Any] = {"geometry_type": geometry_type} if geometry_type else {}
     pyogrio.write_dataframe(frame, path, layer=layer, driver="GPKG", **kwargs)
 
@@ -235,19 +238,29 @@ def _refuse(
     )
 
 
-def read_package(path: Path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
-    """The ``inspections`` layer (in CGCS2000) and the ``boundary_markers`` layer (or None) of a returned package.
+def read_field_layer(
+    path: Path,
+    *,
+    layer: str,
+    columns: dict[str, str],
+    required: Sequence[str],
+    companion: str | None = None,
+    sent_by: str = "GET /boundaries/field-package",
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
+    """The filled-in ``layer`` of a returned field package (in CGCS2000) and its ``companion`` layer (or None).
+
+    Shared by every field package (boundary markers, place-name signs): ``columns`` is the schema the team
+    filled in, ``required`` the columns that must be there, ``sent_by`` names the export for the message.
 
     Raises
     ------
     InvalidInputError
-        Not a GeoPackage; no ``inspections`` layer; a required column missing (each named).
+        Not a GeoPackage; no ``layer``; a required column missing (each named).
     """
     head = path.read_bytes()[:72] if path.exists() else b""
     if not head.startswith(_GPKG_MAGIC) or head[68:72] not in _GPKG_APPLICATION_IDS:
         raise _refuse(
-            "文件不是 GeoPackage / the file is not a GeoPackage (.gpkg); send back the package exported by "
-            "GET /boundaries/field-package",
+            f"文件不是 GeoPackage / the file is not a GeoPackage (.gpkg); send back the package exported by {sent_by}",
             field_name="file",
             value=path.name,
             rule="geopackage",
@@ -261,47 +274,70 @@ def read_package(path: Path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]
             value=path.name,
             rule="readable",
         ) from exc
-    if "inspections" not in layers:
+    if layer not in layers:
         raise _refuse(
-            f"数据包缺少图层 inspections / the package has no layer 'inspections' (found: {sorted(layers)})",
+            f"数据包缺少图层 {layer} / the package has no layer '{layer}' (found: {sorted(layers)})",
             field_name="layer",
-            value="inspections",
+            value=layer,
             rule="layer_required",
             details={"layers": sorted(layers)},
         )
-    inspections = pyogrio.read_dataframe(path, layer="inspections")
-    missing = [c for c in REQUIRED_INSPECTION_COLUMNS if c not in inspections.columns]
+    frame = pyogrio.read_dataframe(path, layer=layer)
+    missing = [c for c in required if c not in frame.columns]
     if missing:
         raise _refuse(
-            f"图层 inspections 缺少字段 {missing} / layer 'inspections' lacks column(s) {missing}; "
-            f"expected {list(INSPECTION_COLUMNS)}",
-            field_name="inspections.columns",
+            f"图层 {layer} 缺少字段 {missing} / layer '{layer}' lacks column(s) {missing}; expected {list(columns)}",
+            field_name=f"{layer}.columns",
             value=missing,
             rule="columns_required",
-            details={
-                "layer": "inspections",
-                "missing_columns": missing,
-                "columns": list(inspections.columns),
-            },
+            details={"layer": layer, "missing_columns": missing, "columns": list(frame.columns)},
         )
-    if len(inspections) and inspections.crs is not None and inspections.crs.to_epsg() != 4490:
-        inspections = inspections.to_crs(CGCS2000)
-    markers = pyogrio.read_dataframe(path, layer="boundary_markers") if "boundary_markers" in layers else None
-    return inspections, markers
+    if len(frame) and frame.crs is not None and frame.crs.to_epsg() != 4490:
+        frame = frame.to_crs(CGCS2000)
+    other = pyogrio.read_dataframe(path, layer=companion) if companion and companion in layers else None
+    return frame, other
 
 
-def _text(value: Any) -> str | None:
+def read_package(path: Path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
+    """The ``inspections`` layer (in CGCS2000) and the ``boundary_markers`` layer (or None) of a returned package.
+
+    Raises
+    ------
+    InvalidInputError
+        Not a GeoPackage; no ``inspections`` layer; a required column missing (each named).
+    """
+    return read_field_layer(
+        path,
+        layer="inspections",
+        columns=INSPECTION_COLUMNS,
+        required=REQUIRED_INSPECTION_COLUMNS,
+        companion="boundary_markers",
+    )
+
+
+def text_or_none(value: Any) -> str | None:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
     text = str(value).strip()
     return text or None
 
 
-def _inputs(frame: gpd.GeoDataFrame) -> tuple[list[tuple[str, InspectionInput]], list[dict[str, Any]]]:
+def field_records(
+    frame: gpd.GeoDataFrame,
+    *,
+    ref_column: str = "marker_uuid",
+    input_class: type[InspectionInput] = InspectionInput,
+    text_columns: Sequence[str] = (),
+) -> tuple[list[tuple[str, InspectionInput]], list[dict[str, Any]]]:
+    """The rows of a filled-in inspections layer as (object UUID, input) pairs, and the rows' problems.
+
+    ``ref_column`` holds the inspected object's UUID (``marker_uuid``, ``sign_uuid``); ``input_class`` is
+    :class:`InspectionInput` or a subclass whose extra text fields are read from ``text_columns``.
+    """
     records: list[tuple[str, InspectionInput]] = []
     problems: list[dict[str, Any]] = []
     for i, row in enumerate(frame.itertuples(index=False)):
-        record_id = _text(row.uuid)
+        record_id = text_or_none(row.uuid)
         where = {"layer": "inspections", "row": i, "uuid": record_id}
         try:
             record_id = str(uuid.UUID(str(record_id)))
@@ -313,14 +349,14 @@ def _inputs(frame: gpd.GeoDataFrame) -> tuple[list[tuple[str, InspectionInput]],
         geom = row.geometry
         measured = isinstance(geom, Point) and not geom.is_empty  # a missing marker (丢失) has no position
         accuracy = getattr(row, "accuracy_m", None)
-        photos = _text(getattr(row, "photos", None))
+        photos = text_or_none(getattr(row, "photos", None))
         records.append(
             (
-                str(_text(row.marker_uuid)),
-                InspectionInput(
-                    inspected_at=str(_text(row.inspected_at)),
-                    team=str(_text(row.team) or ""),
-                    condition=str(_text(row.condition)),
+                str(text_or_none(getattr(row, ref_column))),
+                input_class(
+                    inspected_at=str(text_or_none(row.inspected_at)),
+                    team=str(text_or_none(row.team) or ""),
+                    condition=str(text_or_none(row.condition)),
                     lon=float(geom.x) if measured else None,
                     lat=float(geom.y) if measured else None,
                     position_crs="EPSG:4490",
@@ -328,9 +364,10 @@ def _inputs(frame: gpd.GeoDataFrame) -> tuple[list[tuple[str, InspectionInput]],
                     if accuracy is None or (isinstance(accuracy, float) and math.isnan(accuracy))
                     else float(accuracy),
                     photos=[p.strip() for p in photos.split(";") if p.strip()] if photos else [],
-                    notes=_text(getattr(row, "notes", None)),
+                    notes=text_or_none(getattr(row, "notes", None)),
                     id=record_id,
                     source="field_package",
+                    **{c: text_or_none(getattr(row, c, None)) for c in text_columns},
                 ),
             )
         )
@@ -343,7 +380,7 @@ def _marker_edits(tx: Transaction, markers: gpd.GeoDataFrame | None) -> list[dic
         return []
     if markers.crs is not None and markers.crs.to_epsg() != 4490:
         markers = markers.to_crs(CGCS2000)
-    ids = [str(u) for u in markers["uuid"] if _text(u)]
+    ids = [str(u) for u in markers["uuid"] if text_or_none(u)]
     stored = {f.id: f for f in tx.query("boundary_markers", filters={"id": ids}, count=False).features}
     edits = []
     for row in markers.itertuples(index=False):
@@ -356,7 +393,7 @@ def _marker_edits(tx: Transaction, markers: gpd.GeoDataFrame | None) -> list[dic
             moved_m = float(to_metric(current.geometry, crs).distance(to_metric(row.geometry, crs)))
             if moved_m > _MARKER_EDIT_TOLERANCE_M:
                 changes["moved_m"] = round(moved_m, 3)
-        number = _text(getattr(row, "number", None))
+        number = text_or_none(getattr(row, "number", None))
         if number and number != current.properties.get("number"):
             changes["number"] = {"registered": current.properties.get("number"), "package": number}
         elevation = getattr(row, "elevation_m", None)
@@ -423,7 +460,7 @@ def import_package(
     """
     rules = rules or InspectionRules()
     frame, package_markers = read_package(path)
-    records, problems = _inputs(frame)
+    records, problems = field_records(frame)
     report = ImportReport()
     new_ids: set[str] = set()
     touched: set[str] = set()

@@ -36,7 +36,7 @@ from geoservice.errors import InvalidInputError
 from geoservice.gazetteer.name_registry import PLACE_NAMES
 from geoservice.signs.register import SIGNS, normalize_sign_condition
 from geoservice.signs.text_check import check_sign_text
-from geoservice.store import Feature, Store
+from geoservice.store import Feature, Store, Transaction
 
 __all__ = [
     "INSPECTIONS",
@@ -100,102 +100,115 @@ def record_sign_inspection(
         (422) a bad condition, time, team or accuracy; no position for a sign that is not missing; a position
         far from the sign (wrong coordinate system, swapped latitude / longitude).
     """
+    with store.transaction(user=user) as tx:
+        return inspect_sign(tx, sign_id, data, user=user, rules=rules)
+
+
+def inspect_sign(
+    tx: Transaction,
+    sign_id: str,
+    data: SignInspectionInput,
+    *,
+    user: str | None,
+    rules: SignInspectionRules | None = None,
+    action: str = "inspect",
+) -> Feature:
+    """:func:`record_sign_inspection` inside the caller's transaction (a field package imports all or nothing)."""
     rules = rules or SignInspectionRules()
     condition = normalize_sign_condition(data.condition)
     inspected_at = parse_instant(data.inspected_at, "inspected_at")
     check_field_record(data.accuracy_m, data.team)
-    with store.transaction(user=user) as tx:
-        sign = tx.get(SIGNS, sign_id, for_update=True)
-        registered = sign.geometry
-        assert isinstance(registered, Point)
-        measured: Point | None = None
-        displacement_m: float | None = None
-        flags: list[dict[str, Any]] = []
-        if data.lon is None or data.lat is None:
-            if condition != "missing":
-                raise InvalidInputError(
-                    "须填写实测位置(仅“缺失”可不填)/ position is required unless the sign is missing (缺失)",
-                    field="position",
-                    value=None,
-                    rule="required_unless_missing",
-                )
-        else:
-            lon, lat, displacement_m = locate(
-                registered,
-                lon=float(data.lon),
-                lat=float(data.lat),
-                position_crs=data.position_crs,
-                far_limit_m=rules.far_limit_m,
-                what_zh="标志",
-                what_en="the sign",
+    sign = tx.get(SIGNS, sign_id, for_update=True)
+    registered = sign.geometry
+    assert isinstance(registered, Point)
+    measured: Point | None = None
+    displacement_m: float | None = None
+    flags: list[dict[str, Any]] = []
+    if data.lon is None or data.lat is None:
+        if condition != "missing":
+            raise InvalidInputError(
+                "须填写实测位置(仅“缺失”可不填)/ position is required unless the sign is missing (缺失)",
+                field="position",
+                value=None,
+                rule="required_unless_missing",
             )
-            measured = Point(lon, lat)
-            flags = position_flags(
-                registered,
-                lon=float(data.lon),
-                lat=float(data.lat),
-                position_crs=data.position_crs,
-                displacement_m=displacement_m,
-                accuracy_m=data.accuracy_m,
-                intact=condition == "intact",
-                tolerance_m=rules.displacement_tolerance_m,
-                crs_hint_min_m=rules.crs_hint_min_m,
+    else:
+        lon, lat, displacement_m = locate(
+            registered,
+            lon=float(data.lon),
+            lat=float(data.lat),
+            position_crs=data.position_crs,
+            far_limit_m=rules.far_limit_m,
+            what_zh="标志",
+            what_en="the sign",
+        )
+        measured = Point(lon, lat)
+        flags = position_flags(
+            registered,
+            lon=float(data.lon),
+            lat=float(data.lat),
+            position_crs=data.position_crs,
+            displacement_m=displacement_m,
+            accuracy_m=data.accuracy_m,
+            intact=condition == "intact",
+            tolerance_m=rules.displacement_tolerance_m,
+            crs_hint_min_m=rules.crs_hint_min_m,
+        )
+    text_issues: list[dict[str, str]] = []
+    if data.chinese or data.romanized:
+        record = tx.get(PLACE_NAMES, str(sign.properties["name_id"]))
+        text_issues = [
+            i.to_dict()
+            for i in check_sign_text(
+                data.chinese or str(sign.properties.get("name") or ""),
+                data.romanized or str(sign.properties.get("romanized") or ""),
+                standard_name=str(record.properties["name"]),
+                category=record.properties.get("category"),
+                number=sign.properties.get("number"),
             )
-        text_issues: list[dict[str, str]] = []
-        if data.chinese or data.romanized:
-            record = tx.get(PLACE_NAMES, str(sign.properties["name_id"]))
-            text_issues = [
-                i.to_dict()
-                for i in check_sign_text(
-                    data.chinese or str(sign.properties.get("name") or ""),
-                    data.romanized or str(sign.properties.get("romanized") or ""),
-                    standard_name=str(record.properties["name"]),
-                    category=record.properties.get("category"),
-                    number=sign.properties.get("number"),
-                )
-            ]
-        props = {
-            "sign_id": sign.id,
-            "sign_kind": sign.properties.get("sign_kind"),
-            "name": sign.properties.get("name"),
-            "inspected_at": inspected_at,
-            "team": data.team.strip(),
-            "condition": condition,
-            "status": condition,
-            "position": None if measured is None else {"lon": data.lon, "lat": data.lat},
-            "position_crs": data.position_crs,
-            "accuracy_m": data.accuracy_m,
-            "displacement_m": None if displacement_m is None else round(displacement_m, 3),
-            "flags": flags,
-            "text_read": {"chinese": data.chinese, "romanized": data.romanized}
-            if data.chinese or data.romanized
-            else None,
-            "text_issues": text_issues,
-            "photos": [{"name": str(p)} for p in data.photos],
-            "notes": data.notes,
-            "source": data.source,
-            "recorded_by": user,
-        }
-        inspection = tx.insert(INSPECTIONS, Feature.new(props, measured, id=data.id), action="inspect")
-        last = sign.properties.get("last_inspected_at")
-        if last is None or inspected_at >= str(last):
-            day = date.fromisoformat(inspected_at[:10])
-            tx.update(
-                SIGNS,
-                sign.id,
-                properties={
-                    "condition": condition,
-                    "status": condition,
-                    "last_inspected_at": inspected_at,
-                    "last_inspection_id": inspection.id,
-                    "last_flags": [f["code"] for f in flags],
-                    "last_displacement_m": props["displacement_m"],
-                    "next_due_on": _add_months(day, rules.cycle_months).isoformat(),
-                },
-                action="inspect",
-                reason=f"inspection {inspection.id}",
-            )
-        return inspection
+        ]
+    props = {
+        "sign_id": sign.id,
+        "sign_kind": sign.properties.get("sign_kind"),
+        "name": sign.properties.get("name"),
+        "inspected_at": inspected_at,
+        "team": data.team.strip(),
+        "condition": condition,
+        "status": condition,
+        "position": None if measured is None else {"lon": data.lon, "lat": data.lat},
+        "position_crs": data.position_crs,
+        "accuracy_m": data.accuracy_m,
+        "displacement_m": None if displacement_m is None else round(displacement_m, 3),
+        "flags": flags,
+        "text_read": {"chinese": data.chinese, "romanized": data.romanized}
+        if data.chinese or data.romanized
+        else None,
+        "text_issues": text_issues,
+        "photos": [{"name": str(p)} for p in data.photos],
+        "notes": data.notes,
+        "source": data.source,
+        "recorded_by": user,
+    }
+    inspection = tx.insert(INSPECTIONS, Feature.new(props, measured, id=data.id), action=action)
+    last = sign.properties.get("last_inspected_at")
+    if last is None or inspected_at >= str(last):
+        day = date.fromisoformat(inspected_at[:10])
+        tx.update(
+            SIGNS,
+            sign.id,
+            properties={
+                "condition": condition,
+                "status": condition,
+                "last_inspected_at": inspected_at,
+                "last_inspection_id": inspection.id,
+                "last_flags": [f["code"] for f in flags],
+                "last_displacement_m": props["displacement_m"],
+                "next_due_on": _add_months(day, rules.cycle_months).isoformat(),
+            },
+            action="inspect",
+            reason=f"inspection {inspection.id}",
+        )
+    return inspection
 
 
 def overdue_signs(

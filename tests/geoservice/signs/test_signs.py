@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import math
+import uuid
 from datetime import date
+from pathlib import Path
 
+import geopandas as gpd
+import pandas as pd
+import pyogrio
 import pytest
 from shapely.geometry import Point
 
@@ -13,6 +18,7 @@ from geoservice.gazetteer import names
 from geoservice.gazetteer.name_import import import_names
 from geoservice.gazetteer.names import NameInput
 from geoservice.signs.inspections import SignInspectionInput, overdue_signs, record_sign_inspection
+from geoservice.signs.packages import SIGN_INSPECTION_COLUMNS, export_sign_package, import_sign_package
 from geoservice.signs.register import SignInput, register_sign, signs_to_replace
 from geoservice.store import Store
 from layers.crs import transform_coords, wgs84_to_bd09, wgs84_to_gcj02
@@ -76,7 +82,9 @@ def test_register__phone_position_is_converted_and_bad_input_is_422(
         SignInput("road_plate", roads["中山路"], "中山路", "Zhongshan Lu", *gcj, position_crs="GCJ-02"),
         user="o",
     )
-    assert isinstance(sign.geometry, Point) and math.dist((sign.geometry.x, sign.geometry.y), (LON, LAT)) < 1e-6
+    assert (
+        isinstance(sign.geometry, Point) and math.dist((sign.geometry.x, sign.geometry.y), (LON, LAT)) < 1e-6
+    )
     with pytest.raises(InvalidInputError) as caught:
         register_sign(
             store, SignInput("billboard", roads["中山路"], "中山路", "Zhongshan Lu", LON, LAT), user="o"
@@ -162,3 +170,51 @@ def test_overdue__never_inspected_and_past_the_cycle(store: Store, roads: dict[s
     ]
     later = overdue_signs(store, today=date(2026, 6, 1))
     assert [r["sign_id"] for r in later] == [first, second] and later[1]["days_overdue"] == 20
+
+
+def _filled(package: Path, rows: list[dict[str, object]], points: list[Point | None]) -> None:
+    frame = gpd.GeoDataFrame(
+        {c: pd.Series([r.get(c) for r in rows], dtype=t) for c, t in SIGN_INSPECTION_COLUMNS.items()},
+        geometry=gpd.GeoSeries(points, crs="EPSG:4490"),
+    )
+    pyogrio.write_dataframe(frame, package, layer="inspections", driver="GPKG", geometry_type="Point")
+
+
+def test_field_package__out_and_back_all_or_nothing(
+    store: Store, roads: dict[str, str], tmp_path: Path
+) -> None:
+    zhongshan = _sign(store, roads["中山路"], "中山路", "Zhongshan Lu")
+    xian = _sign(store, roads["西安路"], "西安路", "Xi'an Lu")
+    package = tmp_path / "signs.gpkg"
+    assert export_sign_package(store, package, division_code="420102") == {"place_signs": 2, "inspections": 0}
+    layer = pyogrio.read_dataframe(package, layer="place_signs")
+    assert (
+        sorted(layer["name"]) == ["中山路", "西安路"]
+        and len(pyogrio.read_dataframe(package, layer="inspections")) == 0
+    )
+    base = {"inspected_at": "2025-06-01T10:00:00+08:00", "team": "江岸巡检二组", "accuracy_m": 3.0}
+    rows = [
+        {
+            **base,
+            "uuid": str(uuid.uuid4()),
+            "sign_uuid": zhongshan,
+            "condition": "破损",
+            "photos": "a.jpg;b.jpg",
+        },
+        {**base, "uuid": str(uuid.uuid4()), "sign_uuid": xian, "condition": "intact", "romanized": "Xian Lu"},
+    ]
+    bad = {**base, "uuid": str(uuid.uuid4()), "sign_uuid": str(uuid.uuid4()), "condition": "intact"}
+    _filled(package, [*rows, bad], [Point(LON, LAT)] * 3)
+    with pytest.raises(InvalidInputError) as caught:
+        import_sign_package(store, package, user="inspector")
+    assert caught.value.details and caught.value.details["problems"][0]["rule"] == "exists"
+    assert store.count("sign_inspections") == 0  # nothing half-imported
+    _filled(package, rows, [Point(LON, LAT)] * 2)
+    report = import_sign_package(store, package, user="inspector")
+    assert (report.imported, report.already_present) == (2, 0)
+    assert import_sign_package(store, package, user="inspector").already_present == 2
+    with store.transaction(readonly=True) as tx:
+        assert tx.get("place_signs", zhongshan).properties["condition"] == "damaged"
+        (read,) = tx.query("sign_inspections", filters={"ref": xian}, count=False).features
+    assert [i["rule"] for i in read.properties["text_issues"]] == ["apostrophe"]
+    assert {r["sign"].id for r in signs_to_replace(store)} == {zhongshan}
