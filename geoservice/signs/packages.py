@@ -17,6 +17,7 @@ import pandas as pd
 import pyogrio
 
 from geoservice.boundaries.packages import (
+    INSPECTION_COLUMNS,
     ImportReport,
     field_records,
     frame_of,
@@ -31,16 +32,9 @@ from geoservice.store import Store, utc_now
 __all__ = ["SIGN_INSPECTION_COLUMNS", "export_sign_package", "import_sign_package"]
 
 SIGN_PACKAGE_FORMAT_VERSION: Final = "1"
-#: The layer a team fills in offline: column → pandas dtype (GeoPackage String / Real).
+#: The layer a team fills in offline: the markers' columns with ``sign_uuid``, plus the text read on the sign.
 SIGN_INSPECTION_COLUMNS: Final[dict[str, str]] = {
-    "uuid": "object",
-    "sign_uuid": "object",
-    "inspected_at": "object",
-    "team": "object",
-    "condition": "object",
-    "accuracy_m": "float64",
-    "notes": "object",
-    "photos": "object",
+    **{("sign_uuid" if c == "marker_uuid" else c): t for c, t in INSPECTION_COLUMNS.items()},
     "chinese": "object",
     "romanized": "object",
 }
