@@ -11,7 +11,7 @@ import pytest
 from geoservice.imports import register_population
 from geoservice.users import add_user
 from tests.geoservice.features.small_area import fill_small_area, write_population_raster
-from tests.geoservice.web.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, browser_or_skip
+from tests.geoservice.web.browser import ARTIFACTS
 from tests.geoservice.web.live_server import serve
 
 
@@ -28,10 +28,9 @@ def _post(url: str, body: dict, token: str) -> dict:
 
 @pytest.mark.browser
 @pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
-def test_map_page__tiles_search_and_inspection(store, tmp_path):
-    browser_or_skip()
-    from playwright.sync_api import sync_playwright
-
+def test_map_page__tiles_search_and_inspection(store, tmp_path, chromium):
+    # the session's one Playwright (conftest ``chromium``): a second sync_playwright() in the same worker
+    # process fails while the first is open ("Sync API inside the asyncio loop")
     area = fill_small_area(store, place_name=False)
     register_population(
         store, "small_60plus", [write_population_raster(tmp_path / "p60.tif")], age_group="60+"
@@ -41,19 +40,18 @@ def test_map_page__tiles_search_and_inspection(store, tmp_path):
     marker = area["boundary_markers"][0]
     with store.transaction(user="t") as tx:  # the hand-made inspection lacks what the inspection API records
         tx.delete("marker_inspections", area["marker_inspections"][0].id)
-    with serve(store, tmp_path) as base, sync_playwright() as p:
+    with serve(store, tmp_path) as base:
         _post(
             f"{base}/names",
             {"name": "江滩路", "category": "road", "division_code": "420102", "reason": "test"},
             token,
         )
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = chromium.new_context(
+            viewport={"width": 1280, "height": 800},
+            geolocation={"longitude": 114.30002, "latitude": 30.70001, "accuracy": 5},
+            permissions=["geolocation"],
+        )
         try:
-            context = browser.new_context(
-                viewport={"width": 1280, "height": 800},
-                geolocation={"longitude": 114.30002, "latitude": 30.70001, "accuracy": 5},
-                permissions=["geolocation"],
-            )
             page = context.new_page()
             errors: list[str] = []
             page.on("pageerror", lambda e: errors.append(str(e)))
@@ -91,4 +89,4 @@ def test_map_page__tiles_search_and_inspection(store, tmp_path):
             assert "displacement" in page.inner_text("#status"), page.inner_text("#status")
             assert not errors, errors
         finally:
-            browser.close()
+            context.close()
