@@ -63,10 +63,23 @@ class Ambiguity(BaseModel):
     candidates: list[Candidate]
 
 
+class ParseNote(BaseModel):
+    """What the parse accepted that is not the standard form (曾用名, 异写, 重复, 舍弃的文字)."""
+
+    kind: Literal["former_name", "former_type", "variant", "duplicate", "dropped"]
+    text: str
+    component: str | None = None
+    name: str | None = None
+    code: str | None = None
+
+
 class AddressParsed(BaseModel):
     components: Components
     ambiguities: list[Ambiguity]
     unresolved: str
+    notes: list[ParseNote] | None = Field(
+        None, description="with ?notes=true: former names, variant spellings, doubled levels, dropped text"
+    )
 
 
 class GeocodeCandidatePublic(BaseModel):
@@ -165,9 +178,14 @@ class DoorPlatesPublic(BaseModel):
     response_model_exclude_none=True,
     operation_id="parseAddress",
 )
-def post_parse_address(body: AddressParse, store: StoreDep, user: ReaderDep) -> dict[str, Any]:
+def post_parse_address(
+    body: AddressParse,
+    store: StoreDep,
+    user: ReaderDep,
+    notes: Annotated[bool, Query(description="也返回说明 / also say what was not standard")] = False,
+) -> dict[str, Any]:
     """Parse a free-text address into components; ambiguous divisions are listed, never guessed."""
-    return parse_address(body.text, tree_for_store(store)).to_dict()
+    return parse_address(body.text, tree_for_store(store)).to_dict(notes=notes)
 
 
 @router.get(

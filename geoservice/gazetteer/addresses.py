@@ -50,12 +50,14 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from geoservice.errors import InvalidInputError
-from geoservice.gazetteer.divisions import DEPTH, LEVELS, DivisionTree, NameEntry
+from geoservice.gazetteer.address_street import parse_street
+from geoservice.gazetteer.divisions import DEPTH, LEVELS, DivisionTree, NameEntry, generic_of
 from geoservice.gazetteer.text import normalize
 
 __all__ = [
     "COMPONENTS",
     "MAX_ADDRESS_CHARS",
+    "MUNICIPALITIES",
     "ParsedAddress",
     "component_differences",
     "parse_address",
@@ -88,8 +90,12 @@ _ROAD_START: Final = re.compile(
 )
 # A short form followed by its level's generic (通名) takes it (京山县, 大冶县: a county's former type) unless
 # the generic starts an ordinary word (江夏市场, 洪山区域).
-_TRAILING_GENERICS: Final[dict[str, str]] = {"city": "市州盟", "county": "县市区旗"}
-_NOT_GENERICS: Final = ("市场", "市政", "市民", "市容", "区域", "区间", "县道")
+_TRAILING_GENERICS: Final[dict[str, tuple[str, ...]]] = {
+    "city": ("地区", "市", "州", "盟"),
+    "county": ("县", "市", "区", "旗"),
+    "township": ("街道", "镇", "乡"),
+}
+_NOT_GENERICS: Final = ("市场", "市政", "市民", "市容", "区域", "区间", "县道", "镇江", "乡村", "街道口")
 # Postal code (邮政编码), before normalisation (full-width digits too): leading, or trailing after a separator
 # or a 邮编 label; never a door number or building (430074号).
 _DIGIT: Final = "[0-9０-９]"
@@ -100,31 +106,15 @@ _LEADING_POSTCODE: Final = re.compile(
 _TRAILING_POSTCODE: Final = re.compile(
     rf"(?:[\s,，;；]+(?:{_POSTCODE_LABEL})?|{_POSTCODE_LABEL}){_DIGIT}{{6}}\s*$"
 )
-_SEPARATORS: Final = frozenset(" ,，、;；:：/|()（）")
-_MAX_HYPOTHESES: Final = 64
-
-# Road (街路巷): the shortest run ending in a road generic that is not itself followed by another generic
-# (万里路 is one road, not 万里 + 路); 街道 is a township generic, never a road.
-_ROAD: Final = re.compile(
-    r"(?P<road>[^\d\s,，]{1,24}?(?:大道|大街|胡同|路|街(?!道)|巷|弄|里|道))"
-    r"(?![路街巷弄里道]|大道|大街|胡同|[东南西北中]?[一二三四五六七八九十]+[路街巷])"
+# Separators and export debris between levels (浙江省-温州市-鹿城区, 江苏省_苏州市, 杭州市null西湖区).
+_SEPARATORS: Final = frozenset(" ,，、;；:：/|()（）-_—–·.>＞\\\t")
+_DEBRIS: Final = re.compile(
+    r"(?<![A-Za-z])(?:null|NULL|Null|None|none|NaN|nan|undefined|N/A|n/a)(?![A-Za-z])"
 )
-# Zones that are not divisions (开发区, 新区, 风景区 ...) and may come before a road name.
-_ZONE: Final = re.compile(
-    r".{2,16}?(?:开发区|高新区|新区|工业园区|产业园区|园区|风景区|风景名胜区|管理区|保税区)"
-)
-# Door number (门牌号) with its suffix (附号): 12号, 12-1号, 12号之一, 甲12号, 附12号; not 3号楼 / 3号院楼.
-_NUMBER: Final = re.compile(
-    r"(?P<number>(?:[甲乙丙丁附])?\d+(?:-\d+)?号(?:之[一二三四五六七八九十\d]+)?)(?!楼|房)"
-)
-# Building / unit / room (楼栋 单元 室): 3栋2单元501室, 3号楼2单元501, A座1201, 5-2-301, 3栋501室.
-_BUILDING_UNIT_ROOM: Final = re.compile(
-    r"(?:(?P<b1>\d+|[A-Za-z]\d*)(?:栋|幢|号楼|座|#楼|#|号院)"
-    r"(?:(?P<u1>\d+)单元)?(?:(?P<r1>\d+)(?:室|号房|房|户)?)?"
-    r"|(?P<u2>\d+)单元(?:(?P<r2>\d+)(?:室|号房|房|户)?)?"
-    r"|(?P<b3>\d+)-(?P<u3>\d+)-(?P<r3>\d+)(?:室|号)?"
-    r"|(?P<r4>\d+)(?:室|号房))"
-)
+_MAX_HYPOTHESES: Final = 512
+#: Municipalities (直辖市): the province is the city too (上海市浦东新区 → city 上海市).
+MUNICIPALITIES: Final = frozenset({"11", "12", "31", "50"})
+_RESTART_LEVELS: Final = frozenset({"province", "city"})
 
 
 @dataclass
@@ -145,7 +135,13 @@ class ParsedAddress:
         The normalised text that was parsed; ``original`` the text as given.
     renamed
         Former division names (曾用名) found and resolved to today's division: ``{"component", "text",
-        "name", "code"}`` (襄樊 → 襄阳市 4206). Not part of the HTTP body, whose keys are fixed.
+        "name", "code"}`` (襄樊 → 襄阳市 4206).
+    notes
+        What the parse accepted that is not the standard form, one entry each: ``{"kind", "text", ...}`` with
+        ``kind`` ``former_name`` (江干区 → 上城区), ``former_type`` (萧山市 → 萧山区, 良渚镇 → 良渚街道),
+        ``variant`` (广西省 → 广西壮族自治区), ``duplicate`` (a level written twice) or ``dropped`` (text before
+        the later complete address of two in one field, or before the first division name). Division notes
+        carry ``component``, ``name`` and ``code``. Sent over HTTP only on request (the body's keys are fixed).
     """
 
     components: dict[str, Any]
@@ -154,14 +150,18 @@ class ParsedAddress:
     text: str = ""
     original: str = ""
     renamed: list[dict[str, str]] = field(default_factory=list)
+    notes: list[dict[str, str]] = field(default_factory=list)
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON body of ``POST /addresses/parse``."""
-        return {
+    def to_dict(self, *, notes: bool = False) -> dict[str, Any]:
+        """The JSON body of ``POST /addresses/parse`` (with ``notes`` when asked for)."""
+        body: dict[str, Any] = {
             "components": self.components,
             "ambiguities": self.ambiguities,
             "unresolved": self.unresolved,
         }
+        if notes:
+            body["notes"] = self.notes
+        return body
 
     @property
     def division_code(self) -> str | None:
@@ -177,6 +177,19 @@ class ParsedAddress:
 class _Segment:
     text: str
     entries: tuple[NameEntry, ...]
+    kind: str = ""  # "" a plain name; former_type when a short form took another generic of its level
+
+
+@dataclass
+class _Scan:
+    """Where the divisions end, the hypotheses left, the names taken, the misfits and the notes."""
+
+    position: int
+    hypotheses: list[str | None]
+    segments: list[_Segment]
+    misfits: list[_Segment]
+    notes: list[dict[str, str]]
+    start: int = 0
 
 
 def _normalised(text: str, field: str) -> tuple[str, str]:
@@ -197,7 +210,10 @@ def _normalised(text: str, field: str) -> tuple[str, str]:
             details={"limit": MAX_ADDRESS_CHARS},
         )
     normal = normalize(strip_postcode(text), numerals=True, field=field)
-    return normal.text, text
+    cleaned = normal.text
+    if cleaned.isascii() or any("A" <= ch <= "z" for ch in cleaned):
+        cleaned = _DEBRIS.sub(" ", cleaned)  # 杭州市null西湖区: export debris between levels
+    return cleaned, text
 
 
 def strip_postcode(text: str) -> str:
@@ -245,60 +261,159 @@ def _starts_with_road_generic(text: str, position: int) -> bool:
     return _ROAD_START.match(text, position) is not None
 
 
-def _trailing_generic(text: str, end: int, entries: tuple[NameEntry, ...], taken: list[str | None]) -> int:
-    """1 when a short form at ``text[:end]`` is followed by its level's generic (京山县), else 0."""
-    if end >= len(text) or any(e.full for e in entries) or text.startswith(_NOT_GENERICS, end):
-        return 0
-    levels = {e.level for e in entries if e.code in taken}
-    return int(any(text[end] in _TRAILING_GENERICS.get(level, "") for level in levels))
+def _trailing_generic(
+    tree: DivisionTree, text: str, end: int, entries: tuple[NameEntry, ...], taken: list[str | None]
+) -> tuple[int, bool]:
+    """(length, changed) of a generic of the level after a short form at ``text[:end]`` (京山县, 良渚镇).
 
-
-def _scan_divisions(
-    tree: DivisionTree, text: str
-) -> tuple[int, list[str | None], list[_Segment], list[_Segment]]:
-    """Maximal-munch scan of the division names at the start of ``text``.
-
-    Returns the position where divisions end, the final hypotheses, the segments taken and the full
-    division names that did not fit the context (reported, skipped).
+    ``changed`` is True when that generic is not the division's own today (萧山市 for 萧山区: a former type).
     """
-    position = 0
-    hypotheses: list[str | None] = [None]
-    segments: list[_Segment] = []
-    misfits: list[_Segment] = []
-    if text.startswith("中国"):
-        position = 2
+    if end >= len(text) or any(e.full for e in entries) or text.startswith(_NOT_GENERICS, end):
+        return 0, False
+    for entry in entries:
+        if entry.code not in taken:
+            continue
+        for generic in _TRAILING_GENERICS.get(entry.level, ()):
+            if text.startswith(generic, end):
+                division = tree.get(entry.code)
+                assert division is not None
+                return len(generic), generic_of(division.name, entry.level) != generic
+    return 0, False
+
+
+def _skip_separators(text: str, position: int) -> int:
+    while position < len(text) and text[position] in _SEPARATORS:
+        position += 1
+    return position
+
+
+def _extends_next(tree: DivisionTree, text: str, position: int, codes: list[str | None]) -> bool:
+    """True when the next division name after ``position`` is a descendant of one of ``codes``."""
+    position = _skip_separators(text, position)
+    for length, entries in tree.matches_at(text, position):
+        if _starts_with_road_generic(text, position + length) and not all(e.full for e in entries):
+            continue
+        if _extend(tree, codes, entries):
+            return True
+    return False
+
+
+def _restart_codes(
+    tree: DivisionTree, text: str, end: int, entries: tuple[NameEntry, ...], hypotheses: list[str | None]
+) -> list[str | None]:
+    """The start of a later address (杭州市 after 西湖区, 江苏省 after 浙江省…): a province or city written in
+    full (or a province's short form) that the next division name continues, where the current chain does not."""
+    starts: list[str | None] = [
+        e.code for e in entries if e.level in _RESTART_LEVELS and (e.full or e.level == "province")
+    ]
+    if not starts or _extends_next(tree, text, end, hypotheses):
+        return []
+    position = _skip_separators(text, end)
+    for length, next_entries in tree.matches_at(text, position):
+        if _starts_with_road_generic(text, position + length) and not all(e.full for e in next_entries):
+            continue
+        extended = _extend(tree, starts, next_entries)
+        if extended:
+            return [c for c in starts if any(c in tree.chain_codes(x) for x in extended if x)]
+    return []
+
+
+def _already_taken(tree: DivisionTree, code: str, held: list[str]) -> bool:
+    """True when ``code`` is one of the hypotheses or above every one of them."""
+    return bool(held) and (code in held or all(tree.is_ancestor(code, h) for h in held))
+
+
+def _scan_divisions(tree: DivisionTree, text: str, start: int = 0) -> _Scan:
+    """Maximal-munch scan of the division names from ``start``.
+
+    A name is taken where it continues the hypotheses; a full name already taken (宁波市镇海区镇海区,
+    北京北京市) is a duplicate; a province or city that starts a new chain continued by the next name is a
+    later address, which replaces the earlier one (its text is noted as dropped); any other full name that
+    does not fit is a misfit (reported, skipped).
+    """
+    position = start
+    scan = _Scan(start, [None], [], [], [], start)
+    chain_start = start
+    if text.startswith("中国", position):
+        position += 2
     while position < len(text):
-        while position < len(text) and text[position] in _SEPARATORS:
-            position += 1
+        position = _skip_separators(text, position)
         taken = False
         matches = tree.matches_at(text, position)
         for length, entries in matches:
             end = position + length
             if _starts_with_road_generic(text, end) and not all(e.full for e in entries):
                 continue  # 大智路, 汉阳大道: a road named after the division
-            extended = _extend(tree, hypotheses, entries)
+            extended = _extend(tree, scan.hypotheses, entries)
             if extended:
-                hypotheses = extended
-                end += _trailing_generic(text, end, entries, extended)
-                segments.append(_Segment(text[position:end], entries))
-                position = end
+                scan.hypotheses = extended
+                extra, changed = _trailing_generic(tree, text, end, entries, extended)
+                scan.segments.append(
+                    _Segment(text[position : end + extra], entries, "former_type" if changed else "")
+                )
+                position = end + extra
                 taken = True
                 break
         if not taken:
-            # A full division name that does not belong under the ones before it: reported, skipped.
             for length, entries in matches:
                 end = position + length
-                if length < 3 or _starts_with_road_generic(text, end):
+                if length < 2 or _starts_with_road_generic(text, end):
                     continue
+                held = [h for h in scan.hypotheses if h is not None]
+                restart = _restart_codes(tree, text, end, entries, scan.hypotheses) if held else []
+                if restart:  # a later address: it wins, the earlier one is dropped
+                    scan.notes.append({"kind": "dropped", "text": text[chain_start:position]})
+                    chain_start = scan.start = position
+                    scan.hypotheses = restart
+                    scan.segments = [_Segment(text[position:end], entries)]
+                    scan.misfits = []
+                    position = end
+                    taken = True
+                    break
+                same = [e for e in entries if e.full and _already_taken(tree, e.code, held)]
+                if same:  # a level written twice: 镇海区镇海区, 北京北京市
+                    scan.notes.append({"kind": "duplicate", "text": text[position:end], "code": same[0].code})
+                    position = end
+                    taken = True
+                    break
                 full = tuple(e for e in entries if e.full and e.level != "village")
-                if full:
-                    misfits.append(_Segment(text[position:end], full))
+                if length >= 3 and full:  # a full name that does not belong under the ones before it
+                    scan.misfits.append(_Segment(text[position:end], full))
                     position = end
                     taken = True
                     break
         if not taken:
             break
-    return position, hypotheses, segments, misfits
+    scan.position = position
+    return scan
+
+
+def _first_division(tree: DivisionTree, text: str) -> int | None:
+    """Where the first province or city name (or a county's full name) is, when the text starts otherwise
+    (收件人张三13800000000湖北省…): the text before it is dropped."""
+    for position in range(1, len(text)):
+        for length, entries in tree.matches_at(text, position):
+            if _starts_with_road_generic(text, position + length) and not all(e.full for e in entries):
+                continue
+            if any(e.level in _RESTART_LEVELS or (e.full and e.level == "county") for e in entries):
+                return position
+    return None
+
+
+def _later_address(tree: DivisionTree, text: str, start: int) -> _Scan | None:
+    """A later complete address in ``text[start:]`` (two in one field): a province or city name followed by
+    at least one more division name."""
+    for position in range(start + 1, len(text)):
+        for length, entries in tree.matches_at(text, position):
+            if _starts_with_road_generic(text, position + length) and not all(e.full for e in entries):
+                continue
+            if not any(e.level in _RESTART_LEVELS and (e.full or e.level == "province") for e in entries):
+                continue
+            scan = _scan_divisions(tree, text, position)
+            if len(scan.segments) >= 2:
+                return scan
+            break
+    return None
 
 
 def _candidate(tree: DivisionTree, code: str) -> dict[str, str]:
@@ -352,53 +467,11 @@ def _resolve(
                 "component": segment.entries[0].level,
                 "text": segment.text,
                 "reason": "not_in_context",
-                "candidates": [_candidate(tree, e.code) for e in segment.entries[:10]],
+                "candidates": [_candidate(tree, e.code) for e in segment.entries],
             }
         )
         unresolved.append(segment.text)
     return components, ambiguities, unresolved
-
-
-def _parse_rest(rest: str, components: dict[str, Any], unresolved: list[str]) -> None:
-    """Road, door number, building / unit / room and the POI from the text after the divisions."""
-    rest = "".join(ch for ch in rest if ch not in " ,，、;；")
-    if not rest:
-        return
-    match = _ROAD.match(rest)
-    if match:
-        road = match.group("road")
-        zone = _ZONE.match(road)
-        if zone and len(road) - zone.end() >= 2:
-            # 东湖新技术开发区光谷大道: a development zone is no division of the statistical tree; the road follows it
-            unresolved.append(zone.group(0))
-            road = road[zone.end() :]
-        components["road"] = road
-        rest = rest[match.end() :]
-    match = _NUMBER.match(rest)
-    if match:
-        components["number"] = match.group("number")
-        rest = rest[match.end() :]
-    match = _BUILDING_UNIT_ROOM.search(rest)
-    before, after = rest, ""
-    if match:
-        groups = match.groupdict()
-        building = groups["b1"] or groups["b3"]
-        unit = groups["u1"] or groups["u2"] or groups["u3"]
-        room = groups["r1"] or groups["r2"] or groups["r3"] or groups["r4"]
-        for name, value in (("building", building), ("unit", unit), ("room", room)):
-            if value:
-                components[name] = value
-        before, after = rest[: match.start()], rest[match.end() :]
-    if before:
-        if "road" not in components and "number" not in components:
-            # a POI that comes before a road: 武汉天地解放大道? rare; keep as a POI
-            pass
-        components["poi"] = before
-    if after:
-        if "poi" in components:
-            unresolved.append(after)
-        else:
-            components["poi"] = after
 
 
 def parse_address(text: str, tree: DivisionTree, *, field: str = "text") -> ParsedAddress:
@@ -440,23 +513,51 @@ def parse_address(text: str, tree: DivisionTree, *, field: str = "text") -> Pars
     """
     normal, original = _normalised(text, field)
     compact = normal.replace(" ", "") if " " in normal else normal
-    position, hypotheses, segments, misfits = _scan_divisions(tree, compact)
-    components, ambiguities, unresolved = _resolve(tree, hypotheses, segments, misfits)
+    scan = _scan_divisions(tree, compact)
+    notes: list[dict[str, str]] = []
+    if not scan.segments and not scan.misfits:
+        first = _first_division(tree, compact)
+        if first is not None:
+            found = _scan_divisions(tree, compact, first)
+            if found.segments:
+                notes.append({"kind": "dropped", "text": compact[:first]})
+                scan = found
+    while (later := _later_address(tree, compact, scan.position)) is not None:
+        notes.append({"kind": "dropped", "text": compact[scan.start : later.start]})
+        scan = later  # two addresses in one field: the later complete one wins
+    notes += scan.notes
+    components, ambiguities, unresolved = _resolve(tree, scan.hypotheses, scan.segments, scan.misfits)
+    _fill_municipality(tree, components)
     resolved = {value["code"]: level for level, value in components.items()}
-    renamed = [
-        {
-            "component": resolved[e.code],
-            "text": s.text,
-            "name": components[resolved[e.code]]["name"],
-            "code": e.code,
-        }
-        for s in segments
-        for e in s.entries
-        if e.former and e.code in resolved
-    ]
-    _parse_rest(compact[position:], components, unresolved)
+    renamed: list[dict[str, str]] = []
+    for segment in scan.segments:
+        for entry in segment.entries:
+            if entry.code not in resolved:
+                continue
+            kind = "former_name" if entry.former else "variant" if entry.variant else segment.kind
+            if not kind:
+                continue
+            level = resolved[entry.code]
+            note = {
+                "component": level,
+                "text": segment.text,
+                "name": components[level]["name"],
+                "code": entry.code,
+            }
+            notes.append({"kind": kind, **note})
+            if entry.former:
+                renamed.append(note)
+    unresolved = [n["text"] for n in notes if n["kind"] == "dropped" and n["text"]] + unresolved
+    parse_street(compact[scan.position :], components, unresolved)
     ordered: dict[str, Any] = {name: components[name] for name in COMPONENTS if name in components}
-    return ParsedAddress(ordered, ambiguities, " ".join(unresolved), normal, original, renamed)
+    return ParsedAddress(ordered, ambiguities, " ".join(unresolved), normal, original, renamed, notes)
+
+
+def _fill_municipality(tree: DivisionTree, components: dict[str, Any]) -> None:
+    """A municipality (直辖市) is its own city: 上海市浦东新区 → city 上海市 (code 31), as the province."""
+    province = components.get("province")
+    if province and "city" not in components and province["code"] in MUNICIPALITIES:
+        components["city"] = dict(province)
 
 
 def standard_address(components: dict[str, Any]) -> str:
@@ -472,7 +573,13 @@ def standard_address(components: dict[str, Any]) -> str:
     >>> standard_address({})
     ''
     """
-    parts = [components[level]["name"] for level in LEVELS if components.get(level)]
+    parts: list[str] = []
+    codes: set[str] = set()
+    for level in LEVELS:  # a municipality is province and city at once: written once
+        value = components.get(level)
+        if value and value["code"] not in codes:
+            codes.add(value["code"])
+            parts.append(value["name"])
     for name, suffix in (("road", ""), ("number", ""), ("building", "栋"), ("unit", "单元"), ("room", "室")):
         value = components.get(name)
         if value:

@@ -20,6 +20,10 @@ Former names (曾用名): the renamed divisions of ``data/former_division_names.
 address written before the rename resolves to today's code. An entry is used only when its code is in the
 tree under the current name it states (a stale table never points a name at the wrong division).
 
+Known variant spellings (异写): ``data/division_variants.json`` (广西省 → 广西壮族自治区, 内蒙, 安微省 → 安徽省) are
+indexed like former names, marked ``variant``, so the parse accepts them and says so. Nothing else is guessed:
+an unknown name stays unknown.
+
 Standard variants: normalisation keeps characters of the standard table that OpenCC would simplify (谿, 昇,
 於: :func:`geoservice.gazetteer.text.standard_variants`), so a name is also indexed with them (竹谿县 → 竹溪县).
 
@@ -60,8 +64,10 @@ __all__ = [
     "Level",
     "NameEntry",
     "former_names",
+    "generic_of",
     "short_forms",
     "tree_for_store",
+    "variant_names",
 ]
 
 Level = Literal["province", "city", "county", "township", "village"]
@@ -119,13 +125,14 @@ class Division:
 
 @dataclass(frozen=True, slots=True)
 class NameEntry:
-    """One way of writing a division's name: the division, whether this is its full name (全称), and whether
-    it is a former name (曾用名) of that division."""
+    """One way of writing a division's name: the division, whether this is its full name (全称), whether it is
+    a former name (曾用名) of that division, and whether it is a known variant spelling (异写)."""
 
     code: str
     level: Level
     full: bool
     former: bool = False
+    variant: bool = False
 
 
 @cache
@@ -141,6 +148,30 @@ def former_names() -> tuple[tuple[str, str, str], ...]:
         resources.files("geoservice.gazetteer").joinpath("data/former_division_names.json").read_text("utf-8")
     )
     return tuple((r["former"], r["current"], r["code"]) for r in json.loads(text)["renames"])
+
+
+@cache
+def variant_names() -> tuple[tuple[str, str], ...]:
+    """The known variant spellings shipped in ``data/division_variants.json``: (variant, code).
+
+    Examples
+    --------
+    >>> ("广西省", "45") in variant_names()
+    True
+    """
+    text = resources.files("geoservice.gazetteer").joinpath("data/division_variants.json").read_text("utf-8")
+    return tuple((r["variant"], r["code"]) for r in json.loads(text)["variants"])
+
+
+def generic_of(name: str, level: str) -> str:
+    """The generic (通名) that ``name`` ends with at ``level``, or ``""``.
+
+    Examples
+    --------
+    >>> generic_of("良渚街道", "township"), generic_of("萧山区", "county"), generic_of("城区", "province")
+    ('街道', '区', '')
+    """
+    return next((g for g in _GENERICS.get(level, ()) if name.endswith(g) and len(name) > len(g)), "")
 
 
 def short_forms(name: str, level: str) -> list[str]:
@@ -249,6 +280,10 @@ class DivisionTree:
             for short in short_forms(former_name, renamed.level):
                 if short not in names:  # 襄樊 yes; 京山 (already 京山市's short form) stays as it is
                     names[short] = [NameEntry(code, renamed.level, False, former=True)]
+        for variant, code in variant_names() if former else ():
+            spelt = self._by_code.get(code)
+            if spelt is not None and variant not in names:  # a real name elsewhere is never shadowed
+                names[variant] = [NameEntry(code, spelt.level, True, variant=True)]
         variants = standard_variants()
         for key in [k for k in names if not variants.keys().isdisjoint(k)]:
             # 竹溪县 is also written 竹谿县: 谿 is a standard character the normalisation keeps

@@ -35,6 +35,16 @@ def test_parse__contract_shape(client, loaded) -> None:
     }
 
 
+def test_parse__notes_on_request_say_what_was_not_standard(client, loaded) -> None:
+    text = "湖北省襄樊市襄城区 湖北省襄樊市樊城区人民路1号"
+    body = client.post("/addresses/parse?notes=true", json={"text": text}).json()
+    assert body["components"]["county"] == {"name": "樊城区", "code": "420606"}
+    kinds = [(n["kind"], n["text"]) for n in body["notes"]]
+    assert ("dropped", "湖北省襄樊市襄城区") in kinds
+    assert ("former_name", "襄樊市") in kinds
+    assert "notes" not in client.post("/addresses/parse", json={"text": text}).json()
+
+
 def test_parse__ambiguity_lists_candidates(client, loaded) -> None:
     body = client.post("/addresses/parse", json={"text": "鼓楼区中山路1号"}).json()
     assert "county" not in body["components"]
