@@ -66,7 +66,7 @@ class Ambiguity(BaseModel):
 class ParseNote(BaseModel):
     """What the parse accepted that is not the standard form (曾用名, 异写, 重复, 舍弃的文字)."""
 
-    kind: Literal["former_name", "former_type", "variant", "duplicate", "dropped"]
+    kind: Literal["former_name", "former_type", "variant", "duplicate", "dropped", "moved"]
     text: str
     component: str | None = None
     name: str | None = None

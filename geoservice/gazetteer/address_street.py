@@ -4,12 +4,13 @@ What comes after the divisions, as people write it:
 
 - **road** (街路巷): the shortest run ending in a road generic (路 街 大道 巷 胡同 弄 里 道) that is not itself
   followed by another generic (万里路 is one road); a numbered road (``21号大街``, ``3号路``); a development zone
-  before it (东湖新技术开发区光谷大道) is no division and is left out. A villagers' group (村民小组: ``三组``,
+  before it (东湖新技术开发区光谷大道) is no division and is left out; a section (段) belongs to the road
+  (``一环路南三段``). A villagers' group (村民小组: ``三组``,
   ``2组``, ``第3村民小组``) is the street-level part of a village address and stands in the road's place, as
   ``3组``.
 - **number** (门牌号), normalised to end in 号 where the writer left it off: ``88号``; ``体育场路824`` → ``824号``;
   lanes (弄 / 巷) kept in front: ``169弄47号``, ``12巷3号``; suffixes kept: ``12-1号``, ``12号之一``, ``甲12号``,
-  ``101甲`` → ``101甲号``, ``101号甲``; ranges ``56-58号``.
+  ``101甲`` → ``101甲号``, ``101号甲``, ``188号附3号``; ranges ``56-58号`` (``28~30号``, ``56至58号`` → ``28-30号``).
 - **building / unit / room** (楼栋 单元 室): ``3栋2单元501室``, ``3号楼``, ``A座1201``, ``7#楼``, ``5-2-301`` and
   ``7-9-1161`` (building-unit-room), as bare identifiers.
 - **poi** (兴趣点): the text left before a building part or after the number.
@@ -58,7 +59,7 @@ _LANE: Final = re.compile(r"(?P<lane>\d+[弄巷])(?![弄巷路街])")
 _SUFFIX_NUMERAL: Final = "[一二三四五六七八九十0-9]+"
 # Door number (门牌号) with its suffix (附号); 号 may be missing (824, 101甲); never 3号楼, 3栋, 7-9-1161, 100米.
 _NUMBER: Final = re.compile(
-    rf"(?P<number>[甲乙丙丁附]?\d+(?:-\d+)?号(?:之{_SUFFIX_NUMERAL}|[甲乙丙丁](?![楼栋座幢单区号]))?)(?![楼房院])"
+    rf"(?P<number>[甲乙丙丁附]?\d+(?:-\d+)?号(?:之{_SUFFIX_NUMERAL}|附\d+号?|[甲乙丙丁](?![楼栋座幢单区号]))?)(?![楼房院])"
     rf"|(?P<bare>[甲乙丙丁附]?\d+(?:-\d+)?(?:[甲乙丙丁]|之{_SUFFIX_NUMERAL})?)"
     r"(?![\d号楼房栋幢座单室层户米#A-Za-z]|-\d)"
 )
@@ -70,6 +71,10 @@ _BUILDING_UNIT_ROOM: Final = re.compile(
     r"|(?P<b3>\d+)-(?P<u3>\d+)-(?P<r3>\d+)(?:室|号)?"
     r"|(?P<r4>\d+)(?:室|号房))"
 )
+# A range of plates written with another dash or 至 (28~30号, 56至58号, 100—102号) → 28-30号.
+_RANGE: Final = re.compile(r"(?<=\d)\s*(?:~|～|至|—|–|－|－)\s*(?=\d+号)")
+# A road's section (段) after its name: 一环路南三段, 人民南路四段.
+_SECTION: Final = re.compile(r"[东南西北中]?(?:\d+|[一二三四五六七八九十]+)段")
 _DROPPED_CHARS: Final = frozenset(" ,，、;；")
 _LEADING_DEBRIS: Final = "-_—–·.>|/\\"
 
@@ -84,8 +89,13 @@ def _road(rest: str, components: dict[str, Any], unresolved: list[str]) -> str:
             # 东湖新技术开发区光谷大道: a development zone is no division of the statistical tree; the road follows it
             unresolved.append(zone.group(0))
             road = road[zone.end() :]
+        rest = rest[match.end() :]
+        section = _SECTION.match(rest)
+        if section:
+            road += section.group(0)
+            rest = rest[section.end() :]
         components["road"] = road
-        return rest[match.end() :].lstrip(_LEADING_DEBRIS)
+        return rest.lstrip(_LEADING_DEBRIS)
     group = _GROUP.match(rest)
     if group:
         if group.group("village"):
@@ -125,6 +135,8 @@ def parse_street(rest: str, components: dict[str, Any], unresolved: list[str]) -
         Text attributed to no component is appended (a development zone, a village not in the tree).
     """
     rest = "".join(ch for ch in rest if ch not in _DROPPED_CHARS).lstrip(_LEADING_DEBRIS)
+    if "号" in rest:
+        rest = _RANGE.sub("-", rest)
     if not rest:
         return
     rest = _road(rest, components, unresolved)

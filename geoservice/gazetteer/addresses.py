@@ -115,6 +115,8 @@ _MAX_HYPOTHESES: Final = 512
 #: Municipalities (直辖市): the province is the city too (上海市浦东新区 → city 上海市).
 MUNICIPALITIES: Final = frozenset({"11", "12", "31", "50"})
 _RESTART_LEVELS: Final = frozenset({"province", "city"})
+# Statistical groupings written like names in exported tables (市辖区, 重庆市县): never divisions.
+_PLACEHOLDERS: Final = ("市辖区", "县")
 
 
 @dataclass
@@ -139,8 +141,9 @@ class ParsedAddress:
     notes
         What the parse accepted that is not the standard form, one entry each: ``{"kind", "text", ...}`` with
         ``kind`` ``former_name`` (江干区 → 上城区), ``former_type`` (萧山市 → 萧山区, 良渚镇 → 良渚街道),
-        ``variant`` (广西省 → 广西壮族自治区), ``duplicate`` (a level written twice) or ``dropped`` (text before
-        the later complete address of two in one field, or before the first division name). Division notes
+        ``variant`` (广西省 → 广西壮族自治区), ``duplicate`` (a level written twice), ``moved`` (a township
+        written under the county it was moved from: 余杭区临平街道 → 临平区) or ``dropped`` (text before the later
+        complete address of two in one field, or before the first division name). Division notes
         carry ``component``, ``name`` and ``code``. Sent over HTTP only on request (the body's keys are fixed).
     """
 
@@ -168,8 +171,8 @@ class ParsedAddress:
         """The code of the deepest resolved division, or ``None``."""
         for level in reversed(LEVELS):
             value = self.components.get(level)
-            if value:
-                return str(value["code"])
+            if value and not (level == "city" and value["code"][:2] in MUNICIPALITIES):
+                return str(value["code"])  # a municipality's city is a statistical grouping, not a division
         return None
 
 
@@ -245,8 +248,13 @@ def _extend(
             if entry_depth <= depth:
                 continue
             if hypothesis is None or hypothesis in tree.chain_codes(entry.code):
-                # Context rules: a village, or a township's short form, needs a county or deeper before it.
-                if (entry.level == "village" or (entry.level == "township" and not entry.full)) and depth < 2:
+                # Context rules: a village, or a township's short form, needs a county or deeper before it —
+                # or its own parent (东莞虎门: a city without counties holds its towns directly).
+                if (
+                    (entry.level == "village" or (entry.level == "township" and not entry.full))
+                    and depth < 2
+                    and (hypothesis is None or tree.get(entry.code).parent_code != hypothesis)  # type: ignore[union-attr]
+                ):
                     continue
                 if entry.code not in extended:
                     extended.append(entry.code)
@@ -318,6 +326,44 @@ def _restart_codes(
     return []
 
 
+def _in_context(
+    tree: DivisionTree,
+    text: str,
+    position: int,
+    matches: list[tuple[int, tuple[NameEntry, ...]]],
+    scan: _Scan,
+) -> int:
+    """Where a name that fits only in a wider sense ends (0 when none): a former name or variant that is
+    another division's name today (铜仁地区铜仁市 → 碧江区; 上海市黄埔区 → 黄浦区), or a township written under
+    the county it belonged to before it was moved to a sibling (余杭区临平街道 → 临平区), which is noted."""
+    for length, entries in tree.context_matches_at(text, position):
+        extended = _extend(tree, scan.hypotheses, entries)
+        if extended:
+            scan.hypotheses = extended
+            scan.segments.append(_Segment(text[position : position + length], entries))
+            return position + length
+    held = [h for h in scan.hypotheses if h is not None]
+    parents = [tree.get(h).parent_code for h in held if tree.get(h).level == "county"]  # type: ignore[union-attr]
+    if not parents or None in parents:
+        return 0
+    for length, entries in matches:
+        end = position + length
+        townships = tuple(e for e in entries if e.level == "township")
+        if not townships or (_starts_with_road_generic(text, end) and not all(e.full for e in townships)):
+            continue
+        extra, changed = _trailing_generic(tree, text, end, townships, [e.code for e in townships])
+        if not (all(e.full for e in townships) or extra):
+            continue  # a short form alone under the wrong county is no evidence (西塘 could be anything)
+        extended = _extend(tree, parents, townships)  # type: ignore[arg-type]
+        if len(extended) == 1:
+            scan.hypotheses = extended
+            segment_text = text[position : end + extra]
+            scan.segments.append(_Segment(segment_text, townships, "former_type" if changed else ""))
+            scan.notes.append({"kind": "moved", "text": segment_text, "code": str(extended[0])})
+            return end + extra
+    return 0
+
+
 def _already_taken(tree: DivisionTree, code: str, held: list[str]) -> bool:
     """True when ``code`` is one of the hypotheses or above every one of them."""
     return bool(held) and (code in held or all(tree.is_ancestor(code, h) for h in held))
@@ -338,6 +384,10 @@ def _scan_divisions(tree: DivisionTree, text: str, start: int = 0) -> _Scan:
         position += 2
     while position < len(text):
         position = _skip_separators(text, position)
+        if text.startswith(_PLACEHOLDERS, position) and not tree.matches_at(text, position):
+            # 上海市市辖区, 重庆市县巫山县: statistical groupings exported with the name, no divisions
+            position += 3 if text.startswith("市辖区", position) else 1
+            continue
         taken = False
         matches = tree.matches_at(text, position)
         for length, entries in matches:
@@ -355,6 +405,10 @@ def _scan_divisions(tree: DivisionTree, text: str, start: int = 0) -> _Scan:
                 taken = True
                 break
         if not taken:
+            found = _in_context(tree, text, position, matches, scan)
+            if found:
+                position = found
+                continue
             for length, entries in matches:
                 end = position + length
                 if length < 2 or _starts_with_road_generic(text, end):
@@ -554,10 +608,19 @@ def parse_address(text: str, tree: DivisionTree, *, field: str = "text") -> Pars
 
 
 def _fill_municipality(tree: DivisionTree, components: dict[str, Any]) -> None:
-    """A municipality (直辖市) is its own city: 上海市浦东新区 → city 上海市 (code 31), as the province."""
+    """A municipality (直辖市) is its own city: 上海市浦东新区 → city 上海市, coded as the statistical grouping
+    of its counties (3101 市辖区; Chongqing 5001 for districts, 5002 for counties), left out for 重庆市 alone."""
     province = components.get("province")
-    if province and "city" not in components and province["code"] in MUNICIPALITIES:
-        components["city"] = dict(province)
+    if not province or "city" in components or province["code"] not in MUNICIPALITIES:
+        return
+    county = components.get("county")
+    if county:
+        code = county["code"][:4]
+    elif province["code"] != "50":
+        code = province["code"] + "01"
+    else:
+        return  # 重庆市 without a county: 5001 or 5002, not guessed
+    components["city"] = {"name": province["name"], "code": code}
 
 
 def standard_address(components: dict[str, Any]) -> str:
@@ -574,11 +637,9 @@ def standard_address(components: dict[str, Any]) -> str:
     ''
     """
     parts: list[str] = []
-    codes: set[str] = set()
     for level in LEVELS:  # a municipality is province and city at once: written once
         value = components.get(level)
-        if value and value["code"] not in codes:
-            codes.add(value["code"])
+        if value and (not parts or parts[-1] != value["name"]):
             parts.append(value["name"])
     for name, suffix in (("road", ""), ("number", ""), ("building", "栋"), ("unit", "单元"), ("room", "室")):
         value = components.get(name)

@@ -272,9 +272,15 @@ class DivisionTree:
                 names.setdefault(written, []).append(NameEntry(division.code, division.level, True))
             for short in short_forms(division.name, division.level):
                 names.setdefault(short, []).append(NameEntry(division.code, division.level, False))
+        # Former names and variants that are some other division's name today (铜仁市 the county, now 碧江区;
+        # 黄埔区 written for 上海 黄浦区): taken only where the regular name does not fit the context.
+        self._context_names: dict[str, tuple[NameEntry, ...]] = {}
         for former_name, current, code in former_names() if former else ():
             renamed = self._by_code.get(code)
-            if renamed is None or renamed.name != current or former_name in names:
+            if renamed is None or renamed.name != current:
+                continue
+            if former_name in names:
+                self._context_names[former_name] = (NameEntry(code, renamed.level, True, former=True),)
                 continue
             names[former_name] = [NameEntry(code, renamed.level, True, former=True)]
             for short in short_forms(former_name, renamed.level):
@@ -282,8 +288,13 @@ class DivisionTree:
                     names[short] = [NameEntry(code, renamed.level, False, former=True)]
         for variant, code in variant_names() if former else ():
             spelt = self._by_code.get(code)
-            if spelt is not None and variant not in names:  # a real name elsewhere is never shadowed
-                names[variant] = [NameEntry(code, spelt.level, True, variant=True)]
+            if spelt is None:
+                continue
+            entry = NameEntry(code, spelt.level, True, variant=True)
+            if variant in names:  # a real name elsewhere is never shadowed: only where it does not fit
+                self._context_names[variant] = (*self._context_names.get(variant, ()), entry)
+            else:
+                names[variant] = [entry]
         variants = standard_variants()
         for key in [k for k in names if not variants.keys().isdisjoint(k)]:
             # 竹溪县 is also written 竹谿县: 谿 is a standard character the normalisation keeps
@@ -412,6 +423,14 @@ class DivisionTree:
             end += 1
         found.reverse()
         return found
+
+    def context_matches_at(self, text: str, start: int) -> list[tuple[int, tuple[NameEntry, ...]]]:
+        """Former names and variants that are another division's name today, found at ``start``."""
+        return [
+            (len(name), entries)
+            for name, entries in self._context_names.items()
+            if text.startswith(name, start)
+        ]
 
     @cached_property
     def max_name_length(self) -> int:

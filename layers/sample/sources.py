@@ -29,7 +29,7 @@ def copy_real_data(shared: Path, out: Path) -> list[Path]:
     wanted: list[tuple[Path, Path]] = []
     for name in ("provinces.json", "cities.json", "counties.json", "townships.json", "LICENSE.txt"):
         wanted.append((shared / "divisions" / name, Path("divisions") / name))
-    for path in sorted((shared / "divisions" / "villages").glob("345-42*.json")):
+    for path in sorted((shared / "divisions" / "villages").glob("345-*.json")):
         wanted.append((path, Path("divisions/villages") / path.name))
     for name in ("population.csv", "ages.csv", "households.csv", "LICENSE.txt"):
         wanted.append((shared / "census2020" / name, Path("census2020") / name))
@@ -84,7 +84,7 @@ records carry `geometry_source` saying how they were made. Do not use synthetic 
 | file | what | origin | licence |
 |---|---|---|---|
 | `divisions/provinces.json`, `cities.json`, `counties.json`, `townships.json` | Chinese divisions with 2021 statistical codes | GitHub liyanjie2048/AdministrativeDivisionCn | MIT (`divisions/LICENSE.txt`) |
-| `divisions/villages/345-42*.json` | Hubei prefectures → counties → townships → villages/communities, 12-digit codes | same | MIT |
+| `divisions/villages/345-*.json` | Hubei prefectures (42xx), 承德 (1308) and 平凉 (6208) → counties → townships → villages/communities, 12-digit codes (every village file the open data has) | same | MIT |
 | `census2020/population.csv`, `ages.csv`, `households.csv` | Seventh census (2020) by county-level division | GitHub thebamboogrove/tudigong | MIT (`census2020/LICENSE.txt`) |
 | `division-seats/adcodes.csv` | seats of provinces, cities and counties (GCJ-02 coordinates) | GitHub DQinYuan/chinese_province_city_area_mapper | MIT (`division-seats/LICENSE.txt`) |
 | `wuhan/LICENSE-worldpop.txt` | licence of the WorldPop rasters and the outline | WorldPop via GitHub sars-cov-2-origins/huanan-market | CC0 |
