@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     max_photo_bytes: int = 8 * 1024 * 1024
     max_upload_bytes: int = 200 * 1024 * 1024
     photo_dir: Path = PROJECT_ROOT / "var" / "photos"
+    batch_dir: Path | None = None  # address batch jobs (地址批量任务); default: beside photo_dir, "batch"
+    max_batch_bytes: int = 100 * 1024 * 1024
     data_dir: Path = PROJECT_ROOT / "data"
     shared_data_dir: Path = PROJECT_ROOT.parent / "shared" / "data"
     warm_indexes: bool = True

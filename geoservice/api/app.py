@@ -78,9 +78,9 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     install_error_handlers(app)
 
     from geoservice import web
-    from geoservice.api import addresses, boundaries, features, health, names, siting, tiles
+    from geoservice.api import address_batch, addresses, boundaries, features, health, names, siting, tiles
 
-    for module in (health, boundaries, siting, addresses, names, features, tiles, web):
+    for module in (health, boundaries, siting, addresses, address_batch, names, features, tiles, web):
         app.include_router(module.router)
     return app
 
@@ -176,7 +176,7 @@ def _jsonable(value: Any) -> Any:
 
 
 #: Routes that take files (field packages, inspection photos): a larger body limit, their own checks.
-UPLOAD_PATHS = re.compile(r"^/boundaries/(field-package|inspections/[^/]+/photos)$")
+UPLOAD_PATHS = re.compile(r"^(/boundaries/(field-package|inspections/[^/]+/photos)|/addresses/batch)$")
 
 
 class BodySizeLimit:

@@ -39,6 +39,26 @@ def add_commands(subparsers: Any, common: argparse.ArgumentParser) -> None:
     geocode.add_argument("--limit", type=int, default=3, help="candidates per address (1-50)")
     geocode.set_defaults(func=cmd_geocode)
 
+    batch = actions.add_parser(
+        "batch",
+        parents=[common],
+        help="批量标准化 / standardise a spreadsheet of addresses (.xlsx / .csv → .xlsx / .csv / .gpkg)",
+    )
+    batch.add_argument("input", type=Path, help="the spreadsheet: .xlsx, or .csv in UTF-8 or GBK")
+    batch.add_argument("--column", default="地址", help="the address column's header (default 地址)")
+    batch.add_argument(
+        "--out", type=Path, required=True, help="OUT.xlsx, OUT.csv (+ OUT_review.csv) or OUT.gpkg"
+    )
+    batch.add_argument(
+        "--divisions",
+        type=Path,
+        help="offline: resolve against the division JSON files in DIR (points: division seats) instead of the database",
+    )
+    batch.add_argument(
+        "--seats", type=Path, help="offline points: adcodes.csv (default: DATA/division-seats)"
+    )
+    batch.set_defaults(func=cmd_batch)
+
     reverse = actions.add_parser("reverse", parents=[common], help="逆地理编码 / the address at a point")
     reverse.add_argument("lon", type=float)
     reverse.add_argument("lat", type=float)
@@ -125,6 +145,39 @@ def cmd_geocode(args: argparse.Namespace) -> int:
                     ],
                 }
             )
+    return 0
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    """Standardise a spreadsheet: the same rows plus the standard address, components, code, point, status."""
+    from tqdm import tqdm
+
+    from geoservice.commands._common import settings_for
+    from geoservice.gazetteer.batch import PointIndex, run_batch
+    from geoservice.gazetteer.batch_files import output_format
+    from geoservice.gazetteer.divisions import DivisionTree, tree_for_store
+
+    output_format(args.out)  # a wrong output name fails before any work
+    if not args.input.is_file():
+        print(f"错误 / error: 找不到文件 / no such file: {args.input}", file=sys.stderr)
+        return 2
+    if args.divisions is not None:
+        tree = DivisionTree.from_directory(args.divisions, villages=True)
+        seats = args.seats or settings_for(args).data_dir / "division-seats" / "adcodes.csv"
+        points = PointIndex.from_seats(seats)
+    else:
+        with open_db(args) as store:
+            tree = tree_for_store(store)
+            points = PointIndex.from_store(store)
+    with tqdm(desc="standardise", unit=" 条", file=sys.stderr, dynamic_ncols=True, leave=False) as bar:
+
+        def advance(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        result = run_batch(args.input, args.column, args.out, tree, points, on_progress=advance)
+    counts = ", ".join(f"{k} {v}" for k, v in result.counts.items())
+    print(f"{result.rows} 行 / rows: {counts} → {', '.join(str(f) for f in result.files)}", file=sys.stderr)
     return 0
 
 

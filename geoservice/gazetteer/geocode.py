@@ -29,7 +29,7 @@ from geoservice.store import Feature, Store, Transaction
 from layers.crs import metric_crs_for, transformer
 from layers.errors import CRSError
 
-__all__ = ["GeocodeCandidate", "ReverseResult", "geocode", "reverse_geocode"]
+__all__ = ["GeocodeCandidate", "ReverseResult", "geocode", "representative_point", "reverse_geocode"]
 
 Precision = Literal["door", "road", "village", "township", "county", "city", "province"]
 
@@ -92,7 +92,7 @@ def _stack(xy: tuple[Any, Any]) -> Any:
     return np.column_stack(xy)
 
 
-def _representative(geometry: BaseGeometry) -> Point:
+def representative_point(geometry: BaseGeometry) -> Point:
     """A point for a division or road: itself, the middle of a line, the centroid of a polygon (metric)."""
     if isinstance(geometry, Point):
         return geometry
@@ -128,7 +128,7 @@ def _number_position(road: Feature, plates: list[Feature], number: int) -> Point
         default=None,
     )
     if lower is None and upper is None:
-        return _representative(road.geometry)
+        return representative_point(road.geometry)
     centre = road.geometry.centroid
     crs = metric_crs_for(centre.x, centre.y)
     line = _to_metric(road.geometry, crs)
@@ -199,7 +199,7 @@ def _road_candidates(
                 )
                 continue
         number = _door_number(number_text) if number_text else None
-        point = _number_position(road, plates, number) if number else _representative(road.geometry)  # type: ignore[arg-type]
+        point = _number_position(road, plates, number) if number else representative_point(road.geometry)  # type: ignore[arg-type]
         found.append(
             GeocodeCandidate(
                 address=f"{chain}{road_name}",
@@ -224,7 +224,7 @@ def _division_candidate(
         assert division is not None
         records = tx.query("divisions", filters={"code": ancestor}, limit=1, count=False).features
         if records and records[0].geometry is not None:
-            point = _representative(records[0].geometry)
+            point = representative_point(records[0].geometry)
             return GeocodeCandidate(
                 address=tree.chain_text(ancestor),
                 precision=division.level,
