@@ -28,6 +28,7 @@ __all__ = [
     "Table",
     "output_format",
     "read_table",
+    "too_large",
     "write_outputs",
 ]
 
@@ -54,6 +55,19 @@ class Table:
 def _error(message: str, path: Path, rule: str, **details: Any) -> InvalidInputError:
     return InvalidInputError(
         message, field="file", value=path.name, rule=rule, details={"file": path.name, **details}
+    )
+
+
+def too_large(name: str, max_bytes: int, size: int | None = None) -> PayloadTooLargeError:
+    """The 413 for a spreadsheet over ``max_bytes`` (``max_batch_bytes``), naming the file and the limit."""
+    seen = f"{size} 字节" if size is not None else "超过上限"
+    return PayloadTooLargeError(
+        f"{name} 过大({seen},上限 {max_bytes} 字节)/ {name} too large ({size or 'over'} bytes, limit "
+        f"{max_bytes} bytes, max_batch_bytes); split it into smaller files",
+        field="file",
+        value=name,
+        rule="max_batch_bytes",
+        details={"file": name, "size": size, "limit": max_bytes},
     )
 
 
@@ -140,14 +154,7 @@ def read_table(path: Path, column: str, *, max_bytes: int = MAX_BATCH_BYTES) -> 
         raise _error(f"找不到文件 {path} / no such file: {path}", path, "exists")
     size = path.stat().st_size
     if size > max_bytes:
-        raise PayloadTooLargeError(
-            f"{path.name} 过大({size} 字节,上限 {max_bytes})/ {path.name} too large ({size} bytes, limit "
-            f"{max_bytes}); split it into smaller files",
-            field="file",
-            value=path.name,
-            rule="max_batch_bytes",
-            details={"file": path.name, "size": size, "limit": max_bytes},
-        )
+        raise too_large(path.name, max_bytes, size)
     if size == 0:
         raise _error(f"{path.name} 是空文件 / {path.name} is empty", path, "not_empty")
     suffix = path.suffix.lower()

@@ -18,9 +18,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Final
 
-from geoservice.errors import InvalidInputError, NotFoundError, PayloadTooLargeError, PreconditionFailedError
+from geoservice.errors import InvalidInputError, NotFoundError, PreconditionFailedError
 from geoservice.gazetteer.batch import PointIndex, standardise_table
-from geoservice.gazetteer.batch_files import FORMATS, read_table
+from geoservice.gazetteer.batch_files import FORMATS, read_table, too_large
 
 __all__ = ["job_status", "result_file", "save_upload", "start_job"]
 
@@ -70,14 +70,7 @@ def save_upload(stream: BinaryIO, filename: str, jobs_dir: Path, *, max_bytes: i
             if size > max_bytes:
                 handle.close()
                 shutil.rmtree(folder, ignore_errors=True)
-                raise PayloadTooLargeError(
-                    f"{filename} 过大(超过 {max_bytes} 字节)/ {filename} too large (over the limit of {max_bytes} "
-                    "bytes); split it into smaller files",
-                    field="file",
-                    value=filename,
-                    rule="max_batch_bytes",
-                    details={"file": filename, "limit": max_bytes},
-                )
+                raise too_large(filename, max_bytes)
             handle.write(chunk)
     return target
 
