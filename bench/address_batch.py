@@ -71,7 +71,9 @@ def main(rows: str | int = ROWS) -> None:
     start = time.perf_counter()
     tree = DivisionTree.from_directory(ROOT / "data" / "divisions", villages=True)
     points = PointIndex.from_seats(ROOT / "data" / "division-seats" / "adcodes.csv")
-    print(f"division tree: {len(tree):,} divisions, seats {len(points.divisions):,}, {time.perf_counter() - start:.1f} s")
+    print(
+        f"division tree: {len(tree):,} divisions, seats {len(points.divisions):,}, {time.perf_counter() - start:.1f} s"
+    )
     with tempfile.TemporaryDirectory() as folder:
         source = Path(folder) / "in.xlsx"
         write_input(source, texts(count))
