@@ -1,7 +1,9 @@
 """Service settings (服务配置) from ``GEOSERVICE_*`` environment variables.
 
 Nothing is read at import time: :func:`get_settings` builds a :class:`Settings` when asked, and the
-FastAPI app takes it as a dependency so tests can override it.
+FastAPI app takes it as a dependency so tests can override it. The name check's own settings
+(``GEOSERVICE_NAMES_*``, :class:`NameRulesSettings`) are read here too, once per process, through
+:func:`get_name_rules_settings`; a function that takes ``settings=`` uses those when given.
 """
 
 from __future__ import annotations
@@ -65,3 +67,45 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The settings of this process, read from the environment once."""
     return Settings()
+
+
+class NameRulesSettings(BaseSettings):
+    """Settings of the name check (``GEOSERVICE_NAMES_*``); each is a *local* default (docs/STANDARDS.md §1.1).
+
+    Attributes
+    ----------
+    max_length
+        Longest name (characters, after normalisation) before rule ``too_long`` is an error.
+    max_input_chars
+        Longest text accepted at all; longer input is refused with 422 before any check.
+    new_prefixes
+        Prefixes whose addition or removal still makes the same name (新/大, docs/STANDARDS.md §1.2).
+    built_up_scopes
+        Built-up area (建成区) overrides: county-level code → scope code. By default a city district
+        (市辖区, name ending in 区) belongs to its prefecture's built-up area and a county or county-level
+        city is its own (the county seat).
+    exaggerating_words_file, leader_names_file, foreign_names_file, enterprise_names_file
+        Replace a shipped word list (one word per line, ``#`` comments).
+    filing_due_days, announcement_due_days
+        Statutory clocks (地名管理条例 Art. 13, 14): 备案 within 15 days of approval, 公告 within 15 days of
+        filing (calendar days).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="GEOSERVICE_NAMES_", extra="ignore")
+
+    max_length: int = 20
+    max_input_chars: int = 200
+    new_prefixes: tuple[str, ...] = ("新", "大")
+    built_up_scopes: dict[str, str] = {}
+    exaggerating_words_file: Path | None = None
+    leader_names_file: Path | None = None
+    foreign_names_file: Path | None = None
+    enterprise_names_file: Path | None = None
+    filing_due_days: int = 15
+    announcement_due_days: int = 15
+
+
+@lru_cache(maxsize=1)
+def get_name_rules_settings() -> NameRulesSettings:
+    """The name-check settings of this process, read from the environment once (like :func:`get_settings`)."""
+    return NameRulesSettings()

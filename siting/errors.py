@@ -24,3 +24,7 @@ class InfeasibleError(SitingError, ValueError):
 
 class SolverError(SitingError, RuntimeError):
     """The solver failed or hit a limit without a usable solution (求解失败)."""
+
+
+class StandardsFileError(SitingError, ValueError):
+    """The standards data file is missing or has a bad entry (标准数据文件有误); names the file, entry, field."""

@@ -20,7 +20,8 @@ from geoservice.gazetteer import names as registry
 from geoservice.gazetteer.categories import categories
 from geoservice.gazetteer.charset import TABLE_SOURCE
 from geoservice.gazetteer.name_registry import registry_for
-from geoservice.gazetteer.rules import RULES, CheckResult, NameRulesSettings, word_lists
+from geoservice.gazetteer.rules import RULES, CheckResult, word_lists
+from geoservice.settings import get_name_rules_settings
 from geoservice.store import Feature
 
 router = APIRouter(prefix="/names", tags=["names"])
@@ -318,7 +319,7 @@ def check_name_route(body: NameCheck, store: StoreDep, user: ReaderDep) -> NameC
 @router.get("/rules", response_model=RuleCataloguePublic, operation_id="getNameRules")
 def get_rules(user: ReaderDep) -> RuleCataloguePublic:
     """The rule catalogue: rules with their articles, categories with generics and class codes, sources."""
-    settings = NameRulesSettings()
+    settings = get_name_rules_settings()
     lists = word_lists(settings)
     return RuleCataloguePublic(
         rules=[rule.__dict__ for rule in RULES.values()],

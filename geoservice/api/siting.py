@@ -13,6 +13,7 @@ from geoservice.analyses.executor import AnalysisExecutor
 from geoservice.analyses.inputs import AnalysisRequest
 from geoservice.api.deps import PlannerDep, ReaderDep, StoreDep
 from geoservice.store import Feature
+from siting.standards import default_catalogue  # reads and checks the standards file as the app is built
 
 router = APIRouter(prefix="/siting", tags=["siting 选址"])
 
@@ -91,8 +92,6 @@ def _public(record: Feature) -> AnalysisPublic:
 @router.get("/standards", operation_id="siting_standards")
 def standards(_: ReaderDep, city: str | None = None) -> dict[str, Any]:
     """The siting standards catalogue with sources and statuses (选址标准目录), optionally with a city's figures."""
-    from siting.standards import default_catalogue
-
     return default_catalogue(city=city).to_dict()
 
 

@@ -37,6 +37,7 @@ from geoservice.errors import ConflictError, InvalidInputError, PreconditionFail
 from geoservice.gazetteer.categories import category
 from geoservice.gazetteer.name_registry import PLACE_NAMES, registry_for
 from geoservice.gazetteer.rules import CheckResult, NameRulesSettings, check_name
+from geoservice.settings import get_name_rules_settings
 from geoservice.store import AuditEntry, Feature, Store, Transaction
 
 __all__ = [
@@ -370,7 +371,7 @@ def transition(
             rule="transition",
         )
     allowed_from, target, date_field = ACTIONS[action]
-    s = settings or NameRulesSettings()
+    s = settings or get_name_rules_settings()
     day = (on or today_in_china()).isoformat()
     with store.transaction(user=user) as tx:
         before = tx.get(PLACE_NAMES, id, for_update=True)
@@ -432,7 +433,7 @@ def rename(
     any warning). The record returns to ``approved`` on ``on`` (a rename is a new naming decision), so
     filing and announcement are due again.
     """
-    s = settings or NameRulesSettings()
+    s = settings or get_name_rules_settings()
     if not (reason and reason.strip()):
         raise InvalidInputError(
             "更名须填写理由 reason / a rename needs a reason", field="reason", value=reason, rule="required"
@@ -618,7 +619,7 @@ def overdue(
         The day to judge on (default: today in China). Due dates are recomputed from the act dates with
         ``settings`` (``GEOSERVICE_NAMES_FILING_DUE_DAYS`` …), so a changed setting applies at once.
     """
-    s = settings or NameRulesSettings()
+    s = settings or get_name_rules_settings()
     day = today or today_in_china()
     items = []
     with store.transaction(readonly=True) as tx:

@@ -36,7 +36,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Final, Literal
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from shapely.geometry.base import BaseGeometry
 
 from geoservice.errors import InvalidInputError
@@ -46,6 +45,7 @@ from geoservice.gazetteer.divisions import Division, DivisionTree, short_forms
 from geoservice.gazetteer.name_index import IndexedName, NameIndex, Scope, comparison_form, natural_key
 from geoservice.gazetteer.romanize import initials_key, pinyin_key, romanize
 from geoservice.gazetteer.text import normalize
+from geoservice.settings import NameRulesSettings, get_name_rules_settings
 
 __all__ = [
     "LIVE_STATUSES",
@@ -66,42 +66,6 @@ Severity = Literal["error", "warning"]
 
 #: States in which a name holds its place in the scope (a retired or refused name frees it).
 LIVE_STATUSES: Final = frozenset({"planned", "proposed", "approved", "filed", "announced", "current"})
-
-
-class NameRulesSettings(BaseSettings):
-    """Settings of the name check (``GEOSERVICE_NAMES_*``); each is a *local* default (STANDARDS §1.1).
-
-    Attributes
-    ----------
-    max_length
-        Longest name (characters, after normalisation) before rule ``too_long`` is an error.
-    max_input_chars
-        Longest text accepted at all; longer input is refused with 422 before any check.
-    new_prefixes
-        Prefixes whose addition or removal still makes the same name (新/大, STANDARDS §1.2).
-    built_up_scopes
-        Built-up area (建成区) overrides: county-level code → scope code. By default a city district
-        (市辖区, name ending in 区) belongs to its prefecture's built-up area and a county or county-level
-        city is its own (the county seat).
-    exaggerating_words_file, leader_names_file, foreign_names_file, enterprise_names_file
-        Replace a shipped word list (one word per line, ``#`` comments).
-    filing_due_days, announcement_due_days
-        Statutory clocks (地名管理条例 Art. 13, 14): 备案 within 15 days of approval, 公告 within 15 days of
-        filing (calendar days).
-    """
-
-    model_config = SettingsConfigDict(env_prefix="GEOSERVICE_NAMES_", extra="ignore")
-
-    max_length: int = 20
-    max_input_chars: int = 200
-    new_prefixes: tuple[str, ...] = ("新", "大")
-    built_up_scopes: dict[str, str] = {}
-    exaggerating_words_file: Path | None = None
-    leader_names_file: Path | None = None
-    foreign_names_file: Path | None = None
-    enterprise_names_file: Path | None = None
-    filing_due_days: int = 15
-    announcement_due_days: int = 15
 
 
 @dataclass(frozen=True)
@@ -189,15 +153,10 @@ def _word_lists_cached(files: tuple[Path | None, ...]) -> WordLists:
 
 def word_lists(settings: NameRulesSettings | None = None) -> WordLists:
     """The word lists in force: the shipped ``data/*.txt`` unless a settings file replaces one."""
-    s = settings or _default_settings()
+    s = settings or get_name_rules_settings()
     return _word_lists_cached(
         (s.exaggerating_words_file, s.leader_names_file, s.foreign_names_file, s.enterprise_names_file)
     )
-
-
-@cache
-def _default_settings() -> NameRulesSettings:
-    return NameRulesSettings()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -266,7 +225,7 @@ def scope_of(
             )
         return Scope(unit.code, unit.name, "county")
     # built-up area (建成区)
-    s = settings or _default_settings()
+    s = settings or get_name_rules_settings()
     for division in reversed(chain):
         override = s.built_up_scopes.get(division.code)
         if override:
@@ -573,7 +532,7 @@ def check_name(
         ``unknown_category``, ``division_code_format``, ``unknown_division``, ``division_too_coarse``,
         ``geometry_type`` ...), naming the field.
     """
-    s = settings or _default_settings()
+    s = settings or get_name_rules_settings()
     text = name if isinstance(name, str) else ""
     if len(text) > s.max_input_chars:
         raise InvalidInputError(

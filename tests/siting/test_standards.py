@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import pytest
 
-from siting.errors import SitingInputError
-from siting.standards import FACILITY_TYPES, LOCAL_PRESETS, StandardsCatalogue, default_catalogue
+from siting.errors import SitingInputError, StandardsFileError
+from siting.standards import (
+    FACILITY_TYPES,
+    LOCAL_PRESETS,
+    STANDARDS_FILE,
+    StandardsCatalogue,
+    default_catalogue,
+)
+from siting.standards_file import load_standards
 
 
 def test_default_catalogue__every_value_has_source_status_and_bilingual_label() -> None:
@@ -157,3 +165,89 @@ def test_service_radius__distance_types_have_one_division_types_none() -> None:
     assert catalogue["emergency_shelter"].service_radius_m == 500.0
     assert catalogue["public_cemetery"].service_radius_m is None
     assert catalogue["rescue_station"].coverage_basis == "division"
+
+
+# -- the data file (标准数据文件) ------------------------------------------------------------------------------
+
+
+def test_load_standards__the_shipped_file_is_the_default_catalogue() -> None:
+    data = load_standards(STANDARDS_FILE)
+    assert data.facilities == default_catalogue().facilities
+    assert set(data.statuses) == {"verified", "local", "unverified"}
+    assert data.presets["武汉"][1] == {"elderly_care": {"beds_per_1000_elderly": 50.0}}
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "entry_field", "value"),
+    [
+        pytest.param(
+            'status = "verified"\napplies_to = "elderly_60"\nnote = "national targets',
+            'status = "verifed"\napplies_to = "elderly_60"\nnote = "national targets',
+            "facility.elderly_care.values[6] (beds_per_1000_elderly).status",
+            "verifed",
+            id="status-typo",
+        ),
+        pytest.param(
+            "value = 40.0",
+            "value = -40.0",
+            "facility.elderly_care.values[6] (beds_per_1000_elderly).value",
+            -40.0,
+            id="negative-value",
+        ),
+        pytest.param(
+            'key = "walk_time_min"\nvalue = 15.0',
+            'key = "walk_time_min"\nsorce = "GB"\nvalue = 15.0',
+            "facility.elderly_care.values[1] (walk_time_min).sorce",
+            "GB",
+            id="unknown-field",
+        ),
+        pytest.param(
+            'population = "elderly_60"',
+            'population = "old"',
+            "facility.elderly_care.population",
+            "old",
+            id="group",
+        ),
+        pytest.param(
+            "beds_per_1000_elderly = 35.0",
+            "beds_per_1000_elderly = 35.0\nbeds_per_1000 = 35.0",
+            "preset.随州.overrides.elderly_care.beds_per_1000",
+            35.0,
+            id="preset-unknown-key",
+        ),
+    ],
+)
+def test_load_standards__a_bad_entry_names_the_file_entry_and_field(
+    tmp_path: Path, old: str, new: str, entry_field: str, value: object
+) -> None:
+    text = STANDARDS_FILE.read_text(encoding="utf-8")
+    assert old in text
+    bad = tmp_path / "standards.toml"
+    bad.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(StandardsFileError) as info:
+        load_standards(bad)
+    assert f"standards.toml: {entry_field}" in info.value.message
+    (problem,) = info.value.details["problems"]
+    assert f"{problem['entry']}.{problem['field']}".endswith(entry_field) and problem["value"] == value
+    assert " / " in info.value.message
+
+
+def test_load_standards__every_problem_listed_at_once(tmp_path: Path) -> None:
+    text = STANDARDS_FILE.read_text(encoding="utf-8")
+    bad = tmp_path / "standards.toml"
+    bad.write_text(text.replace('unit = "m"', 'unit = ""').replace("facility.rescue_station", "facility.x"))
+    with pytest.raises(StandardsFileError) as info:
+        load_standards(bad)
+    fields = [(p["entry"].split(" ")[0], p["field"]) for p in info.value.details["problems"]]
+    assert ("facility.rescue_station", None) in fields  # missing
+    assert ("facility.x", None) in fields  # unknown
+    assert sum(1 for _, field in fields if field == "unit") == text.count('unit = "m"\n')
+
+
+def test_load_standards__unreadable_file_named(tmp_path: Path) -> None:
+    broken = tmp_path / "standards.toml"
+    broken.write_text("[facility.elderly_care\n", encoding="utf-8")
+    with pytest.raises(StandardsFileError, match=r"cannot read the standards file .*standards\.toml"):
+        load_standards(broken)
+    with pytest.raises(StandardsFileError, match=r"missing\.toml"):
+        load_standards(tmp_path / "missing.toml")
