@@ -78,9 +78,32 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     install_error_handlers(app)
 
     from geoservice import web
-    from geoservice.api import address_batch, addresses, boundaries, features, health, names, siting, tiles
+    from geoservice.api import (
+        address_batch,
+        addresses,
+        boundaries,
+        cleanup,
+        features,
+        health,
+        names,
+        signs,
+        siting,
+        tiles,
+    )
 
-    for module in (health, boundaries, siting, addresses, address_batch, names, features, tiles, web):
+    for module in (
+        health,
+        boundaries,
+        siting,
+        addresses,
+        address_batch,
+        names,
+        cleanup,
+        signs,
+        features,
+        tiles,
+        web,
+    ):
         app.include_router(module.router)
     return app
 
