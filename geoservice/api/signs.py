@@ -16,7 +16,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from shapely.geometry import Point
 
-from geoservice.api.boundaries import Position, _bbox
+from geoservice.api.boundaries import PackageImportPublic, Position, _bbox
 from geoservice.api.deps import InspectorDep, OfficerDep, ReaderDep, StoreDep
 from geoservice.signs.inspections import (
     INSPECTIONS,
@@ -143,14 +143,6 @@ class OverdueSignsPublic(BaseModel):
     signs: list[dict[str, Any]]
 
 
-class SignPackageImportPublic(BaseModel):
-    imported: int
-    already_present: int
-    imported_ids: list[str]
-    conflicts: list[dict[str, Any]]
-    message: str
-
-
 def _sign_public(f: Feature) -> SignPublic:
     p = f.properties
     point = f.geometry
@@ -274,18 +266,18 @@ def get_field_package(
     )
 
 
-@router.post("/field-package", response_model=SignPackageImportPublic, operation_id="importSignFieldPackage")
+@router.post("/field-package", response_model=PackageImportPublic, operation_id="importSignFieldPackage")
 def post_field_package(
     store: StoreDep,
     user: InspectorDep,
     file: Annotated[UploadFile, File(description="the returned GeoPackage")],
-) -> SignPackageImportPublic:
+) -> PackageImportPublic:
     """Merge a returned package's inspections, all or nothing (422 lists every bad record)."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "returned.gpkg"
         path.write_bytes(file.file.read())
         report = import_sign_package(store, path, user=user.name)
-    return SignPackageImportPublic(**report.as_dict())
+    return PackageImportPublic(**report.as_dict())
 
 
 @router.get("/{sign_id}", response_model=SignPublic, operation_id="getSign")
