@@ -1,10 +1,10 @@
 """Division hierarchy and codes (行政区划与区划代码), and the 2020 census by county (第七次人口普查分县数据).
 
 Codes follow GB/T 2260 (6-digit: province 2 + city 2 + county 2) and the statistical 12-digit code (county 6 +
-township 3 + village 3), STANDARDS §1.5. Each division keeps its natural-length ``code`` (2/4/6/9/12 digits) and
+township 3 + village 3), docs/STANDARDS.md §1.5. Each division keeps its natural-length ``code`` (2/4/6/9/12 digits) and
 a ``code12`` padded with zeros to 12 digits, so both the short and the national forms join.
 
-**Parent links are the truth, not codes** (STANDARDS §1.5: "never derive the hierarchy from codes alone").
+**Parent links are the truth, not codes** (docs/STANDARDS.md §1.5: "never derive the hierarchy from codes alone").
 :func:`read_divisions` stores ``parent_code`` from the nesting of the source files and repairs what the codes
 get wrong:
 
@@ -135,7 +135,7 @@ def parent_code_of(code: str | int) -> str | None:
     This is the code arithmetic only. It is wrong where a level is a statistical placeholder (110101's implied
     parent 1101 is "市辖区", the real parent is 11 北京市) or missing (东莞's townships 4419xx imply a county
     441900 that does not exist). The ``parent_code`` stored by :func:`read_divisions` is the truth
-    (STANDARDS §1.5); use this only to guess a parent for a code you have no record of.
+    (docs/STANDARDS.md §1.5); use this only to guess a parent for a code you have no record of.
 
     Parameters
     ----------

@@ -3,7 +3,7 @@
 Geometry is kept in CGCS2000 longitude/latitude (EPSG:4490), treated as WGS84 (EPSG:4326): the two agree within
 centimetres. Consumer map apps record GCJ-02 (国测局坐标, AMap, Tencent) or BD-09 (百度坐标, Baidu); neither has
 an EPSG code, so the conversion is an algorithm: the forward direction is a closed form, the inverse is solved by
-iteration until the forward of the estimate matches the input to well under 1 cm (STANDARDS §2).
+iteration until the forward of the estimate matches the input to well under 1 cm (docs/STANDARDS.md §2).
 
 Every distance and area is computed in a metric CRS (投影坐标系): the CGCS2000 3-degree Gauss-Krüger zone
 (3度带高斯-克吕格投影) without zone prefix, EPSG:4534–4554 (central meridians 75°E … 135°E), picked by
@@ -60,7 +60,7 @@ _X_PI: Final = math.pi * 3000.0 / 180.0
 _CHINA_LON_MIN, _CHINA_LON_MAX = 72.004, 137.8347
 _CHINA_LAT_MIN, _CHINA_LAT_MAX = 0.8293, 55.8271
 
-# Iteration stop: 1e-10 degree is about 0.01 mm, far inside the required 1 cm (STANDARDS §2).
+# Iteration stop: 1e-10 degree is about 0.01 mm, far inside the required 1 cm (docs/STANDARDS.md §2).
 _INVERSE_TOLERANCE_DEG: Final = 1e-10
 _INVERSE_MAX_ITERATIONS: Final = 50
 

@@ -692,7 +692,7 @@ def read_table(path: str | Path, *, layer: str | None = None) -> pd.DataFrame:
 def _to_cgcs2000(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     crs = pyproj.CRS.from_user_input(gdf.crs)
     if crs.to_epsg() in _GEOGRAPHIC_EQUIVALENTS or crs.equals("OGC:CRS84", ignore_axis_order=True):
-        # WGS84 and CGCS2000 agree within centimetres (DESIGN: stored as CGCS2000, treated as WGS84).
+        # WGS84 and CGCS2000 agree within centimetres (docs/DESIGN.md: stored as CGCS2000, treated as WGS84).
         return gdf.set_crs(CGCS2000, allow_override=True)
     return gdf.to_crs(CGCS2000)
 

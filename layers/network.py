@@ -8,7 +8,7 @@ length in metres and, derived from it, walking and driving times. The graph is a
 Every coordinate is in a metric CRS (投影坐标系, metres); lines in longitude/latitude are reprojected with
 :func:`layers.crs.to_metric_crs`. Demand cells and facilities are snapped to their nearest node (KD-tree) and the
 snap distance is added to the network distance (接入距离). Walking speed defaults to 4.5 km/h
-(STANDARDS §3.5: 4.5–5 km/h).
+(docs/STANDARDS.md §3.5: 4.5–5 km/h).
 
 Cost units follow the weight: ``length_m`` in metres, ``walk_s`` and ``drive_s`` in seconds. Limits are inclusive
 (a cost equal to the limit is within reach).
@@ -52,7 +52,7 @@ Reason = Literal["reachable", "beyond_limit", "disconnected", "off_network"]
 """Why a demand point has (no) facility within the limit (可达性原因)."""
 
 DEFAULT_WALK_SPEED_MPS: Final = 4.5 / 3.6
-"""4.5 km/h, the lower end of STANDARDS §3.5 (4.5–5 km/h): elderly walkers are slower."""
+"""4.5 km/h, the lower end of docs/STANDARDS.md §3.5 (4.5–5 km/h): elderly walkers are slower."""
 
 DEFAULT_DRIVE_SPEED_MPS: Final = 30.0 / 3.6
 """30 km/h, an urban average for roads without a speed attribute (a default, not a standard)."""
@@ -471,7 +471,7 @@ def network_from_edges(
     drive_speed_mps : float or array_like
         Driving speed, m/s, one for all edges or one per edge.
     walk_speed_mps : float
-        Walking speed, m/s (default 4.5 km/h, STANDARDS §3.5).
+        Walking speed, m/s (default 4.5 km/h, docs/STANDARDS.md §3.5).
     crs : optional
         The metric CRS; refused when geographic (a distance on degrees is a bug).
 
@@ -570,7 +570,7 @@ def network_from_lines(
         Node the lines where they cross (``shapely.union_all``), so crossing streets connect. Grade-separated
         crossings (bridges, flyovers) then connect too; pass False for lines already split at junctions.
     walk_speed_mps : float
-        Walking speed, m/s (default 4.5 km/h, STANDARDS §3.5).
+        Walking speed, m/s (default 4.5 km/h, docs/STANDARDS.md §3.5).
     drive_speed_mps : float
         Driving speed for lines without ``speed_column``, m/s.
     speed_column : str, optional

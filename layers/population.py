@@ -1,6 +1,6 @@
 """Population layers (人口数据): grid cells from GeoTIFF rasters or from polygons with counts; census rescaling.
 
-Rasters are WorldPop-style persons-per-cell grids (STANDARDS §3.6): one file per age-and-sex band, or several
+Rasters are WorldPop-style persons-per-cell grids (docs/STANDARDS.md §3.6): one file per age-and-sex band, or several
 bands in one file, summed on read (e.g. 60+ = the 60, 65, 70, 75, 80 bands of both sexes). Files are read in
 row windows and only non-zero cells are kept, as columns of NumPy arrays; shapely geometries are built in one
 vectorised call (points by default, cell squares on request), never one Python object at a time.

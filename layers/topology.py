@@ -9,7 +9,7 @@ topology (noding and adjacency do not depend on the projection) and in the metri
 - :func:`tri_junctions` — points where three or more divisions meet (三交点, where 同号三立 markers stand).
 - :func:`polygon_gaps_and_overlaps` — gaps (缝隙) and overlaps (重叠) between neighbours, with their area in m².
 - :func:`marker_number` / :func:`parse_marker_number` — the boundary-marker number (界桩编号): line code +
-  3-digit sequence from 001 + kind letter (GB/T 17796-2009 as taught, STANDARDS.md §2).
+  3-digit sequence from 001 + kind letter (GB/T 17796-2009 as taught, docs/STANDARDS.md §2).
 """
 
 from __future__ import annotations
@@ -52,9 +52,9 @@ MARKER_KINDS: Final[dict[str, str]] = {
     "D": "同号三立 / second of a triple marker at a tri-junction",
     "E": "同号三立 / third of a triple marker at a tri-junction",
 }
-"""Kind letters of a marker number (界桩类型字母), GB/T 17796-2009 as taught (STANDARDS.md §2)."""
+"""Kind letters of a marker number (界桩类型字母), GB/T 17796-2009 as taught (docs/STANDARDS.md §2)."""
 
-# Widths of the parts of a statistical division code (GB/T 2260 + 12-digit code, STANDARDS §1.5):
+# Widths of the parts of a statistical division code (GB/T 2260 + 12-digit code, docs/STANDARDS.md §1.5):
 # province 2, city 2, county 2, township 3, village 3.
 _CODE_LEVEL_ENDS: Final = (2, 4, 6, 9, 12)
 _LINE_CODE_RE: Final = re.compile(r"^[0-9A-Z]+$")
@@ -80,7 +80,7 @@ class MarkerNumber(NamedTuple):
 def marker_number(line_code: str, sequence: int, kind: str) -> str:
     """Format a boundary-marker number (界桩编号): line code + 3-digit sequence + kind letter.
 
-    Per GB/T 17796-2009 as taught (STANDARDS.md §2): the sequence counts from 001 west→east or north→south along
+    Per GB/T 17796-2009 as taught (docs/STANDARDS.md §2): the sequence counts from 001 west→east or north→south along
     the line; the kind letter is ``Q`` for a single marker (单立), ``A``/``B`` for the two markers of a paired
     marker (同号双立), ``C``/``D``/``E`` for the three of a triple marker at a tri-junction (同号三立). A 4-character
     line code gives the standard 8-character number; longer line codes (township lines) are accepted.
@@ -294,7 +294,7 @@ def runs_against_numbering(line_metric: LineString | MultiLineString) -> bool:
     """Whether a line runs against the numbering direction (编号方向) and must be reversed.
 
     The axis is the longer side of the line's bounding box in a metric CRS: wider than tall → the line must run
-    west→east, else north→south (STANDARDS.md §2: markers are numbered west→east or north→south).
+    west→east, else north→south (docs/STANDARDS.md §2: markers are numbered west→east or north→south).
 
     Parameters
     ----------
@@ -353,7 +353,7 @@ def boundary_lines_from_polygons(
 
     The boundaries of all polygons are noded together; each noded edge gets the division on its left and on its
     right; edges of one pair are merged (linemerge) into one line, which is then oriented west→east or
-    north→south (the marker numbering direction, STANDARDS.md §2), so ``left_code`` / ``right_code`` are the
+    north→south (the marker numbering direction, docs/STANDARDS.md §2), so ``left_code`` / ``right_code`` are the
     divisions on the left / right when walking along the line in that direction. A pair whose common border is
     broken into pieces gives one MultiLineString, its parts in numbering order.
 

@@ -48,7 +48,7 @@ E2SFCA_DEFAULT_STEPS: Final[tuple[float, float, float]] = (10.0, 20.0, 30.0)
 """PySAL ``access`` enhanced 2SFCA steps (minutes in its example); scale them to your cost unit."""
 
 E2SFCA_DEFAULT_WEIGHTS: Final[tuple[float, float, float]] = (1.0, 0.68, 0.22)
-"""Weights of the enhanced 2SFCA steps (Luo & Qi 2009), as in PySAL ``access`` (STANDARDS §3.5)."""
+"""Weights of the enhanced 2SFCA steps (Luo & Qi 2009), as in PySAL ``access`` (docs/STANDARDS.md §3.5)."""
 
 
 def gaussian_weight(sigma: float) -> WeightFunction:

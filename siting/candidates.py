@@ -8,7 +8,7 @@ is always metres on the ground, never degrees.
 Grid candidates keep only populated, non-excluded land: a grid square must hold at least ``min_population``
 persons of the population layer, and its point must lie outside every exclusion layer (water, farmland, roads
 and railways … each with its own buffer). Public-welfare cemeteries (公益性公墓) must avoid farmland, river banks,
-highways, railways, scenic and water-source areas (STANDARDS §3.3, Shaanxi 2013, *local*).
+highways, railways, scenic and water-source areas (docs/STANDARDS.md §3.3, Shaanxi 2013, *local*).
 
 Examples
 --------

@@ -1,6 +1,6 @@
 """Coverage and gaps (覆盖分析与缺口): who lives beyond a facility's service radius, and which divisions lack one.
 
-Two kinds of gap (STANDARDS §3):
+Two kinds of gap (docs/STANDARDS.md §3):
 
 - a **distance gap** (距离缺口): demand cells whose nearest facility is farther than the service radius, by
   straight line (Euclidean, a KD-tree on metric coordinates) or along the road network (:mod:`layers.network`).
@@ -123,7 +123,7 @@ def _check_radius(radius_m: float) -> float:
     if not (math.isfinite(radius) and radius > 0):
         raise SitingInputError(
             f"服务半径无效 / invalid radius_m={radius_m!r}; expected a positive number of metres "
-            "(e.g. 500 for an immediate shelter, STANDARDS §3.2)",
+            "(e.g. 500 for an immediate shelter, docs/STANDARDS.md §3.2)",
             details={"radius_m": str(radius_m)},
         )
     return radius

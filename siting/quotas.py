@@ -2,7 +2,7 @@
 
 A division lacks the facility, or falls below a quota of the standards catalogue (beds per 1000 elderly, shelter
 area per person, a cemetery per township, a rescue station per county); the result is a shortfall table
-(STANDARDS §3). Distance gaps are :mod:`siting.coverage`'s.
+(docs/STANDARDS.md §3). Distance gaps are :mod:`siting.coverage`'s.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ _DEFAULT_CAPACITY: Final[Mapping[FacilityType, str | None]] = {
     "rescue_station": "beds",
 }
 
-_PRESENCE_SOURCE: Final = "STANDARDS §3: admin-unit gap = a division without the facility"
+_PRESENCE_SOURCE: Final = "docs/STANDARDS.md §3: admin-unit gap = a division without the facility"
 
 
 @dataclass(frozen=True, eq=False)
@@ -68,7 +68,7 @@ def admin_unit_gaps(
 ) -> AdminUnitGaps:
     """Divisions without the facility or below quota (行政单元缺口), with the shortfall per quota.
 
-    Quotas by facility type (values from ``catalogue``, STANDARDS §3):
+    Quotas by facility type (values from ``catalogue``, docs/STANDARDS.md §3):
 
     - ``elderly_care``: at least one facility; beds ≥ elderly / 1000 × ``beds_per_1000_elderly`` (GB 50437 3.2.1);
     - ``emergency_shelter``: at least one; effective area ≥ population × ``capacity_share_of_population`` ×
@@ -245,7 +245,7 @@ def _quotas(catalogue: StandardsCatalogue, facility_type: FacilityType) -> list[
             _Quota("beds_per_1000_elderly", "per_person", beds.applies_to, beds.value / 1000.0),
         ]
     if facility_type == "emergency_shelter":
-        # GB 21734-2008 §5.4 area per person, for the share of people the shelters must hold (STANDARDS §3.2).
+        # GB 21734-2008 §5.4 area per person, for the share of people the shelters must hold (docs/STANDARDS.md §3.2).
         per_person = standard.value("capacity_share_of_population") * standard.value(
             "effective_area_per_person_m2"
         )

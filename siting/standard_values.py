@@ -75,7 +75,7 @@ class StandardValue:
     source : str
         The regulation or standard clause (e.g. ``GB 50437-2007 (2018 ed.) 3.2.1``).
     status : {"verified", "local", "unverified"}
-        As STANDARDS.md §3 marks it; an override makes it ``local``.
+        As docs/STANDARDS.md §3 marks it; an override makes it ``local``.
     applies_to : {"total", "elderly_60", "elderly_65"}
         The population the figure is counted against (适用人口).
     note : str

@@ -39,7 +39,7 @@ class OptimizeRequest(BaseModel):
 
 
 class AnalysisRequest(BaseModel):
-    """A coverage-gap and siting analysis request (覆盖缺口分析请求), DESIGN.md Siting."""
+    """A coverage-gap and siting analysis request (覆盖缺口分析请求), docs/DESIGN.md Siting."""
 
     model_config = ConfigDict(extra="forbid")
 

@@ -124,7 +124,7 @@ def warm_indexes(store: Store) -> None:
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
-    """The JSON error body of DESIGN.md."""
+    """The JSON error body of docs/DESIGN.md."""
     body: dict[str, Any] = {"error": code, "message": message}
     if details is not None:
         body["details"] = details

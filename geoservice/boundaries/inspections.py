@@ -15,7 +15,7 @@ Tolerances (限差) — configurable defaults, see :class:`InspectionRules`:
   moved by a metre or more is caught.
 - ``far_limit_m = 1000``: a position farther than this from the marker is refused (422), because it is
   almost always a wrong coordinate system, swapped latitude / longitude or a typo, not a moved marker (GCJ-02
-  and BD-09 offsets are 100–700 m, STANDARDS §2).
+  and BD-09 offsets are 100–700 m, docs/STANDARDS.md §2).
 """
 
 from __future__ import annotations

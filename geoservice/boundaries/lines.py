@@ -1,7 +1,7 @@
 """Boundary lines between two divisions (行政区域界线): derived, imported, stored, checked.
 
 A line (界线) separates two divisions: ``left_code`` / ``right_code`` are the divisions on the left / right
-when walking along the line in its numbering direction (west→east or north→south, STANDARDS.md §2). It is
+when walking along the line in its numbering direction (west→east or north→south, docs/STANDARDS.md §2). It is
 stored in ``boundary_lines`` with the line code (界线编号) as its unique key and ``level`` (界线级别) one of
 province / city / county / township. Geometry is CGCS2000 lon/lat; every length and distance is taken in
 the 3-degree Gauss-Krüger zone picked by :mod:`layers.crs`.

@@ -3,7 +3,7 @@
 A marker number (界桩编号) is the line code + a 3-digit sequence from 001 along the line (west→east or
 north→south) + a kind letter: ``Q`` single (单立), ``A``/``B`` paired (同号双立, either side of a river or
 road), ``C``/``D``/``E`` triple (同号三立, at a tri-junction of three divisions) — GB/T 17796-2009 as taught
-(STANDARDS.md §2). Every marker has at least three reference objects (方位物) so a team can find it again.
+(docs/STANDARDS.md §2). Every marker has at least three reference objects (方位物) so a team can find it again.
 
 Distances to lines are computed vectorised (shapely 2 arrays) in the 3-degree Gauss-Krüger zone of each line.
 """
@@ -45,7 +45,7 @@ KIND_OF_LETTER: Final[dict[str, MarkerKind]] = {
     "E": "triple",
 }
 KIND_LABELS: Final[dict[str, str]] = {"single": "单立", "paired": "同号双立", "triple": "同号三立"}
-MIN_REFERENCE_OBJECTS: Final = 3  # STANDARDS.md §2: at least three 方位物 per marker
+MIN_REFERENCE_OBJECTS: Final = 3  # docs/STANDARDS.md §2: at least three 方位物 per marker
 
 
 @dataclass(frozen=True)

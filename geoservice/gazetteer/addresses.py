@@ -65,7 +65,7 @@ __all__ = [
     "strip_postcode",
 ]
 
-#: Component names in address order (DESIGN.md, ``POST /addresses/parse``).
+#: Component names in address order (docs/DESIGN.md, ``POST /addresses/parse``).
 COMPONENTS: Final = (
     "province",
     "city",

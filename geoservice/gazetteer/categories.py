@@ -1,6 +1,6 @@
 """Place-name categories (地名类别) and the split of a name into specific and generic parts (专名/通名).
 
-The table lives in ``data/categories.json``: per category its allowed generic parts (通名, STANDARDS.md §1.1
+The table lives in ``data/categories.json``: per category its allowed generic parts (通名, docs/STANDARDS.md §1.1
 rule (二)), its uniqueness scope (§1.2), the geometry types a record may carry, and a class code (the
 national gazetteer's 5-digit type code; only 23512 主干路 and 21610 行政村 are verified — the others are
 marked ``class_code_verified: false``).
@@ -63,7 +63,7 @@ class Category:
     generics
         Allowed generic parts (通名), longest first.
     scope
-        Where a name must be unique (STANDARDS §1.2): ``country``, ``province``, ``county`` or ``built_up``.
+        Where a name must be unique (docs/STANDARDS.md §1.2): ``country``, ``province``, ``county`` or ``built_up``.
     geometry
         GeoJSON geometry types a record may carry.
     class_code, class_name, class_code_verified

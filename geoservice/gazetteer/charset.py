@@ -2,7 +2,7 @@
 
 8105 characters in three tiers: 一级 3500 (common), 二级 3000, 三级 1605 (incl. characters of place and
 person names). A name using a character outside the table is an error; a tier-3 character is a warning
-(STANDARDS.md §1.1).
+(docs/STANDARDS.md §1.1).
 
 The table ships as ``data/tongyong_guifan_hanzi.txt``: each character with its number in the table, taken
 from the Unicode Han database (Unihan 15.0, field ``kTGH``, Debian package ``unicode-data``; Unicode

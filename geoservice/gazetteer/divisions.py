@@ -7,7 +7,7 @@ by its full name and by its short forms, so a scan of an address finds 随州 fo
 The tree is built either from the store's ``divisions`` collection (code, name, level, parent via ``ref``;
 :meth:`DivisionTree.from_store`) when the service runs, or straight from the division JSON files for offline
 use (:meth:`DivisionTree.from_directory`, through :func:`layers.admin.read_divisions`). Parent links come
-from the records, never from the codes (STANDARDS §1.5).
+from the records, never from the codes (docs/STANDARDS.md §1.5).
 
 Short forms (简称) drop the generic (通名) of the level — 省/市/自治区/自治州/地区/盟/县/区/旗/街道/镇/乡/
 社区/村/居委会/村委会 — and the ethnic part of an autonomous division (土家族苗族自治州). A short form must

@@ -1,6 +1,6 @@
 """Door-plate numbering along a road (门牌编号), GB/T 35639-2017 Appendix B and city practice.
 
-The default rule (:data:`STANDARD_RULE`, STANDARDS §1.6): east–west roads are numbered from the east end,
+The default rule (:data:`STANDARD_RULE`, docs/STANDARDS.md §1.6): east–west roads are numbered from the east end,
 north–south roads from the north end; odd numbers on the right-hand side walking in numbering direction
 (the north / west side), even numbers on the left. A dead end is numbered from its open end inward. Cities
 differ — origin end, odd side, sequential or metric numbering (Harbin Songbei: one number per 2 m), numbers
@@ -105,7 +105,7 @@ STANDARD_RULE: Final = NumberingRule()
 
 #: Cities' own rules, by division-code prefix (the longest prefix wins).
 CITY_RULES: Final[dict[str, NumberingRule]] = {
-    # 哈尔滨市松北区: metric numbering, one number per 2 m (STANDARDS §1.6)
+    # 哈尔滨市松北区: metric numbering, one number per 2 m (docs/STANDARDS.md §1.6)
     "230109": NumberingRule(scheme="metric", metres_per_number=2.0),
 }
 

@@ -4,7 +4,7 @@ A :class:`NameIndex` keeps dictionaries keyed by (scope, normalised name), (scop
 (scope, stem), built once from the store and kept up to date by every registration, rename and retirement
 (:mod:`geoservice.gazetteer.names`), so the name check (:func:`geoservice.gazetteer.rules.check_name`) and the
 search index cost a few dictionary lookups however many names are registered. Which scope a name belongs to
-is decided by :func:`geoservice.gazetteer.rules.scope_of` (STANDARDS.md §1.2).
+is decided by :func:`geoservice.gazetteer.rules.scope_of` (docs/STANDARDS.md §1.2).
 
 Examples
 --------

@@ -1,7 +1,7 @@
 """Romanisation of place names (地名罗马字母拼写) to the 1984 rules, and pinyin keys for matching.
 
 《中国地名汉语拼音字母拼写规则（汉语地名部分）》(1984), which GB/T 16159-2012 defers to for place names
-(STANDARDS.md §1.3):
+(docs/STANDARDS.md §1.3):
 
 - specific and generic parts (专名/通名) are written separately, each capitalised: 中山路 → Zhongshan Lu,
   北京市 → Beijing Shi, 太湖 → Tai Hu;

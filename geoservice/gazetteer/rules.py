@@ -1,7 +1,7 @@
 """The name check (地名审核): every rule of 地名管理条例 Art. 9 that a program can judge.
 
 :func:`check_name` normalises the name once, splits it into specific and generic parts (专名/通名), finds the
-uniqueness scope of its category (STANDARDS.md §1.2) in the division tree, and reports every problem at once
+uniqueness scope of its category (docs/STANDARDS.md §1.2) in the division tree, and reports every problem at once
 as :class:`Issue` rows — ``rule``, ``severity`` (``error`` refuses a registration; ``warning`` needs a
 recorded reason), a bilingual message and the conflicting records. The rules and their sources are listed
 in :data:`RULES` (served as the catalogue by ``GET /names/rules``).
@@ -82,12 +82,12 @@ class Rule:
 RULES: Final[dict[str, Rule]] = {
     r.id: r
     for r in [
-        Rule("duplicate", "error", "地名管理条例 第九条(七)(八); STANDARDS §1.2",
+        Rule("duplicate", "error", "地名管理条例 第九条(七)(八); docs/STANDARDS.md §1.2",
              "同一范围内重名（规范化后相同，含增减本市名称或新/大前缀）/ same name in the scope after normalisation, "
              "also with the city's name or a 新/大 prefix added or removed"),
         Rule("homophone", "warning", "地名管理条例 第九条(七)(八)",
              "同一范围内同音（无声调拼音相同）/ same toneless pinyin in the scope; needs a recorded reason"),
-        Rule("same_specific", "warning", "STANDARDS §1.2 (local: Tongling, Chengdu)",
+        Rule("same_specific", "warning", "docs/STANDARDS.md §1.2 (local: Tongling, Chengdu)",
              "同一范围内专名相同而道路通名不同（中山路/中山大道）；序数系列（中山一路/中山二路）不算 / "
              "same specific part with another road generic; a numbered series is allowed", local=True),
         Rule("nonstandard_character", "error", "地名管理条例 第九条(三)",
@@ -176,7 +176,7 @@ def scope_of(
     divisions: DivisionTree,
     settings: NameRulesSettings | None = None,
 ) -> Scope:
-    """The scope in which a name of ``category_name`` in ``division_code`` must be unique (STANDARDS §1.2).
+    """The scope in which a name of ``category_name`` in ``division_code`` must be unique (docs/STANDARDS.md §1.2).
 
     country for county-level and above divisions and famous natural features; the province for 乡镇; the
     county-level division for 村/社区; the built-up area for roads, streets, lanes, residential areas and
@@ -322,7 +322,7 @@ class CheckResult:
 def validate_geometry(geometry: BaseGeometry | None, cat: Category) -> None:
     """422 (``geometry_type``, ``geometry_invalid``, ``coordinates_range``) for a geometry the category cannot take.
 
-    Roads, streets and lanes take a LineString or a Point; other categories a Point or a Polygon (DESIGN.md).
+    Roads, streets and lanes take a LineString or a Point; other categories a Point or a Polygon (docs/DESIGN.md).
     Coordinates are CGCS2000 longitude/latitude.
     """
     if geometry is None:

@@ -2,7 +2,7 @@
 
 Every text a user sends — a name to check, an address to parse, a search query — goes through
 :func:`normalize` once, where it enters the service; the original is kept beside the standard form
-(STANDARDS.md §1.7, DESIGN.md "Text is normalised once at the boundary").
+(docs/STANDARDS.md §1.7, docs/DESIGN.md "Text is normalised once at the boundary").
 
 The steps, each also available on its own so a caller picks what fits:
 

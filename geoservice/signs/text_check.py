@@ -2,7 +2,7 @@
 
 A place-name sign (GB 17733) carries the standard Chinese name in standard simplified characters and the name in
 roman letters spelt by 《中国地名汉语拼音字母拼写规则（汉语地名部分）》(1984), which GB/T 16159-2012 defers to
-(STANDARDS.md §1.3). :func:`check_sign_text` compares what a sign shows with what it should show and names each
+(docs/STANDARDS.md §1.3). :func:`check_sign_text` compares what a sign shows with what it should show and names each
 problem with its rule, the source and the expected text:
 
 ======================  ==========================================================================
@@ -17,7 +17,7 @@ capitalisation          capitals throughout (``ZHONGSHAN LU``) or a word not cap
 romanization_differs    other letters than the name's pinyin (a wrong reading, a typo)
 ======================  ==========================================================================
 
-Tone marks are optional on signs (STANDARDS §1.3): the toned form (Zhōngshān Lù) passes too. Cities whose sign
+Tone marks are optional on signs (docs/STANDARDS.md §1.3): the toned form (Zhōngshān Lù) passes too. Cities whose sign
 design sets the pinyin in capitals can allow it with ``allow_all_capitals``.
 
 Examples

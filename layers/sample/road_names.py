@@ -49,7 +49,7 @@ def township_specific(name: str) -> str | None:
 class RoadNamer:
     """Hands out unique road names; every 专名 is used once (a numbered series counts as one use).
 
-    Names are also kept apart by toneless pinyin, so no two roads are homophones (同音, STANDARDS §1.2).
+    Names are also kept apart by toneless pinyin, so no two roads are homophones (同音, docs/STANDARDS.md §1.2).
     """
 
     def __init__(self, rng: np.random.Generator, taken: Iterable[Road] = ()) -> None:

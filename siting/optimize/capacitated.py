@@ -1,4 +1,4 @@
-"""Capacitated coverage (带容量约束的最大覆盖): the variant PySAL spopt lacks (STANDARDS.md §3.5).
+"""Capacitated coverage (带容量约束的最大覆盖): the variant PySAL spopt lacks (docs/STANDARDS.md §3.5).
 
 Choose ``p`` sites (fixed ones included) to maximise the demand *served*, where demand may only be served by an
 open site within the radius and a site serves at most its capacity (beds, shelter area, …, in the same unit as

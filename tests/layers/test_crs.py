@@ -99,7 +99,7 @@ def test_inverse__exact_where_published_approximation_is_not(inverse, forward, p
 def test_gcj02_roundtrip__within_1cm(name: str) -> None:
     wgs = PLACES[name]
     gcj = wgs84_to_gcj02(*wgs)
-    assert 50 < distance_m(wgs, gcj) < 1000  # a real offset was applied (STANDARDS §2: 100–700 m)
+    assert 50 < distance_m(wgs, gcj) < 1000  # a real offset was applied (docs/STANDARDS.md §2: 100–700 m)
     assert distance_m(gcj02_to_wgs84(*gcj), wgs) < 0.01
 
 

@@ -1,6 +1,6 @@
 """Location models (选址模型) against PySAL spopt 0.7 on the same seeded instances, plus brute force and input checks.
 
-Objective values are compared, never site lists: equal optima may pick different sites (STANDARDS.md §3.5).
+Objective values are compared, never site lists: equal optima may pick different sites (docs/STANDARDS.md §3.5).
 """
 
 from __future__ import annotations

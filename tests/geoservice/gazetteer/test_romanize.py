@@ -1,4 +1,4 @@
-"""Romanisation to the 1984 rules (STANDARDS.md §1.3) and the pinyin keys."""
+"""Romanisation to the 1984 rules (docs/STANDARDS.md §1.3) and the pinyin keys."""
 
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ def test_romanize__toned_form_for_records() -> None:
 
 
 def test_syllables__reading_table_beats_pypinyin() -> None:
-    # pypinyin reads 朝 as zhao here; the place reading is chao (STANDARDS §1.3)
+    # pypinyin reads 朝 as zhao here; the place reading is chao (docs/STANDARDS.md §1.3)
     assert syllables("朝阳门")[0] == "chao2"
     assert syllables("朝阳门", readings={})[0] == "zhao1"
 

@@ -1,4 +1,4 @@
-"""Text normalisation at the boundary (STANDARDS.md §1.7)."""
+"""Text normalisation at the boundary (docs/STANDARDS.md §1.7)."""
 
 from __future__ import annotations
 
