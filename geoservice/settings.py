@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     max_upload_bytes
         Bodies of the upload routes (field packages, photos) at most this size; the routes check their
         own, finer limits while reading.
+    upload_max_rows, upload_max_vertices, upload_max_problems, upload_max_work_steps
+        Limits on what one uploaded file may hold, per layer, and on the problems an answer lists (the
+        first N and the count): see :mod:`geoservice.upload_limits`.
     db_wait_s
         A request waits at most this long (seconds) for a database connection; then 503 with
         ``Retry-After`` (the database is down or every connection is busy).
@@ -59,6 +62,10 @@ class Settings(BaseSettings):
     shared_data_dir: Path = PROJECT_ROOT.parent / "shared" / "data"
     warm_indexes: bool = True
     db_wait_s: float = 2.0
+    upload_max_rows: int = 100_000
+    upload_max_vertices: int = 2_000_000
+    upload_max_problems: int = 100
+    upload_max_work_steps: int = 200_000_000
     cors_origins: list[str] = []
     log_level: str = "info"
 

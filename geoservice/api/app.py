@@ -8,6 +8,7 @@ is a 500 whose body carries a reference id and no internals (the detail goes to 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import uuid
@@ -19,11 +20,18 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from geoservice import __version__
 from geoservice.analyses.executor import AnalysisExecutor
-from geoservice.errors import GeoserviceError, PayloadTooLargeError, from_library_error, status_for
+from geoservice.errors import (
+    AuthenticationError,
+    GeoserviceError,
+    PayloadTooLargeError,
+    from_library_error,
+    status_for,
+)
 from geoservice.settings import Settings, get_settings
 from geoservice.store import Store, open_store
 
@@ -203,10 +211,12 @@ UPLOAD_PATHS = re.compile(r"^(/boundaries/(field-package|inspections/[^/]+/photo
 
 
 class BodySizeLimit:
-    """413 for a request body over ``max_bytes`` (by Content-Length, or counted while streaming).
+    """413 for a request body over ``max_bytes`` (by Content-Length, or counted while streaming, chunked too).
 
     Upload routes (:data:`UPLOAD_PATHS`) get ``upload_max_bytes`` here and check their own finer limit
-    (a photo's ``max_photo_bytes``) while reading, so their 413 names that limit.
+    (a photo's ``max_photo_bytes``) while reading, so their 413 names that limit. Their bearer token is
+    checked *before* the body is read: an upload without a valid token is a 401 at once, not after
+    150 MB have come in (the role is checked by the route as usual).
     """
 
     def __init__(self, app: ASGIApp, *, max_bytes: int, upload_max_bytes: int | None = None) -> None:
@@ -221,59 +231,86 @@ class BodySizeLimit:
         if len(scope.get("query_string", b"")) > 16_384:
             await self._reject(send, "query", len(scope["query_string"]), 16_384, 414)
             return
-        limit = self.upload_max_bytes if UPLOAD_PATHS.match(scope.get("path", "")) else self.max_bytes
+        upload = bool(UPLOAD_PATHS.match(scope.get("path", "")))
+        limit = self.upload_max_bytes if upload else self.max_bytes
         headers = dict(scope.get("headers", []))
         length = headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > limit:
             await self._reject(send, "body", int(length), limit, 413)
             return
+        if upload and scope.get("method") == "POST":
+            refusal = await _token_refusal(scope, headers.get(b"authorization", b"").decode("latin-1"))
+            if refusal is not None:
+                await _send_json(send, 401, error_body(refusal.code, refusal.message, refusal.details))
+                return
         received = 0
-        started = False
+        refused = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > limit:
-                    raise PayloadTooLargeError(
-                        f"请求体超过 {limit} 字节 / request body over {limit} bytes",
-                        field="body",
-                        value=received,
-                        rule="max_request_bytes",
-                    )
+                if received > limit:  # answered here: the app's own body parser would call it a 400
+                    refused = True
+                    await self._reject(send, "body", received, limit, 413)
+                    return {"type": "http.disconnect"}
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
+        async def guarded_send(message: Message) -> None:
+            if not refused:  # after a 413 the app's own answer (to a cut-off body) is dropped
+                await send(message)
 
         try:
-            await self.app(scope, limited_receive, tracking_send)
-        except PayloadTooLargeError:
-            if not started:
-                await self._reject(send, "body", received, limit, 413)
+            await self.app(scope, limited_receive, guarded_send)
+        except (PayloadTooLargeError, ClientDisconnect):
+            if not refused:
+                raise
 
     @staticmethod
     async def _reject(send: Send, part: str, size: int, limit: int, status: int) -> None:
-        import json
-
         what = "请求体" if part == "body" else "查询字符串"
         body = error_body(
             "too_large",
             f"{what}过大({size} 字节,上限 {limit})/ request {part} too large ({size} bytes, limit {limit})",
             {"field": part, "value": size, "rule": "max_size", "limit": limit},
         )
-        payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(payload)).encode()),
-                ],
-            }
+        await _send_json(send, status, body)
+
+
+async def _send_json(send: Send, status: int, body: dict[str, Any]) -> None:
+    """A JSON error answer sent straight from the ASGI layer (before the app has run)."""
+    payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
+
+
+async def _token_refusal(scope: Scope, header: str) -> GeoserviceError | None:
+    """Why the bearer token of an upload is not acceptable (``None``: it is a user's token)."""
+    from anyio import to_thread
+
+    from geoservice.users import authenticate
+
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return AuthenticationError(
+            "上传须带登录令牌 'Authorization: Bearer <令牌>' / an upload needs 'Authorization: Bearer <token>'",
+            field="Authorization",
+            value=scheme or None,
         )
-        await send({"type": "http.response.body", "body": payload})
+    try:
+        await to_thread.run_sync(authenticate, scope["app"].state.store, token.strip())
+    except AuthenticationError as exc:
+        return exc
+    return None

@@ -33,7 +33,7 @@ from geoservice.boundaries.markers import (
     markers_of_line,
     resolve_marker,
 )
-from geoservice.boundaries.packages import export_package, import_package
+from geoservice.boundaries.packages import export_package, import_package, parse_package
 from geoservice.boundaries.photos import store_photo
 from geoservice.boundaries.reports import line_report, marker_table_csv, report_csv, report_html, report_json
 from geoservice.errors import BadRequestError, ConflictError, InvalidInputError, NotFoundError
@@ -620,6 +620,7 @@ def post_field_package(
         with path.open("wb") as out:
             while chunk := file.file.read(1024 * 1024):
                 out.write(chunk)
+        package = parse_package(path)  # limits checked, parsed and validated before the write transaction
         with store.transaction(user=user.name) as tx:
-            report = import_package(tx, path, user=user.name)
+            report = import_package(tx, package, user=user.name)
     return PackageImportPublic(**report.as_dict())

@@ -42,6 +42,7 @@ from geoservice.boundaries.inspections import (
 from geoservice.boundaries.lines import is_uuid, metric_crs_of, resolve_line, to_metric
 from geoservice.errors import GeoserviceError, InvalidInputError
 from geoservice.store import Feature, Transaction, utc_now
+from geoservice.upload_limits import UploadLimits, cap_problems, measure_gpkg_layer
 from layers.crs import CGCS2000
 
 PACKAGE_FORMAT_VERSION: Final = "1"
@@ -246,18 +247,28 @@ def read_field_layer(
     required: Sequence[str],
     companion: str | None = None,
     sent_by: str = "GET /boundaries/field-package",
+    limits: UploadLimits | None = None,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
     """The filled-in ``layer`` of a returned field package (in CGCS2000) and its ``companion`` layer (or None).
 
     Shared by every field package (boundary markers, place-name signs): ``columns`` is the schema the team
     filled in, ``required`` the columns that must be there, ``sent_by`` names the export for the message.
+    Both layers are measured first with an early stop (:func:`~geoservice.upload_limits.measure_gpkg_layer`):
+    a layer over ``limits`` (default: the settings) is refused before anything is parsed.
 
     Raises
     ------
     InvalidInputError
         Not a GeoPackage; no ``layer``; a required column missing (each named).
+    PayloadTooLargeError
+        (413) a layer with more rows, vertices or reading work than ``limits`` allow (rule named).
     """
-    head = path.read_bytes()[:72] if path.exists() else b""
+    limits = limits or UploadLimits.from_settings()
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(72)
+    except FileNotFoundError:
+        head = b""
     if not head.startswith(_GPKG_MAGIC) or head[68:72] not in _GPKG_APPLICATION_IDS:
         raise _refuse(
             f"文件不是 GeoPackage / the file is not a GeoPackage (.gpkg); send back the package exported by {sent_by}",
@@ -282,6 +293,9 @@ def read_field_layer(
             rule="layer_required",
             details={"layers": sorted(layers)},
         )
+    for name in (layer, companion):
+        if name and name in layers:
+            measure_gpkg_layer(path, name, limits)
     frame = pyogrio.read_dataframe(path, layer=layer)
     missing = [c for c in required if c not in frame.columns]
     if missing:
@@ -298,7 +312,9 @@ def read_field_layer(
     return frame, other
 
 
-def read_package(path: Path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
+def read_package(
+    path: Path, limits: UploadLimits | None = None
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
     """The ``inspections`` layer (in CGCS2000) and the ``boundary_markers`` layer (or None) of a returned package.
 
     Raises
@@ -312,6 +328,7 @@ def read_package(path: Path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]
         columns=INSPECTION_COLUMNS,
         required=REQUIRED_INSPECTION_COLUMNS,
         companion="boundary_markers",
+        limits=limits,
     )
 
 
@@ -447,10 +464,34 @@ def _disagreements(tx: Transaction, marker_ids: set[str], new_ids: set[str]) -> 
     return conflicts
 
 
+@dataclass
+class ReturnedPackage:
+    """A returned field package parsed and validated, before any database work (解析结果)."""
+
+    records: list[tuple[str, InspectionInput]]
+    problems: list[dict[str, Any]]
+    markers: gpd.GeoDataFrame | None
+
+
+def parse_package(path: Path, limits: UploadLimits | None = None) -> ReturnedPackage:
+    """Read and validate a returned package outside any transaction (writers are not held up meanwhile)."""
+    frame, markers = read_package(path, limits)
+    records, problems = field_records(frame)
+    return ReturnedPackage(records, problems, markers)
+
+
 def import_package(
-    tx: Transaction, path: Path, *, rules: InspectionRules | None = None, user: str | None = None
+    tx: Transaction,
+    package: Path | ReturnedPackage,
+    *,
+    rules: InspectionRules | None = None,
+    user: str | None = None,
+    limits: UploadLimits | None = None,
 ) -> ImportReport:
     """Merge a returned field package's inspections, all or nothing (the caller's one transaction).
+
+    ``package`` is best parsed first with :func:`parse_package`, outside the transaction; a path is
+    parsed here. A refusal lists the first ``limits.max_problems`` problems and their count.
 
     Raises
     ------
@@ -459,8 +500,9 @@ def import_package(
         transaction is then rolled back by the caller, so nothing is half-imported.
     """
     rules = rules or InspectionRules()
-    frame, package_markers = read_package(path)
-    records, problems = field_records(frame)
+    limits = limits or UploadLimits.from_settings()
+    parsed = package if isinstance(package, ReturnedPackage) else parse_package(package, limits)
+    records, problems, package_markers = parsed.records, list(parsed.problems), parsed.markers
     report = ImportReport()
     new_ids: set[str] = set()
     touched: set[str] = set()
@@ -522,7 +564,7 @@ def import_package(
             field_name=f"inspections.{first.get('column')}",
             value=first.get("uuid"),
             rule=str(first.get("rule")),
-            details={"problems": problems},
+            details=cap_problems(problems, limits),
         )
     report.conflicts += _disagreements(tx, touched, new_ids)
     report.conflicts += _marker_edits(tx, package_markers)

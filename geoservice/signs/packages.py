@@ -28,6 +28,7 @@ from geoservice.errors import GeoserviceError, InvalidInputError
 from geoservice.signs.inspections import INSPECTIONS, SignInspectionInput, SignInspectionRules, inspect_sign
 from geoservice.signs.register import SIGNS
 from geoservice.store import Store, utc_now
+from geoservice.upload_limits import UploadLimits, cap_problems
 
 __all__ = ["SIGN_INSPECTION_COLUMNS", "export_sign_package", "import_sign_package"]
 
@@ -138,6 +139,6 @@ def import_sign_package(
                 field=f"inspections.{first.get('column')}",
                 value=first.get("uuid"),
                 rule=str(first.get("rule")),
-                details={"problems": problems},
+                details=cap_problems(problems, UploadLimits.from_settings()),
             )
     return report
