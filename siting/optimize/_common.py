@@ -6,7 +6,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from siting.optimize._inputs import FloatArray, IntArray, Problems, check_positive_number, nearest_selected
-from siting.optimize.solution import SolutionStatus
+from siting.optimize.solution import MethodChoice, SolutionStatus, StopReason
 
 
 def check_solver_settings(time_limit_s: float, mip_rel_gap: float, threads: int, problems: Problems) -> None:
@@ -22,6 +22,15 @@ def status_for(gap: float, mip_rel_gap: float, *, heuristic: bool) -> SolutionSt
     if gap <= max(mip_rel_gap, 1e-9):
         return "optimal"
     return "heuristic" if heuristic else "feasible"
+
+
+def stop_reason_for(gap: float, mip_rel_gap: float, method: MethodChoice) -> StopReason:
+    """Why a solve with this final gap stopped (see :attr:`Solution.stop_reason`)."""
+    if gap <= 1e-9:
+        return "optimal"
+    if gap <= mip_rel_gap:
+        return "mip_rel_gap"
+    return "heuristic" if method == "heuristic" else "time_limit"
 
 
 def exclusive_weight(cover: sp.csr_array, selected: IntArray, weights: FloatArray) -> FloatArray:

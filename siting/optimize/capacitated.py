@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from siting.optimize._common import check_solver_settings, pair_model_rows, status_for
+from siting.optimize._common import check_solver_settings, pair_model_rows, status_for, stop_reason_for
 from siting.optimize._highs import MipModel, relative_gap, solve_mip
 from siting.optimize._inputs import (
     CostMatrix,
@@ -243,6 +243,7 @@ def capacitated_coverage(
         method="mip",
         bound_method="mip",
         solve_time_s=time.perf_counter() - started,
+        stop_reason=stop_reason_for(gap, mip_rel_gap, "mip"),
         unreachable=np.flatnonzero(~reachable).astype(np.int64),
         allocation=allocation_matrix,
     )

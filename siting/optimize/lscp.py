@@ -11,7 +11,13 @@ import numpy as np
 import scipy.sparse as sp
 
 from siting.errors import InfeasibleError, SolverError
-from siting.optimize._common import assign_within, check_solver_settings, exclusive_weight, status_for
+from siting.optimize._common import (
+    assign_within,
+    check_solver_settings,
+    exclusive_weight,
+    status_for,
+    stop_reason_for,
+)
 from siting.optimize._heuristics import covered_count, greedy_lscp, lagrangian_lscp
 from siting.optimize._highs import MipModel, MipResult, relative_gap, solve_mip
 from siting.optimize._inputs import (
@@ -211,5 +217,6 @@ def lscp(
         method=method_used,
         bound_method=bound_method,
         solve_time_s=time.perf_counter() - started,
+        stop_reason=stop_reason_for(gap, mip_rel_gap, method),
         unreachable=out_of_reach,
     )

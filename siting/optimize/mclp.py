@@ -16,7 +16,13 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from siting.errors import SolverError
-from siting.optimize._common import assign_within, check_solver_settings, exclusive_weight, status_for
+from siting.optimize._common import (
+    assign_within,
+    check_solver_settings,
+    exclusive_weight,
+    status_for,
+    stop_reason_for,
+)
 from siting.optimize._heuristics import (
     covered_count,
     greedy_mclp,
@@ -299,5 +305,6 @@ def mclp(
         method=core.method,
         bound_method=core.bound_method,
         solve_time_s=time.perf_counter() - started,
+        stop_reason=stop_reason_for(relative_gap(objective, bound), mip_rel_gap, method),
         unreachable=np.flatnonzero(~reachable).astype(np.int64),
     )

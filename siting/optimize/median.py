@@ -9,13 +9,14 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from siting.errors import InfeasibleError
-from siting.optimize._common import check_solver_settings, pair_model_rows, status_for
+from siting.errors import InfeasibleError, SolverError
+from siting.optimize._common import check_solver_settings, pair_model_rows, status_for, stop_reason_for
 from siting.optimize._highs import MipModel, relative_gap, solve_mip
 from siting.optimize._inputs import (
     CostMatrix,
@@ -29,10 +30,9 @@ from siting.optimize._inputs import (
     check_weights,
     nearest_selected,
 )
-from siting.optimize.solution import MethodChoice, MethodUsed, Solution
-
-#: above this many pairs ``method="auto"`` uses the heuristic with a Lagrangian bound
-AUTO_FULL_MIP_MAX_PAIRS = 200_000
+from siting.optimize._median_bound import median_bound
+from siting.optimize._radius import radius_model, radius_start
+from siting.optimize.solution import BoundMethod, MethodChoice, MethodUsed, Solution
 
 
 def _weighted_cost(distance_m: sp.csr_array, weights: FloatArray) -> sp.coo_array:
@@ -40,20 +40,25 @@ def _weighted_cost(distance_m: sp.csr_array, weights: FloatArray) -> sp.coo_arra
     return sp.coo_array((weights[coo.row] * coo.data, (coo.row, coo.col)), shape=distance_m.shape)
 
 
-def _median_model(weighted: sp.coo_array, n_sites: int, fixed: IntArray) -> MipModel:
+def _median_model(
+    weighted: sp.coo_array, n_sites: int, must_open: IntArray, must_close: IntArray | None = None
+) -> MipModel:
     """Columns x_j then z_ij per pair: min Σ w_i d_ij z_ij, Σ_j z_ij = 1, z_ij ≤ x_j, Σ x_j = p."""
     n_demand, n_candidates = weighted.shape
     n_pairs = weighted.nnz
     assign_rows, link_rows, count_row = pair_model_rows(weighted.row, weighted.col, n_demand, n_candidates)
     col_lower = np.zeros(n_candidates + n_pairs)
-    col_lower[fixed] = 1.0
+    col_lower[must_open] = 1.0
+    col_upper = np.ones(n_candidates + n_pairs)
+    if must_close is not None:
+        col_upper[must_close] = 0.0
     integer = np.zeros(n_candidates + n_pairs, dtype=bool)
     integer[:n_candidates] = True
     return MipModel(
         sense="min",
         col_cost=np.concatenate([np.zeros(n_candidates), weighted.data]),
         col_lower=col_lower,
-        col_upper=np.ones(n_candidates + n_pairs),
+        col_upper=col_upper,
         integer=integer,
         rows=sp.csr_array(sp.vstack([assign_rows, link_rows, count_row], format="csr")),
         row_lower=np.concatenate([np.ones(n_demand), np.full(n_pairs, -np.inf), [float(n_sites)]]),
@@ -148,50 +153,96 @@ def _greedy(weighted: sp.coo_array, fixed: IntArray, n_sites: int, penalty: floa
     return np.flatnonzero(is_open).astype(np.int64)
 
 
-def _lagrangian_bound(
+@dataclass(frozen=True)
+class _Core:
+    selected: IntArray
+    bound: float
+    method: MethodUsed
+    bound_method: BoundMethod
+    heuristic: bool
+
+
+def _start(weighted: sp.coo_array, is_open: npt.NDArray[np.bool_], penalty: float) -> FloatArray | None:
+    """Warm start (x, z) of the model over ``weighted``'s pairs: each demand to its nearest open site."""
+    site = _nearest_two(weighted, is_open, penalty)[1]
+    if np.any(site < 0):
+        return None
+    match = np.flatnonzero(weighted.col == site[weighted.row])
+    _, first_index = np.unique(weighted.row[match], return_index=True)
+    start_z = np.zeros(weighted.nnz)
+    start_z[match[first_index]] = 1.0
+    return np.concatenate([is_open.astype(np.float64), start_z])
+
+
+def _solve_core(
     weighted: sp.coo_array,
-    fixed: IntArray,
+    fixed_mask: npt.NDArray[np.bool_],
     n_sites: int,
-    incumbent: float,
-    start: FloatArray,
+    penalty: float,
+    *,
+    method: MethodChoice,
     deadline: float,
-) -> float:
-    """Lower bound by relaxing Σ_j z_ij = 1 (multipliers λ_i, free sign), maximised by subgradient steps."""
-    n_demand, n_candidates = weighted.shape
-    fixed_mask = np.zeros(n_candidates, dtype=bool)
-    fixed_mask[fixed] = True
-    n_free = n_sites - fixed.size
-    multipliers = start.copy()
-    best, step_scale, stall = -np.inf, 2.0, 0
-    for _ in range(3_000):
-        reduced = np.minimum(weighted.data - multipliers[weighted.row], 0.0)
-        site_value = np.bincount(weighted.col, weights=reduced, minlength=n_candidates)
-        free_value = np.where(fixed_mask, np.inf, site_value)
-        chosen = (
-            np.argpartition(free_value, n_free - 1)[:n_free] if n_free > 0 else np.zeros(0, dtype=np.int64)
+    mip_rel_gap: float,
+    threads: int,
+) -> _Core:
+    """Sites and lower bound on the weighted pairs (every row has weight > 0 and a reachable pair)."""
+    n_candidates = weighted.shape[1]
+    fixed_sites = np.flatnonzero(fixed_mask).astype(np.int64)
+    selected = _greedy(weighted, fixed_sites, n_sites, penalty)
+    if method == "mip":
+        result = solve_mip(
+            _median_model(weighted, n_sites, fixed_sites),
+            time_limit_s=max(deadline - time.perf_counter(), 0.01),
+            mip_rel_gap=mip_rel_gap,
+            threads=threads,
+            start=_start(weighted, np.isin(np.arange(n_candidates), selected), penalty),
         )
-        is_open = fixed_mask.copy()
-        is_open[chosen] = True
-        bound = float(multipliers.sum() + site_value[is_open].sum())
-        if bound > best + 1e-12 * max(1.0, abs(bound)):
-            best, stall = bound, 0
-        else:
-            stall += 1
-            if stall >= 20:
-                step_scale, stall = step_scale / 2, 0
-        if (
-            incumbent - best <= 1e-6 * max(1.0, abs(incumbent))
-            or step_scale < 1e-6
-            or time.perf_counter() > deadline
-        ):
-            break
-        served = (reduced < 0) & is_open[weighted.col]
-        subgradient = 1.0 - np.bincount(weighted.row[served], minlength=n_demand)
-        norm = float(subgradient @ subgradient)
-        if norm == 0:
-            break
-        multipliers = multipliers + step_scale * max(incumbent - bound, 1e-9) / norm * subgradient
-    return best
+        selected = np.flatnonzero(result.values[:n_candidates] > 0.5).astype(np.int64)
+        return _Core(selected, result.bound, "mip", "mip", False)
+    selected = _interchange(weighted, selected, fixed_mask, penalty, deadline)
+    is_open = np.isin(np.arange(n_candidates), selected)
+    incumbent = float(_nearest_two(weighted, is_open, penalty)[0].sum())
+    if n_sites == fixed_sites.size:
+        return _Core(selected, incumbent, "heuristic", "trivial", False)
+    found = median_bound(weighted, fixed_mask, n_sites, incumbent, is_open, deadline=deadline)
+    bound = min(found.bound, incumbent)
+    gap = relative_gap(incumbent, bound)
+    if method == "heuristic" or gap <= mip_rel_gap or time.perf_counter() >= deadline:
+        return _Core(selected, bound, "heuristic", "lagrangian", True)
+    # A strictly better solution uses only the pairs and sites left after reduced-cost fixing; the incumbent's
+    # own pairs stay in when it respects the fixing, so HiGHS starts from it.
+    keep = found.keep_pair.copy()
+    consistent = not np.any(is_open & found.must_close) and not np.any(found.must_open & ~is_open)
+    if consistent:
+        site = _nearest_two(weighted, is_open, penalty)[1]
+        keep |= weighted.col == site[weighted.row]
+    elif np.any(np.bincount(weighted.row[keep], minlength=weighted.shape[0]) == 0):
+        return _Core(selected, incumbent, "heuristic+reduced_mip", "lagrangian+reduced_mip", False)
+    radius = np.zeros(weighted.shape[0])
+    np.maximum.at(radius, weighted.row[keep], weighted.data[keep])
+    model = radius_model(weighted, radius, n_sites, found.must_open, found.must_close)
+    try:
+        result = solve_mip(
+            model.model,
+            time_limit_s=max(deadline - time.perf_counter(), 0.01),
+            mip_rel_gap=mip_rel_gap,
+            threads=threads,
+            start=radius_start(model, is_open, _nearest_two(weighted, is_open, penalty)[0])
+            if consistent
+            else None,
+        )
+    except (InfeasibleError, SolverError):
+        # infeasible: no strictly better solution exists; no solution in time: keep the incumbent and its bound
+        if consistent:
+            return _Core(selected, bound, "heuristic", "lagrangian", True)
+        return _Core(selected, incumbent, "heuristic+reduced_mip", "lagrangian+reduced_mip", False)
+    candidate = np.flatnonzero(result.values[:n_candidates] > 0.5).astype(np.int64)
+    value = float(_nearest_two(weighted, np.isin(np.arange(n_candidates), candidate), penalty)[0].sum())
+    if value < incumbent:
+        selected, incumbent = candidate, value
+    # solutions outside the reduced model cost at least the pre-fixing incumbent ≥ the final one
+    bound = min(max(result.bound, bound), incumbent)
+    return _Core(selected, bound, "heuristic+reduced_mip", "lagrangian+reduced_mip", False)
 
 
 def p_median(
@@ -281,42 +332,20 @@ def p_median(
     fixed_mask = np.zeros(n_candidates, dtype=bool)
     fixed_mask[fixed_sites] = True
 
-    method_used: MethodUsed
     if rows.size == 0:
-        selected, bound, method_used, heuristic = (
-            _greedy(weighted, fixed_sites, int(p), 1.0),
-            0.0,
-            "heuristic",
-            False,
-        )
+        core = _Core(_greedy(weighted, fixed_sites, int(p), 1.0), 0.0, "heuristic", "trivial", False)
     else:
-        selected = _greedy(weighted, fixed_sites, int(p), penalty)
-        if method == "mip" or (method == "auto" and weighted.nnz <= AUTO_FULL_MIP_MAX_PAIRS):
-            is_selected = np.isin(np.arange(n_candidates), selected)
-            site = _nearest_two(weighted, is_selected, penalty)[1]
-            start = None
-            if np.all(site >= 0):
-                match = np.flatnonzero(weighted.col == site[weighted.row])
-                _, first_index = np.unique(weighted.row[match], return_index=True)
-                start_z = np.zeros(weighted.nnz)
-                start_z[match[first_index]] = 1.0
-                start = np.concatenate([is_selected.astype(np.float64), start_z])
-            result = solve_mip(
-                _median_model(weighted, int(p), fixed_sites),
-                time_limit_s=max(deadline - time.perf_counter(), 0.01),
-                mip_rel_gap=mip_rel_gap,
-                threads=threads,
-                start=start,
-            )
-            selected = np.flatnonzero(result.values[:n_candidates] > 0.5).astype(np.int64)
-            bound, method_used, heuristic = result.bound, "mip", False
-        else:
-            selected = _interchange(weighted, selected, fixed_mask, penalty, deadline)
-            first, _, _ = _nearest_two(weighted, np.isin(np.arange(n_candidates), selected), penalty)
-            bound = _lagrangian_bound(
-                weighted, fixed_sites, int(p), float(first.sum()), first.copy(), deadline
-            )
-            method_used, heuristic = "heuristic", True
+        core = _solve_core(
+            weighted,
+            fixed_mask,
+            int(p),
+            penalty,
+            method=method,
+            deadline=deadline,
+            mip_rel_gap=mip_rel_gap,
+            threads=threads,
+        )
+    selected, bound = core.selected, core.bound
 
     is_open = np.isin(np.arange(n_candidates), selected)
     first, site, second = _nearest_two(weighted_all, is_open, math.inf)
@@ -354,9 +383,10 @@ def p_median(
         coverage_before=coverage_before,
         coverage_after=coverage_after,
         objective_before=objective_before,
-        status=status_for(gap, mip_rel_gap, heuristic=heuristic),
-        method=method_used,
-        bound_method="mip" if method_used == "mip" else ("lagrangian" if rows.size else "trivial"),
+        status=status_for(gap, mip_rel_gap, heuristic=core.heuristic),
+        method=core.method,
+        bound_method=core.bound_method,
         solve_time_s=time.perf_counter() - started,
+        stop_reason=stop_reason_for(gap, mip_rel_gap, method),
         unreachable=np.flatnonzero(~reachable).astype(np.int64),
     )

@@ -14,6 +14,7 @@ SolutionStatus = Literal["optimal", "feasible", "heuristic"]
 MethodChoice = Literal["auto", "mip", "heuristic"]
 MethodUsed = Literal["mip", "heuristic", "heuristic+reduced_mip"]
 BoundMethod = Literal["mip", "lagrangian", "lagrangian+reduced_mip", "trivial"]
+StopReason = Literal["optimal", "mip_rel_gap", "time_limit", "heuristic"]
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,10 @@ class Solution:
         Demand points out of reach (beyond the radius, or no stored pair) of every candidate (无法覆盖的需求点).
     allocation : scipy.sparse.csr_array or None
         Capacitated coverage only: weight of demand i served by candidate j.
+    stop_reason : {"optimal", "mip_rel_gap", "time_limit", "heuristic"}
+        Why the solve stopped (停止原因): ``optimal`` gap 0 (proven optimum); ``mip_rel_gap`` within the requested
+        ``mip_rel_gap`` but not 0; ``time_limit`` the budget ran out with the gap above ``mip_rel_gap``;
+        ``heuristic`` ``method="heuristic"`` was asked for and its proven gap is above ``mip_rel_gap``.
     """
 
     model: ModelName
@@ -87,6 +92,7 @@ class Solution:
     solve_time_s: float
     unreachable: npt.NDArray[np.int64]
     allocation: sp.csr_array | None = field(default=None, repr=False)
+    stop_reason: StopReason = "optimal"
 
     @property
     def new_sites(self) -> npt.NDArray[np.int64]:
