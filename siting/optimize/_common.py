@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 import scipy.sparse as sp
 
+from siting.errors import InfeasibleError
 from siting.optimize._inputs import FloatArray, IntArray, Problems, check_positive_number, nearest_selected
 from siting.optimize.solution import MethodChoice, SolutionStatus, StopReason
 
@@ -22,6 +24,33 @@ def status_for(gap: float, mip_rel_gap: float, *, heuristic: bool) -> SolutionSt
     if gap <= max(mip_rel_gap, 1e-9):
         return "optimal"
     return "heuristic" if heuristic else "feasible"
+
+
+def raise_if_stranded(weight: FloatArray, reachable: npt.NDArray[np.bool_]) -> None:
+    """:class:`InfeasibleError` when weighted demand has no reachable candidate (its weight is unserved demand)."""
+    stranded = np.flatnonzero(~reachable & (weight > 0))
+    if stranded.size:
+        raise InfeasibleError(
+            f"{stranded.size} 个有权重的需求点无可达候选点 / {stranded.size} weighted demand points (weight "
+            f"{weight[stranded].sum():g}) have no reachable candidate, e.g. {stranded[:10].tolist()}; add pairs or "
+            "candidates",
+            details={
+                "count": int(stranded.size),
+                "unserved_demand": float(weight[stranded].sum()),
+                "unreachable": stranded[:20].tolist(),
+            },
+        )
+
+
+def largest_share(allocation: sp.csr_array) -> IntArray:
+    """Per demand point the site serving its largest share of an allocation matrix (−1 if unserved)."""
+    assignment = np.full(allocation.shape[0], -1, dtype=np.int64)
+    coo = allocation.tocoo()
+    order = np.lexsort((-coo.data, coo.row))
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = coo.row[order][1:] != coo.row[order][:-1]
+    assignment[coo.row[order][first]] = coo.col[order][first]
+    return assignment
 
 
 def stop_reason_for(gap: float, mip_rel_gap: float, method: MethodChoice) -> StopReason:

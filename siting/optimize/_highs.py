@@ -138,6 +138,8 @@ def solve_mip(
     highs.setOptionValue("mip_rel_gap", float(mip_rel_gap))
     if heuristic_effort is not None:
         highs.setOptionValue("mip_heuristic_effort", float(heuristic_effort))
+    if heuristic_effort is not None:
+        highs.setOptionValue("mip_heuristic_effort", float(heuristic_effort))
     lp = highspy.HighsLp()
     lp.num_col_ = n_cols
     lp.num_row_ = n_rows

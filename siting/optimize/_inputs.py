@@ -191,6 +191,27 @@ def check_p(p: int, n_fixed: int, n_candidates: int | None, problems: Problems) 
         )
 
 
+def check_capacities(capacities: npt.ArrayLike, n_candidates: int | None, problems: Problems) -> FloatArray:
+    """Capacity of each candidate (容量, beds, places …) in the unit of the weights: finite and ≥ 0."""
+    capacity = np.asarray(capacities, dtype=np.float64).reshape(-1)
+    if n_candidates is not None and capacity.size != n_candidates:
+        problems.add(
+            "capacities",
+            capacity.size,
+            f"capacities 长度应等于候选点数 {n_candidates} / capacities must have one value per candidate "
+            f"({n_candidates}), got {capacity.size}",
+        )
+    elif not np.all(np.isfinite(capacity) & (capacity >= 0)):
+        bad = np.flatnonzero(~(np.isfinite(capacity) & (capacity >= 0)))
+        problems.add(
+            "capacities",
+            capacity[bad[:5]].tolist(),
+            f"capacities 须为非负有限数 / capacities must be finite and ≥ 0; at candidates {bad[:5].tolist()}: "
+            f"{capacity[bad[:5]].tolist()}",
+        )
+    return capacity
+
+
 def check_positive_number(name: str, value: float, problems: Problems, *, allow_zero: bool = False) -> None:
     """A solver setting such as ``time_limit_s`` must be a finite number > 0 (or ≥ 0)."""
     ok = isinstance(value, int | float) and math.isfinite(value) and (value >= 0 if allow_zero else value > 0)

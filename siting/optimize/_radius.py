@@ -24,11 +24,17 @@ BoolArray = npt.NDArray[np.bool_]
 
 @dataclass(frozen=True)
 class RadiusModel:
-    """The model and, per ``u`` column, its demand point and next level cost (to warm-start it)."""
+    """The model, per ``u`` column its demand point and next level cost, and the constant ``Σ_i D_i¹`` to add to
+    HiGHS's objective and bound (kept out of the model, so HiGHS's figures can be checked against the columns).
+
+    No warm start is passed: with the heuristic's sites (and the ``u`` they imply, or HiGHS completing them) as a
+    start, HiGHS 1.16 returned that start as "optimal" with an objective below its true cost on OR-Library pmed10.
+    """
 
     model: MipModel
     level_row: IntArray
     level_next: FloatArray
+    constant: float
 
 
 def radius_model(
@@ -89,16 +95,10 @@ def radius_model(
         rows=matrix,
         row_lower=np.concatenate([first.astype(np.float64), [float(n_sites)]]),
         row_upper=np.concatenate([np.full(n_levels, np.inf), [float(n_sites)]]),
-        offset=float(level_value[first].sum()),
     )
-    return RadiusModel(model=model, level_row=level_row[u_levels], level_next=next_value[u_levels])
-
-
-def radius_start(radius: RadiusModel, is_open: BoolArray, nearest_cost: FloatArray) -> FloatArray:
-    """Warm start: the open sites, and ``u_iᵏ = 1`` where ``i``'s nearest open site costs ``D_iᵏ⁺¹`` or more."""
-    n_candidates = is_open.size
-    values = np.zeros(radius.model.col_cost.size)
-    values[:n_candidates] = is_open
-    tolerance = 1e-9 * np.maximum(1.0, radius.level_next)
-    values[n_candidates:] = nearest_cost[radius.level_row] >= radius.level_next - tolerance
-    return values
+    return RadiusModel(
+        model=model,
+        level_row=level_row[u_levels],
+        level_next=next_value[u_levels],
+        constant=float(level_value[first].sum()),
+    )

@@ -16,13 +16,20 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from siting.optimize._common import check_solver_settings, pair_model_rows, status_for, stop_reason_for
+from siting.optimize._common import (
+    check_solver_settings,
+    largest_share,
+    pair_model_rows,
+    status_for,
+    stop_reason_for,
+)
 from siting.optimize._highs import MipModel, relative_gap, solve_mip
 from siting.optimize._inputs import (
     CostMatrix,
     FloatArray,
     IntArray,
     Problems,
+    check_capacities,
     check_cost,
     check_fixed,
     check_p,
@@ -151,22 +158,7 @@ def capacitated_coverage(
     n_demand, n_candidates = pairs.shape if pairs is not None else (None, None)
     check_radius(radius_m, problems)
     weight = check_weights(weights, n_demand, problems)
-    capacity = np.asarray(capacities, dtype=np.float64).reshape(-1)
-    if n_candidates is not None and capacity.size != n_candidates:
-        problems.add(
-            "capacities",
-            capacity.size,
-            f"capacities 长度应等于候选点数 {n_candidates} / capacities must have one value per candidate "
-            f"({n_candidates}), got {capacity.size}",
-        )
-    elif not np.all(np.isfinite(capacity) & (capacity >= 0)):
-        bad = np.flatnonzero(~(np.isfinite(capacity) & (capacity >= 0)))
-        problems.add(
-            "capacities",
-            capacity[bad[:5]].tolist(),
-            f"capacities 须为非负有限数 / capacities must be finite and ≥ 0; at candidates {bad[:5].tolist()}: "
-            f"{capacity[bad[:5]].tolist()}",
-        )
+    capacity = check_capacities(capacities, n_candidates, problems)
     fixed_sites = check_fixed(fixed, n_candidates, problems)
     check_p(p, fixed_sites.size, n_candidates, problems)
     if allocation not in ("fractional", "whole"):
@@ -219,13 +211,7 @@ def capacitated_coverage(
     objective = float(allocation_matrix.sum())
     bound = max(bound, objective) if math.isfinite(bound) else math.inf
     gap = relative_gap(objective, bound)
-    assignment = np.full(n_demand, -1, dtype=np.int64)
-    if allocation_matrix.nnz:
-        coo = allocation_matrix.tocoo()
-        order = np.lexsort((-coo.data, coo.row))
-        first = np.ones(order.size, dtype=bool)
-        first[1:] = coo.row[order][1:] != coo.row[order][:-1]
-        assignment[coo.row[order][first]] = coo.col[order][first]
+    assignment = largest_share(allocation_matrix)
     served_by_site = np.asarray(allocation_matrix.sum(axis=0)).ravel()
     return Solution(
         model="capacitated_coverage",

@@ -16,7 +16,13 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from siting.errors import InfeasibleError, SolverError
-from siting.optimize._common import check_solver_settings, pair_model_rows, status_for, stop_reason_for
+from siting.optimize._common import (
+    check_solver_settings,
+    pair_model_rows,
+    raise_if_stranded,
+    status_for,
+    stop_reason_for,
+)
 from siting.optimize._highs import MipModel, relative_gap, solve_mip
 from siting.optimize._inputs import (
     CostMatrix,
@@ -31,7 +37,7 @@ from siting.optimize._inputs import (
     nearest_selected,
 )
 from siting.optimize._median_bound import median_bound
-from siting.optimize._radius import radius_model, radius_start
+from siting.optimize._radius import radius_model
 from siting.optimize.solution import BoundMethod, MethodChoice, MethodUsed, Solution
 
 
@@ -227,9 +233,7 @@ def _solve_core(
             time_limit_s=max(deadline - time.perf_counter(), 0.01),
             mip_rel_gap=mip_rel_gap,
             threads=threads,
-            start=radius_start(model, is_open, _nearest_two(weighted, is_open, penalty)[0])
-            if consistent
-            else None,
+            start=None,
         )
     except (InfeasibleError, SolverError):
         # infeasible: no strictly better solution exists; no solution in time: keep the incumbent and its bound
@@ -240,8 +244,12 @@ def _solve_core(
     value = float(_nearest_two(weighted, np.isin(np.arange(n_candidates), candidate), penalty)[0].sum())
     if value < incumbent:
         selected, incumbent = candidate, value
-    # solutions outside the reduced model cost at least the pre-fixing incumbent ≥ the final one
-    bound = min(max(result.bound, bound), incumbent)
+    # HiGHS's bound is trusted only when its objective is the cost of the columns it returned
+    columns_cost = float(model.model.col_cost @ result.values)
+    if abs(columns_cost - result.objective) <= 1e-6 * max(1.0, abs(columns_cost)):
+        # solutions outside the reduced model cost at least the pre-fixing incumbent ≥ the final one
+        bound = max(result.bound + model.constant, bound)
+    bound = min(bound, incumbent)
     return _Core(selected, bound, "heuristic+reduced_mip", "lagrangian+reduced_mip", False)
 
 
@@ -318,13 +326,7 @@ def p_median(
     deadline = started + time_limit_s
 
     reachable = np.diff(pairs.distance_m.indptr) > 0
-    stranded = np.flatnonzero(~reachable & (weight > 0))
-    if stranded.size:
-        raise InfeasibleError(
-            f"{stranded.size} 个有权重的需求点无可达候选点 / {stranded.size} weighted demand points have no reachable "
-            f"candidate, e.g. {stranded[:10].tolist()}; add pairs or candidates",
-            details={"count": int(stranded.size), "unreachable": stranded[:20].tolist()},
-        )
+    raise_if_stranded(weight, reachable)
     rows = np.flatnonzero(weight > 0)
     weighted_all = _weighted_cost(pairs.distance_m, weight)
     weighted = _weighted_cost(sp.csr_array(pairs.distance_m[rows]), weight[rows])

@@ -9,7 +9,16 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-ModelName = Literal["lscp", "mclp", "p_median", "capacitated_coverage"]
+ModelName = Literal[
+    "lscp",
+    "mclp",
+    "p_median",
+    "capacitated_coverage",
+    "p_center",
+    "capacitated_median",
+    "capacitated_lscp",
+    "lscp_b",
+]
 SolutionStatus = Literal["optimal", "feasible", "heuristic"]
 MethodChoice = Literal["auto", "mip", "heuristic"]
 MethodUsed = Literal["mip", "heuristic", "heuristic+reduced_mip"]
