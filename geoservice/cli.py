@@ -14,7 +14,18 @@ import logging
 from collections.abc import Sequence
 from types import ModuleType
 
-from geoservice.commands import addresses, boundaries, imports, names, operations, server, siting, users
+from geoservice.commands import (
+    addresses,
+    boundaries,
+    cleanup,
+    imports,
+    names,
+    operations,
+    server,
+    signs,
+    siting,
+    users,
+)
 from geoservice.commands._common import report_error
 from geoservice.errors import GeoserviceError, from_library_error
 
@@ -28,6 +39,8 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
     siting,
     addresses,
     names,
+    cleanup,
+    signs,
 )
 
 

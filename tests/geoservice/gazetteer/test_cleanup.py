@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from datetime import date
 from pathlib import Path
 
@@ -185,3 +186,27 @@ def test_campaign__wuhan_sample_classifies_every_refused_name(
         assert sum(r["total"] for r in progress) == len(items) and len(progress) >= 10
     finally:
         store.close()
+
+
+def test_cli__cleanup_run_export_progress_and_publish(district: Store, tmp_path: Path, capsys) -> None:
+    from geoservice.cli import main
+
+    db = ["--db", district.url]
+    assert main(["cleanup", "run", JIANGAN, "--user", "officer", *db]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["by_class"]["big"] >= 1 and summary["findings"] >= 3
+    assert main(["cleanup", "export", summary["id"], "--out", str(tmp_path / "w.xlsx"), *db]) == 0
+    assert load_workbook(tmp_path / "w.xlsx").sheetnames == ["清理清单", "进度"]
+    assert main(["cleanup", "progress", summary["id"], *db]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["district_code"] == JIANGAN
+    assert (
+        main(["publish", "directory", JIANGAN, "--format", "xlsx", "--out", str(tmp_path / "d.xlsx"), *db])
+        == 0
+    )
+    names_listed = [
+        r[1] for r in load_workbook(tmp_path / "d.xlsx").worksheets[0].iter_rows(min_row=2, values_only=True)
+    ]
+    assert set(names_listed) == {"中华大道", "中山路", "维多利亚路", "保成社区"}
+    assert main(["publish", "directory", JIANGAN, "--format", "pdf", *db]) == 2  # a PDF needs --out
+    assert main(["signs", "overdue", "--today", "2025-01-01", *db]) == 0
+    assert json.loads(capsys.readouterr().out) == []
