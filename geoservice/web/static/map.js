@@ -1,6 +1,7 @@
 /* geoservice map page (地图页面): our own tiles and OGC API – Features, no internet basemap.
    Three modes: names (search, draw + check + register), siting (run, poll, gaps/sites/report),
-   markers (condition colours, history, inspection with the browser's position, field package). */
+   markers (condition colours, history, inspection with the browser's position, field package); the fourth,
+   signs and clean-up, is in signs.js (it uses window.geoservice). */
 (function () {
   "use strict";
   var $ = function (id) { return document.getElementById(id); };
@@ -49,6 +50,8 @@
   var blank = L.layerGroup();
   var conditionColours = { intact: "#1a9850", reset: "#1a9850", newly_set: "#1a9850", damaged: "#fdae61", displaced: "#fdae61", missing: "#d73027" };
   function conditionColour(p) { return conditionColours[p.condition] || "#777"; }
+  var signColours = { intact: "#1a9850", faded: "#fdae61", tilted: "#fdae61", obscured: "#fdae61", damaged: "#d73027", missing: "#d73027" };
+  function signColour(p) { return signColours[p.condition] || "#777"; }
 
   // queries: the item requests an overlay is made of (each one page of up to 1000 features in the view).
   function overlay(collection, style, options, queries) {
@@ -72,6 +75,15 @@
     facilities: overlay("facilities", null,
       { pointToLayer: function (f, ll) { return L.circleMarker(ll, { pane: "points", radius: 5, color: "#fff", weight: 1, fillColor: "#2b6cb0", fillOpacity: 1 }); },
         onEachFeature: function (f, l) { l.bindPopup("<b>" + esc(f.properties.name) + "</b><br>" + esc(f.properties.kind)); } }),
+    place_signs: overlay("place_signs", null,
+      { pointToLayer: function (f, ll) {
+          return L.circleMarker(ll, { pane: "points", radius: 6, color: "#222", weight: 1, fillColor: signColour(f.properties), fillOpacity: 1 });
+        },
+        onEachFeature: function (f, l) {
+          var p = f.properties, issues = (p.text_issues || []).map(function (i) { return esc(i.rule) + " → " + esc(i.expected); });
+          l.bindPopup("<b>" + esc(p.name) + "</b> " + esc(p.romanized) + "<br>" + esc(p.kind_label) + " · " + esc(p.condition) +
+            (issues.length ? "<br>" + issues.join("<br>") : ""));
+        } }),
     boundary_lines: overlay("boundary_lines", function () { return { color: "#b2182b", weight: 3, dashArray: "8 4" }; },
       { onEachFeature: function (f, l) { l.bindTooltip(esc(f.properties.code || f.properties.name)); } }),
     boundary_markers: overlay("boundary_markers", null,
@@ -82,7 +94,7 @@
   };
   var labels = {
     divisions: "行政区划 Divisions", roads: "道路 Roads", place_names: "地名 Place names", facilities: "民政设施 Facilities",
-    boundary_lines: "界线 Boundary lines", boundary_markers: "界桩 Markers"
+    boundary_lines: "界线 Boundary lines", boundary_markers: "界桩 Markers", place_signs: "地名标志 Signs"
   };
   var overlayControl = {};
   Object.keys(overlays).forEach(function (k) { overlayControl[labels[k]] = overlays[k]; });
@@ -108,6 +120,7 @@
         }).catch(fail);
     });
     $("package-link").href = "/boundaries/field-package?bbox=" + bboxParam();
+    $("sign-package-link").href = "/signs/field-package?bbox=" + bboxParam();
   }
   // One reload for a burst of events (a mode switch adds two overlays and may move the map).
   var refreshTimer = null;
@@ -144,7 +157,7 @@
     document.querySelectorAll(".tabs button").forEach(function (b) { b.classList.toggle("active", b.dataset.mode === mode); });
     document.querySelectorAll(".mode").forEach(function (s) { s.hidden = s.id !== "mode-" + mode; });
     // Each mode shows its own overlays (the divisions stay); the layer control can add any of them back.
-    var byMode = { names: ["roads", "place_names"], siting: ["facilities"], markers: ["boundary_lines", "boundary_markers"] };
+    var byMode = { names: ["roads", "place_names"], siting: ["facilities"], markers: ["boundary_lines", "boundary_markers"], signs: ["place_signs"] };
     Object.keys(byMode).forEach(function (m) {
       byMode[m].forEach(function (k) { if (m !== mode && byMode[mode].indexOf(k) < 0 && map.hasLayer(overlays[k])) map.removeLayer(overlays[k]); });
     });
@@ -367,6 +380,8 @@
     }, function (err) { status("定位失败 / position unavailable: " + err.message); }, { enableHighAccuracy: true, timeout: 15000 });
   }
 
+  // shared with signs.js (the signs and clean-up mode)
+  window.geoservice = { api: api, esc: esc, status: status, fail: fail, map: map, layers: layers };
   loadSession();
   applyRole();
 })();

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 from datetime import date
 from typing import Any
 
@@ -74,6 +75,12 @@ def test_signs_api__check_text_register_inspect_and_lists(client, auth, names) -
     r = client.get("/signs/field-package", params={"division_code": "420102"})
     assert r.status_code == 200 and r.content[:16] == b"SQLite format 3\x00"
     assert client.get("/collections/place_signs/items").json()["numberMatched"] == 1
+    assert "place_signs" in {layer["id"] for layer in client.get("/tiles").json()["layers"]}
+    z = 16  # the tile holding the sign: served as a vector tile like any collection
+    tx = int((LON + 180) / 360 * 2**z)
+    ty = int((1 - math.asinh(math.tan(math.radians(LAT))) / math.pi) / 2 * 2**z)
+    tile = client.get(f"/tiles/place_signs/{z}/{tx}/{ty}.mvt")
+    assert tile.status_code == 200 and len(tile.content) > 0
 
 
 def test_cleanup_api__campaign_worklist_decision_rename_xlsx(client, auth, names) -> None:

@@ -1,0 +1,75 @@
+"""The map page's signs and clean-up mode in headless Chromium: a campaign run from the page shows its findings
+coloured by class with the worklist and progress; the sign layer and the signs to replace are listed."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from shapely.geometry import LineString
+
+from geoservice.gazetteer.name_import import import_names
+from geoservice.gazetteer.names import NameInput
+from geoservice.signs.register import SignInput, register_sign
+from geoservice.users import add_user
+from tests.geoservice.gazetteer.wuhan_divisions import load_divisions
+from tests.geoservice.web.browser import ARTIFACTS
+from tests.geoservice.web.live_server import serve
+
+DAZHI = "420102002"
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+def test_map_page__campaign_findings_worklist_and_signs(store, tmp_path, chromium) -> None:
+    load_divisions(store)
+    road = LineString([(114.29, 30.59), (114.31, 30.60)])
+    result = import_names(
+        store,
+        [
+            NameInput("中华大道", "road", DAZHI, geometry=road, reason="存量"),
+            NameInput("中山路", "road", DAZHI, reason="存量"),
+        ],
+        status="current",
+        user="test",
+        reason="存量地名入库",
+    )
+    zhongshan = result.stored[1]
+    assert zhongshan is not None
+    register_sign(store, SignInput("road_plate", zhongshan.id, "中山路", "Zhongshan Road", 114.30, 30.595,
+                                   condition="damaged"), user="test")  # fmt: skip
+    token = add_user(store, "map-officer", "officer")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with serve(store, tmp_path) as base:
+        context = chromium.new_context(viewport={"width": 1280, "height": 800})
+        try:
+            page = context.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.add_init_script(f"localStorage.setItem('geoservice.token', {json.dumps(token)})")
+            page.goto(f"{base}/map")
+            page.wait_for_function(
+                "document.getElementById('who').textContent.includes('officer')", timeout=20_000
+            )
+            page.click("button[data-mode=signs]")
+            page.wait_for_function(
+                "document.getElementById('map').dataset.place_signs === 'loaded'", timeout=20_000
+            )
+            page.fill("#campaign-division", "420102")
+            page.click("#campaign-form button")
+            page.wait_for_selector("#worklist li", timeout=60_000)
+            worklist = page.inner_text("#worklist")
+            assert "中华大道" in worklist and "大" in worklist
+            assert "江岸区" in page.inner_text("#campaign-result table")
+            assert int(page.evaluate("document.getElementById('map').dataset.findings")) >= 1
+            drawn = page.evaluate(
+                "Array.from(document.querySelectorAll('path.leaflet-interactive')).map(p => p.getAttribute('stroke'))"
+            )
+            assert "#e31a1c" in drawn  # the 大 finding's road drawn in its class colour
+            page.click("#replace-load")
+            page.wait_for_selector("#replace-result li", timeout=10_000)
+            assert "中山路" in page.inner_text("#replace-result")
+            page.screenshot(path=str(ARTIFACTS / "map-signs-cleanup.png"))
+            assert errors == []
+        finally:
+            context.close()
