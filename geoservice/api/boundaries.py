@@ -34,9 +34,9 @@ from geoservice.boundaries.markers import (
     resolve_marker,
 )
 from geoservice.boundaries.packages import export_package, import_package, parse_package
-from geoservice.boundaries.photos import store_photo
+from geoservice.boundaries.photos import attach_photos
 from geoservice.boundaries.reports import line_report, marker_table_csv, report_csv, report_html, report_json
-from geoservice.errors import BadRequestError, ConflictError, InvalidInputError, NotFoundError
+from geoservice.errors import BadRequestError, ConflictError, InvalidInputError
 from geoservice.store import Feature
 
 router = APIRouter(prefix="/boundaries", tags=["boundaries"])
@@ -548,34 +548,16 @@ def upload_photos(
 
     Photos are stored once by SHA-256 under the photo directory; the inspection's other fields never change.
     """
-    with store.transaction(readonly=True) as tx:
-        if tx.find("marker_inspections", inspection_id) is None:
-            raise NotFoundError(
-                f"没有检查记录 {inspection_id!r} / no inspection {inspection_id!r}",
-                field="id",
-                value=inspection_id,
-            )
-    stored = [
-        store_photo(
-            upload.file,
-            upload.filename or "photo",
-            photo_dir=settings.photo_dir,
-            max_bytes=settings.max_photo_bytes,
-        ).as_dict()
-        for upload in file
-    ]
-    with store.transaction(user=user.name) as tx:
-        current = tx.get("marker_inspections", inspection_id)
-        photos = list(current.properties.get("photos") or [])
-        known = {p.get("sha256") for p in photos}
-        for photo in stored:
-            if photo["sha256"] not in known:
-                known.add(photo["sha256"])
-                photos.append(photo)
-        updated = tx.update(
-            "marker_inspections", inspection_id, properties={"photos": photos}, action="attach_photo"
-        )
-        return _inspection_public(updated)
+    updated = attach_photos(
+        store,
+        "marker_inspections",
+        inspection_id,
+        [(upload.file, upload.filename or "photo") for upload in file],
+        photo_dir=settings.photo_dir,
+        max_bytes=settings.max_photo_bytes,
+        user=user.name,
+    )
+    return _inspection_public(updated)
 
 
 # ------------------------------------------------------------------------------------------------------------

@@ -17,7 +17,8 @@ from pydantic import BaseModel, Field
 from shapely.geometry import Point
 
 from geoservice.api.boundaries import PackageImportPublic, Position, _bbox
-from geoservice.api.deps import InspectorDep, OfficerDep, ReaderDep, StoreDep
+from geoservice.api.deps import InspectorDep, OfficerDep, ReaderDep, SettingsDep, StoreDep
+from geoservice.boundaries.photos import attach_photos
 from geoservice.signs.inspections import (
     INSPECTIONS,
     SignInspectionInput,
@@ -312,6 +313,31 @@ def create_inspection(
         id=body.uuid,
     )
     return _inspection_public(record_sign_inspection(store, sign_id, data, user=user.name))
+
+
+@router.post(
+    "/inspections/{inspection_id}/photos",
+    response_model=SignInspectionPublic,
+    operation_id="uploadSignInspectionPhotos",
+)
+def upload_photos(
+    inspection_id: str,
+    store: StoreDep,
+    settings: SettingsDep,
+    user: InspectorDep,
+    file: Annotated[list[UploadFile], File(description="one or more JPEG / PNG / WebP / HEIC photos")],
+) -> SignInspectionPublic:
+    """Attach photos to a sign inspection (multipart ``file`` parts), as for marker inspections (413 over the limit)."""
+    updated = attach_photos(
+        store,
+        INSPECTIONS,
+        inspection_id,
+        [(upload.file, upload.filename or "photo") for upload in file],
+        photo_dir=settings.photo_dir,
+        max_bytes=settings.max_photo_bytes,
+        user=user.name,
+    )
+    return _inspection_public(updated)
 
 
 @router.get(

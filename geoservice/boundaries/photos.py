@@ -13,11 +13,13 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Final
 
-from geoservice.errors import InvalidInputError, PayloadTooLargeError
+from geoservice.errors import InvalidInputError, NotFoundError, PayloadTooLargeError
+from geoservice.store import Feature, Store
 
 # Magic numbers of the picture formats phones and cameras write.
 _SIGNATURES: Final[tuple[tuple[bytes, int, str], ...]] = (
@@ -117,3 +119,46 @@ def store_photo(stream: BinaryIO, name: str, *, photo_dir: Path, max_bytes: int)
     finally:
         if os.path.exists(tmp_name):
             os.unlink(tmp_name)
+
+
+def attach_photos(
+    store: Store,
+    collection: str,
+    inspection_id: str,
+    uploads: Sequence[tuple[BinaryIO, str]],
+    *,
+    photo_dir: Path,
+    max_bytes: int,
+    user: str | None,
+) -> Feature:
+    """Store uploaded photos and add them to an inspection of ``collection`` (界桩 or 标志检查记录), once each.
+
+    The inspection's other fields never change; a photo already attached (same SHA-256) is not added again.
+
+    Raises
+    ------
+    NotFoundError
+        (404) no inspection ``inspection_id`` — checked before anything is stored.
+    PayloadTooLargeError, InvalidInputError
+        As :func:`store_photo`.
+    """
+    with store.transaction(readonly=True) as tx:
+        if tx.find(collection, inspection_id) is None:
+            raise NotFoundError(
+                f"没有检查记录 {inspection_id!r} / no inspection {inspection_id!r}",
+                field="id",
+                value=inspection_id,
+            )
+    stored = [
+        store_photo(stream, name or "photo", photo_dir=photo_dir, max_bytes=max_bytes).as_dict()
+        for stream, name in uploads
+    ]
+    with store.transaction(user=user) as tx:
+        current = tx.get(collection, inspection_id)
+        photos = list(current.properties.get("photos") or [])
+        known = {p.get("sha256") for p in photos}
+        for photo in stored:
+            if photo["sha256"] not in known:
+                known.add(photo["sha256"])
+                photos.append(photo)
+        return tx.update(collection, inspection_id, properties={"photos": photos}, action="attach_photo")

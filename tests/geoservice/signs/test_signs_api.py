@@ -68,6 +68,15 @@ def test_signs_api__check_text_register_inspect_and_lists(client, auth, names) -
     r = client.post(f"/signs/{sign['id']}/inspections", json=swapped, headers=auth["inspector"])
     assert r.status_code == 422 and r.json()["details"]["rule"] == "lat_lon_swapped"
     assert client.get(f"/signs/{sign['id']}").json()["next_due_on"] == "2026-05-12"
+    first = client.get(f"/signs/{sign['id']}/inspections").json()[0]["id"]
+    jpeg = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(2000)
+    files = [("file", ("plate.jpg", jpeg, "image/jpeg")), ("file", ("again.jpg", jpeg, "image/jpeg"))]
+    r = client.post(f"/signs/inspections/{first}/photos", files=files, headers=auth["inspector"])
+    assert r.status_code == 200 and [p["name"] for p in r.json()["photos"]] == ["plate.jpg"]  # stored once
+    assert (
+        client.post("/signs/inspections/nope/photos", files=files, headers=auth["inspector"]).status_code
+        == 404
+    )
     assert [i["team"] for i in client.get(f"/signs/{sign['id']}/inspections").json()] == ["巡检一组"] * 2
     overdue = client.get("/signs/overdue", params={"today": "2026-06-01"}).json()
     assert [s["sign_id"] for s in overdue["signs"]] == [sign["id"]]
