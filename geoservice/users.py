@@ -12,6 +12,7 @@ from typing import Literal, get_args
 
 from geoservice.errors import AuthenticationError, ConflictError, InvalidInputError, NotFoundError
 from geoservice.store import Store, User, utc_now
+from geoservice.store.accounts import all_users, delete_user, insert_user, user_by_token_hash, user_exists
 
 Role = Literal["officer", "inspector", "planner", "admin"]
 ROLES: tuple[str, ...] = get_args(Role)
@@ -52,14 +53,11 @@ def add_user(store: Store, name: str, role: str) -> str:
         )
     token = secrets.token_urlsafe(32)
     with store.transaction(user="system") as tx:
-        if tx.execute("SELECT 1 FROM users WHERE name = ?", [name]).fetchone():
+        if user_exists(tx, name):
             raise ConflictError(
                 f"用户 {name!r} 已存在 / user {name!r} already exists", field="name", value=name
             )
-        tx.execute(
-            "INSERT INTO users (name, role, token_hash, created_at) VALUES (?, ?, ?, ?)",
-            [name, role, hash_token(token), utc_now()],
-        )
+        insert_user(tx, name, role, hash_token(token), utc_now())
         tx.audit("create", "users", name, None, {"name": name, "role": role}, "user added")
     return token
 
@@ -67,24 +65,21 @@ def add_user(store: Store, name: str, role: str) -> str:
 def authenticate(store: Store, token: str) -> User:
     """The user holding ``token``; :class:`AuthenticationError` if nobody does."""
     with store.transaction(readonly=True) as tx:
-        row = tx.execute(
-            "SELECT name, role, created_at, last_used_at FROM users WHERE token_hash = ?", [hash_token(token)]
-        ).fetchone()
-    if row is None:
+        user = user_by_token_hash(tx, hash_token(token))
+    if user is None:
         raise AuthenticationError("令牌无效 / invalid token: ask an administrator for a new one")
-    return User(name=row[0], role=row[1], created_at=row[2], last_used_at=row[3])
+    return user
 
 
 def list_users(store: Store) -> list[User]:
     """Every user, by name."""
     with store.transaction(readonly=True) as tx:
-        rows = tx.execute("SELECT name, role, created_at, last_used_at FROM users ORDER BY name").fetchall()
-    return [User(name=r[0], role=r[1], created_at=r[2], last_used_at=r[3]) for r in rows]
+        return all_users(tx)
 
 
 def remove_user(store: Store, name: str) -> None:
     """Revoke a user's token by removing the user."""
     with store.transaction(user="system") as tx:
-        if tx.execute("DELETE FROM users WHERE name = ?", [name]).rowcount != 1:
+        if not delete_user(tx, name):
             raise NotFoundError(f"没有用户 {name!r} / no user {name!r}", field="name", value=name)
         tx.audit("delete", "users", name, {"name": name}, None, "user removed")

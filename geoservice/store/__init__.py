@@ -10,8 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from geoservice.errors import BadRequestError
-from geoservice.store.base import AuditEntry, Between, Feature, Page, Store, Transaction, User, utc_now
+from geoservice.store.base import Store
+from geoservice.store.records import AuditEntry, Between, Feature, Page, User, utc_now
 from geoservice.store.schema import COLLECTIONS, Collection
+from geoservice.store.transaction import Transaction
 
 __all__ = [
     "COLLECTIONS",

@@ -17,7 +17,8 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from geoservice.errors import StorageError
 from geoservice.store.availability import Availability
-from geoservice.store.base import Dialect, Feature, Store, Transaction, conflict_from_key
+from geoservice.store.base import Feature, Store, Transaction, conflict_from_key
+from geoservice.store.postgis_dialect import PostGISDialect
 
 _CONNECT_TIMEOUT_S = 2  # a new connection to an unreachable server gives up after this long
 _MIGRATION_LOCK = 74_20_01  # pg_advisory_xact_lock key: two workers starting at once migrate once
@@ -32,7 +33,7 @@ class PostGISStore(Store):
         from geoservice.settings import get_settings
 
         self.url = url
-        self.dialect = Dialect("postgis", "%s", "ST_GeomFromWKB(?, 4490)", "ST_AsBinary(geom)", "?::jsonb")
+        self.dialect = PostGISDialect()
         #: A request waits at most this long for a pooled connection (``GEOSERVICE_DB_WAIT_S``), then 503.
         self.wait_s = wait_s if wait_s is not None else get_settings().db_wait_s
         self.availability = Availability(_redact(url))
@@ -155,13 +156,9 @@ class PostGISStore(Store):
             ) from exc
 
     def bulk_insert(self, tx: Transaction, collection: str, features: list[Feature]) -> None:
-        rows = [tx._row(collection, f) for f in features]
+        rows = [list(tx.values(collection, f).values()) for f in features]
         cursor = tx.connection.cursor()
-        sql = (
-            f"INSERT INTO {collection} (id, version, created_at, updated_at, key, name, code, kind, status, "
-            f"division_code, ref, props, geom) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, "
-            f"ST_GeomFromWKB(%s, 4490)) RETURNING fid"
-        )
+        sql = self.dialect.sql(self.dialect.insert_record(collection))
         try:
             cursor.executemany(sql, rows, returning=True)
         except psycopg.Error as exc:

@@ -27,12 +27,26 @@ geom       geometry in CGCS2000 lon/lat (EPSG:4490): WKB in SQLite (+ an R-tree)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Final
 
-SRID = 4490  # CGCS2000 geographic; treated as WGS84 on the web (within centimetres)
-PROMOTED = ("name", "code", "kind", "status", "division_code")
+from geoservice.store.columns import PROMOTED, SRID
+from geoservice.store.dialect import Backend, Dialect
+from geoservice.store.postgis_dialect import PostGISDialect
+from geoservice.store.sqlite_dialect import SQLiteDialect
 
-Backend = Literal["sqlite", "postgis"]
+__all__ = [
+    "COLLECTIONS",
+    "DIALECTS",
+    "LATEST_VERSION",
+    "MIGRATIONS",
+    "PROMOTED",
+    "SRID",
+    "Backend",
+    "Collection",
+]
+
+#: The SQL of each backend.
+DIALECTS: Final[dict[Backend, Dialect]] = {"sqlite": SQLiteDialect(), "postgis": PostGISDialect()}
 
 
 @dataclass(frozen=True)
@@ -215,74 +229,8 @@ class Migration:
 
 
 def collection_ddl(name: str, backend: Backend) -> list[str]:
-    """CREATE statements for one collection table, its indexes and (SQLite) its R-tree."""
-    if backend == "sqlite":
-        stmts = [
-            f"""CREATE TABLE {name} (
-                fid INTEGER PRIMARY KEY AUTOINCREMENT,
-                id TEXT NOT NULL UNIQUE,
-                version INTEGER NOT NULL DEFAULT 1,
-                created_at TEXT NOT NULL,
-                updated_at TEXT NOT NULL,
-                key TEXT UNIQUE,
-                name TEXT, code TEXT, kind TEXT, status TEXT, division_code TEXT, ref TEXT,
-                props TEXT NOT NULL DEFAULT '{{}}',
-                geom BLOB
-            )""",
-            f"CREATE VIRTUAL TABLE {name}_rtree USING rtree(fid, minx, maxx, miny, maxy)",
-        ]
-    else:
-        stmts = [
-            f"""CREATE TABLE {name} (
-                fid BIGSERIAL PRIMARY KEY,
-                id TEXT NOT NULL UNIQUE,
-                version INTEGER NOT NULL DEFAULT 1,
-                created_at TEXT NOT NULL,
-                updated_at TEXT NOT NULL,
-                key TEXT UNIQUE,
-                name TEXT, code TEXT, kind TEXT, status TEXT, division_code TEXT, ref TEXT,
-                props JSONB NOT NULL DEFAULT '{{}}'::jsonb,
-                geom geometry(Geometry, {SRID})
-            )""",
-            f"CREATE INDEX {name}_geom_gist ON {name} USING GIST (geom)",
-        ]
-    for column in ("name", "code", "kind", "status", "division_code", "ref"):
-        stmts.append(f"CREATE INDEX {name}_{column}_idx ON {name} ({column})")
-    return stmts
-
-
-def _core_tables(backend: Backend) -> list[str]:
-    serial = "INTEGER PRIMARY KEY AUTOINCREMENT" if backend == "sqlite" else "BIGSERIAL PRIMARY KEY"
-    json_type = "TEXT" if backend == "sqlite" else "JSONB"
-    return [
-        f"""CREATE TABLE audit (
-            seq {serial},
-            at TEXT NOT NULL,
-            username TEXT,
-            action TEXT NOT NULL,
-            collection TEXT NOT NULL,
-            entity_id TEXT,
-            before {json_type},
-            after {json_type},
-            reason TEXT
-        )""",
-        "CREATE INDEX audit_entity_idx ON audit (collection, entity_id)",
-        """CREATE TABLE users (
-            name TEXT PRIMARY KEY,
-            role TEXT NOT NULL,
-            token_hash TEXT NOT NULL UNIQUE,
-            created_at TEXT NOT NULL,
-            last_used_at TEXT
-        )""",
-    ]
-
-
-def _initial(backend: Backend) -> list[str]:
-    stmts = [] if backend == "sqlite" else ["CREATE EXTENSION IF NOT EXISTS postgis"]
-    stmts += _core_tables(backend)
-    for name in _V1_COLLECTIONS:
-        stmts += collection_ddl(name, backend)
-    return stmts
+    """CREATE statements for one collection table, its indexes and spatial index (a new collection's migration)."""
+    return DIALECTS[backend].collection_ddl(name)
 
 
 # Frozen: the collections created by migration 1. A collection added later gets its own migration
@@ -309,7 +257,7 @@ MIGRATIONS: list[Migration] = [
     Migration(
         1,
         "collections, audit and users",
-        {"sqlite": _initial("sqlite"), "postgis": _initial("postgis")},
+        {backend: dialect.initial_ddl(_V1_COLLECTIONS) for backend, dialect in DIALECTS.items()},
     ),
     Migration(
         2,

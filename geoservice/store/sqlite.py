@@ -18,8 +18,9 @@ import shapely
 from shapely.geometry import box
 
 from geoservice.errors import StorageError, UnavailableError
-from geoservice.store.base import Dialect, Feature, Store, Transaction, conflict_from_key
+from geoservice.store.base import Feature, Store, Transaction, conflict_from_key
 from geoservice.store.schema import COLLECTIONS
+from geoservice.store.sqlite_dialect import SQLiteDialect
 
 
 def _intersects_bbox(wkb: bytes | None, minx: float, miny: float, maxx: float, maxy: float) -> int:
@@ -37,7 +38,7 @@ class SQLiteStore(Store):
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         self.url = f"sqlite:///{self.path}"
-        self.dialect = Dialect("sqlite", "?", "?", "geom", "?")
+        self.dialect: SQLiteDialect = SQLiteDialect()
         self._local = threading.local()
         self._lock = threading.Lock()
         self._memory = self.path == ":memory:"
@@ -136,33 +137,26 @@ class SQLiteStore(Store):
     def after_write(self, tx: Transaction, collection: str, feature: Feature) -> None:
         if COLLECTIONS[collection].geometry_type is None:
             return
-        tx.execute(f"DELETE FROM {collection}_rtree WHERE fid = ?", [feature.fid])
+        tx.execute(self.dialect.rtree_delete(collection), [feature.fid])
         if feature.geometry is not None and not feature.geometry.is_empty:
             minx, miny, maxx, maxy = feature.geometry.bounds
-            tx.execute(
-                f"INSERT INTO {collection}_rtree VALUES (?, ?, ?, ?, ?)",
-                [feature.fid, minx, maxx, miny, maxy],
-            )
+            tx.execute(self.dialect.rtree_insert(collection), [feature.fid, minx, maxx, miny, maxy])
 
     def after_delete(self, tx: Transaction, collection: str, feature: Feature) -> None:
         if COLLECTIONS[collection].geometry_type is not None:
-            tx.execute(f"DELETE FROM {collection}_rtree WHERE fid = ?", [feature.fid])
+            tx.execute(self.dialect.rtree_delete(collection), [feature.fid])
 
     def bulk_insert(self, tx: Transaction, collection: str, features: list[Feature]) -> None:
         # Fids assigned here (the write lock is held), so the R-tree rows can go in with executemany too.
-        first = int(tx.execute(f"SELECT COALESCE(MAX(fid), 0) FROM {collection}").fetchone()[0]) + 1
+        first = int(tx.execute(self.dialect.max_fid(collection)).fetchone()[0]) + 1
         rows, rtree = [], []
         for offset, feature in enumerate(features):
             feature.fid = first + offset
-            rows.append([feature.fid, *tx._row(collection, feature)])
+            rows.append([feature.fid, *tx.values(collection, feature).values()])
             geom = feature.geometry
             if geom is not None and not geom.is_empty:
                 minx, miny, maxx, maxy = geom.bounds
                 rtree.append([feature.fid, minx, maxx, miny, maxy])
-        tx.executemany(
-            f"INSERT INTO {collection} (fid, id, version, created_at, updated_at, key, name, code, kind, status, "
-            f"division_code, ref, props, geom) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            rows,
-        )
+        tx.executemany(self.dialect.insert_record(collection, with_fid=True, returning_fid=False), rows)
         if rtree and COLLECTIONS[collection].geometry_type is not None:
-            tx.executemany(f"INSERT INTO {collection}_rtree VALUES (?, ?, ?, ?, ?)", rtree)
+            tx.executemany(self.dialect.rtree_insert(collection), rtree)

@@ -31,7 +31,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from geoservice.store.base import Change
+from geoservice.store.changes import Change
 from geoservice.tiles.grid import Bounds, buffered_bounds_lonlat
 
 TileKey = tuple[str, int, int, int, str]  # layer, z, x, y, format ("mvt" | "png")

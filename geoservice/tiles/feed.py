@@ -41,7 +41,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from geoservice.store import Store
 from geoservice.store.audit_cursor import AuditCursor
-from geoservice.store.base import Change
+from geoservice.store.changes import Change
 
 log = logging.getLogger("geoservice.tiles")
 

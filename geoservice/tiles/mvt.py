@@ -16,9 +16,7 @@ drawn in full.
 
 from __future__ import annotations
 
-import json
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,8 +26,10 @@ import shapely
 from mapbox_vector_tile.encoder import on_invalid_geometry_make_valid
 
 from geoservice.errors import NotFoundError
-from geoservice.store import COLLECTIONS, Store, Transaction
-from geoservice.store.schema import PROMOTED
+from geoservice.store import COLLECTIONS, Store
+from geoservice.store.columns import PROMOTED
+from geoservice.store.dialect import MvtEncoding, PointPicks, Thinning, TileWindow
+from geoservice.store.tile_reads import TileRecord
 from geoservice.tiles.grid import buffered_bounds_lonlat, check_tile, tile_bounds_lonlat, tile_bounds_mercator
 from geoservice.tiles.pbf import encode_point_layer
 from geoservice.tiles.points import PointIndexes
@@ -93,126 +93,54 @@ def render_mvt(
     ``points`` holds the worker's point indexes (read here, once per layer, when not given).
     """
     check_tile(z, x, y)
-    selection: _Selection | None = None
-    counts: dict[int, int] | None = None
+    picks: TileWindow | PointPicks
     if z < DETAIL_ZOOM and COLLECTIONS[layer.collection].geometry_type == "Point":
         index = (points or PointIndexes()).get(store, layer.collection, layer.ref)
         fids, point_counts = index.aggregate(z, x, y)
         if fids.size == 0:
             return b""
-        counts = dict(zip(fids.tolist(), point_counts.tolist(), strict=True))
-    with store.transaction(readonly=True) as tx:
-        if counts is None:
-            selection = _select_fids(tx, layer, z, x, y)
-        if store.backend == "postgis":
-            return _render_postgis(tx, layer, z, x, y, selection, counts)
-        return _render_python(tx, layer, z, x, y, selection, counts)
-
-
-# -- shared: which records a tile draws --------------------------------------------------------------
-@dataclass(frozen=True)
-class _Selection:
-    sql: str  # a sub-select of fids
-    params: list[Any]
-
-
-def _select_fids(tx: Transaction, layer: VectorLayer, z: int, x: int, y: int) -> _Selection:
-    """The fids drawn in a tile: all in the buffered box, or (below DETAIL_ZOOM) thinned per pixel cell."""
-    min_lon, min_lat, max_lon, max_lat = buffered_bounds_lonlat(z, x, y, BUFFER / EXTENT)
-    t_min_lon, t_min_lat, t_max_lon, t_max_lat = tile_bounds_lonlat(z, x, y)
-    cell_x = (t_max_lon - t_min_lon) / THIN_CELLS
-    cell_y = (t_max_lat - t_min_lat) / THIN_CELLS
-    table = layer.collection
-    postgis = tx.dialect.backend == "postgis"
-    if postgis:
-        source = f"{table} t"
-        box = "t.geom && ST_MakeEnvelope(?, ?, ?, ?, 4490)"
-        box_params: list[Any] = [min_lon, min_lat, max_lon, max_lat]
-        xmin, ymin, width, height = (
-            "ST_XMin(t.geom)",
-            "ST_YMin(t.geom)",
-            "(ST_XMax(t.geom) - ST_XMin(t.geom))",
-            "(ST_YMax(t.geom) - ST_YMin(t.geom))",
-        )
+        picks = PointPicks(layer.collection, tuple(fids.tolist()), tuple(point_counts.tolist()))
     else:
-        source = f"{table}_rtree r" + (f" JOIN {table} t ON t.fid = r.fid" if layer.ref is not None else "")
-        box = "r.maxx >= ? AND r.maxy >= ? AND r.minx <= ? AND r.miny <= ?"
-        box_params = [min_lon, min_lat, max_lon, max_lat]
-        xmin, ymin, width, height = "r.minx", "r.miny", "(r.maxx - r.minx)", "(r.maxy - r.miny)"
-    fid = "t.fid" if postgis or layer.ref is not None else "r.fid"
-    where = box
-    params = list(box_params)
-    if layer.ref is not None:
-        where += " AND t.ref = ?"
-        params.append(layer.ref)
-    if z >= DETAIL_ZOOM:
-        return _Selection(f"SELECT {fid} FROM {source} WHERE {where}", params)
-    cx = f"floor(({xmin} - ?) / ?)" if postgis else f"CAST(({xmin} - ?) / ? AS INTEGER)"
-    cy = f"floor(({ymin} - ?) / ?)" if postgis else f"CAST(({ymin} - ?) / ? AS INTEGER)"
-    thinned = f"SELECT MIN({fid}) FROM {source} WHERE {where} AND {width} <= ? AND {height} <= ? GROUP BY {cx}, {cy}"
-    thinned_params = [*params, cell_x, cell_y, min_lon, cell_x, min_lat, cell_y]
-    large = f"SELECT {fid} FROM {source} WHERE {where} AND ({width} > ? OR {height} > ?)"
-    return _Selection(f"{large} UNION ALL {thinned}", [*params, cell_x, cell_y, *thinned_params])
-
-
-# -- PostGIS: ST_AsMVT ----------------------------------------------------------------------------------
-def _render_postgis(
-    tx: Transaction,
-    layer: VectorLayer,
-    z: int,
-    x: int,
-    y: int,
-    selection: _Selection | None,
-    counts: dict[int, int] | None,
-) -> bytes:
-    min_x, min_y, max_x, max_y = tile_bounds_mercator(z, x, y)
-    tolerance_m = (max_x - min_x) / PIXELS if z < DETAIL_ZOOM else 0.0
-    extras = ", ".join(f"(t.props->>'{_safe(a)}') AS \"{_safe(a)}\"" for a in _extra_attributes(layer))
-    geom = "ST_Transform(ST_SetSRID(t.geom, 4326), 3857)"  # CGCS2000 drawn as WGS84 (centimetres apart)
-    if tolerance_m:
-        geom = f"ST_Simplify({geom}, {tolerance_m!r}, true)"
-    sql = (
-        "SELECT ST_AsMVT(q, ?, ?, 'geom', 'fid') FROM ("
-        f"SELECT t.fid, t.id, {', '.join('t.' + c for c in PROMOTED)}{', ' + extras if extras else ''}, "
-        f"ST_AsMVTGeom({geom}, ST_MakeEnvelope(?, ?, ?, ?, 3857), ?, ?, true) AS geom "
-        f"{', a.point_count' if counts is not None else ''} FROM {layer.collection} t "
-        + (
-            "JOIN unnest(?::bigint[], ?::bigint[]) AS a(fid, point_count) ON a.fid = t.fid"
-            if counts is not None
-            else f"WHERE t.fid IN ({selection.sql})"  # type: ignore[union-attr]
-        )
-        + ") q WHERE q.geom IS NOT NULL"
+        picks = _window(layer, z, x, y)
+    bounds_m = tile_bounds_mercator(z, x, y)
+    encoding = MvtEncoding(
+        layer.name,
+        bounds_m,
+        EXTENT,
+        BUFFER,
+        (bounds_m[2] - bounds_m[0]) / PIXELS if z < DETAIL_ZOOM else 0.0,
+        tuple(_extra_attributes(layer)),
     )
-    params = [list(counts), list(counts.values())] if counts is not None else selection.params  # type: ignore[union-attr]
-    row = tx.execute(
-        sql, [layer.name, EXTENT, min_x, min_y, max_x, max_y, EXTENT, BUFFER, *params]
-    ).fetchone()
-    return bytes(row[0]) if row and row[0] is not None else b""
+    with store.transaction(readonly=True) as tx:
+        tile = tx.encode_mvt(picks, encoding)  # where the database encodes tiles (PostGIS: ST_AsMVT)
+        if tile is not None:
+            return tile
+        records = tx.tile_records(picks)
+    return _encode(records, encoding, z, picks)
 
 
-# -- SQLite: Python ------------------------------------------------------------------------------------
-def _render_python(
-    tx: Transaction,
-    layer: VectorLayer,
-    z: int,
-    x: int,
-    y: int,
-    selection: _Selection | None,
-    counts: dict[int, int] | None,
+def _window(layer: VectorLayer, z: int, x: int, y: int) -> TileWindow:
+    """The records drawn in a tile: all in the buffered box, or (below DETAIL_ZOOM) thinned per pixel cell."""
+    t_min_lon, t_min_lat, t_max_lon, t_max_lat = tile_bounds_lonlat(z, x, y)
+    thinning = None
+    if z < DETAIL_ZOOM:
+        thinning = Thinning(
+            t_min_lon,
+            t_min_lat,
+            (t_max_lon - t_min_lon) / THIN_CELLS,
+            (t_max_lat - t_min_lat) / THIN_CELLS,
+        )
+    return TileWindow(layer.collection, buffered_bounds_lonlat(z, x, y, BUFFER / EXTENT), layer.ref, thinning)
+
+
+# -- encoding in Python (backends without ST_AsMVT) ------------------------------------------------------
+def _encode(
+    records: list[TileRecord], encoding: MvtEncoding, z: int, picks: TileWindow | PointPicks
 ) -> bytes:
-    if counts is not None:
-        where, params = "fid IN (SELECT value FROM json_each(?))", [json.dumps(list(counts))]
-    else:
-        where, params = f"fid IN ({selection.sql})", selection.params  # type: ignore[union-attr]
-    rows = tx.execute(
-        f"SELECT fid, id, {', '.join(PROMOTED)}, props, geom FROM {layer.collection} WHERE {where} ORDER BY fid",
-        params,
-    ).fetchall()
-    rows = [r for r in rows if r[-1] is not None]
-    if not rows:
+    if not records:
         return b""
-    geoms = shapely.from_wkb([bytes(r[-1]) for r in rows])
-    min_x, _min_y, max_x, max_y = tile_bounds_mercator(z, x, y)
+    geoms = shapely.from_wkb([r.wkb for r in records])
+    min_x, _min_y, max_x, max_y = encoding.bounds_m
     scale = EXTENT / (max_x - min_x)
 
     def to_tile(coords: np.ndarray) -> np.ndarray:
@@ -221,20 +149,23 @@ def _render_python(
         my = np.log(np.tan(np.pi / 4 + np.radians(lat) / 2)) * 6_378_137.0
         return np.column_stack(((mx - min_x) * scale, (max_y - my) * scale))
 
-    extras = _extra_attributes(layer)
-    if counts is not None:  # aggregated points: a hand-written encoder, ~20× faster than the general one
+    extras = list(encoding.attributes)
+    if isinstance(
+        picks, PointPicks
+    ):  # aggregated points: a hand-written encoder, ~20× faster than the general one
+        counts = dict(zip(picks.fids, picks.point_counts, strict=True))
         xy = np.rint(to_tile(shapely.get_coordinates(geoms))).astype(np.int64)
         keep = np.all((xy >= -BUFFER) & (xy <= EXTENT + BUFFER), axis=1)
         return encode_point_layer(
-            layer.name,
+            encoding.layer,
             (
                 (
-                    int(row[0]),
+                    record.fid,
                     int(px),
                     int(py),
-                    _attributes(row, extras) | {"point_count": counts[int(row[0])]},
+                    _attributes(record, extras) | {"point_count": counts[record.fid]},
                 )
-                for row, (px, py), kept in zip(rows, xy.tolist(), keep.tolist(), strict=True)
+                for record, (px, py), kept in zip(records, xy.tolist(), keep.tolist(), strict=True)
                 if kept
             ),
             extent=EXTENT,
@@ -244,14 +175,14 @@ def _render_python(
         geoms = shapely.simplify(geoms, EXTENT / PIXELS, preserve_topology=True)
     geoms = shapely.clip_by_rect(geoms, -BUFFER, -BUFFER, EXTENT + BUFFER, EXTENT + BUFFER)
     features = [
-        {"geometry": geom, "properties": _attributes(row, extras), "id": int(row[0])}
-        for row, geom in zip(rows, geoms, strict=True)
+        {"geometry": geom, "properties": _attributes(record, extras), "id": record.fid}
+        for record, geom in zip(records, geoms, strict=True)
         if geom is not None and not geom.is_empty
     ]
     if not features:
         return b""
     tile: bytes = mapbox_vector_tile.encode(
-        [{"name": layer.name, "features": features}],
+        [{"name": encoding.layer, "features": features}],
         default_options={
             "extents": EXTENT,
             "y_coord_down": True,
@@ -261,14 +192,12 @@ def _render_python(
     return tile
 
 
-def _attributes(row: Sequence[Any], extras: list[str]) -> dict[str, Any]:
-    """A feature's MVT attributes from its row (fid, id, promoted…, props, geom): id, promoted, extras."""
-    properties: dict[str, Any] = {"id": row[1]}
-    for name, value in zip(PROMOTED, row[2 : 2 + len(PROMOTED)], strict=True):
-        if value is not None:
-            properties[name] = value
+def _attributes(record: TileRecord, extras: list[str]) -> dict[str, Any]:
+    """A feature's MVT attributes: id, the promoted columns that hold a value, the extras."""
+    properties: dict[str, Any] = {"id": record.id}
+    properties |= {name: value for name, value in record.promoted.items() if value is not None}
     if extras:
-        props = json.loads(row[-2]) if isinstance(row[-2], str) else (row[-2] or {})
+        props = record.properties()
         for name in extras:
             value = _mvt_value(props.get(name))
             if value is not None:
@@ -287,13 +216,6 @@ def _mvt_value(value: Any) -> str | int | float | bool | None:
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     return None
-
-
-def _safe(name: str) -> str:
-    # Attribute names come from the schema, never from a request; refuse anything but a plain identifier anyway.
-    if not name.replace("_", "").isalnum():
-        raise ValueError(f"unsafe attribute name {name!r}")
-    return name
 
 
 def layer_fields(layer: VectorLayer) -> dict[str, str]:
@@ -319,19 +241,4 @@ CHINA_BOUNDS = (73.5, 18.1, 135.1, 53.6)
 def data_bounds(store: Store, layer: VectorLayer) -> tuple[float, float, float, float]:
     """Lon/lat bounds of the layer's geometries (TileJSON ``bounds``); China's when it is empty."""
     with store.transaction(readonly=True) as tx:
-        ref_clause = " WHERE t.ref = ?" if layer.ref is not None else ""
-        params = [layer.ref] if layer.ref is not None else []
-        if store.backend == "postgis":
-            sql = (
-                "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
-                f"(SELECT ST_Extent(t.geom) AS e FROM {layer.collection} t{ref_clause}) s"
-            )
-        else:
-            sql = (
-                f"SELECT MIN(r.minx), MIN(r.miny), MAX(r.maxx), MAX(r.maxy) FROM {layer.collection}_rtree r"
-                + (f" JOIN {layer.collection} t ON t.fid = r.fid{ref_clause}" if ref_clause else "")
-            )
-        row = tx.execute(sql, params).fetchone()
-    if not row or row[0] is None:
-        return CHINA_BOUNDS
-    return (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
+        return tx.extent(layer.collection, layer.ref) or CHINA_BOUNDS

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from geoservice.store import COLLECTIONS, Store
-from geoservice.store.base import Change
+from geoservice.store.changes import Change
 from geoservice.tiles.grid import buffered_bounds_lonlat, tile_bounds_lonlat
 
 #: Cells across a tile when aggregating points: one point per 8 × 8 screen pixels of a 256 px tile.
@@ -68,14 +68,7 @@ class PointIndex:
 def read_point_index(store: Store, collection: str, ref: str | None = None) -> PointIndex:
     """Read the positions of every point of ``collection`` (narrowed to ``ref``) in one query."""
     with store.transaction(readonly=True) as tx:
-        if store.backend == "postgis":
-            sql = f"SELECT fid, ST_XMin(geom), ST_YMin(geom) FROM {collection} WHERE geom IS NOT NULL"
-            sql += " AND ref = ?" if ref is not None else ""
-        elif ref is None:
-            sql = f"SELECT fid, minx, miny FROM {collection}_rtree"
-        else:
-            sql = f"SELECT r.fid, r.minx, r.miny FROM {collection}_rtree r JOIN {collection} t ON t.fid = r.fid AND t.ref = ?"
-        rows = tx.execute(sql + " ORDER BY 1", [ref] if ref is not None else []).fetchall()
+        rows = tx.point_positions(collection, ref)
     table = np.array(rows, dtype=np.float64).reshape(-1, 3)
     return PointIndex(table[:, 0].astype(np.int64), table[:, 1].copy(), table[:, 2].copy())
 

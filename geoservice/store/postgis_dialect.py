@@ -1,0 +1,126 @@
+"""PostgreSQL + PostGIS's SQL (PostGIS 方言): ``%s`` placeholders, geometry in EPSG:4490, GiST, ``ST_AsMVT``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar, Final
+
+from geoservice.store.columns import SRID, check_identifier
+from geoservice.store.dialect import Backend, Dialect, MvtEncoding, PointPicks, Query, TileWindow
+
+#: Web Mercator (EPSG:3857), the CRS of XYZ tiles.
+WEB_MERCATOR: Final = 3857
+#: WGS84 lon/lat: CGCS2000 is drawn as WGS84 on the web (centimetres apart).
+WGS84: Final = 4326
+
+
+class PostGISDialect(Dialect):
+    """The SQL of the shared PostgreSQL + PostGIS backend."""
+
+    backend: ClassVar[Backend] = "postgis"
+    placeholder: ClassVar[str] = "%s"
+    geom_in: ClassVar[str] = f"ST_GeomFromWKB(?, {SRID})"
+    geom_out: ClassVar[str] = "ST_AsBinary(geom)"
+    props_in: ClassVar[str] = "?::jsonb"
+    offset_only: ClassVar[str] = " OFFSET ?"
+    serial_key: ClassVar[str] = "BIGSERIAL PRIMARY KEY"
+    json_type: ClassVar[str] = "JSONB"
+    preamble: ClassVar[tuple[str, ...]] = ("CREATE EXTENSION IF NOT EXISTS postgis",)
+
+    def lock_suffix(self, for_update: bool) -> str:
+        return " FOR UPDATE" if for_update else ""
+
+    def json_field(self, name: str, alias: str = "") -> str:
+        return f"({alias}props->>'{name}')"
+
+    def bbox_clause(self, collection: str, exact: bool) -> str:
+        envelope = f"ST_MakeEnvelope(?, ?, ?, ?, {SRID})"
+        return f"geom && {envelope} AND ST_Intersects(geom, {envelope})"
+
+    def bbox_params(self, bbox: Sequence[float], exact: bool) -> list[float]:
+        minx, miny, maxx, maxy = bbox
+        return [minx, miny, maxx, maxy, minx, miny, maxx, maxy]
+
+    # -- schema ----------------------------------------------------------------------------------------------
+    def collection_ddl(self, name: str) -> list[str]:
+        return [
+            f"""CREATE TABLE {name} (
+                fid BIGSERIAL PRIMARY KEY,
+                id TEXT NOT NULL UNIQUE,
+                version INTEGER NOT NULL DEFAULT 1,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                key TEXT UNIQUE,
+                name TEXT, code TEXT, kind TEXT, status TEXT, division_code TEXT, ref TEXT,
+                props JSONB NOT NULL DEFAULT '{{}}'::jsonb,
+                geom geometry(Geometry, {SRID})
+            )""",
+            f"CREATE INDEX {name}_geom_gist ON {name} USING GIST (geom)",
+            *self.column_indexes(name),
+        ]
+
+    # -- tiles -------------------------------------------------------------------------------------------------
+    def _tile_source(self, window: TileWindow) -> tuple[str, str, Query, tuple[str, str, str, str]]:
+        return (
+            f"{window.collection} t",
+            "t.fid",
+            (f"t.geom && ST_MakeEnvelope(?, ?, ?, ?, {SRID})", list(window.bbox)),
+            (
+                "ST_XMin(t.geom)",
+                "ST_YMin(t.geom)",
+                "(ST_XMax(t.geom) - ST_XMin(t.geom))",
+                "(ST_YMax(t.geom) - ST_YMin(t.geom))",
+            ),
+        )
+
+    def _cell(self, expression: str) -> str:
+        return f"floor(({expression} - ?) / ?)"
+
+    def fid_list(self, fids: Sequence[int]) -> Query:
+        return "SELECT unnest(?::bigint[])", [list(fids)]
+
+    def encode_mvt(self, picks: TileWindow | PointPicks, encoding: MvtEncoding) -> Query:
+        extras = "".join(
+            f', {self.json_field(check_identifier(a), "t.")} AS "{a}"' for a in encoding.attributes
+        )
+        geom = f"ST_Transform(ST_SetSRID(t.geom, {WGS84}), {WEB_MERCATOR})"
+        if encoding.simplify_m:
+            geom = f"ST_Simplify({geom}, {encoding.simplify_m!r}, true)"
+        promoted = ", ".join("t." + c for c in self.columns.promoted)
+        if isinstance(picks, PointPicks):
+            count, source = (
+                ", a.point_count",
+                "JOIN unnest(?::bigint[], ?::bigint[]) AS a(fid, point_count) ON a.fid = t.fid",
+            )
+            params: list[object] = [list(picks.fids), list(picks.point_counts)]
+        else:
+            fids, params = self.tile_fids(picks)
+            count, source = "", f"WHERE t.fid IN ({fids})"
+        sql = (
+            "SELECT ST_AsMVT(q, ?, ?, 'geom', 'fid') FROM ("
+            f"SELECT t.fid, t.id, {promoted}{extras}, "
+            f"ST_AsMVTGeom({geom}, ST_MakeEnvelope(?, ?, ?, ?, {WEB_MERCATOR}), ?, ?, true) AS geom{count} "
+            f"FROM {picks.collection} t {source}) q WHERE q.geom IS NOT NULL"
+        )
+        return sql, [
+            encoding.layer,
+            encoding.extent,
+            *encoding.bounds_m,
+            encoding.extent,
+            encoding.buffer,
+            *params,
+        ]
+
+    def point_positions(self, collection: str, ref: str | None) -> Query:
+        sql = f"SELECT fid, ST_XMin(geom), ST_YMin(geom) FROM {collection} WHERE geom IS NOT NULL"
+        if ref is None:
+            return sql + " ORDER BY 1", []
+        return sql + " AND ref = ? ORDER BY 1", [ref]
+
+    def extent(self, collection: str, ref: str | None) -> Query:
+        where, params = (" WHERE t.ref = ?", [ref]) if ref is not None else ("", [])
+        return (
+            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
+            f"(SELECT ST_Extent(t.geom) AS e FROM {collection} t{where}) s",
+            params,
+        )

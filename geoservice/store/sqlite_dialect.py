@@ -1,0 +1,111 @@
+"""SQLite's SQL (SQLite 方言): ``?`` placeholders, WKB blobs, an R-tree per collection, JSON via ``json_extract``.
+
+Exact spatial predicates run in Shapely through the registered SQL function ``gs_intersects_bbox``
+(:mod:`geoservice.store.sqlite`), after the R-tree has narrowed the candidates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from geoservice.store.dialect import Backend, Dialect, Query, TileWindow
+from geoservice.store.records import dumps_json
+
+
+class SQLiteDialect(Dialect):
+    """The SQL of the embedded SQLite backend."""
+
+    backend: ClassVar[Backend] = "sqlite"
+    placeholder: ClassVar[str] = "?"
+    geom_in: ClassVar[str] = "?"
+    geom_out: ClassVar[str] = "geom"
+    props_in: ClassVar[str] = "?"
+    offset_only: ClassVar[str] = " LIMIT -1 OFFSET ?"
+    serial_key: ClassVar[str] = "INTEGER PRIMARY KEY AUTOINCREMENT"
+    json_type: ClassVar[str] = "TEXT"
+
+    def json_field(self, name: str, alias: str = "") -> str:
+        return f"CAST(json_extract({alias}props, '$.{name}') AS TEXT)"
+
+    def bbox_clause(self, collection: str, exact: bool) -> str:
+        clause = (
+            f"fid IN (SELECT fid FROM {collection}_rtree WHERE maxx >= ? AND maxy >= ? "
+            f"AND minx <= ? AND miny <= ?)"
+        )
+        if exact:
+            clause += " AND gs_intersects_bbox(geom, ?, ?, ?, ?)"
+        return clause
+
+    def bbox_params(self, bbox: Sequence[float], exact: bool) -> list[float]:
+        minx, miny, maxx, maxy = bbox
+        params = [minx, miny, maxx, maxy]
+        return [*params, minx, miny, maxx, maxy] if exact else params
+
+    # -- the R-tree beside each table ----------------------------------------------------------------------
+    @staticmethod
+    def rtree_delete(collection: str) -> str:
+        """Remove one record's box from the R-tree (parameter: fid)."""
+        return f"DELETE FROM {collection}_rtree WHERE fid = ?"
+
+    @staticmethod
+    def rtree_insert(collection: str) -> str:
+        """Add one record's box to the R-tree (parameters: fid, minx, maxx, miny, maxy)."""
+        return f"INSERT INTO {collection}_rtree VALUES (?, ?, ?, ?, ?)"
+
+    @staticmethod
+    def max_fid(collection: str) -> str:
+        """The highest fid in use (0 for an empty table)."""
+        return f"SELECT COALESCE(MAX(fid), 0) FROM {collection}"
+
+    # -- schema ----------------------------------------------------------------------------------------------
+    def collection_ddl(self, name: str) -> list[str]:
+        return [
+            f"""CREATE TABLE {name} (
+                fid INTEGER PRIMARY KEY AUTOINCREMENT,
+                id TEXT NOT NULL UNIQUE,
+                version INTEGER NOT NULL DEFAULT 1,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                key TEXT UNIQUE,
+                name TEXT, code TEXT, kind TEXT, status TEXT, division_code TEXT, ref TEXT,
+                props TEXT NOT NULL DEFAULT '{{}}',
+                geom BLOB
+            )""",
+            f"CREATE VIRTUAL TABLE {name}_rtree USING rtree(fid, minx, maxx, miny, maxy)",
+            *self.column_indexes(name),
+        ]
+
+    # -- tiles -------------------------------------------------------------------------------------------------
+    def _tile_source(self, window: TileWindow) -> tuple[str, str, Query, tuple[str, str, str, str]]:
+        table = window.collection
+        joined = window.ref is not None
+        source = f"{table}_rtree r" + (f" JOIN {table} t ON t.fid = r.fid" if joined else "")
+        box = "r.maxx >= ? AND r.maxy >= ? AND r.minx <= ? AND r.miny <= ?"
+        return (
+            source,
+            "t.fid" if joined else "r.fid",
+            (box, list(window.bbox)),
+            ("r.minx", "r.miny", "(r.maxx - r.minx)", "(r.maxy - r.miny)"),
+        )
+
+    def _cell(self, expression: str) -> str:
+        return f"CAST(({expression} - ?) / ? AS INTEGER)"
+
+    def fid_list(self, fids: Sequence[int]) -> Query:
+        return "SELECT value FROM json_each(?)", [dumps_json(list(fids))]
+
+    def point_positions(self, collection: str, ref: str | None) -> Query:
+        if ref is None:
+            return f"SELECT fid, minx, miny FROM {collection}_rtree ORDER BY 1", []
+        return (
+            f"SELECT r.fid, r.minx, r.miny FROM {collection}_rtree r "
+            f"JOIN {collection} t ON t.fid = r.fid AND t.ref = ? ORDER BY 1",
+            [ref],
+        )
+
+    def extent(self, collection: str, ref: str | None) -> Query:
+        sql = f"SELECT MIN(r.minx), MIN(r.miny), MAX(r.maxx), MAX(r.maxy) FROM {collection}_rtree r"
+        if ref is None:
+            return sql, []
+        return sql + f" JOIN {collection} t ON t.fid = r.fid WHERE t.ref = ?", [ref]
