@@ -17,9 +17,8 @@ from typing import Any, Literal
 import folium
 
 from geoservice.errors import BadRequestError
+from geoservice.map_layers import NOTEBOOK_LAYERS, RASTER_LAYERS, is_raster_layer, vector_layer_names
 from geoservice.store import COLLECTIONS
-
-RASTER_LAYERS = ("population", "elderly")
 
 
 class LinkedGeoJson(folium.GeoJson):  # type: ignore[misc]
@@ -29,7 +28,7 @@ class LinkedGeoJson(folium.GeoJson):  # type: ignore[misc]
         return {"type": "FeatureCollection", "features": []}
 
 
-DEFAULT_LAYERS = ("elderly", "divisions", "facilities")
+DEFAULT_LAYERS = NOTEBOOK_LAYERS
 
 
 def add_geoservice_layers(
@@ -69,7 +68,7 @@ def add_geoservice_layers(
     base = base_url.rstrip("/")
     added: list[Any] = []
     for name in layers:
-        if name in RASTER_LAYERS or name.startswith("coverage:"):
+        if is_raster_layer(name):
             layer: Any = folium.TileLayer(
                 tiles=f"{base}/tiles/{name}/{{z}}/{{x}}/{{y}}.png",
                 attr="geoservice · WorldPop",
@@ -79,7 +78,7 @@ def add_geoservice_layers(
                 opacity=0.85,
                 max_zoom=19,
             )
-        elif name in COLLECTIONS and COLLECTIONS[name].public and COLLECTIONS[name].geometry_type is not None:
+        elif name in vector_layer_names():
             if vector_as == "none":
                 continue
             url = f"{base}/collections/{name}/items?limit={int(limit)}"
@@ -88,8 +87,8 @@ def add_geoservice_layers(
             layer = LinkedGeoJson(url, name=COLLECTIONS[name].title, embed=False)
         else:
             raise BadRequestError(
-                f"未知图层 {name!r} / unknown layer {name!r}; use population, elderly, coverage:{{id}} or a public "
-                "collection",
+                f"未知图层 {name!r} / unknown layer {name!r}; use {', '.join(RASTER_LAYERS)}, coverage:{{id}} or a "
+                "public collection",
                 field="layers",
                 value=name,
                 rule="known_layer",

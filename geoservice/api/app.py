@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from geoservice import __version__
 from geoservice.analyses.executor import AnalysisExecutor
+from geoservice.api.tiles import start_tiles, stop_tiles
 from geoservice.errors import (
     AuthenticationError,
     GeoserviceError,
@@ -59,10 +60,12 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         app.state.analyses.recover()
         if settings.warm_indexes:
             warm_indexes(app.state.store)
+        start_tiles(app, app.state.store)
         try:
             yield
         finally:
             await asyncio.to_thread(app.state.analyses.shutdown)
+            stop_tiles(app)
             if own:
                 app.state.store.close()
 

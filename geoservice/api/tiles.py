@@ -5,7 +5,8 @@
 Out-of-range z/x/y → 404, an empty tile → 204; every tile carries an ETag (``If-None-Match`` → 304) and
 ``Cache-Control: no-cache`` (clients revalidate, so an edit shows at once).
 
-Tiles are cached in each worker (:class:`~geoservice.tiles.cache.TileCache`). Before answering from its
+Tiles are cached in each worker (:class:`~geoservice.tiles.cache.TileCache`, in the worker's
+:class:`~geoservice.tiles.state.TileState`, which the app's lifespan opens and closes). Before answering from its
 cache a worker catches up with the audit log (:class:`~geoservice.tiles.feed.ChangeFeed`: one indexed
 ``MAX(seq)``), so an edit made through any worker, on any machine sharing the database, drops exactly the
 tiles it touched everywhere — no stale tile after an edit.
@@ -18,9 +19,7 @@ the documented routes, through :func:`serve_tile`.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -29,52 +28,41 @@ from starlette.concurrency import run_in_threadpool
 from starlette.routing import Route
 
 from geoservice.api.deps import ReaderDep, StoreDep, optional_user, read_access
+from geoservice.map_layers import RASTER_LAYERS, is_raster_layer, raster_style, vector_layer_names
 from geoservice.store import Store
 from geoservice.tiles import mvt, raster
-from geoservice.tiles.cache import TileCache, TileEntry, TileKey
-from geoservice.tiles.feed import ChangeFeed
+from geoservice.tiles.cache import TileEntry, TileKey
 from geoservice.tiles.grid import MAX_ZOOM, check_tile
-from geoservice.tiles.points import PointIndexes
+from geoservice.tiles.state import TileState
 
 router = APIRouter(prefix="/tiles", tags=["tiles 瓦片"])
 
 CACHE_CONTROL = "public, max-age=0, no-cache"
-_STATE_LOCK = threading.Lock()
 
 
-@dataclass(frozen=True)
-class TileState:
-    """One worker's tile machinery: the cache, the point indexes, and the feed keeping both current."""
-
-    cache: TileCache
-    points: PointIndexes
-    feed: ChangeFeed
+def start_tiles(app: Any, store: Store) -> None:
+    """Lifespan start: the worker's :class:`TileState` (``app.state.tile_state``, its cache ``tile_cache``)."""
+    app.state.tile_state = TileState.open(store)
+    app.state.tile_cache = app.state.tile_state.cache
 
 
-def tile_state(app: Any, store: Store) -> TileState:
-    """The app's :class:`TileState`, created on first use (``app.state.tile_state``)."""
+def stop_tiles(app: Any) -> None:
+    """Lifespan end: drop the worker's cached tiles and point indexes."""
     state: TileState | None = getattr(app.state, "tile_state", None)
-    if state is None:
-        with _STATE_LOCK:
-            state = getattr(app.state, "tile_state", None)
-            if state is None:
-                cache, points = TileCache(), PointIndexes()
+    if state is not None:
+        state.close()
+        del app.state.tile_state, app.state.tile_cache
 
-                def reset() -> None:
-                    cache.clear()
-                    points.clear()
 
-                state = TileState(
-                    cache, points, ChangeFeed(store, [cache.on_changes, points.on_changes], reset=reset)
-                )
-                app.state.tile_state = state
-                app.state.tile_cache = cache
+def tile_state(app: Any) -> TileState:
+    """The app's :class:`TileState`, made by its lifespan (:func:`start_tiles`)."""
+    state: TileState = app.state.tile_state
     return state
 
 
-def get_tile_state(request: Request, store: StoreDep) -> TileState:
+def get_tile_state(request: Request) -> TileState:
     """Dependency: the app's tile state."""
-    return tile_state(request.app, store)
+    return tile_state(request.app)
 
 
 TileStateDep = Annotated[TileState, Depends(get_tile_state)]
@@ -177,7 +165,7 @@ async def cached_tile(request: Request, kind: Literal["mvt", "png"]) -> Response
         "authorization" not in request.headers and not request.app.state.settings.auth_required_for_reads
     )
     if anonymous:
-        state = tile_state(request.app, store)
+        state = tile_state(request.app)
         state.feed.sync()
         entry = state.cache.get(key)
         if entry is not None:
@@ -188,7 +176,7 @@ async def cached_tile(request: Request, kind: Literal["mvt", "png"]) -> Response
 def _serve_checked(request: Request, store: Store, key: TileKey) -> Response:
     # The same checks as the documented routes' dependencies (ReaderDep).
     read_access(request, optional_user(request, store), request.app.state.settings)
-    return serve_tile(request, store, tile_state(request.app, store), key)
+    return serve_tile(request, store, tile_state(request.app), key)
 
 
 # In front of the documented routes (first match wins); a negative or non-numeric z/x/y falls through to them.
@@ -209,16 +197,16 @@ def list_tile_layers(request: Request, user: ReaderDep) -> TileLayersPublic:
             kind="vector",
             tilejson=f"{base}/tiles/{name}/tilejson.json",
         )
-        for name in mvt.public_collections()
+        for name in vector_layer_names()
     ]
     layers += [
         TileLayerPublic(
             id=name,
-            title=raster.SCALES[name].title,
+            title=raster_layer.title,
             kind="raster",
             tilejson=f"{base}/tiles/{name}/tilejson.json",
-        )  # type: ignore[index]
-        for name in ("population", "elderly")
+        )
+        for name, raster_layer in RASTER_LAYERS.items()
     ]
     return TileLayersPublic(layers=layers)
 
@@ -272,13 +260,13 @@ def get_raster_tile(
 def get_tilejson(layer: str, request: Request, store: StoreDep, user: ReaderDep) -> TileJSONPublic:
     """TileJSON 3.0.0 for a vector or raster layer (absolute tile URL, bounds, fields)."""
     base = str(request.base_url).rstrip("/")
-    if layer in ("population", "elderly") or layer.startswith("coverage:"):
+    if is_raster_layer(layer):
         kind, _ = raster.raster_kind(layer)
-        bounds = raster.population_bounds(store, kind) if kind != "coverage" else None  # type: ignore[arg-type]
+        bounds = raster.population_bounds(store, kind) if kind != "coverage" else None
         box = list(bounds or mvt.CHINA_BOUNDS)
         return TileJSONPublic(
             name=layer,
-            description=raster.SCALES[kind].title,
+            description=raster_style(layer).title,
             tiles=[f"{base}/tiles/{layer}/{{z}}/{{x}}/{{y}}.png"],
             bounds=box,
             center=[(box[0] + box[2]) / 2, (box[1] + box[3]) / 2, 10],

@@ -31,6 +31,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from geoservice.map_layers import is_analysis_layer, tile_layers_fed_by
 from geoservice.store.changes import Change
 from geoservice.tiles.grid import Bounds, buffered_bounds_lonlat
 
@@ -52,15 +53,6 @@ class TileEntry:
 def etag_for(body: bytes) -> str:
     """A strong ETag from the tile's bytes (the same tile always gets the same tag, on every worker)."""
     return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
-
-
-def layers_for_change(change: Change) -> list[str]:
-    """The tile layers fed by the changed collection (``analysis_results`` feed that analysis' layers)."""
-    if change.collection == "analysis_results":
-        return [f"analysis:{change.ref}", f"coverage:{change.ref}"] if change.ref else []
-    if change.collection == "population_layers":
-        return ["population", "elderly"]
-    return [change.collection]
 
 
 class TileCache:
@@ -148,15 +140,11 @@ class TileCache:
             if change.collection == "analysis_results" and change.ref is None:
                 # Another process's bulk load of results does not say which analysis: all analysis layers.
                 with self._lock:
-                    layers = [
-                        n
-                        for n in {*self._by_layer, *self._generations}
-                        if n.startswith(("analysis:", "coverage:"))
-                    ]
+                    layers = [n for n in {*self._by_layer, *self._generations} if is_analysis_layer(n)]
                 for layer in layers:
                     self.invalidate(layer)
                 continue
-            for layer in layers_for_change(change):
+            for layer in tile_layers_fed_by(change.collection, change.ref):
                 # No geometry (a property edit of a raster registration, a pointless row): the whole layer,
                 # because what the tiles draw may still depend on it.
                 self.invalidate(layer, change.bounds or None)

@@ -26,6 +26,7 @@ import shapely
 from mapbox_vector_tile.encoder import on_invalid_geometry_make_valid
 
 from geoservice.errors import NotFoundError
+from geoservice.map_layers import ANALYSIS_PREFIX, vector_layer_names
 from geoservice.store import COLLECTIONS, Store
 from geoservice.store.columns import PROMOTED
 from geoservice.store.dialect import MvtEncoding, PointPicks, Thinning, TileWindow
@@ -56,15 +57,10 @@ class VectorLayer:
     attributes: tuple[str, ...] = field(default_factory=tuple)
 
 
-def public_collections() -> list[str]:
-    """Collections served by OGC API – Features and tiles (``public=True`` with a geometry)."""
-    return [c.name for c in COLLECTIONS.values() if c.public and c.geometry_type is not None]
-
-
 def vector_layer(name: str) -> VectorLayer:
     """The tile layer ``name``: a public collection or ``analysis:{analysis_id}``; 404 otherwise."""
-    if name.startswith("analysis:") and len(name) > len("analysis:"):
-        analysis_id = name.split(":", 1)[1]
+    if name.startswith(ANALYSIS_PREFIX) and len(name) > len(ANALYSIS_PREFIX):
+        analysis_id = name.removeprefix(ANALYSIS_PREFIX)
         queryables = COLLECTIONS["analysis_results"].queryables
         return VectorLayer(
             name,
@@ -73,12 +69,12 @@ def vector_layer(name: str) -> VectorLayer:
             ref=analysis_id,
             attributes=(*queryables, *_ANALYSIS_ATTRIBUTES),
         )
-    if name in public_collections():
+    if name in vector_layer_names():
         collection = COLLECTIONS[name]
         return VectorLayer(name, name, collection.title, attributes=collection.queryables)
     raise NotFoundError(
-        f"没有矢量图层 {name!r} / no vector tile layer {name!r}; use one of {', '.join(public_collections())} "
-        "or analysis:{analysis_id}",
+        f"没有矢量图层 {name!r} / no vector tile layer {name!r}; use one of {', '.join(vector_layer_names())} "
+        f"or {ANALYSIS_PREFIX}{{analysis_id}}",
         field="layer",
         value=name,
         rule="known_layer",

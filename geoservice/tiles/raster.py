@@ -9,7 +9,8 @@
   rasterised onto the tile.
 
 Colours are classed (分级设色), sequential and colour-blind safe (ColorBrewer YlGnBu, YlOrRd, RdPu); class
-breaks are in people/km², so the legend reads directly. Zero and no-data are transparent.
+breaks are in people/km², so the legend reads directly. Zero and no-data are transparent. The layers, their
+age groups, titles and colour scales are registered in :mod:`geoservice.map_layers`.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import shapely
 from PIL import Image, ImageDraw
 
 from geoservice.errors import NotFoundError
+from geoservice.map_layers import COVERAGE_PREFIX, RASTER_LAYERS, RasterName, raster_style
 from geoservice.store import Feature, Store
 from geoservice.tiles.grid import (
     TILE_SIZE_PX,
@@ -36,83 +38,20 @@ from geoservice.tiles.grid import (
 )
 
 MEDIA_TYPE = "image/png"
-RasterKind = Literal["population", "elderly", "coverage"]
-
-
-@dataclass(frozen=True)
-class ColourScale:
-    """Classed colours: ``breaks[i] <= value < breaks[i+1]`` gets ``colours[i]`` (the last class is open)."""
-
-    title: str
-    unit: str
-    breaks: tuple[float, ...]
-    colours: tuple[str, ...]
-    scheme: str
-
-    def classes(self) -> list[dict[str, Any]]:
-        """Legend rows: lower and upper bound (``None`` = open), colour, label."""
-        rows = []
-        for i, colour in enumerate(self.colours):
-            low = self.breaks[i]
-            high = self.breaks[i + 1] if i + 1 < len(self.breaks) else None
-            label = f"≥ {low:,.0f}" if high is None else f"{low:,.0f} – {high:,.0f}"
-            rows.append({"min": low, "max": high, "color": colour, "label": label})
-        return rows
-
-    def rgba(self, values: np.ndarray, alpha: int = 200) -> np.ndarray:
-        """An RGBA image (H, W, 4) of ``values``; values below the first break (and NaN) transparent."""
-        rgb = np.array([[int(c[i : i + 2], 16) for i in (1, 3, 5)] for c in self.colours], dtype=np.uint8)
-        index = np.searchsorted(np.asarray(self.breaks), np.nan_to_num(values, nan=-1.0), side="right") - 1
-        visible = (index >= 0) & (values > 0)
-        out = np.zeros((*values.shape, 4), dtype=np.uint8)
-        out[visible, :3] = rgb[np.clip(index[visible], 0, len(self.colours) - 1)]
-        out[visible, 3] = alpha
-        return out
-
-
-SCALES: dict[RasterKind, ColourScale] = {
-    "population": ColourScale(
-        "人口密度 / Population density",
-        "人/km² / people per km²",
-        (0.001, 100, 500, 1_000, 2_500, 5_000, 10_000, 20_000),
-        ("#ffffd9", "#edf8b1", "#c7e9b4", "#7fcdbb", "#41b6c4", "#1d91c0", "#225ea8", "#0c2c84"),
-        "ColorBrewer YlGnBu (colour-blind safe)",
-    ),
-    "elderly": ColourScale(
-        "老年人口密度 / Elderly population density",
-        "人/km² / people per km²",
-        (0.001, 25, 100, 250, 500, 1_000, 2_500, 5_000),
-        ("#ffffcc", "#ffeda0", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#b10026"),
-        "ColorBrewer YlOrRd (colour-blind safe)",
-    ),
-    "coverage": ColourScale(
-        "未覆盖人口密度(服务缺口)/ Uncovered population density (coverage gap)",
-        "人/km² / people per km²",
-        (0.001, 25, 100, 250, 500, 1_000, 2_500, 5_000),
-        ("#fff7f3", "#fde0dd", "#fcc5c0", "#fa9fb5", "#f768a1", "#dd3497", "#ae017e", "#7a0177"),
-        "ColorBrewer RdPu (colour-blind safe)",
-    ),
-}
+RasterKind = Literal[RasterName, "coverage"]
 
 
 def raster_kind(layer: str) -> tuple[RasterKind, str | None]:
     """``population`` / ``elderly`` / ``coverage:{analysis_id}`` → (kind, analysis id); 404 otherwise."""
-    if layer in ("population", "elderly"):
-        return layer, None  # type: ignore[return-value]
-    if layer.startswith("coverage:") and len(layer) > len("coverage:"):
-        return "coverage", layer.split(":", 1)[1]
-    raise NotFoundError(
-        f"没有栅格图层 {layer!r} / no raster tile layer {layer!r}; use population, elderly or coverage:{{analysis_id}}",
-        field="layer",
-        value=layer,
-        rule="known_layer",
-    )
+    raster_style(layer)  # 404 for an unknown layer
+    if layer in RASTER_LAYERS:
+        return RASTER_LAYERS[layer].name, None
+    return "coverage", layer.removeprefix(COVERAGE_PREFIX)
 
 
 def legend(layer: str) -> dict[str, Any]:
     """The legend of a raster layer: title, unit, colour scheme and classes (people/km²)."""
-    kind, _ = raster_kind(layer)
-    scale = SCALES[kind]
+    scale = raster_style(layer)
     return {
         "layer": layer,
         "title": scale.title,
@@ -124,9 +63,7 @@ def legend(layer: str) -> dict[str, Any]:
 
 def legend_png(layer: str) -> bytes:
     """The legend as a small PNG (numbers only: Pillow's built-in font has no Chinese glyphs)."""
-    kind, _ = raster_kind(layer)
-    scale = SCALES[kind]
-    rows = scale.classes()
+    rows = raster_style(layer).classes()
     image = Image.new("RGBA", (180, 24 + 18 * len(rows)), (255, 255, 255, 230))
     draw = ImageDraw.Draw(image)
     draw.text((6, 4), "people / km2", fill=(0, 0, 0, 255))
@@ -151,11 +88,11 @@ _GRIDS: dict[tuple[str, int], _DensityGrid] = {}
 _GRIDS_LOCK = threading.Lock()
 
 
-def population_record(store: Store, kind: Literal["population", "elderly"]) -> Feature:
+def population_record(store: Store, kind: RasterName) -> Feature:
     """The registered population layer a raster tile layer draws (404 naming what is registered)."""
     with store.transaction(readonly=True) as tx:
         records = tx.query("population_layers", limit=200, count=False).features
-    wanted = ("all",) if kind == "population" else ("60+", "65+")
+    wanted = RASTER_LAYERS[kind].age_groups
     for age_group in wanted:
         for record in records:
             if record.properties.get("age_group") == age_group and record.properties.get("paths"):
@@ -317,13 +254,13 @@ def render_png(store: Store, layer: str, z: int, x: int, y: int) -> bytes:
         values = _sample_density(grid, z, x, y)
     if not np.any(values > 0):
         return b""
-    image = Image.fromarray(SCALES[kind].rgba(values), mode="RGBA")
+    image = Image.fromarray(raster_style(layer).rgba(values), mode="RGBA")
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", compress_level=6)
     return buffer.getvalue()
 
 
-def population_bounds(store: Store, kind: Literal["population", "elderly"]) -> tuple[float, ...] | None:
+def population_bounds(store: Store, kind: RasterName) -> tuple[float, ...] | None:
     """Lon/lat bounds of the raster behind a layer (TileJSON), or ``None`` if none is registered."""
     try:
         record = population_record(store, kind)
@@ -337,7 +274,6 @@ def population_bounds(store: Store, kind: Literal["population", "elderly"]) -> t
 
 
 __all__ = [
-    "SCALES",
     "legend",
     "legend_png",
     "population_bounds",

@@ -7,16 +7,18 @@ is our own population raster tiles and division polygons, so the page works on a
 
 from __future__ import annotations
 
+import json
 import mimetypes
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from fastapi.responses import FileResponse, RedirectResponse
+from fastapi.responses import FileResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
 from geoservice.api.deps import optional_user
 from geoservice.errors import NotFoundError
+from geoservice.map_layers import map_page_layers
 from geoservice.store import User
 
 router = APIRouter(tags=["map 地图"])
@@ -76,6 +78,18 @@ class SessionPublic(BaseModel):
 def get_map_session(user: Annotated[User | None, Depends(optional_user)]) -> SessionPublic:
     """The user and role of the bearer token (both ``None`` without one; 401 for an unknown token)."""
     return SessionPublic(user=user.name if user else None, role=user.role if user else None)
+
+
+@router.get(
+    "/map/layers.js",
+    response_class=Response,
+    operation_id="getMapLayers",
+    responses={200: {"content": {"text/javascript": {}}}},
+)
+def get_map_layers() -> Response:
+    """The layer registry as the map page reads it (``window.geoserviceLayers``): base rasters, overlays, labels."""
+    body = "window.geoserviceLayers = " + json.dumps(map_page_layers(), ensure_ascii=False) + ";\n"
+    return Response(body, media_type="text/javascript", headers={"Cache-Control": "no-cache"})
 
 
 @router.get("/static/vendor/leaflet/{path:path}", response_class=FileResponse, operation_id="getLeafletFile")

@@ -44,10 +44,18 @@
   window.geoserviceMap = map;
   // Points above lines and polygons whatever order the overlays load in: markers sit on their boundary line.
   map.createPane("points").style.zIndex = 450;
+  // The layer registry (geoservice.map_layers, served as /map/layers.js): base rasters, overlays, labels.
+  var registry = window.geoserviceLayers;
   var tileOptions = { maxZoom: 19, opacity: 0.6, attribution: "geoservice · WorldPop" };
-  var elderly = L.tileLayer("/tiles/elderly/{z}/{x}/{y}.png", tileOptions).addTo(map);
-  var population = L.tileLayer("/tiles/population/{z}/{x}/{y}.png", tileOptions);
+  var baseControl = {}, baseNames = [];  // layer → name, for the legend of the chosen base
+  registry.rasters.forEach(function (r) {
+    var layer = L.tileLayer(r.tiles, tileOptions);
+    if (r.id === registry.base) layer.addTo(map);
+    baseControl[r.label] = layer;
+    baseNames.push([layer, r.id]);
+  });
   var blank = L.layerGroup();
+  baseControl[registry.none] = blank;
   var conditionColours = { intact: "#1a9850", reset: "#1a9850", newly_set: "#1a9850", damaged: "#fdae61", displaced: "#fdae61", missing: "#d73027" };
   function conditionColour(p) { return conditionColours[p.condition] || "#777"; }
   var signColours = { intact: "#1a9850", faded: "#fdae61", tilted: "#fdae61", obscured: "#fdae61", damaged: "#d73027", missing: "#d73027" };
@@ -92,14 +100,9 @@
         },
         onEachFeature: function (f, l) { l.on("click", function () { showMarker(f); }); l.bindTooltip(esc(f.properties.number || f.properties.code || f.properties.name)); } })
   };
-  var labels = {
-    divisions: "行政区划 Divisions", roads: "道路 Roads", place_names: "地名 Place names", facilities: "民政设施 Facilities",
-    boundary_lines: "界线 Boundary lines", boundary_markers: "界桩 Markers", place_signs: "地名标志 Signs"
-  };
   var overlayControl = {};
-  Object.keys(overlays).forEach(function (k) { overlayControl[labels[k]] = overlays[k]; });
+  registry.overlays.forEach(function (o) { if (overlays[o.id]) overlayControl[o.label] = overlays[o.id]; });
   ["divisions", "facilities"].forEach(function (k) { overlays[k].addTo(map); });
-  var baseControl = { "老年人口密度 Elderly density": elderly, "人口密度 Population density": population, "无底图 None": blank };
   var layers = L.control.layers(baseControl, overlayControl, { collapsed: false }).addTo(map);
   var drawnLayer = L.layerGroup().addTo(map);
   var resultLayer = L.layerGroup().addTo(map);
@@ -130,7 +133,10 @@
     refreshTimer = setTimeout(refresh, 80);
   }
   map.on("moveend overlayadd", scheduleRefresh);
-  map.on("baselayerchange", function (e) { showLegend(e.layer === population ? "population" : e.layer === elderly ? "elderly" : null); });
+  map.on("baselayerchange", function (e) {
+    var chosen = baseNames.filter(function (pair) { return pair[0] === e.layer; });
+    showLegend(chosen.length ? chosen[0][1] : null);
+  });
 
   function showLegend(layer) {
     if (!layer) { $("legend").innerHTML = ""; return; }
@@ -146,7 +152,7 @@
     if (b && b[2] - b[0] < 20) map.fitBounds([[b[1], b[0]], [b[3], b[2]]]);
     setMode(state.mode);
   }).catch(function () { setMode(state.mode); });
-  showLegend("elderly");
+  showLegend(registry.base);
 
   // -- modes --------------------------------------------------------------------------------------------
   document.querySelectorAll(".tabs button").forEach(function (b) {
@@ -302,9 +308,9 @@
     $("siting-progress").hidden = true; status("");
     resultLayer.clearLayers();
     if (coverageLayer) { map.removeLayer(coverageLayer); layers.removeLayer(coverageLayer); }
-    coverageLayer = L.tileLayer("/tiles/coverage:" + a.id + "/{z}/{x}/{y}.png", { maxZoom: 19, opacity: 0.9 }).addTo(map);
-    layers.addOverlay(coverageLayer, "服务缺口 Coverage gaps");
-    showLegend("coverage:" + a.id);
+    coverageLayer = L.tileLayer("/tiles/" + registry.coverage_prefix + a.id + "/{z}/{x}/{y}.png", { maxZoom: 19, opacity: 0.9 }).addTo(map);
+    layers.addOverlay(coverageLayer, registry.coverage_label);
+    showLegend(registry.coverage_prefix + a.id);
     Promise.all([api("/siting/analyses/" + a.id + "/gaps"), api("/siting/analyses/" + a.id + "/sites")]).then(function (res) {
       var gaps = L.geoJSON(res[0], { style: { color: "#7a0177", weight: 1.5, fillColor: "#c51b8a", fillOpacity: 0.15 },
         onEachFeature: function (f, l) { l.bindTooltip("缺口 gap · 人口 population " + fmtCount(f.properties.population)); } });
