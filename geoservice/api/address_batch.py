@@ -3,7 +3,8 @@
 ``POST /addresses/batch`` (multipart: ``file`` .xlsx / .csv, ``column`` default 地址, ``format`` xlsx / csv /
 gpkg) checks the file at once (413 over ``max_batch_bytes``; 422 for an empty file, a missing column, a binary
 named ``.xlsx``) and answers 202 with the job; ``GET /addresses/batch/{id}`` gives its progress and counts;
-``GET /addresses/batch/{id}/result`` downloads the standardised file (412 until it is done).
+``GET /addresses/batch/{id}/result`` downloads the standardised file (412 until it is done; ``?part=review``
+the review file of a CSV result).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
@@ -88,7 +89,14 @@ def get_address_batch(job_id: str, settings: SettingsDep, user: OfficerDep) -> d
     operation_id="downloadAddressBatch",
     responses={200: {"description": "the standardised spreadsheet or GeoPackage"}},
 )
-def get_address_batch_result(job_id: str, settings: SettingsDep, user: OfficerDep) -> FileResponse:
+def get_address_batch_result(
+    job_id: str,
+    settings: SettingsDep,
+    user: OfficerDep,
+    part: Annotated[
+        Literal["rows", "review"], Query(description="rows, or review: the CSV review file (待复核)")
+    ] = "rows",
+) -> FileResponse:
     """Download the standardised file (its rows plus the review sheet 待复核 for .xlsx / .gpkg)."""
-    path, name, media = result_file(jobs_dir(settings), job_id)
+    path, name, media = result_file(jobs_dir(settings), job_id, review=part == "review")
     return FileResponse(path, media_type=media, filename=name)

@@ -224,7 +224,7 @@ def _write_xlsx(path: Path, sheets: Sequence[tuple[str, list[str], Iterator[Sequ
         sheet = workbook.create_sheet(title)
         sheet.append(header)
         for row in rows:
-            sheet.append([_cell(v) for v in row])
+            sheet.append([None if v == "" else v for v in row])  # an empty cell is not written at all
     workbook.save(path)
 
 

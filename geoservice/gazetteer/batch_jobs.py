@@ -151,8 +151,9 @@ def job_status(jobs_dir: Path, job_id: str) -> dict[str, Any]:
     return status
 
 
-def result_file(jobs_dir: Path, job_id: str) -> tuple[Path, str, str]:
-    """(path, download name, media type) of a finished job's result.
+def result_file(jobs_dir: Path, job_id: str, *, review: bool = False) -> tuple[Path, str, str]:
+    """(path, download name, media type) of a finished job's result (``review``: the CSV review file; the
+    ``.xlsx`` and ``.gpkg`` results carry their review sheet / layer inside).
 
     Raises
     ------
@@ -169,5 +170,7 @@ def result_file(jobs_dir: Path, job_id: str) -> tuple[Path, str, str]:
             details={"status": status["status"], "progress": status["progress"]},
         )
     fmt = status["format"]
-    name = f"{Path(status['file']).stem}_标准化.{fmt}"
-    return _folder(jobs_dir, job_id) / f"result.{fmt}", name, _MEDIA[fmt]
+    stem = Path(status["file"]).stem
+    if review and fmt == "csv":
+        return _folder(jobs_dir, job_id) / "result_review.csv", f"{stem}_待复核.csv", _MEDIA["csv"]
+    return _folder(jobs_dir, job_id) / f"result.{fmt}", f"{stem}_标准化.{fmt}", _MEDIA[fmt]

@@ -70,7 +70,7 @@ def test_cli_batch__xlsx_out_has_every_row_standardised_and_a_review_sheet(
     rows = list(workbook["标准化结果"].iter_rows(values_only=True))
     header = list(rows[0])
     assert header == ["编号", "地址", "备注", *OUTPUT_COLUMNS]
-    body = [dict(zip(header, row, strict=True)) for row in rows[1:]]
+    body = [dict(zip(header, [*row, *[None] * (len(header) - len(row))], strict=True)) for row in rows[1:]]
     assert [r["状态"] for r in body] == [
         "resolved",
         "ambiguous",
@@ -199,9 +199,32 @@ def test_http_batch__upload_progress_download(client, store, auth, tmp_path: Pat
     result = tmp_path / "result.xlsx"
     result.write_bytes(download.content)
     rows = list(openpyxl.load_workbook(result, read_only=True)["标准化结果"].iter_rows(values_only=True))
-    first = dict(zip(rows[0], rows[1], strict=True))
+    first = dict(zip(rows[0], rows[1], strict=False))  # trailing empty cells are not written
     assert first["区划代码"] == "420102" and first["道路"] == "解放大道"
     assert first["精度"] == "road"  # the store has the road: its point, not the district's
+
+
+def test_http_batch__csv_result_and_its_review_file(client, store, auth, tmp_path: Path) -> None:
+    load_divisions(store)
+    content = "地址\n湖北省武汉市江岸区解放大道88号\n鼓楼区中山路1号\n".encode("gbk")
+    response = client.post(
+        "/addresses/batch",
+        files={"file": ("list.csv", content)},
+        data={"format": "csv"},
+        headers=auth["officer"],
+    )
+    assert response.status_code == 202, response.text
+    assert _wait(client, response.json()["id"], auth["officer"])["status"] == "done"
+    rows = client.get(f"/addresses/batch/{response.json()['id']}/result", headers=auth["officer"])
+    review = client.get(
+        f"/addresses/batch/{response.json()['id']}/result?part=review", headers=auth["officer"]
+    )
+    assert rows.status_code == review.status_code == 200
+    assert [r["状态"] for r in csv.DictReader(rows.content.decode("utf-8-sig").splitlines())] == [
+        "resolved",
+        "ambiguous",
+    ]
+    assert [r["行号"] for r in csv.DictReader(review.content.decode("utf-8-sig").splitlines())] == ["3"]
 
 
 def test_http_batch__for_officers_only(client, auth, tmp_path: Path) -> None:
