@@ -44,6 +44,12 @@ _ROAD: Final = re.compile(
     r"(?P<road>[^\d\s,，]{1,24}?(?:大道|大街|胡同|路|街(?!道)|巷|弄|里|道))"
     r"(?![路街巷弄里道]|大道|大街|胡同|[东南西北中]?[一二三四五六七八九十]+[路街巷])"
 )
+# The same with the strong generics only: 里, 道 and 弄 also end ordinary words (同里湖路, 八里庄路, 道口), so a
+# road ending in 路 / 街 / 大道 / 大街 / 巷 / 胡同 before the number wins over one ending in them.
+_STRONG_ROAD: Final = re.compile(
+    r"(?P<road>[^\d\s,，]{1,24}?(?:大道|大街|胡同|路|街(?!道)|巷))"
+    r"(?![路街巷弄里道]|大道|大街|胡同|[东南西北中]?[一二三四五六七八九十]+[路街巷])"
+)
 # A numbered road: 21号大街, 3号路, 8号街 (not 3号楼, not a door number followed by 街道).
 _NUMBERED_ROAD: Final = re.compile(r"(?P<road>\d+号?(?:大街|大道|路|街(?!道)))")
 # Zones that are not divisions (开发区, 新区, 风景区 ...) and may come before a road name.
@@ -82,6 +88,8 @@ _LEADING_DEBRIS: Final = "-_—–·.>|/\\"
 def _road(rest: str, components: dict[str, Any], unresolved: list[str]) -> str:
     """Take the road (or a villagers' group standing in its place) from the start of ``rest``."""
     match = _ROAD.match(rest) or _NUMBERED_ROAD.match(rest)
+    if match and match.group("road")[-1] in "里道弄" and not match.group("road").endswith("大道"):
+        match = _STRONG_ROAD.match(rest) or match
     if match:
         road = match.group("road")
         zone = _ZONE.match(road)

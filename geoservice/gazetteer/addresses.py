@@ -237,7 +237,11 @@ def strip_postcode(text: str) -> str:
 
 
 def _extend(
-    tree: DivisionTree, hypotheses: list[str | None], entries: tuple[NameEntry, ...]
+    tree: DivisionTree,
+    hypotheses: list[str | None],
+    entries: tuple[NameEntry, ...],
+    *,
+    short_ok: bool = False,
 ) -> list[str | None]:
     """The hypotheses that ``entries`` can continue (each a deeper division under one of them)."""
     extended: list[str | None] = []
@@ -251,7 +255,8 @@ def _extend(
                 # Context rules: a village, or a township's short form, needs a county or deeper before it —
                 # or its own parent (东莞虎门: a city without counties holds its towns directly).
                 if (
-                    (entry.level == "village" or (entry.level == "township" and not entry.full))
+                    not short_ok
+                    and (entry.level == "village" or (entry.level == "township" and not entry.full))
                     and depth < 2
                     and (hypothesis is None or tree.get(entry.code).parent_code != hypothesis)  # type: ignore[union-attr]
                 ):
@@ -354,7 +359,7 @@ def _in_context(
         extra, changed = _trailing_generic(tree, text, end, townships, [e.code for e in townships])
         if not (all(e.full for e in townships) or extra):
             continue  # a short form alone under the wrong county is no evidence (西塘 could be anything)
-        extended = _extend(tree, parents, townships)  # type: ignore[arg-type]
+        extended = _extend(tree, parents, townships, short_ok=True)  # type: ignore[arg-type]
         if len(extended) == 1:
             scan.hypotheses = extended
             segment_text = text[position : end + extra]

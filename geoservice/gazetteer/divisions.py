@@ -239,7 +239,10 @@ def short_forms(name: str, level: str) -> list[str]:
             and stem != original
             and stem[0] not in _NO_SHORT_START
             and stem not in _GENERIC_STEMS
-            and not stem.endswith(_ROAD_ENDINGS)  # 中南路街道 -> 中南路 is the road, not the township
+            # 中南路街道 -> 中南路 is the road, not the township; but 同里镇 -> 同里 is the town
+            and not (
+                stem.endswith(_ROAD_ENDINGS) and not (stem[-1] in "里道" and original.endswith(("镇", "乡")))
+            )
             and stem not in result
         ):
             result.append(stem)
