@@ -27,6 +27,7 @@ from geoservice.gazetteer.rules import LIVE_STATUSES
 from geoservice.gazetteer.search import SearchIndex
 from geoservice.store import Feature, Store, Transaction
 from geoservice.store.audit_cursor import AuditCursor
+from geoservice.store.changes import audit_entities, audit_seqs_above, newest_seq
 
 __all__ = ["PLACE_NAMES", "NameRegistry", "indexed_from_feature", "registry_for"]
 
@@ -107,11 +108,7 @@ class NameRegistry:
             self._load(tx)
             return
         waiting = self._cursor.waiting()
-        extra = f" OR seq IN ({', '.join('?' for _ in waiting)})" if waiting else ""
-        rows = tx.execute(
-            f"SELECT seq, collection, entity_id FROM audit WHERE seq > ?{extra} ORDER BY seq LIMIT ?",
-            [self._cursor.seen, *waiting, MAX_ROWS + len(waiting) + 1],
-        ).fetchall()
+        rows = audit_entities(tx, self._cursor.seen, also=waiting, limit=MAX_ROWS + len(waiting) + 1)
         names = [row for row in rows if row[1] in (PLACE_NAMES, "name_alternates")]
         if len(rows) > MAX_ROWS + len(waiting) or any(row[2] is None for row in names):
             self._load(tx)  # a bulk import, or too far behind: rebuild
@@ -125,9 +122,9 @@ class NameRegistry:
     def _load(self, tx: Transaction) -> None:
         # The audit numbers first, the records after: a write committing in between with a lower number
         # than the newest is missing from ``present`` and so awaited (applied again, harmlessly).
-        newest = int(tx.execute("SELECT COALESCE(MAX(seq), 0) FROM audit").fetchone()[0])
+        newest = newest_seq(tx)
         since = max(0, newest - LOAD_WINDOW)
-        present = [int(r[0]) for r in tx.execute("SELECT seq FROM audit WHERE seq > ?", [since]).fetchall()]
+        present = audit_seqs_above(tx, since)
         live, searchable, former = [], [], []
         for feature in tx.iter_features(PLACE_NAMES):
             entry = indexed_from_feature(feature)

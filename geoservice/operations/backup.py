@@ -7,7 +7,7 @@ A backup is a folder::
     database.sqlite      SQLite: a copy made with SQLite's online backup API (one read transaction,
                          so it is consistent while the service writes)
     database.pgdump      PostGIS: ``pg_dump --format=custom`` of the service's schema, taken in the same
-                         exported snapshot the row counts were read in (see :mod:`.pg_backup`)
+                         exported snapshot the row counts were read in (see :mod:`geoservice.store.pg_backup`)
     photos/…             the inspection photos, copied after the database (a photo is written before the
                          record that names it, so every photo the database names is in the copy)
 
@@ -29,9 +29,9 @@ from typing import Any
 
 from geoservice import __version__
 from geoservice.errors import BadRequestError, ConflictError, InvalidInputError, StorageError
-from geoservice.store import COLLECTIONS, Store, open_store, utc_now
+from geoservice.store import COLLECTIONS, Store, inventory, open_store, utc_now
 from geoservice.store.schema import LATEST_VERSION, Backend
-from geoservice.store.versions import check_not_newer
+from geoservice.store.versions import check_not_newer, current_version
 
 BACKUP_FORMAT = 1
 MANIFEST_NAME = "manifest.json"
@@ -40,10 +40,6 @@ PHOTOS = "photos"
 #: Every table whose rows a backup counts: the collections, the audit trail and the users (those of them that
 #: exist at the database's schema version: a backup taken before an upgrade has fewer).
 COUNTED_TABLES: tuple[str, ...] = (*COLLECTIONS, "audit", "users")
-TABLE_NAMES_SQL: dict[Backend, str] = {
-    "sqlite": "SELECT name FROM sqlite_master WHERE type = 'table'",
-    "postgis": "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()",
-}
 
 
 @dataclass
@@ -99,9 +95,9 @@ def backup(url: str, out: Path, *, photo_dir: Path | None = None) -> Manifest:
             version, counts = _sqlite_backup(_sqlite_path(store), target)
             manifest = Manifest("sqlite", version, counts)
         else:
-            from geoservice.operations.pg_backup import dump
+            from geoservice.store.pg_backup import dump
 
-            schema, version, counts = dump(store.url, target, COUNTED_TABLES, TABLE_NAMES_SQL["postgis"])
+            schema, version, counts = dump(store.url, target, COUNTED_TABLES)
             manifest = Manifest("postgis", version, counts, pg_schema=schema)
     manifest.files[target.name] = file_sha256(target)
     if photo_dir is not None and Path(photo_dir).is_dir():
@@ -190,7 +186,7 @@ def restore(source: Path, url: str, *, photo_dir: Path | None = None) -> Manifes
                 backup_db.backup(db)
             store.close()
         else:
-            from geoservice.operations.pg_backup import load
+            from geoservice.store.pg_backup import load
 
             load(store.url, dump_file, manifest.pg_schema or "public")
         counts = count_rows(store)
@@ -219,9 +215,7 @@ def count_rows(store: Store) -> dict[str, int]:
     """Rows per counted table (only the tables that exist at the database's schema version)."""
     with store.transaction(readonly=True) as tx:
         check_not_newer(tx, store.schema_version())
-        return {
-            table: int(tx.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]) for table in COUNTED_TABLES
-        }
+        return inventory.count_rows(tx, COUNTED_TABLES)
 
 
 def file_sha256(path: Path) -> str:
@@ -255,13 +249,9 @@ def _sqlite_backup(path: str, target: Path) -> tuple[int, dict[str, int]]:
     try:
         source.backup(copy)  # pages=-1: every page inside one read transaction
         copy.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
-        version = int(copy.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()[0])
-        present = {str(row[0]) for row in copy.execute(TABLE_NAMES_SQL["sqlite"])}
-        counts = {
-            t: int(copy.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0])
-            for t in COUNTED_TABLES
-            if t in present
-        }
+        version = current_version(copy)
+        present = inventory.present_tables(copy, "sqlite")
+        counts = inventory.count_rows(copy, [t for t in COUNTED_TABLES if t in present])
     except sqlite3.OperationalError as exc:
         raise StorageError(
             f"备份失败,数据库未初始化或已损坏 / backup failed: schema missing or database damaged ({exc})",

@@ -23,11 +23,11 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from geoservice.errors import ConflictError, StorageError
+from geoservice.store.inventory import count_rows, present_tables
+from geoservice.store.versions import current_version
 
 
-def dump(
-    url: str, target: Path, tables: Sequence[str], table_names_sql: str
-) -> tuple[str, int, dict[str, int]]:
+def dump(url: str, target: Path, tables: Sequence[str]) -> tuple[str, int, dict[str, int]]:
     """Dump the schema of ``url`` into ``target``; its name, schema version and rows of ``tables`` (one snapshot)."""
     conninfo, env = _tool_connection(url)
     with psycopg.connect(url) as conn:
@@ -35,9 +35,9 @@ def dump(
         conn.read_only = True
         snapshot = _one(conn, "SELECT pg_export_snapshot()")
         schema = _one(conn, "SELECT current_schema()")
-        version = int(_one(conn, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations"))
-        present = {str(row[0]) for row in conn.execute(table_names_sql).fetchall()}  # type: ignore[arg-type]
-        counts = {t: int(_one(conn, f"SELECT COUNT(*) FROM {t}")) for t in tables if t in present}
+        version = current_version(conn)
+        present = present_tables(conn, "postgis")
+        counts = count_rows(conn, [t for t in tables if t in present])
         _run(
             "pg_dump",
             [
