@@ -119,10 +119,23 @@ class UnavailableError(GeoserviceError, RuntimeError):
         self.retry_after_s = retry_after_s
 
 
+class SettingsError(BadRequestError):
+    """A ``GEOSERVICE_*`` setting with a bad value (配置错误); the command line exits with code 2."""
+
+    code = "bad_setting"
+    exit_code = 2
+
+
 class StorageError(GeoserviceError, RuntimeError):
     """The database cannot do what was asked (unreachable, wrong schema version) (存储错误)."""
 
     code = "storage_error"
+
+
+class NotReadyError(StorageError):
+    """The service should not get traffic yet: database down, schema not current, indexes building (未就绪)."""
+
+    code = "not_ready"
 
 
 class SchemaTooNewError(StorageError):

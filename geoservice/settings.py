@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: Repository root (the folder holding ``data/``), for the sample area and the shared open data.
@@ -20,41 +21,77 @@ DEFAULT_SQLITE_PATH = PROJECT_ROOT / "var" / "geoservice.sqlite"
 
 
 class Settings(BaseSettings):
-    """Settings of one service instance.
+    """Settings of one service instance (服务配置), each from ``GEOSERVICE_<NAME>``.
+
+    The table in ``docs/operations.md`` is generated from this docstring and the defaults
+    (:func:`geoservice.operations.config.settings_table`); a test keeps the two equal.
 
     Attributes
     ----------
     database_url
-        ``sqlite:///path/to/file.sqlite`` (default, created on first run) or
-        ``postgresql://user:pass@host/db`` for PostgreSQL + PostGIS.
+        ``sqlite:///path/to/file.sqlite`` (created on first run) or ``postgresql://user:pass@host/db`` for
+        PostgreSQL + PostGIS (a ``?options=-csearch_path%3Dschema`` suffix picks a schema).
     auth_required_for_reads
         When true, reads need a token too; by default reads are open and writes need a role.
     max_request_bytes
-        Bodies over this size get 413 (photos have their own limit).
+        Request bodies over this size get 413 (upload routes have their own limit).
     max_photo_bytes
         One inspection photo at most this size.
     max_upload_bytes
         Bodies of the upload routes (field packages, photos) at most this size; the routes check their
-        own, finer limits while reading.
+        own, finer limits while reading. Keep nginx's ``client_max_body_size`` at least this large.
+    batch_dir
+        Where address batch jobs (地址批量任务) keep their files; default: ``batch`` beside ``photo_dir``.
+    max_batch_bytes
+        One uploaded address batch file at most this size.
     upload_max_rows, upload_max_vertices, upload_max_problems, upload_max_work_steps
         Limits on what one uploaded file may hold, per layer, and on the problems an answer lists (the
         first N and the count): see :mod:`geoservice.upload_limits`.
     db_wait_s
         A request waits at most this long (seconds) for a database connection; then 503 with
         ``Retry-After`` (the database is down or every connection is busy).
-    warm_indexes
-        Build the division tree and the name indexes at start-up rather than on the first request.
     photo_dir
-        Where uploaded photos are kept, named by their SHA-256 checksum.
+        Where uploaded photos are kept, named by their SHA-256 checksum (back it up with the database).
+    data_dir
+        The sample area's files (``geoservice demo``).
+    shared_data_dir
+        The open national data (division files, population rasters) for imports.
+    warm_indexes
+        Build the division tree and the name indexes at start-up rather than on the first request;
+        ``/ready`` answers 503 until they are built.
+    cors_origins
+        Web origins allowed to call the API from a browser (JSON list); empty: same origin only.
+    log_level
+        ``debug``, ``info``, ``warning`` or ``error``.
+    log_format
+        ``json`` (one object per line with the request id, for journald or a collector) or ``text``.
+    host
+        Address ``geoservice serve`` listens on (behind nginx: ``127.0.0.1``).
+    port
+        Port ``geoservice serve`` listens on.
+    workers
+        Worker processes of ``geoservice serve`` (about one per core; PostgreSQL when more than one).
+    forwarded_allow_ips
+        Proxies whose ``X-Forwarded-For`` / ``X-Forwarded-Proto`` are believed (comma-separated addresses,
+        ``*`` for any): the reverse proxy's address.
+    keep_alive_s
+        Seconds an idle keep-alive connection stays open (keep it below the proxy's).
+    graceful_shutdown_s
+        Seconds running requests get to finish on stop before they are cut.
+    limit_concurrency
+        Requests served at once per worker before new ones get 503 (0: no limit).
+    worker_healthcheck_s
+        Seconds a worker may take to answer the supervisor's health check (starting a worker imports the
+        geospatial libraries: on a busy machine that takes a while) before it is restarted.
     """
 
     model_config = SettingsConfigDict(env_prefix="GEOSERVICE_", extra="ignore")
 
     database_url: str = Field(default_factory=lambda: f"sqlite:///{DEFAULT_SQLITE_PATH}")
     auth_required_for_reads: bool = False
-    max_request_bytes: int = 10 * 1024 * 1024
-    max_photo_bytes: int = 8 * 1024 * 1024
-    max_upload_bytes: int = 200 * 1024 * 1024
+    max_request_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    max_photo_bytes: int = Field(default=8 * 1024 * 1024, gt=0)
+    max_upload_bytes: int = Field(default=200 * 1024 * 1024, gt=0)
     photo_dir: Path = PROJECT_ROOT / "var" / "photos"
     batch_dir: Path | None = None  # address batch jobs (地址批量任务); default: beside photo_dir, "batch"
     max_batch_bytes: int = 100 * 1024 * 1024
@@ -67,7 +104,23 @@ class Settings(BaseSettings):
     upload_max_problems: int = 100
     upload_max_work_steps: int = 200_000_000
     cors_origins: list[str] = []
-    log_level: str = "info"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["json", "text"] = "json"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)
+    forwarded_allow_ips: str = "127.0.0.1"
+    keep_alive_s: int = Field(default=5, ge=1, le=600)
+    graceful_shutdown_s: int = Field(default=30, ge=0, le=3600)
+    limit_concurrency: int = Field(default=0, ge=0)
+    worker_healthcheck_s: int = Field(default=60, ge=1, le=3600)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        if not value.startswith(("sqlite://", "postgresql://", "postgres://")) and "://" in value:
+            raise ValueError("must start with sqlite:/// or postgresql://")
+        return value
 
 
 @lru_cache(maxsize=1)

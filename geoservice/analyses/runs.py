@@ -12,6 +12,7 @@ Result layers go to ``analysis_results`` with ``analysis_id`` (the ``ref``) and 
 from __future__ import annotations
 
 import logging
+import time
 import traceback
 import uuid
 from collections.abc import Callable
@@ -28,6 +29,7 @@ from geoservice.errors import (
     NotFoundError,
     from_library_error,
 )
+from geoservice.operations.metrics import ANALYSIS_SECONDS
 from geoservice.store import Feature, Store, utc_now
 
 log = logging.getLogger("geoservice.analyses")
@@ -83,6 +85,8 @@ def execute_run(
     from siting.report import render_report
 
     user = "analysis-runner"
+    started = time.perf_counter()
+    outcome = "failed"
     try:
         record = store.get("analyses", analysis_id)
         request = AnalysisRequest.model_validate(record.properties["request"])
@@ -138,9 +142,12 @@ def execute_run(
                 },
                 reason="analysis finished",
             )
+        outcome = "done"
     except AnalysisInterruptedError:
+        outcome = "interrupted"
         mark_interrupted(store, analysis_id, stop_reason)
     except KeyboardInterrupt:
+        outcome = "interrupted"
         mark_interrupted(store, analysis_id, "分析被 Ctrl-C 中止 / the run was stopped with Ctrl-C")
         raise
     except Exception as exc:  # stored on the run, never lost
@@ -153,6 +160,8 @@ def execute_run(
             )
         except Exception:
             log.exception("could not store the failure of analysis %s", analysis_id)
+    finally:
+        ANALYSIS_SECONDS.labels(outcome).observe(time.perf_counter() - started)
 
 
 def mark_interrupted(store: Store, analysis_id: str, reason: str) -> None:

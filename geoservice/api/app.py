@@ -33,6 +33,7 @@ from geoservice.errors import (
     from_library_error,
     status_for,
 )
+from geoservice.operations.access_log import RequestContext, configure_logging, current_request_id
 from geoservice.settings import Settings, get_settings
 from geoservice.store import Store, open_store
 
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         app.state.analyses.recover()
         if settings.warm_indexes:
             warm_indexes(app.state.store)
+            app.state.indexes_warm = True
         start_tiles(app, app.state.store)
         try:
             yield
@@ -79,6 +81,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.indexes_warm = False
+    configure_logging(settings.log_level, settings.log_format)
     if store is not None:  # usable before the lifespan runs (TestClient without a with-block)
         app.state.store = store
     app.add_middleware(
@@ -86,6 +90,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         max_bytes=settings.max_request_bytes,
         upload_max_bytes=settings.max_upload_bytes,
     )
+    app.add_middleware(RequestContext)  # outermost of ours: every answer gets its request id
     install_error_handlers(app)
 
     from geoservice import web
@@ -97,6 +102,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         features,
         health,
         names,
+        operations,
         signs,
         siting,
         tiles,
@@ -104,6 +110,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
 
     for module in (
         health,
+        operations,
         boundaries,
         siting,
         addresses,
@@ -135,10 +142,13 @@ def warm_indexes(store: Store) -> None:
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
-    """The JSON error body of docs/DESIGN.md."""
+    """The JSON error body of docs/DESIGN.md, with the request id (also in ``X-Request-ID`` and the logs)."""
     body: dict[str, Any] = {"error": code, "message": message}
     if details is not None:
         body["details"] = details
+    request_id = current_request_id()
+    if request_id is not None:
+        body["request_id"] = request_id
     return body
 
 
@@ -192,7 +202,7 @@ def install_error_handlers(app: FastAPI) -> None:
         mapped = from_library_error(exc)
         if mapped is not None:
             return await domain_error(request, mapped)
-        reference = uuid.uuid4().hex[:12]
+        reference = current_request_id() or uuid.uuid4().hex
         log.exception("unhandled error %s on %s %s", reference, request.method, request.url.path)
         return JSONResponse(
             error_body(
@@ -200,6 +210,7 @@ def install_error_handlers(app: FastAPI) -> None:
                 f"服务器内部错误,参考编号 {reference} / internal error, reference {reference}",
             ),
             status_code=500,
+            headers={"X-Request-ID": reference},
         )
 
 

@@ -20,12 +20,11 @@ T = TypeVar("T")
 
 
 def settings_for(args: argparse.Namespace) -> Settings:
-    """Settings (设置) from the environment, with ``--db`` taking precedence."""
-    settings = Settings()
+    """Settings (设置) from the environment, checked (a bad value is named), with ``--db`` taking precedence."""
+    from geoservice.operations.config import load_settings
+
     db = getattr(args, "db", None)
-    if db:
-        settings = settings.model_copy(update={"database_url": as_url(db)})
-    return settings
+    return load_settings(**({"database_url": as_url(db)} if db else {}))
 
 
 def as_url(db: str) -> str:

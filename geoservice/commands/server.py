@@ -12,10 +12,16 @@ from geoservice.store import open_store
 
 def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     """Add ``serve``, ``demo`` and ``migrate``."""
-    serve = sub.add_parser("serve", parents=[common], help="启动服务 / run the HTTP service")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1, help="工作进程数 / worker processes")
+    serve = sub.add_parser(
+        "serve",
+        parents=[common],
+        help="启动服务(配置见 GEOSERVICE_*)/ run the HTTP service (configured by GEOSERVICE_*)",
+    )
+    serve.add_argument("--host", help="监听地址 / listen address (default GEOSERVICE_HOST)")
+    serve.add_argument("--port", type=int, help="端口 / port (default GEOSERVICE_PORT)")
+    serve.add_argument(
+        "--workers", type=int, help="工作进程数 / worker processes (default GEOSERVICE_WORKERS)"
+    )
     serve.set_defaults(func=cmd_serve)
 
     demo = sub.add_parser(
@@ -48,21 +54,41 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """Migrate once, then run uvicorn with ``--workers`` processes."""
+    """Check the settings, migrate once, then run uvicorn (the production profile: see docs/operations.md).
+
+    Behind a reverse proxy: forwarded headers believed from ``GEOSERVICE_FORWARDED_ALLOW_IPS`` only, keep-alive
+    and graceful-shutdown timeouts, a concurrency limit, uvicorn's access log off (the service writes its own
+    JSON access log with request ids), and with several workers the metrics in multiprocess mode.
+    """
     import uvicorn
 
+    from geoservice.operations.metrics import prepare_multiprocess
+
     settings = settings_for(args)
+    host = args.host or settings.host
+    port = args.port or settings.port
+    workers = args.workers or settings.workers
     os.environ["GEOSERVICE_DATABASE_URL"] = settings.database_url  # the workers read the environment
     with open_store(settings.database_url):  # migrate once, before workers start
         pass
-    print(f"地图 / map: http://{args.host}:{args.port}/map", flush=True)
+    if workers > 1:
+        prepare_multiprocess()
+    print(f"地图 / map: http://{host}:{port}/map", flush=True)
     uvicorn.run(
         "geoservice.api.app:create_app",
         factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
+        host=host,
+        port=port,
+        workers=workers,
         log_level=settings.log_level,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+        timeout_keep_alive=settings.keep_alive_s,
+        timeout_graceful_shutdown=settings.graceful_shutdown_s,
+        limit_concurrency=settings.limit_concurrency or None,
+        access_log=False,
+        server_header=False,
+        timeout_worker_healthcheck=settings.worker_healthcheck_s,
     )
     return 0
 

@@ -32,6 +32,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from geoservice.map_layers import is_analysis_layer, tile_layers_fed_by
+from geoservice.operations.metrics import TILE_CACHE
 from geoservice.store.changes import Change
 from geoservice.tiles.grid import Bounds, buffered_bounds_lonlat
 
@@ -91,9 +92,11 @@ class TileCache:
             entry = self._entries.get(key)
             if entry is None:
                 self.misses += 1
+                TILE_CACHE.labels("miss").inc()
                 return None
             self._entries.move_to_end(key)
             self.hits += 1
+            TILE_CACHE.labels("hit").inc()
             return entry
 
     def put(self, key: TileKey, body: bytes, media_type: str, generation: int) -> TileEntry:
