@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import warnings
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal
 
@@ -37,6 +37,7 @@ from shapely.geometry.base import BaseGeometry
 
 from layers.crs import CGCS2000, out_of_china
 from layers.errors import CRSError, LayerReadError, LayerValidationError
+from layers.problems import Problem
 
 __all__ = [
     "FORMATS",
@@ -80,42 +81,6 @@ _DIMENSION: Final = {"Point": 0, "LineString": 1, "Polygon": 2}
 # --------------------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One problem with one feature, or with the layer (``index`` None), found by :func:`validate_layer`.
-
-    Attributes
-    ----------
-    index : int or None
-        Position of the feature (0-based), None for a layer-wide problem such as a missing CRS.
-    feature_id : object
-        The feature's id (the ``id_column`` value, else the index label), None for the layer.
-    field : str
-        ``"geometry"``, ``"crs"`` or an attribute name (字段).
-    value : object
-        The offending value, shortened for geometries (WKT up to 80 characters).
-    rule : str
-        ``valid_geometry``, ``non_empty``, ``lonlat_order``, ``coordinate_range``, ``crs_present``,
-        ``crs_known``, ``single_geometry_type``, ``coordinate_number``.
-    message : str
-        What is wrong and how to fix it, "中文 / English".
-    repairable : bool
-        Whether ``read_layer(..., repair=True)`` fixes it.
-    """
-
-    index: int | None
-    feature_id: Any
-    field: str
-    value: Any
-    rule: str
-    message: str
-    repairable: bool = False
-
-    def as_dict(self) -> dict[str, Any]:
-        """The problem as a plain dict (for JSON and ``LayerError.problems``)."""
-        return asdict(self)
-
-
 @dataclass
 class ValidationReport:
     """Every problem found in a layer (校验报告), and what a repair changed.
@@ -138,7 +103,7 @@ class ValidationReport:
 
     def counts(self) -> dict[str, int]:
         """Number of problems per rule."""
-        return dict(Counter(p.rule for p in self.problems))
+        return dict(Counter(p.rule or "" for p in self.problems))
 
     def to_frame(self) -> pd.DataFrame:
         """The problems as a DataFrame, one row each (for a planner's spreadsheet)."""
@@ -414,7 +379,7 @@ def _repair(gdf: gpd.GeoDataFrame, report: ValidationReport) -> tuple[gpd.GeoDat
     family = _dominant_family(geoms, present)
     by_rule: dict[str, list[Problem]] = {}
     for problem in report.problems:
-        by_rule.setdefault(problem.rule, []).append(problem)
+        by_rule.setdefault(problem.rule or "", []).append(problem)
     for problem in by_rule.get("valid_geometry", []):
         assert problem.index is not None
         fixed = shapely.make_valid(geoms[problem.index])

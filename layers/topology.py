@@ -28,6 +28,7 @@ from shapely.geometry.base import BaseGeometry
 
 from layers.crs import is_projected, to_metric_crs
 from layers.errors import CRSError, LayerValidationError
+from layers.problems import Problems
 
 __all__ = [
     "MARKER_KINDS",
@@ -111,27 +112,32 @@ def marker_number(line_code: str, sequence: int, kind: str) -> str:
     >>> marker_number("4243", 12, "b")  # the kind letter is upper-cased
     '4243012B'
     """
-    problems: list[str] = []
+    problems = Problems()
     if not isinstance(line_code, str) or not _LINE_CODE_RE.match(line_code):
-        problems.append(
-            f"界线编号无效 / line code {line_code!r} is not valid: expected digits or upper-case letters such as '0203'"
+        problems.add(
+            "line_code",
+            line_code,
+            f"界线编号无效 / line code {line_code!r} is not valid: expected digits or upper-case letters such as '0203'",
         )
     if (
         isinstance(sequence, bool)
         or not isinstance(sequence, int | np.integer)
         or not 1 <= int(sequence) <= 999
     ):
-        problems.append(
-            f"序号无效 / sequence {sequence!r} is not valid: expected an integer 1–999 (printed as 001–999)"
+        problems.add(
+            "sequence",
+            sequence,
+            f"序号无效 / sequence {sequence!r} is not valid: expected an integer 1–999 (printed as 001–999)",
         )
     kind_up = kind.upper() if isinstance(kind, str) else kind
     if kind_up not in MARKER_KINDS:
-        problems.append(
+        problems.add(
+            "kind",
+            kind,
             f"界桩类型字母无效 / kind {kind!r} is not valid: expected one of {', '.join(MARKER_KINDS)} "
-            "(Q 单立, A/B 同号双立, C/D/E 同号三立)"
+            "(Q 单立, A/B 同号双立, C/D/E 同号三立)",
         )
-    if problems:
-        raise LayerValidationError("; ".join(problems), problems=[{"message": p} for p in problems])
+    problems.raise_if_any(LayerValidationError)
     return f"{line_code}{int(sequence):03d}{kind_up}"
 
 
@@ -227,22 +233,27 @@ class _Edge(NamedTuple):
 
 
 def _check_divisions(divisions: gpd.GeoDataFrame, code_col: str) -> None:
-    problems: list[str] = []
+    problems = Problems()
     if divisions.crs is None:
         raise CRSError(
             "区划图层缺少坐标系 / divisions layer has no CRS; expected e.g. 'EPSG:4490'. Set it with set_crs(...)."
         )
     if code_col not in divisions.columns:
-        problems.append(f"缺少代码列 / no column {code_col!r}; columns are {list(divisions.columns)}")
+        problems.add(
+            code_col, None, f"缺少代码列 / no column {code_col!r}; columns are {list(divisions.columns)}"
+        )
     else:
         codes = divisions[code_col]
         if codes.isna().any() or (codes.astype(str) == _OUTSIDE).any():
-            problems.append(f"代码为空 / empty division codes in column {code_col!r}")
+            problems.add(code_col, None, f"代码为空 / empty division codes in column {code_col!r}")
     geom_types = set(divisions.geometry.geom_type.dropna())
     if not geom_types <= {"Polygon", "MultiPolygon"}:
-        problems.append(f"几何类型错误 / expected Polygon or MultiPolygon, got {sorted(geom_types)}")
-    if problems:
-        raise LayerValidationError("; ".join(problems), problems=[{"message": p} for p in problems])
+        problems.add(
+            "geometry",
+            sorted(geom_types),
+            f"几何类型错误 / expected Polygon or MultiPolygon, got {sorted(geom_types)}",
+        )
+    problems.raise_if_any(LayerValidationError)
 
 
 def _edges(divisions: gpd.GeoDataFrame, code_col: str, grid_size: float | None) -> list[_Edge]:

@@ -28,6 +28,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import sparse
 
+from layers.problems import Problems
 from siting.errors import SitingInputError
 
 __all__ = [
@@ -125,17 +126,20 @@ def step_weight(steps: Sequence[float], weights: Sequence[float]) -> WeightFunct
     """
     bounds = np.asarray(steps, dtype=np.float64).ravel()
     values = np.asarray(weights, dtype=np.float64).ravel()
-    problems = []
+    problems = Problems()
     if bounds.size == 0 or bounds.size != values.size:
-        problems.append(
-            f"steps ({bounds.size}) and weights ({values.size}) must be non-empty and of equal length"
+        problems.add(
+            "steps",
+            bounds.tolist(),
+            f"steps ({bounds.size}) and weights ({values.size}) must be non-empty and of equal length",
         )
     elif not (np.isfinite(bounds).all() and (np.diff(bounds) > 0).all()):
-        problems.append(f"steps={bounds.tolist()} must be finite and strictly increasing")
+        problems.add(
+            "steps", bounds.tolist(), f"steps={bounds.tolist()} must be finite and strictly increasing"
+        )
     if not (np.isfinite(values).all() and (values >= 0).all()):
-        problems.append(f"weights={values.tolist()} must be finite and ≥ 0")
-    if problems:
-        raise SitingInputError("分段权重无效 / invalid step weights: " + "; ".join(problems))
+        problems.add("weights", values.tolist(), f"weights={values.tolist()} must be finite and ≥ 0")
+    problems.raise_if_any(SitingInputError, "分段权重无效 / invalid step weights: ")
     table = np.append(values, 0.0)
 
     def weight(cost: FloatArray) -> FloatArray:

@@ -9,12 +9,13 @@ message that names the field, the value and the rule, and says how to fix it.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from layers.problems import Problems
 from siting.errors import SitingInputError
 from siting.proposals import MODELS
 from siting.standards import FACILITY_TYPES
@@ -27,51 +28,61 @@ __all__ = ["check_inputs", "check_parameters", "lonlat_demand"]
 
 def check_parameters(params: AnalysisParameters) -> None:
     """Raise one :class:`~siting.errors.SitingInputError` listing every problem of ``params`` (参数检查)."""
-    problems: list[str] = []
-    fields: dict[str, Any] = {}
+    problems = Problems()
     if params.facility_type not in FACILITY_TYPES:
-        problems.append(
-            f"facility_type={params.facility_type!r} is unknown; expected one of {FACILITY_TYPES}"
+        problems.add(
+            "facility_type",
+            params.facility_type,
+            f"facility_type={params.facility_type!r} is unknown; expected one of {FACILITY_TYPES}",
         )
-        fields["facility_type"] = params.facility_type
     if params.radius_m is not None and not (
         isinstance(params.radius_m, int | float) and math.isfinite(params.radius_m) and params.radius_m > 0
     ):
-        problems.append(f"radius_m={params.radius_m!r} must be a finite distance > 0 in metres")
-        fields["radius_m"] = params.radius_m
+        problems.add(
+            "radius_m",
+            params.radius_m,
+            f"radius_m={params.radius_m!r} must be a finite distance > 0 in metres",
+        )
     if params.optimize_model is not None and params.optimize_model not in MODELS:
-        problems.append(f"optimize.model={params.optimize_model!r} is unknown; expected one of {MODELS}")
-        fields["optimize.model"] = params.optimize_model
+        problems.add(
+            "optimize.model",
+            params.optimize_model,
+            f"optimize.model={params.optimize_model!r} is unknown; expected one of {MODELS}",
+        )
     if (
         params.optimize_model is not None
         and params.optimize_model != "lscp"
         and not 1 <= params.new_sites <= 200
     ):
-        problems.append(f"optimize.new_sites={params.new_sites!r} must be an integer from 1 to 200")
-        fields["optimize.new_sites"] = params.new_sites
+        problems.add(
+            "optimize.new_sites",
+            params.new_sites,
+            f"optimize.new_sites={params.new_sites!r} must be an integer from 1 to 200",
+        )
     if params.optimize_model == "capacitated" and not (
         params.new_site_capacity is not None
         and math.isfinite(params.new_site_capacity)
         and params.new_site_capacity > 0
     ):
-        problems.append(
+        problems.add(
+            "optimize.new_site_capacity",
+            params.new_site_capacity,
             f"optimize.new_site_capacity={params.new_site_capacity!r}: the capacitated model needs the number of "
-            "people one new site can serve (> 0)"
+            "people one new site can serve (> 0)",
         )
-        fields["optimize.new_site_capacity"] = params.new_site_capacity
     for name in ("candidate_spacing_m", "demand_cell_m", "gap_cell_m", "time_limit_s"):
         value = getattr(params, name)
         if not (math.isfinite(value) and value > 0):
-            problems.append(f"{name}={value!r} must be > 0")
-            fields[name] = value
+            problems.add(name, value, f"{name}={value!r} must be > 0")
     if params.distance not in ("euclidean", "network"):
-        problems.append(f"distance={params.distance!r} is unknown; expected 'euclidean' or 'network'")
-        fields["distance"] = params.distance
-    if problems:
-        raise SitingInputError(
-            "分析参数无效 / invalid analysis parameters: " + "; ".join(problems),
-            details={"problems": problems, "fields": fields},
+        problems.add(
+            "distance",
+            params.distance,
+            f"distance={params.distance!r} is unknown; expected 'euclidean' or 'network'",
         )
+    problems.raise_if_any(
+        SitingInputError, "分析参数无效 / invalid analysis parameters: ", fields=problems.fields
+    )
 
 
 def check_inputs(

@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from layers.problems import Problems
+
 __all__ = ["example_rows", "numeric_column"]
 
 FloatArray = NDArray[np.float64]
@@ -19,31 +21,37 @@ def example_rows(mask: BoolArray, index: pd.Index, limit: int = 10) -> list[Any]
 
 
 def numeric_column(
-    frame: pd.DataFrame, column: str, name: str, problems: list[str], *, what: str
+    frame: pd.DataFrame, column: str, name: str, problems: Problems, *, what: str
 ) -> FloatArray | None:
-    """``frame[column]`` as finite, non-negative floats; each problem is appended to ``problems``.
+    """``frame[column]`` as finite, non-negative floats; each problem is added to ``problems``.
 
     Returns None when the column is missing or not numeric; NaN, infinite and negative values are reported
     (with example rows) but still returned, so the caller can collect every problem before raising.
     """
     if column not in frame.columns:
-        problems.append(f"{name} lacks column {column!r} ({what}); columns are {list(frame.columns)}")
+        problems.add(
+            column, None, f"{name} lacks column {column!r} ({what}); columns are {list(frame.columns)}"
+        )
         return None
     try:
         values = np.asarray(frame[column], dtype=np.float64)
     except (TypeError, ValueError):
-        problems.append(f"{name}.{column} is not numeric ({what})")
+        problems.add(column, str(frame[column].dtype), f"{name}.{column} is not numeric ({what})")
         return None
     bad = ~np.isfinite(values)
     if bad.any():
-        problems.append(
+        problems.add(
+            column,
+            example_rows(bad, frame.index),
             f"{name}.{column} has {int(bad.sum())} NaN or infinite values ({what}), e.g. rows "
-            f"{example_rows(bad, frame.index)}; fill or drop them"
+            f"{example_rows(bad, frame.index)}; fill or drop them",
         )
     negative = values < 0
     if negative.any():
-        problems.append(
+        problems.add(
+            column,
+            example_rows(negative, frame.index),
             f"{name}.{column} has {int(negative.sum())} negative values ({what}), e.g. rows "
-            f"{example_rows(negative, frame.index)}"
+            f"{example_rows(negative, frame.index)}",
         )
     return values

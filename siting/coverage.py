@@ -27,6 +27,7 @@ import shapely
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
+from layers.problems import Problems
 from siting.columns import example_rows, numeric_column
 from siting.errors import SitingInputError
 
@@ -69,28 +70,38 @@ def _parse_crs(crs: Any) -> pyproj.CRS | None:
         ) from exc
 
 
-def _metric_problems(name: str, xy: FloatArray, crs: pyproj.CRS | None) -> list[str]:
-    """Reasons why ``xy`` cannot be metres in a metric CRS (empty when fine)."""
+def _metric_problems(name: str, xy: FloatArray, crs: pyproj.CRS | None, problems: Problems) -> None:
+    """Add why ``xy`` cannot be metres in a metric CRS to ``problems`` (nothing when fine)."""
     if crs is not None:
         if crs.is_geographic:
-            return [
+            problems.add(
+                "crs",
+                crs.to_string(),
                 f"{name} crs={crs.to_string()!r} is geographic (degrees); a distance on degrees is a bug: "
-                "reproject with layers.crs.to_metric_crs"
-            ]
+                "reproject with layers.crs.to_metric_crs",
+                rule="metric_crs",
+            )
         units = {axis.unit_name for axis in crs.axis_info}
-        if not units <= {"metre", "meter"}:
-            return [f"{name} crs={crs.to_string()!r} has units {sorted(units)}; expected metres"]
-        return []
+        if not crs.is_geographic and not units <= {"metre", "meter"}:
+            problems.add(
+                "crs",
+                crs.to_string(),
+                f"{name} crs={crs.to_string()!r} has units {sorted(units)}; expected metres",
+                rule="metric_crs",
+            )
+        return
     finite = xy[np.isfinite(xy).all(axis=1)]
     if finite.size and (np.abs(finite[:, 0]) <= 180).all() and (np.abs(finite[:, 1]) <= 90).all():
-        return [
+        problems.add(
+            "crs",
+            None,
             f"{name} coordinates look like degrees (x within ±180, y within ±90) and no crs was given; "
-            "reproject to a metric CRS with layers.crs.to_metric_crs, or pass crs= if they really are metres"
-        ]
-    return []
+            "reproject to a metric CRS with layers.crs.to_metric_crs, or pass crs= if they really are metres",
+            rule="metric_crs",
+        )
 
 
-def _xy_of(frame: pd.DataFrame, x_column: str, y_column: str, name: str, problems: list[str]) -> FloatArray:
+def _xy_of(frame: pd.DataFrame, x_column: str, y_column: str, name: str, problems: Problems) -> FloatArray:
     geometry = getattr(frame, "geometry", None) if hasattr(frame, "crs") else None
     if geometry is not None and x_column not in frame.columns:
         geoms = geometry.to_numpy()
@@ -101,19 +112,17 @@ def _xy_of(frame: pd.DataFrame, x_column: str, y_column: str, name: str, problem
         return np.column_stack([shapely.get_x(geoms), shapely.get_y(geoms)]).astype(np.float64)
     missing = [c for c in (x_column, y_column) if c not in frame.columns]
     if missing:
-        problems.append(f"{name} lacks coordinate columns {missing}; columns are {list(frame.columns)}")
+        problems.add(
+            name, missing, f"{name} lacks coordinate columns {missing}; columns are {list(frame.columns)}"
+        )
         return np.zeros((len(frame), 2))
     return np.column_stack(
         [np.asarray(frame[x_column], dtype=np.float64), np.asarray(frame[y_column], dtype=np.float64)]
     )
 
 
-def _raise(problems: list[str], **details: Any) -> None:
-    if problems:
-        raise SitingInputError(
-            "覆盖分析输入有误 / invalid coverage input: " + "; ".join(problems),
-            details={"problems": problems, **details},
-        )
+def _raise(problems: Problems) -> None:
+    problems.raise_if_any(SitingInputError, "覆盖分析输入有误 / invalid coverage input: ")
 
 
 def _check_radius(radius_m: float) -> float:
@@ -290,20 +299,26 @@ def coverage(
     [1.0, 0.0]
     """
     radius = _check_radius(radius_m)
-    problems: list[str] = []
+    problems = Problems()
     if len(demand) == 0:
-        problems.append("demand is empty: no cells to analyse")
+        problems.add("demand", 0, "demand is empty: no cells to analyse")
     if len(facilities) == 0:
-        problems.append(
+        problems.add(
+            "facilities",
+            0,
             "facilities is empty: no facilities to measure distance to (an area without any facility is an "
-            "admin-unit gap: see admin_unit_gaps)"
+            "admin-unit gap: see admin_unit_gaps)",
         )
     if not population_columns:
-        problems.append("population_columns is empty; name at least one population column")
+        problems.add(
+            "population_columns", [], "population_columns is empty; name at least one population column"
+        )
     if distance not in ("euclidean", "network"):
-        problems.append(f"distance={distance!r} is unknown; expected 'euclidean' or 'network'")
+        problems.add(
+            "distance", distance, f"distance={distance!r} is unknown; expected 'euclidean' or 'network'"
+        )
     if distance == "network" and network is None:
-        problems.append("distance='network' needs network= (a layers.network.RoadNetwork)")
+        problems.add("network", None, "distance='network' needs network= (a layers.network.RoadNetwork)")
     _raise(problems)
 
     demand_crs = _parse_crs(
@@ -316,16 +331,20 @@ def coverage(
     for name, xy, index in (("demand", dem_xy, demand.index), ("facilities", fac_xy, facilities.index)):
         bad = np.asarray(~np.isfinite(xy).all(axis=1), dtype=bool)
         if bad.any():
-            problems.append(
+            problems.add(
+                name,
+                example_rows(bad, index),
                 f"{name} has {int(bad.sum())} rows with missing or non-finite coordinates, e.g. rows "
-                f"{example_rows(bad, index)}"
+                f"{example_rows(bad, index)}",
             )
-    problems += _metric_problems("demand", dem_xy, demand_crs)
-    problems += _metric_problems("facilities", fac_xy, facility_crs)
+    _metric_problems("demand", dem_xy, demand_crs, problems)
+    _metric_problems("facilities", fac_xy, facility_crs, problems)
     if demand_crs is not None and facility_crs is not None and demand_crs != facility_crs:
-        problems.append(
+        problems.add(
+            "crs",
+            facility_crs.to_string(),
             f"demand crs {demand_crs.to_string()!r} differs from facilities crs {facility_crs.to_string()!r}; "
-            "reproject one to the other"
+            "reproject one to the other",
         )
     if (
         network is not None
@@ -333,8 +352,10 @@ def coverage(
         and demand_crs is not None
         and network.crs != demand_crs
     ):
-        problems.append(
-            f"network crs {network.crs.to_string()!r} differs from demand crs {demand_crs.to_string()!r}"
+        problems.add(
+            "network.crs",
+            network.crs.to_string(),
+            f"network crs {network.crs.to_string()!r} differs from demand crs {demand_crs.to_string()!r}",
         )
     pops: dict[str, FloatArray] = {}
     for column in population_columns:
@@ -344,17 +365,21 @@ def coverage(
     divisions: pd.Series | None = None
     if division_column is not None:
         if division_column not in demand.columns:
-            problems.append(
+            problems.add(
+                "division_column",
+                division_column,
                 f"demand lacks division_column={division_column!r}; columns are {list(demand.columns)} "
-                "(pass division_column=None for the whole area only)"
+                "(pass division_column=None for the whole area only)",
             )
         else:
             divisions = demand[division_column]
             missing = divisions.isna().to_numpy()
             if missing.any():
-                problems.append(
+                problems.add(
+                    division_column,
+                    example_rows(missing, demand.index),
                     f"demand.{division_column} is missing on {int(missing.sum())} cells, e.g. rows "
-                    f"{example_rows(missing, demand.index)}; assign every cell a division"
+                    f"{example_rows(missing, demand.index)}; assign every cell a division",
                 )
     if capacity_column is not None:
         numeric_column(facilities, capacity_column, "facilities", problems, what="capacity")

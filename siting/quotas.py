@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from layers.problems import Problems
 from siting.columns import numeric_column
 from siting.errors import SitingInputError
 from siting.standards import FacilityType, PopulationGroup, StandardsCatalogue, default_catalogue
@@ -123,30 +124,29 @@ def admin_unit_gaps(
         "elderly_60": "elderly_60",
         "elderly_65": "elderly_65",
     }
-    problems: list[str] = []
+    problems = Problems()
     if len(divisions) == 0:
-        problems.append("divisions is empty: pass the divisions to check")
+        problems.add("divisions", 0, "divisions is empty: pass the divisions to check")
     for name, frame in (("divisions", divisions), ("facilities", facilities)):
         if division_column not in frame.columns:
-            problems.append(
-                f"{name} lacks division_column={division_column!r}; columns are {list(frame.columns)}"
+            problems.add(
+                "division_column",
+                division_column,
+                f"{name} lacks division_column={division_column!r}; columns are {list(frame.columns)}",
             )
-    if problems:
-        raise SitingInputError(
-            "行政单元缺口输入有误 / invalid admin-unit gap input: " + "; ".join(problems),
-            details={"problems": problems},
-        )
+    problems.raise_if_any(SitingInputError, "行政单元缺口输入有误 / invalid admin-unit gap input: ")
     codes = divisions[division_column].astype(str).to_numpy()
     duplicated = pd.Series(codes).duplicated().to_numpy()
     if duplicated.any():
-        problems.append(f"divisions has duplicate codes {sorted(set(codes[duplicated].tolist()))[:10]}")
+        duplicates = sorted(set(codes[duplicated].tolist()))[:10]
+        problems.add(division_column, duplicates, f"divisions has duplicate codes {duplicates}")
     capacity = capacity_column or _DEFAULT_CAPACITY[facility_type]
     quotas = _quotas(catalogue, facility_type)
     pops: dict[PopulationGroup, FloatArray] = {}
     for group in sorted({q.group for q in quotas if q.group is not None}):
         column = groups.get(group)
         if column is None:
-            problems.append(f"population_columns has no column for group {group!r}")
+            problems.add("population_columns", group, f"population_columns has no column for group {group!r}")
             continue
         values = numeric_column(divisions, column, "divisions", problems, what=f"{group} population")
         if values is not None:
@@ -155,11 +155,7 @@ def admin_unit_gaps(
     if capacity is not None and any(q.basis in ("per_person", "per_station") for q in quotas):
         checked = numeric_column(facilities, capacity, "facilities", problems, what="capacity")
         cap_values = checked if checked is not None else cap_values
-    if problems:
-        raise SitingInputError(
-            "行政单元缺口输入有误 / invalid admin-unit gap input: " + "; ".join(problems),
-            details={"problems": problems},
-        )
+    problems.raise_if_any(SitingInputError, "行政单元缺口输入有误 / invalid admin-unit gap input: ")
 
     position = pd.Index(codes)
     fac_codes = facilities[division_column].astype(str).to_numpy()

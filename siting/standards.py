@@ -32,6 +32,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Final
 
+from layers.problems import Problems
 from siting.errors import SitingInputError
 from siting.standard_values import (
     FACILITY_TYPES,
@@ -157,14 +158,16 @@ class StandardsCatalogue:
         ...
         siting.errors.SitingInputError: 标准覆盖值无效 / invalid standard override: elderly_care.beds_per_1000_elderly=-5 ...
         """
-        problems: list[str] = []
+        problems = Problems()
         new_facilities: dict[FacilityType, FacilityStandard] = dict(self.facilities)
         scope: OverrideScope = "city" if city else "analysis"
         default_source = f"地方标准 / local figure: {city}" if city else "分析参数 / set for this analysis"
         for facility_type, changes in overrides.items():
             if facility_type not in FACILITY_TYPES:
-                problems.append(
-                    f"facility_type={facility_type!r} is unknown; expected one of {', '.join(FACILITY_TYPES)}"
+                problems.add(
+                    "facility_type",
+                    facility_type,
+                    f"facility_type={facility_type!r} is unknown; expected one of {', '.join(FACILITY_TYPES)}",
                 )
                 continue
             ft: FacilityType = facility_type  # type: ignore[assignment]
@@ -172,11 +175,15 @@ class StandardsCatalogue:
             values = dict(standard.values)
             for key, raw in changes.items():
                 if key not in values:
-                    problems.append(f"{ft}.{key} is unknown; expected one of {', '.join(sorted(values))}")
+                    problems.add(
+                        f"{ft}.{key}",
+                        raw,
+                        f"{ft}.{key} is unknown; expected one of {', '.join(sorted(values))}",
+                    )
                     continue
                 number = as_finite_nonnegative(raw)
                 if number is None:
-                    problems.append(f"{ft}.{key}={raw!r} is not a finite number ≥ 0")
+                    problems.add(f"{ft}.{key}", raw, f"{ft}.{key}={raw!r} is not a finite number ≥ 0")
                     continue
                 old = values[key]
                 # Keep the first (national) default as "previous" when overriding twice.
@@ -192,11 +199,7 @@ class StandardsCatalogue:
                     old, value=number, status="local", source=source or default_source, override=record
                 )
             new_facilities[ft] = replace(standard, values=values)
-        if problems:
-            raise SitingInputError(
-                "标准覆盖值无效 / invalid standard override: " + "; ".join(problems),
-                details={"problems": problems},
-            )
+        problems.raise_if_any(SitingInputError, "标准覆盖值无效 / invalid standard override: ")
         return StandardsCatalogue(facilities=new_facilities, city=city or self.city)
 
     def to_dict(self) -> dict[str, Any]:

@@ -61,4 +61,7 @@ def report_error(message: str, details: Any) -> None:
     print(f"错误 / error: {message}", file=sys.stderr)
     problems = (details or {}).get("problems") if isinstance(details, dict) else None
     for problem in problems or []:
+        if isinstance(problem, dict) and "message" in problem:  # a layers/siting Problem in its JSON form
+            where = f"[{problem['index']}] " if problem.get("index") is not None else ""
+            problem = f"{where}{problem.get('field') or ''}: {problem['message']}".removeprefix(": ")
         print(f"  - {problem}", file=sys.stderr)
