@@ -126,6 +126,14 @@ class SettingsError(BadRequestError):
     exit_code = 2
 
 
+class UnsolvableError(InvalidInputError):
+    """A location model that cannot be solved as asked (模型无法按要求求解, 422): no feasible solution (demand out
+    of every candidate's reach, too few sites), or none found within the time limit. The request has to change
+    (more candidates, a larger radius, a longer time limit), not the service."""
+
+    code = "unsolvable"
+
+
 class StorageError(GeoserviceError, RuntimeError):
     """The database cannot do what was asked (unreachable, wrong schema version) (存储错误)."""
 
@@ -159,6 +167,7 @@ HTTP_STATUS: dict[type[GeoserviceError], int] = {
     AuthenticationError: 401,
     ForbiddenError: 403,
     PayloadTooLargeError: 413,
+    UnsolvableError: 422,
     StorageError: 503,
     UnavailableError: 503,
 }
@@ -182,14 +191,17 @@ def _short(value: Any, limit: int = 200) -> Any:
 def from_library_error(exc: Exception) -> GeoserviceError | None:
     """The domain error for an error raised by ``layers`` or ``siting`` (they know nothing of HTTP)."""
     from layers.errors import CRSError, LayerError, LayerReadError
-    from siting.errors import SitingError, SolverError
+    from siting.errors import InfeasibleError, SitingError, SolverError
 
     if isinstance(exc, LayerReadError):
         return BadRequestError(exc.message, details={"problems": exc.problems} if exc.problems else None)
     if isinstance(exc, CRSError | LayerError):
         return InvalidInputError(exc.message, details={"problems": exc.problems} if exc.problems else None)
-    if isinstance(exc, SolverError):
-        return StorageError(exc.message, details=exc.details or None)
+    if isinstance(exc, SolverError) and "call" in exc.details:
+        # a HiGHS call itself failed: the solver (a dependency) is broken, not the request
+        return UnavailableError(exc.message, details=exc.details or None)
+    if isinstance(exc, SolverError | InfeasibleError):
+        return UnsolvableError(exc.message, details=exc.details or None)
     if isinstance(exc, SitingError):
         return InvalidInputError(exc.message, details=exc.details or None)
     return None

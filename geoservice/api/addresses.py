@@ -201,19 +201,7 @@ def get_geocode(
     parsed, candidates = geocode(store, q, limit=limit)
     return {
         "query": q,
-        "candidates": [
-            {
-                "address": c.address,
-                "precision": c.precision,
-                "lon": c.lon,
-                "lat": c.lat,
-                "score": c.score,
-                "division_code": c.division_code,
-                "collection": c.collection,
-                "record_id": c.record_id,
-            }
-            for c in candidates
-        ],
+        "candidates": [c.to_dict() for c in candidates],
         "components": parsed.components,
         "ambiguities": parsed.ambiguities,
     }

@@ -256,22 +256,7 @@ def _if_match(value: str | None) -> int | None:
 
 
 def _check_public(result: CheckResult) -> NameCheckPublic:
-    return NameCheckPublic(
-        ok=result.ok,
-        name=result.name,
-        original=result.original,
-        category=result.category,
-        division_code=result.division_code,
-        scope=ScopePublic(code=result.scope.code, name=result.scope.name, kind=result.scope.kind),
-        specific=result.parts.specific,
-        generic=result.parts.generic,
-        ordinal=result.parts.ordinal,
-        romanized=result.romanized,
-        romanized_toned=result.romanized_toned,
-        pinyin_key=result.pinyin,
-        class_code=categories()[result.category].class_code,
-        issues=[IssuePublic(**issue.to_dict()) for issue in result.issues],
-    )
+    return NameCheckPublic.model_validate(result.to_dict())
 
 
 def _alternates(store: Any, id: str) -> list[AlternatePublic]:

@@ -133,16 +133,7 @@ def cmd_geocode(args: argparse.Namespace) -> int:
             _print(
                 {
                     "text": text,
-                    "candidates": [
-                        {
-                            "address": c.address,
-                            "precision": c.precision,
-                            "lon": c.lon,
-                            "lat": c.lat,
-                            "score": c.score,
-                        }
-                        for c in candidates
-                    ],
+                    "candidates": [c.to_dict() for c in candidates],
                 }
             )
     return 0

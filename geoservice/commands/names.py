@@ -110,26 +110,11 @@ def _print_check(result: CheckResult) -> None:
             print(f"           ↳ {conflict.name} ({conflict.division_code}) {conflict.id}")
 
 
-def _check_dict(result: CheckResult) -> dict[str, Any]:
-    return {
-        "ok": result.ok,
-        "name": result.name,
-        "original": result.original,
-        "specific": result.parts.specific,
-        "generic": result.parts.generic,
-        "romanized": result.romanized,
-        "romanized_toned": result.romanized_toned,
-        "pinyin_key": result.pinyin,
-        "scope": result.scope.__dict__,
-        "issues": [i.to_dict() for i in result.issues],
-    }
-
-
 def _cmd_check(args: argparse.Namespace) -> int:
     with open_db(args) as store:
         result = registry.check(store, args.name, args.category, args.division)
     if args.json:
-        print(json.dumps(_check_dict(result), ensure_ascii=False, indent=2))
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:
         _print_check(result)
     return 0 if result.ok else 1

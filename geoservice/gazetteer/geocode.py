@@ -60,6 +60,19 @@ class GeocodeCandidate:
     record_id: str | None
     components: dict[str, Any] = field(default_factory=dict)
 
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form of a candidate (候选结果), the same for ``GET /geocode`` and ``addresses geocode``."""
+        return {
+            "address": self.address,
+            "precision": self.precision,
+            "lon": self.lon,
+            "lat": self.lat,
+            "score": self.score,
+            "division_code": self.division_code,
+            "collection": self.collection,
+            "record_id": self.record_id,
+        }
+
 
 @dataclass
 class ReverseResult:

@@ -318,6 +318,25 @@ class CheckResult:
         """The natural unique key a registration stores."""
         return natural_key(self.scope, self.comparison)
 
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form of the check (审核结果), the same for ``POST /names/check`` and ``names check --json``."""
+        return {
+            "ok": self.ok,
+            "name": self.name,
+            "original": self.original,
+            "category": self.category,
+            "division_code": self.division_code,
+            "scope": {"code": self.scope.code, "name": self.scope.name, "kind": self.scope.kind},
+            "specific": self.parts.specific,
+            "generic": self.parts.generic,
+            "ordinal": self.parts.ordinal,
+            "romanized": self.romanized,
+            "romanized_toned": self.romanized_toned,
+            "pinyin_key": self.pinyin,
+            "class_code": categories()[self.category].class_code,
+            "issues": [issue.to_dict() for issue in self.issues],
+        }
+
 
 def validate_geometry(geometry: BaseGeometry | None, cat: Category) -> None:
     """422 (``geometry_type``, ``geometry_invalid``, ``coordinates_range``) for a geometry the category cannot take.
