@@ -19,11 +19,11 @@ from siting.optimize.center import p_center
 from siting.optimize.lscp import lscp
 from siting.optimize.mclp import mclp
 from siting.optimize.median import p_median
-from siting.optimize.problem import Problem
+from siting.optimize.problem import LocationProblem
 from siting.optimize.solution import Solution
 
 __all__ = [
-    "Problem",
+    "LocationProblem",
     "Solution",
     "capacitated_coverage",
     "capacitated_lscp",

@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from siting.errors import SitingInputError
+from layers.problems import Problems
 
 CostMatrix: TypeAlias = "npt.ArrayLike | sp.spmatrix | sp.sparray"
 IntArray: TypeAlias = npt.NDArray[np.int64]
@@ -38,22 +38,6 @@ class Pairs:
     def shape(self) -> tuple[int, int]:
         n_demand, n_candidates = self.distance_m.shape
         return int(n_demand), int(n_candidates)
-
-
-class Problems:
-    """Collects every input problem, then raises one :class:`SitingInputError` (validators report all at once)."""
-
-    def __init__(self) -> None:
-        self.messages: list[str] = []
-        self.fields: dict[str, object] = {}
-
-    def add(self, parameter: str, value: object, message: str) -> None:
-        self.messages.append(message)
-        self.fields[parameter] = value
-
-    def raise_if_any(self) -> None:
-        if self.messages:
-            raise SitingInputError("; ".join(self.messages), details={"problems": list(self.messages)})
 
 
 def _pairs_from_csr(matrix: sp.csr_array) -> Pairs:

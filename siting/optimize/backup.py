@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
+from siting.errors import SitingInputError
 from siting.optimize._common import assign_within, check_solver_settings, status_for, stop_reason_for
 from siting.optimize._heuristics import covered_count
 from siting.optimize._highs import MipModel, relative_gap, solve_mip
@@ -104,7 +105,7 @@ def lscp_b(
     pairs = check_cost(cost, problems)
     weight = check_weights(weights, pairs.shape[0] if pairs is not None else None, problems)
     check_solver_settings(time_limit_s, mip_rel_gap, threads, problems)
-    problems.raise_if_any()
+    problems.raise_if_any(SitingInputError)
     assert pairs is not None and weight is not None
     first = lscp(cost, radius_m, fixed=fixed, time_limit_s=time_limit_s, mip_rel_gap=0.0, threads=threads)
     n_sites = first.selected.size

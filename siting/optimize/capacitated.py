@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
+from siting.errors import SitingInputError
 from siting.optimize._common import (
     check_solver_settings,
     largest_share,
@@ -166,7 +167,7 @@ def capacitated_coverage(
             "allocation", allocation, f'allocation 须为 "fractional" 或 "whole" / got {allocation!r}'
         )
     check_solver_settings(time_limit_s, mip_rel_gap, threads, problems)
-    problems.raise_if_any()
+    problems.raise_if_any(SitingInputError)
     assert pairs is not None and weight is not None and n_demand is not None and n_candidates is not None
 
     cover = coverage_within(pairs, float(radius_m))

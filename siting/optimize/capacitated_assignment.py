@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from siting.errors import InfeasibleError
+from siting.errors import InfeasibleError, SitingInputError
 from siting.optimize._common import (
     check_solver_settings,
     largest_share,
@@ -276,7 +276,7 @@ def capacitated_median(
     check_p(p, fixed_sites.size, n_candidates, problems)
     _check_assignment(assignment, problems)
     check_solver_settings(time_limit_s, mip_rel_gap, threads, problems)
-    problems.raise_if_any()
+    problems.raise_if_any(SitingInputError)
     assert pairs is not None and weight is not None
     return _solve(
         "capacitated_median",
@@ -347,7 +347,7 @@ def capacitated_lscp(
     fixed_sites = check_fixed(fixed, n_candidates, problems)
     _check_assignment(assignment, problems)
     check_solver_settings(time_limit_s, mip_rel_gap, threads, problems)
-    problems.raise_if_any()
+    problems.raise_if_any(SitingInputError)
     assert pairs is not None and weight is not None
     distance = pairs.distance_m.tocoo()
     inside = distance.data <= float(radius_m)

@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from siting.errors import InfeasibleError
+from siting.errors import InfeasibleError, SitingInputError
 from siting.optimize._common import check_solver_settings, raise_if_stranded, status_for, stop_reason_for
 from siting.optimize._highs import relative_gap
 from siting.optimize._inputs import (
@@ -110,7 +110,7 @@ def p_center(
     fixed_sites = check_fixed(fixed, n_candidates, problems)
     check_p(p, fixed_sites.size, n_candidates, problems)
     check_solver_settings(time_limit_s, 0.0, threads, problems)
-    problems.raise_if_any()
+    problems.raise_if_any(SitingInputError)
     assert pairs is not None and weight is not None and n_demand is not None and n_candidates is not None
     deadline = started + time_limit_s
 

@@ -10,7 +10,7 @@ from typing import Literal
 import numpy as np
 import scipy.sparse as sp
 
-from siting.errors import InfeasibleError, SolverError
+from siting.errors import InfeasibleError, SitingInputError, SolverError
 from siting.optimize._common import (
     assign_within,
     check_solver_settings,
@@ -172,7 +172,7 @@ def lscp(
             "unreachable", unreachable, f'unreachable 须为 "raise" 或 "ignore" / got {unreachable!r}'
         )
     check_solver_settings(time_limit_s, mip_rel_gap, threads, problems)
-    problems.raise_if_any()
+    problems.raise_if_any(SitingInputError)
     assert pairs is not None and n_candidates is not None
 
     cover = coverage_within(pairs, float(radius_m))

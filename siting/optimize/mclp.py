@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from siting.errors import SolverError
+from siting.errors import SitingInputError, SolverError
 from siting.optimize._common import (
     assign_within,
     check_solver_settings,
@@ -261,7 +261,7 @@ def mclp(
     fixed_sites = check_fixed(fixed, n_candidates, problems)
     check_p(p, fixed_sites.size, n_candidates, problems)
     check_solver_settings(time_limit_s, mip_rel_gap, threads, problems)
-    problems.raise_if_any()
+    problems.raise_if_any(SitingInputError)
     assert pairs is not None and weight is not None and n_candidates is not None
     deadline = started + time_limit_s
 

@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from siting.errors import InfeasibleError, SolverError
+from siting.errors import InfeasibleError, SitingInputError, SolverError
 from siting.optimize._common import (
     check_solver_settings,
     pair_model_rows,
@@ -321,7 +321,7 @@ def p_median(
     if report_radius_m is not None:
         check_radius(report_radius_m, problems)
     check_solver_settings(time_limit_s, mip_rel_gap, threads, problems)
-    problems.raise_if_any()
+    problems.raise_if_any(SitingInputError)
     assert pairs is not None and weight is not None and n_demand is not None and n_candidates is not None
     deadline = started + time_limit_s
 

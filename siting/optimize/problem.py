@@ -1,4 +1,4 @@
-"""Problem: spopt-style constructors (``from_cost_matrix``, ``from_geodataframe``) over the functional API."""
+"""LocationProblem: spopt-style constructors (``from_cost_matrix``, ``from_geodataframe``) over the functional API."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import scipy.sparse as sp
 from scipy.spatial import cKDTree
 from scipy.spatial.distance import cdist
 
+from layers.problems import Problems
 from siting.errors import SitingInputError
 from siting.optimize._inputs import CostMatrix
 from siting.optimize.capacitated import capacitated_coverage
@@ -34,7 +35,7 @@ def _points_xy(frame: gpd.GeoDataFrame, role: str) -> npt.NDArray[np.float64]:
 
 
 @dataclass(frozen=True)
-class Problem:
+class LocationProblem:
     """Demand, candidates and their distances, ready for any of the models (选址问题).
 
     Build it with :meth:`from_cost_matrix` or :meth:`from_geodataframe`, then call :meth:`lscp`, :meth:`mclp`,
@@ -44,7 +45,7 @@ class Problem:
     Examples
     --------
     >>> import numpy as np
-    >>> problem = Problem.from_cost_matrix(np.array([[100.0, 900.0], [800.0, 200.0]]), weights=[3, 5])
+    >>> problem = LocationProblem.from_cost_matrix(np.array([[100.0, 900.0], [800.0, 200.0]]), weights=[3, 5])
     >>> problem.mclp(radius_m=500, p=1).objective
     5.0
     >>> problem.lscp(radius_m=50).objective
@@ -66,7 +67,7 @@ class Problem:
         weights: npt.ArrayLike | None = None,
         fixed: Iterable[int] = (),
         capacities: npt.ArrayLike | None = None,
-    ) -> Problem:
+    ) -> LocationProblem:
         """A problem from a cost matrix in metres (dense or sparse of reachable pairs), weights and fixed sites."""
         return cls(
             cost=cost,
@@ -85,7 +86,7 @@ class Problem:
         fixed_column: str | None = None,
         capacity_column: str | None = None,
         max_distance_m: float | None = None,
-    ) -> Problem:
+    ) -> LocationProblem:
         """A problem from demand and candidate layers in one projected (metric) CRS, by straight-line distance.
 
         Parameters
@@ -100,20 +101,26 @@ class Problem:
             Keep only pairs within this distance, as a sparse matrix (how big instances should be built); by
             default the dense matrix of all distances.
         """
-        problems: list[str] = []
+        problems = Problems()
         for role, frame in (("demand", demand), ("candidates", candidates)):
             if frame.crs is None:
-                problems.append(f"{role} 无坐标系 / {role} has no CRS; set a projected CRS in metres")
+                problems.add(
+                    f"{role}.crs", None, f"{role} 无坐标系 / {role} has no CRS; set a projected CRS in metres"
+                )
             elif frame.crs.is_geographic:
-                problems.append(
+                problems.add(
+                    f"{role}.crs",
+                    frame.crs.to_string(),
                     f"{role} 为地理坐标系 {frame.crs.to_string()} (度) / {role} is in a geographic CRS "
                     f"({frame.crs.to_string()}, degrees): reproject to a metric CRS first, e.g. "
-                    "layers.crs.metric_crs_for(...)"
+                    "layers.crs.metric_crs_for(...)",
                 )
         if not problems and demand.crs != candidates.crs:
-            problems.append(
+            problems.add(
+                "candidates.crs",
+                candidates.crs.to_string(),
                 f"demand 与 candidates 坐标系不同 / demand ({demand.crs.to_string()}) and candidates "
-                f"({candidates.crs.to_string()}) differ; reproject one to the other"
+                f"({candidates.crs.to_string()}) differ; reproject one to the other",
             )
         for column, frame, role in (
             (weights_column, demand, "demand"),
@@ -121,9 +128,8 @@ class Problem:
             (capacity_column, candidates, "candidates"),
         ):
             if column is not None and column not in frame.columns:
-                problems.append(f"{role} 无列 {column!r} / {role} has no column {column!r}")
-        if problems:
-            raise SitingInputError("; ".join(problems), details={"problems": problems})
+                problems.add(column, None, f"{role} 无列 {column!r} / {role} has no column {column!r}")
+        problems.raise_if_any(SitingInputError)
         demand_xy = _points_xy(demand, "demand")
         candidate_xy = _points_xy(candidates, "candidates")
         cost: CostMatrix

@@ -22,7 +22,7 @@ from shapely.geometry import Point
 from spopt.locate import LSCP, MCLP, PMedian
 
 from siting.errors import InfeasibleError, SitingInputError
-from siting.optimize import Problem, capacitated_coverage, lscp, mclp, p_median
+from siting.optimize import LocationProblem, capacitated_coverage, lscp, mclp, p_median
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:pulp.*")
 
@@ -356,7 +356,7 @@ def test_problem__from_geodataframe_refuses_degrees() -> None:
     )
     candidates = gpd.GeoDataFrame(geometry=[Point(114.3, 30.6)], crs=4490)
     with pytest.raises(SitingInputError, match="geographic CRS"):
-        Problem.from_geodataframe(demand, candidates, weights_column="elderly")
+        LocationProblem.from_geodataframe(demand, candidates, weights_column="elderly")
 
 
 @pytest.mark.parametrize(
@@ -371,7 +371,7 @@ def test_problem__from_geodataframe_in_metres_matches_the_functions(max_distance
     candidates = gpd.GeoDataFrame(
         {"existing": [True] + [False] * 11}, geometry=gpd.points_from_xy(*candidate_xy.T), crs=4547
     )
-    problem = Problem.from_geodataframe(
+    problem = LocationProblem.from_geodataframe(
         demand, candidates, weights_column="elderly", fixed_column="existing", max_distance_m=max_distance_m
     )
     solution = problem.mclp(1_500.0, 3, mip_rel_gap=0.0)
