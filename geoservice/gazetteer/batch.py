@@ -21,10 +21,15 @@ Each distinct text is parsed once (real lists repeat addresses).
 from __future__ import annotations
 
 import csv
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
+
+import shapely
+from shapely.geometry import LineString, MultiLineString, Point
+from shapely.geometry.base import BaseGeometry
 
 from geoservice.errors import GeoserviceError
 from geoservice.gazetteer.addresses import (
@@ -85,6 +90,20 @@ REVIEW_COLUMNS: Final[tuple[str, ...]] = ("行号", "地址", "状态", "说明"
 _PROGRESS_EVERY: Final = 1000
 
 
+_POINTS: dict[str, object] = {}
+_POINTS_LOCK = threading.Lock()
+
+
+def _label_point(geometry: BaseGeometry) -> Point:
+    if isinstance(geometry, Point):
+        return geometry
+    if isinstance(geometry, LineString | MultiLineString):
+        line = shapely.line_merge(geometry) if isinstance(geometry, MultiLineString) else geometry
+        return line.interpolate(0.5, normalized=True)  # type: ignore[union-attr]
+    centre = geometry.centroid
+    return centre if geometry.contains(centre) else geometry.representative_point()
+
+
 @dataclass
 class PointIndex:
     """Points to place a parsed address (定位): by division code, road name and (road name, plate label)."""
@@ -112,22 +131,38 @@ class PointIndex:
         return index
 
     @classmethod
-    def from_store(cls, store: Store) -> PointIndex:
-        """Representative points of the store's divisions, roads and door plates, read once."""
-        from geoservice.gazetteer.geocode import representative_point
+    def for_store(cls, store: Store) -> PointIndex:
+        """:meth:`from_store`, built once per store and rebuilt after any write to it (newest audit row)."""
+        with store.transaction(readonly=True) as tx:
+            newest = tx.audit_log(limit=1)
+        key = (f"{store.url}#{id(store)}", (newest[0].seq, newest[0].at) if newest else None)
+        with _POINTS_LOCK:
+            if _POINTS.get("key") == key:
+                return _POINTS["index"]  # type: ignore[return-value]
+        index = cls.from_store(store)
+        with _POINTS_LOCK:
+            _POINTS.update(key=key, index=index)
+        return index
 
+    @classmethod
+    def from_store(cls, store: Store) -> PointIndex:
+        """Label points of the store's divisions, roads and door plates, read once.
+
+        A polygon's point is its centroid when inside it, else a point on its surface; a line's is its middle
+        (both in lon/lat: a label point for a spreadsheet row, not a survey).
+        """
         index = cls()
         with store.transaction(readonly=True) as tx:
             for feature in tx.iter_features("divisions"):
                 code = feature.properties.get("code")
                 if code and feature.geometry is not None:
-                    point = representative_point(feature.geometry)
+                    point = _label_point(feature.geometry)
                     index.divisions[str(code)] = (point.x, point.y)
             names: dict[str, str] = {}
             for feature in tx.iter_features("roads"):
                 name = feature.properties.get("name")
                 if name and feature.geometry is not None:
-                    point = representative_point(feature.geometry)
+                    point = _label_point(feature.geometry)
                     code = str(feature.properties.get("division_code") or "")
                     index.roads.setdefault(str(name), []).append((code, point.x, point.y))
                     names[feature.id] = str(name)

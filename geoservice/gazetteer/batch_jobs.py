@@ -121,7 +121,7 @@ def start_job(
             _write_status(folder, status)
 
         try:
-            points = PointIndex.from_store(store)
+            points = PointIndex.for_store(store)
             result = standardise_table(table, folder / f"result.{fmt}", tree, points, progress)
             status.update(status="done", counts=result.counts, done=result.rows)
         except Exception as exc:  # a job that fails says so in its status; the service keeps running

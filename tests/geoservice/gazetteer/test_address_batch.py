@@ -87,6 +87,7 @@ def test_cli_batch__xlsx_out_has_every_row_standardised_and_a_review_sheet(
     assert "110105" in body[1]["说明"] and "220104" in body[1]["说明"]
     assert body[5]["市"] == "上海市" and body[5]["区县"] == "浦东新区"
     review = list(workbook["待复核"].iter_rows(values_only=True))
+    workbook.close()
     assert review[0] == ("行号", "地址", "状态", "说明")
     assert [(r[0], r[2]) for r in review[1:]] == [(3, "ambiguous"), (4, "unresolved"), (6, "unresolved")]
 
@@ -198,7 +199,9 @@ def test_http_batch__upload_progress_download(client, store, auth, tmp_path: Pat
     assert download.status_code == 200
     result = tmp_path / "result.xlsx"
     result.write_bytes(download.content)
-    rows = list(openpyxl.load_workbook(result, read_only=True)["标准化结果"].iter_rows(values_only=True))
+    workbook = openpyxl.load_workbook(result, read_only=True)
+    rows = list(workbook["标准化结果"].iter_rows(values_only=True))
+    workbook.close()
     first = dict(zip(rows[0], rows[1], strict=False))  # trailing empty cells are not written
     assert first["区划代码"] == "420102" and first["道路"] == "解放大道"
     assert first["精度"] == "road"  # the store has the road: its point, not the district's
