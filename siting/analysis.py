@@ -45,6 +45,7 @@ from siting.standards import (
     StandardsCatalogue,
     default_catalogue,
 )
+from siting.travel_time import Distance, TravelTime, travel_time
 
 __all__ = [
     "AgeGroup",
@@ -56,7 +57,6 @@ __all__ = [
 ]
 
 AgeGroup = Literal["all", "60+", "65+"]
-Distance = Literal["euclidean", "network"]
 ProgressCallback = Callable[[float, str], None]
 """``progress(fraction 0–1, stage)``: called as each stage starts (进度回调)."""
 
@@ -78,11 +78,17 @@ class AnalysisParameters:
     facility_type : {"elderly_care", "emergency_shelter", "public_cemetery", "rescue_station"}
     division_code : str
         The division analysed (分析区划); per-division figures are given for its sub-divisions.
-    distance : {"euclidean", "network"}
-        Straight-line or road-network distance (needs roads).
+    distance : {"euclidean", "network", "walk_time", "drive_time"}
+        Straight-line or road-network distance in metres, or walking / driving time on the road network
+        (出行时间, :mod:`siting.travel_time`); all but the first need roads.
     radius_m : float, optional
         Service radius (服务半径) in metres; default from the standards catalogue. Division-based facilities
-        (cemeteries, rescue stations) have none: without one, only admin-unit gaps are computed.
+        (cemeteries, rescue stations) have none: without one, only admin-unit gaps are computed. Not with a
+        travel time.
+    speed_kmh : float, optional
+        Travel-time distances: the speed, km/h (default 4.5 walking, 30 driving).
+    service_time_min : float, optional
+        Travel-time distances: the time within which a facility serves, minutes (default 15).
     age_group : {"all", "60+", "65+"}
         The population layer's age group; quotas are counted against it.
     rescale_to_census : bool
@@ -110,6 +116,8 @@ class AnalysisParameters:
     division_code: str
     distance: Distance = "euclidean"
     radius_m: float | None = None
+    speed_kmh: float | None = None
+    service_time_min: float | None = None
     age_group: AgeGroup = "60+"
     rescale_to_census: bool = False
     standards_overrides: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
@@ -129,6 +137,8 @@ class AnalysisParameters:
             "division_code": self.division_code,
             "distance": self.distance,
             "radius_m": self.radius_m,
+            "speed_kmh": self.speed_kmh,
+            "service_time_min": self.service_time_min,
             "age_group": self.age_group,
             "rescale_to_census": self.rescale_to_census,
             "standards_overrides": {k: dict(v) for k, v in self.standards_overrides.items()},
@@ -245,6 +255,29 @@ class AnalysisResult:
         }
 
 
+def _distance_label(distance: str, radius: float | None, travel: TravelTime | None) -> str:
+    """Which distance the analysis used, for the summary and the report (所用距离)."""
+    if travel is not None:
+        return travel.label
+    within = "" if radius is None else f" {radius:g} m"
+    if distance == "network":
+        return f"路网距离{within} / road-network distance{within}"
+    return f"直线距离{within} / straight-line distance{within}"
+
+
+def _unreachable_by_reason(
+    cov: CoverageResult | None, pop: np.ndarray, no_facility: bool
+) -> dict[str, float]:
+    """Population no existing facility serves, by reason (不可达人口): beyond the radius or travel time, on a road
+    piece with no facility (disconnected), too far from any road (off_network); network distances only."""
+    if no_facility:
+        return {"no_facility": float(pop.sum())}
+    if cov is None or "reason" not in cov.cells.columns:
+        return {}
+    by_reason = pd.Series(pop).groupby(cov.cells["reason"].to_numpy()).sum()
+    return {str(reason): float(value) for reason, value in by_reason.items() if reason != "reachable"}
+
+
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     out = frame.astype(object).where(frame.notna(), None)
     return [{str(k): _plain(v) for k, v in row.items()} for row in out.to_dict(orient="records")]
@@ -313,7 +346,10 @@ def run_analysis(
     if params.standards_overrides:
         base = base.with_overrides(params.standards_overrides)
     standard = base[params.facility_type]
+    travel = travel_time(params.distance, params.speed_kmh, params.service_time_min)
     radius = params.radius_m if params.radius_m is not None else standard.service_radius_m
+    if travel is not None:
+        radius = travel.radius_m  # one speed on every road: within t minutes ⇔ within speed × t on the roads
     notes: list[str] = []
     capacity_column = CAPACITY_COLUMNS[params.facility_type]
     facilities = inputs.facilities
@@ -359,7 +395,7 @@ def run_analysis(
             fac_frame,
             radius,
             crs=metric,
-            distance=params.distance,
+            distance="euclidean" if params.distance == "euclidean" else "network",
             network=inputs.network,
             area=area_metric,
         )
@@ -451,6 +487,9 @@ def run_analysis(
         "radius_m": radius,
         "divisions_below_quota": int(admin.loc[~admin["met"], "division_code"].nunique()),
         "unreachable_population": unreachable["population"],
+        "distance_used": _distance_label(params.distance, radius, travel),
+        "travel_time": None if travel is None else travel.to_dict(),
+        "unreachable_by_reason": _unreachable_by_reason(cov, pop, radius is not None and fac.empty),
     }
     sites = _sites_layer(facilities, proposed, capacity_column)
     stage(1.0, "done")

@@ -19,6 +19,7 @@ from layers.problems import Problems
 from siting.errors import SitingInputError
 from siting.proposals import MODELS
 from siting.standards import FACILITY_TYPES
+from siting.travel_time import TIME_DISTANCES, check_travel_time
 
 if TYPE_CHECKING:
     from siting.analysis import AnalysisInputs, AnalysisParameters
@@ -74,12 +75,13 @@ def check_parameters(params: AnalysisParameters) -> None:
         value = getattr(params, name)
         if not (math.isfinite(value) and value > 0):
             problems.add(name, value, f"{name}={value!r} must be > 0")
-    if params.distance not in ("euclidean", "network"):
+    if params.distance not in ("euclidean", "network", *TIME_DISTANCES):
         problems.add(
             "distance",
             params.distance,
-            f"distance={params.distance!r} is unknown; expected 'euclidean' or 'network'",
+            f"distance={params.distance!r} is unknown; expected 'euclidean', 'network', 'walk_time' or 'drive_time'",
         )
+    check_travel_time(params.distance, params.speed_kmh, params.service_time_min, params.radius_m, problems)
     problems.raise_if_any(
         SitingInputError, "分析参数无效 / invalid analysis parameters: ", fields=problems.fields
     )
@@ -107,10 +109,11 @@ def check_inputs(
         without a radius (the first problem found).
     """
     _check_capacities(inputs.facilities, capacity_column)
-    if params.distance == "network" and inputs.network is None:
+    if params.distance != "euclidean" and inputs.network is None:
         raise SitingInputError(
-            "路网距离需要道路数据 / distance='network' needs roads in the area; load roads or use 'euclidean'",
-            details={"field": "distance", "value": "network", "rule": "roads_required"},
+            f"路网距离需要道路数据 / distance={params.distance!r} needs roads in the area; load roads or use "
+            "'euclidean'",
+            details={"field": "distance", "value": params.distance, "rule": "roads_required"},
         )
     if params.optimize_model is not None and (inputs.candidates is None or inputs.candidates.empty):
         raise SitingInputError(

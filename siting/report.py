@@ -149,6 +149,14 @@ def _chart_svg(result: AnalysisResult) -> str:
     return "".join(out)
 
 
+_REASON_LABELS = {
+    "beyond_limit": "超出服务范围 / beyond the radius or travel time",
+    "disconnected": "所在路网无设施 / no facility on its connected roads",
+    "off_network": "离道路过远 / too far from any road",
+    "no_facility": "区域内无现有设施 / no existing facility",
+}
+
+
 def render_report(result: AnalysisResult, *, title: str | None = None, area: Any | None = None) -> str:
     """The report as one self-contained HTML string (报告).
 
@@ -191,6 +199,7 @@ def render_report(result: AnalysisResult, *, title: str | None = None, area: Any
             "label": "服务半径 / radius",
             "value": "—" if totals["radius_m"] is None else f"{totals['radius_m']:g} m",
         },
+        {"label": "距离 / distance", "value": totals.get("distance_used") or "—"},
     ]
     summary = result.summary_dict()
     admin_gaps = [r for r in summary["admin_gaps"] if not r.get("met")]
@@ -209,6 +218,9 @@ def render_report(result: AnalysisResult, *, title: str | None = None, area: Any
             proposed=proposed,
             solution=result.solution or {},
             unreachable=result.unreachable,
+            unreachable_by_reason=totals.get("unreachable_by_reason") or {},
+            distance_used=totals.get("distance_used"),
+            reason_labels=_REASON_LABELS,
             standards=result.standards,
             parameters=result.parameters,
             versions=result.versions,

@@ -48,8 +48,23 @@ class AnalysisRequest(BaseModel):
         pattern=r"^\d{6}(\d{3}(\d{3})?)?$", description="6, 9 or 12-digit division code"
     )
     population: str = Field(min_length=1, max_length=200, description="a registered population layer")
-    distance: Literal["euclidean", "network"] = "euclidean"
+    distance: Literal["euclidean", "network", "walk_time", "drive_time"] = Field(
+        "euclidean",
+        description="straight line, road-network metres, or walking / driving time on the roads (出行时间)",
+    )
     radius_m: float | None = Field(None, gt=0, le=100_000, description="service radius, metres (> 0)")
+    speed_kmh: float | None = Field(
+        None,
+        gt=0,
+        le=200,
+        description="walk_time / drive_time: speed in km/h (default 4.5 walking, 30 driving)",
+    )
+    service_time_min: float | None = Field(
+        None,
+        gt=0,
+        le=240,
+        description="walk_time / drive_time: minutes within which a facility serves (default 15)",
+    )
     age_group: Literal["all", "60+", "65+"] | None = None
     rescale_to_census: bool = False
     standards_overrides: dict[str, dict[str, float]] = Field(default_factory=dict)
@@ -66,6 +81,8 @@ class AnalysisRequest(BaseModel):
             division_code=self.division_code,
             distance=self.distance,
             radius_m=self.radius_m,
+            speed_kmh=self.speed_kmh,
+            service_time_min=self.service_time_min,
             age_group=self.age_group or age_group,  # type: ignore[arg-type]
             rescale_to_census=self.rescale_to_census,
             standards_overrides=self.standards_overrides,
@@ -178,11 +195,13 @@ def load_inputs(
     from siting.analysis import CAPACITY_COLUMNS
     from siting.candidates import candidates_from_facilities, grid_candidates
     from siting.standards import default_catalogue
+    from siting.travel_time import travel_time
 
     division = _division(store, request.division_code)
     layer = _population_layer(store, request.population)
     standard = default_catalogue(city=request.city)[request.facility_type]
-    radius = request.radius_m or standard.service_radius_m or 0.0
+    travel = travel_time(request.distance, request.speed_kmh, request.service_time_min)
+    radius = travel.radius_m if travel is not None else (request.radius_m or standard.service_radius_m or 0.0)
     bounds = division.geometry.bounds  # type: ignore[union-attr]
     search = _expand(bounds, radius)
     capacity = CAPACITY_COLUMNS[request.facility_type]
@@ -190,7 +209,7 @@ def load_inputs(
         children = tx.query("divisions", filters={"ref": request.division_code}).features
         facilities = tx.query("facilities", bbox=search, filters={"kind": request.facility_type}).features
         others = tx.query("facilities", bbox=bounds).features if request.candidates == "facilities" else []
-        roads = tx.query("roads", bbox=search).features if request.distance == "network" else []
+        roads = tx.query("roads", bbox=search).features if request.distance != "euclidean" else []
     children = [c for c in children if c.geometry is not None and not c.geometry.is_empty] or [division]
     area = gpd.GeoDataFrame(
         {"code": [request.division_code], "name": [division.properties.get("name")]},
@@ -209,7 +228,7 @@ def load_inputs(
         )
         candidates = grid_candidates(area, spacing_m=request.candidate_spacing_m, population=cell_frame)
     network = None
-    if request.distance == "network" and roads:
+    if request.distance != "euclidean" and roads:
         from layers.crs import metric_crs_for_bounds
         from layers.network import network_from_lines
 

@@ -31,8 +31,14 @@ def add_commands(subparsers: Any, common: argparse.ArgumentParser) -> None:
     )
     run.add_argument("--division", required=True, help="division code (6/9/12 digits)")
     run.add_argument("--population", required=True, help="a registered population layer")
-    run.add_argument("--distance", default="euclidean", choices=["euclidean", "network"])
+    run.add_argument(
+        "--distance", default="euclidean", choices=["euclidean", "network", "walk_time", "drive_time"]
+    )
     run.add_argument("--radius-m", type=float, default=None)
+    run.add_argument("--speed-kmh", type=float, default=None, help="walk_time / drive_time: speed, km/h")
+    run.add_argument(
+        "--service-time-min", type=float, default=None, help="walk_time / drive_time: minutes (default 15)"
+    )
     run.add_argument("--age-group", choices=["all", "60+", "65+"], default=None)
     run.add_argument("--rescale-to-census", action="store_true")
     run.add_argument("--city", default=None, help="local presets, e.g. 武汉")
@@ -70,6 +76,8 @@ def _request(args: argparse.Namespace) -> Any:
         "population": args.population,
         "distance": args.distance,
         "radius_m": args.radius_m,
+        "speed_kmh": args.speed_kmh,
+        "service_time_min": args.service_time_min,
         "age_group": args.age_group,
         "rescale_to_census": args.rescale_to_census,
         "city": args.city,

@@ -115,12 +115,8 @@ def solve_mip(
     mip_rel_gap: float,
     threads: int,
     start: FloatArray | None = None,
-    heuristic_effort: float | None = None,
 ) -> MipResult:
     """Solve ``model`` with HiGHS; ``start`` is a feasible warm start (``setSolution``).
-
-    ``heuristic_effort`` sets HiGHS's ``mip_heuristic_effort`` (default 0.05); callers that start from a strong
-    incumbent lower it so the time goes into the bound.
 
     Raises
     ------
@@ -136,10 +132,6 @@ def solve_mip(
     highs.setOptionValue("threads", int(threads))
     highs.setOptionValue("time_limit", float(time_limit_s))
     highs.setOptionValue("mip_rel_gap", float(mip_rel_gap))
-    if heuristic_effort is not None:
-        highs.setOptionValue("mip_heuristic_effort", float(heuristic_effort))
-    if heuristic_effort is not None:
-        highs.setOptionValue("mip_heuristic_effort", float(heuristic_effort))
     lp = highspy.HighsLp()
     lp.num_col_ = n_cols
     lp.num_row_ = n_rows
@@ -181,6 +173,16 @@ def solve_mip(
         )
     values = np.asarray(highs.getSolution().col_value, dtype=np.float64)
     objective = float(info.objective_function_value)
+    columns_objective = float(model.col_cost @ values) + float(model.offset)
+    if start is not None and abs(columns_objective - objective) > 1e-6 * max(1.0, abs(objective)):
+        # HiGHS 1.16 given a start can report the optimum's objective and bound but hand back the start's columns
+        # (seen on LSCP and p-median instances): solve again without the start, in the time left
+        return solve_mip(
+            model,
+            time_limit_s=max(time_limit_s - elapsed, 0.01),
+            mip_rel_gap=mip_rel_gap,
+            threads=threads,
+        )
     proven = status == highspy.HighsModelStatus.kOptimal
     if model.integer.any():
         bound = float(info.mip_dual_bound)

@@ -92,8 +92,11 @@ def _solve_set_cover(
         # no solution with fewer sites than the incumbent exists
         return chosen, incumbent, "heuristic+reduced_mip", "lagrangian+reduced_mip", False
     rows = np.flatnonzero(~already)
+    start = None  # the incumbent, when it respects the fixing
+    if np.isin(opened, chosen).all() and np.isin(chosen, np.concatenate([opened, free])).all():
+        start = _indicator(free.size, np.flatnonzero(np.isin(free, chosen)).astype(np.int64))
     try:
-        result = _mip(sp.csr_array(sub_cover[rows]), None)
+        result = _mip(sp.csr_array(sub_cover[rows]), start)
     except (InfeasibleError, SolverError):
         return chosen, bound, "heuristic", "lagrangian", True
     candidate = np.concatenate([opened, free[result.values > 0.5]]).astype(np.int64)

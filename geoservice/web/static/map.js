@@ -290,9 +290,17 @@
     var body = { facility_type: $("siting-type").value, division_code: $("siting-division").value,
       population: $("siting-population").value, distance: $("siting-distance").value,
       optimize: { model: "mclp", new_sites: parseInt($("siting-new").value || "5", 10) } };
-    if ($("siting-radius").value) body.radius_m = parseFloat($("siting-radius").value);
+    if (isTravelTime()) {
+      if ($("siting-minutes").value !== "") body.service_time_min = parseFloat($("siting-minutes").value);
+      if ($("siting-speed").value !== "") body.speed_kmh = parseFloat($("siting-speed").value);
+    } else if ($("siting-radius").value) body.radius_m = parseFloat($("siting-radius").value);
     $("siting-result").innerHTML = ""; $("siting-progress").hidden = false; $("siting-progress").value = 0;
     api("/siting/analyses", { method: "POST", json: body }).then(function (r) { poll(r.id); }).catch(function (e) { $("siting-progress").hidden = true; fail(e); });
+  });
+  function isTravelTime() { return /_time$/.test($("siting-distance").value); }
+  $("siting-distance").addEventListener("change", function () {
+    document.querySelectorAll(".siting-time").forEach(function (el) { el.hidden = !isTravelTime(); });
+    document.querySelectorAll(".siting-metres").forEach(function (el) { el.hidden = isTravelTime(); });
   });
   function poll(id) {
     api("/siting/analyses/" + id).then(function (a) {
@@ -330,10 +338,18 @@
         "<tr><th>覆盖率 Coverage</th><td>" + fmtRate(t.coverage_rate_before) + " → " + fmtRate(t.coverage_rate_after) + "</td></tr>" +
         "<tr><th>未覆盖人口 Uncovered</th><td>" + fmtCount(t.uncovered_before) + " → " + fmtCount(t.uncovered_after) + "</td></tr>" +
         "<tr><th>服务半径 Radius</th><td>" + fmtCount(t.radius_m) + " m</td></tr>" +
+        "<tr><th>距离 Distance</th><td id='siting-distance-used'>" + esc(t.distance_used || "") + "</td></tr>" +
+        "<tr><th>无法到达人口 Unreachable</th><td id='siting-unreachable'>" + unreachableText(t.unreachable_by_reason) + "</td></tr>" +
         "<tr><th>缺口区域 Gap areas</th><td>" + res[0].features.length + "</td></tr>" +
         "<tr><th>建议新址 Proposed sites</th><td>" + proposed + "</td></tr></table>" +
         "<p><a id='report-link' class='button' target='_blank' href='/siting/analyses/" + a.id + "/report'>查看报告 <span class='en'>Open report</span></a></p>";
     }).catch(fail);
+  }
+  var REASONS = { beyond_limit: "超出范围 beyond reach", disconnected: "路网不连通 no connected facility", off_network: "离道路过远 off the roads", no_facility: "无现有设施 no facility" };
+  function unreachableText(byReason) {
+    var keys = Object.keys(byReason || {});
+    if (!keys.length) return "–";
+    return keys.map(function (k) { return esc(REASONS[k] || k) + " " + fmtCount(byReason[k]); }).join("<br>");
   }
   function fmtRate(v) { return v == null ? "–" : (100 * v).toFixed(1) + "%"; }
   function fmtCount(v) { return v == null ? "–" : Math.round(v).toLocaleString("zh-CN"); }

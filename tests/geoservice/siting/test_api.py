@@ -53,6 +53,47 @@ def test_analysis__runs_to_done_with_summary_gaps_sites_and_report(client: Any, 
     assert listed["numberMatched"] == 1 and listed["analyses"][0]["id"] == run["id"]
 
 
+def test_analysis__fifteen_minute_walk_on_the_roads_names_the_distance_and_the_unreachable(
+    client: Any, auth: Any, area: Any, store: Any
+) -> None:
+    from shapely.geometry import LineString
+
+    from geoservice.store import Feature
+
+    with store.transaction(user="test") as tx:  # a road grid over the western township only
+        for k in range(16):
+            tx.insert(
+                "roads",
+                Feature.new(
+                    {"name": f"东西路{k}"},
+                    LineString([(114.27, 30.57 + k * 0.004), (114.30, 30.57 + k * 0.004)]),
+                ),
+            )
+        for k in range(8):
+            tx.insert(
+                "roads",
+                Feature.new(
+                    {"name": f"南北路{k}"},
+                    LineString([(114.27 + k * 0.004, 30.57), (114.27 + k * 0.004, 30.63)]),
+                ),
+            )
+    body = request_body(distance="walk_time", service_time_min=15, speed_kmh=4.5)
+    del body["radius_m"]
+    response = client.post("/siting/analyses", json=body, headers=auth["planner"])
+    assert response.status_code == 202, response.text
+    run = wait_done(client, response.json()["id"])
+    assert run["status"] == "done", run.get("error")
+    totals = run["summary"]["totals"]
+    assert totals["radius_m"] == pytest.approx(1125.0)
+    assert totals["travel_time"]["service_time_min"] == 15 and totals["travel_time"]["speed_kmh"] == 4.5
+    assert "walking time 15 min" in totals["distance_used"]
+    assert sum(totals["unreachable_by_reason"].values()) == pytest.approx(
+        totals["uncovered_before"], rel=1e-6
+    )
+    report = client.get(f"/siting/analyses/{run['id']}/report").text
+    assert "walking time 15 min" in report and "Unreachable population" in report
+
+
 def test_compare__two_radii_side_by_side(client: Any, auth: Any, area: Any) -> None:
     ids = []
     for radius in (500, 1000):
@@ -90,6 +131,10 @@ def test_rerun__same_parameters_new_run(client: Any, auth: Any, area: Any) -> No
             {"optimize": {"model": "mclp", "new_sites": 0}}, "optimize.new_sites", id="zero-new-sites"
         ),
         pytest.param({"division_code": "abc"}, "division_code", id="malformed-division"),
+        pytest.param({"distance": "walk_time", "speed_kmh": 0}, "speed_kmh", id="speed-zero"),
+        pytest.param(
+            {"distance": "walk_time", "service_time_min": 0}, "service_time_min", id="service-time-zero"
+        ),
     ],
 )
 def test_create__bad_input_is_422_naming_the_field(client: Any, auth: Any, changes: dict, field: str) -> None:

@@ -175,6 +175,27 @@ def test_siting_mode__elderly_care_gaps_sites_and_report(
         report.screenshot(path=str(ARTIFACTS / "sample-siting-2-report.png"))
 
 
+def test_siting_mode__fifteen_minute_walk_on_the_sample_roads(
+    chromium, sample_db: SampleDatabase, writable_sample_server: str
+):
+    with map_page(chromium, writable_sample_server, sample_db.tokens["planner"]) as page:
+        page.click("button[data-mode=siting]")
+        page.select_option("#siting-type", "elderly_care")
+        page.fill("#siting-division", "420102")
+        page.select_option("#siting-distance", "walk_time")
+        assert page.is_visible("#siting-minutes") and not page.is_visible("#siting-radius")
+        page.fill("#siting-minutes", "15")
+        page.fill("#siting-speed", "4.5")
+        page.click("#siting-form button[type=submit]")
+        page.wait_for_selector("#report-link", timeout=120_000)
+        assert "walking time 15 min at 4.5 km/h" in page.inner_text("#siting-distance-used")
+        assert page.inner_text("#siting-unreachable") != "–"  # the unreachable population, by reason
+        shot(page, "siting-3-walk-time")
+        href = page.get_attribute("#report-link", "href")
+        report = page.request.get(f"{writable_sample_server}{href}").text()
+        assert "walking time 15 min" in report and "Unreachable population" in report
+
+
 def test_markers_mode__inspection_with_browser_position_and_field_package(
     chromium, sample_db: SampleDatabase, writable_sample_server: str, tmp_path: Path
 ):
