@@ -78,6 +78,8 @@ class Dialect(ABC):
     offset_only: ClassVar[str]  # an OFFSET without a LIMIT (one ``?``)
     serial_key: ClassVar[str]  # an auto-numbered integer primary key
     json_type: ClassVar[str]  # the type of a JSON column
+    empty_json: ClassVar[str]  # an empty JSON object as a column default
+    geom_type: ClassVar[str]  # the type of the geometry column
     preamble: ClassVar[tuple[str, ...]] = ()  # run before the first table is created
 
     def __init__(self, columns: RecordColumns = RECORD) -> None:
@@ -131,9 +133,27 @@ class Dialect(ABC):
         """The parameters of :meth:`bbox_clause`."""
 
     # -- schema ----------------------------------------------------------------------------------------------
-    @abstractmethod
     def collection_ddl(self, name: str) -> list[str]:
-        """CREATE statements for one collection table, its indexes and spatial index (schema version 1)."""
+        """CREATE statements for one collection table, its spatial index and its indexes (schema version 1)."""
+        return [
+            f"""CREATE TABLE {name} (
+                fid {self.serial_key},
+                id TEXT NOT NULL UNIQUE,
+                version INTEGER NOT NULL DEFAULT 1,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                key TEXT UNIQUE,
+                name TEXT, code TEXT, kind TEXT, status TEXT, division_code TEXT, ref TEXT,
+                props {self.json_type} NOT NULL DEFAULT {self.empty_json},
+                geom {self.geom_type}
+            )""",
+            *self.spatial_index_ddl(name),
+            *self.column_indexes(name),
+        ]
+
+    @abstractmethod
+    def spatial_index_ddl(self, name: str) -> list[str]:
+        """The spatial index of a collection table (an R-tree table, a GiST index)."""
 
     @staticmethod
     def column_indexes(name: str) -> list[str]:

@@ -24,6 +24,8 @@ class PostGISDialect(Dialect):
     props_in: ClassVar[str] = "?::jsonb"
     offset_only: ClassVar[str] = " OFFSET ?"
     serial_key: ClassVar[str] = "BIGSERIAL PRIMARY KEY"
+    empty_json: ClassVar[str] = "'{}'::jsonb"
+    geom_type: ClassVar[str] = f"geometry(Geometry, {SRID})"
     json_type: ClassVar[str] = "JSONB"
     preamble: ClassVar[tuple[str, ...]] = ("CREATE EXTENSION IF NOT EXISTS postgis",)
 
@@ -42,22 +44,8 @@ class PostGISDialect(Dialect):
         return [minx, miny, maxx, maxy, minx, miny, maxx, maxy]
 
     # -- schema ----------------------------------------------------------------------------------------------
-    def collection_ddl(self, name: str) -> list[str]:
-        return [
-            f"""CREATE TABLE {name} (
-                fid BIGSERIAL PRIMARY KEY,
-                id TEXT NOT NULL UNIQUE,
-                version INTEGER NOT NULL DEFAULT 1,
-                created_at TEXT NOT NULL,
-                updated_at TEXT NOT NULL,
-                key TEXT UNIQUE,
-                name TEXT, code TEXT, kind TEXT, status TEXT, division_code TEXT, ref TEXT,
-                props JSONB NOT NULL DEFAULT '{{}}'::jsonb,
-                geom geometry(Geometry, {SRID})
-            )""",
-            f"CREATE INDEX {name}_geom_gist ON {name} USING GIST (geom)",
-            *self.column_indexes(name),
-        ]
+    def spatial_index_ddl(self, name: str) -> list[str]:
+        return [f"CREATE INDEX {name}_geom_gist ON {name} USING GIST (geom)"]
 
     # -- tiles -------------------------------------------------------------------------------------------------
     def _tile_source(self, window: TileWindow) -> tuple[str, str, Query, tuple[str, str, str, str]]:

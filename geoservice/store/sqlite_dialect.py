@@ -23,6 +23,8 @@ class SQLiteDialect(Dialect):
     props_in: ClassVar[str] = "?"
     offset_only: ClassVar[str] = " LIMIT -1 OFFSET ?"
     serial_key: ClassVar[str] = "INTEGER PRIMARY KEY AUTOINCREMENT"
+    empty_json: ClassVar[str] = "'{}'"
+    geom_type: ClassVar[str] = "BLOB"
     json_type: ClassVar[str] = "TEXT"
 
     def json_field(self, name: str, alias: str = "") -> str:
@@ -59,22 +61,8 @@ class SQLiteDialect(Dialect):
         return f"SELECT COALESCE(MAX(fid), 0) FROM {collection}"
 
     # -- schema ----------------------------------------------------------------------------------------------
-    def collection_ddl(self, name: str) -> list[str]:
-        return [
-            f"""CREATE TABLE {name} (
-                fid INTEGER PRIMARY KEY AUTOINCREMENT,
-                id TEXT NOT NULL UNIQUE,
-                version INTEGER NOT NULL DEFAULT 1,
-                created_at TEXT NOT NULL,
-                updated_at TEXT NOT NULL,
-                key TEXT UNIQUE,
-                name TEXT, code TEXT, kind TEXT, status TEXT, division_code TEXT, ref TEXT,
-                props TEXT NOT NULL DEFAULT '{{}}',
-                geom BLOB
-            )""",
-            f"CREATE VIRTUAL TABLE {name}_rtree USING rtree(fid, minx, maxx, miny, maxy)",
-            *self.column_indexes(name),
-        ]
+    def spatial_index_ddl(self, name: str) -> list[str]:
+        return [f"CREATE VIRTUAL TABLE {name}_rtree USING rtree(fid, minx, maxx, miny, maxy)"]
 
     # -- tiles -------------------------------------------------------------------------------------------------
     def _tile_source(self, window: TileWindow) -> tuple[str, str, Query, tuple[str, str, str, str]]:

@@ -15,8 +15,9 @@ from shapely.geometry.base import BaseGeometry
 
 from geoservice.errors import BadRequestError, NotFoundError, PreconditionFailedError
 from geoservice.store.changes import Change, bounds_of, ref_of
-from geoservice.store.columns import IDENTIFIER, RECORD
-from geoservice.store.records import AuditEntry, Between, Feature, Page, dumps_json, loads_json, utc_now
+from geoservice.store.columns import RECORD
+from geoservice.store.filters import order_clause, where_clause
+from geoservice.store.records import AuditEntry, Feature, Page, dumps_json, loads_json, utc_now
 from geoservice.store.schema import COLLECTIONS
 from geoservice.store.tile_reads import TileReads
 
@@ -120,8 +121,8 @@ class Transaction(TileReads):
         ``order_by`` is a column name, optionally prefixed with ``-``.
         """
         check_collection(collection)
-        where, params = self._where(collection, bbox, filters)
-        order = self._order(order_by)
+        where, params = where_clause(self.dialect, collection, bbox, filters)
+        order = order_clause(order_by)
         number_matched = None
         if count:
             number_matched = int(
@@ -141,7 +142,7 @@ class Transaction(TileReads):
     def count(self, collection: str, *, filters: Mapping[str, Any] | None = None) -> int:
         """How many records match ``filters``."""
         check_collection(collection)
-        where, params = self._where(collection, None, filters)
+        where, params = where_clause(self.dialect, collection, None, filters)
         return int(self.execute(f"SELECT COUNT(*) FROM {collection}{where}", params).fetchone()[0])
 
     def iter_features(
@@ -149,7 +150,7 @@ class Transaction(TileReads):
     ) -> Iterator[Feature]:
         """Every matching record in ``fid`` order, fetched in batches (for building in-memory indexes)."""
         check_collection(collection)
-        where, params = self._where(collection, None, filters)
+        where, params = where_clause(self.dialect, collection, None, filters)
         last = 0
         joiner = " AND " if where else " WHERE "
         while True:
@@ -349,64 +350,6 @@ class Transaction(TileReads):
                 value=geom.geom_type,
             )
         return RECORD.values(feature, ref_field=COLLECTIONS[collection].ref_field)
-
-    def _where(
-        self, collection: str, bbox: Sequence[float] | None, filters: Mapping[str, Any] | None
-    ) -> tuple[str, list[Any]]:
-        clauses: list[str] = []
-        params: list[Any] = []
-        if bbox is not None:
-            exact = COLLECTIONS[collection].geometry_type != "Point"
-            clauses.append(self.dialect.bbox_clause(collection, exact))
-            params += self.dialect.bbox_params(bbox, exact)
-        for name, value in (filters or {}).items():
-            if not IDENTIFIER.match(name):
-                raise BadRequestError(
-                    f"无效的筛选字段 {name!r} / invalid filter field {name!r}", field=name, value=value
-                )
-            if isinstance(value, Between):
-                if name not in RECORD.ranged:
-                    raise BadRequestError(
-                        f"只能对 {sorted(RECORD.ranged)} 做区间筛选 / a range filter applies to "
-                        f"{sorted(RECORD.ranged)} only, not {name!r}",
-                        field=name,
-                        value=repr(value),
-                    )
-                if value.low is not None:
-                    clauses.append(f"{name} >= ?")
-                    params.append(value.low)
-                if value.high is not None:
-                    clauses.append(f"{name} <= ?")
-                    params.append(value.high)
-                continue
-            column = name if name in RECORD.filterable else self.dialect.json_field(name)
-            if value is None:
-                clauses.append(f"{column} IS NULL")
-            elif isinstance(value, list | tuple | set | frozenset):
-                values = [str(v) for v in value]
-                if not values:
-                    clauses.append("1 = 0")
-                    continue
-                clauses.append(f"{column} IN ({', '.join('?' for _ in values)})")
-                params += values
-            else:
-                clauses.append(f"{column} = ?")
-                params.append(str(value))
-        return ((" WHERE " + " AND ".join(clauses)) if clauses else "", params)
-
-    @staticmethod
-    def _order(order_by: str) -> str:
-        desc = order_by.startswith("-")
-        column = order_by.lstrip("-")
-        if column not in RECORD.sortable:
-            raise BadRequestError(
-                f"无效的排序字段 / invalid sort field {column!r}", field="order_by", value=column
-            )
-        return (
-            f"{column} {'DESC' if desc else 'ASC'}, fid ASC"
-            if column != "fid"
-            else f"fid {'DESC' if desc else 'ASC'}"
-        )
 
     def _audit_entry(self, row: Sequence[Any]) -> AuditEntry:
         return AuditEntry(
