@@ -87,6 +87,13 @@ class PreconditionFailedError(ConflictError):
     code = "version_mismatch"
 
 
+class PreconditionRequiredError(GeoserviceError):
+    """An update of a versioned record sent without ``If-Match`` (须带版本号, 428): the last writer must not
+    silently win."""
+
+    code = "if_match_required"
+
+
 class AuthenticationError(GeoserviceError, PermissionError):
     """No token, or a token that is not known (未认证)."""
 
@@ -164,6 +171,7 @@ HTTP_STATUS: dict[type[GeoserviceError], int] = {
     NotFoundError: 404,
     ConflictError: 409,
     PreconditionFailedError: 412,
+    PreconditionRequiredError: 428,
     AuthenticationError: 401,
     ForbiddenError: 403,
     PayloadTooLargeError: 413,

@@ -90,6 +90,16 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         max_bytes=settings.max_request_bytes,
         upload_max_bytes=settings.max_upload_bytes,
     )
+    if settings.cors_origins:  # GEOSERVICE_CORS_ORIGINS='["https://map.example.gov.cn"]': pages elsewhere
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "If-Match"],
+            expose_headers=["ETag", "Location", "Retry-After"],
+        )
     app.add_middleware(RequestContext)  # outermost of ours: every answer gets its request id
     install_error_handlers(app)
 

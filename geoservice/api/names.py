@@ -1,7 +1,10 @@
 """Place-name routes (地名): check, register, lifecycle, rename, history, overdue items, search, rule catalogue.
 
 ``POST /names/check`` is open to readers; every write needs the ``officer`` role and is audited. Writes on
-one record take ``If-Match: <version>`` (the ``ETag`` of ``GET /names/{id}``): a stale version gets 412.
+one record (lifecycle actions, rename) need ``If-Match: <version>`` (the ``ETag`` of ``GET /names/{id}``,
+or ``version`` of any answer about the record): without it 428, a stale version 412 — checked before the
+record's state, so the loser of a race learns it lost. The command line acts on the database directly
+(``geoservice names approve ID --if-version 3`` makes it conditional too).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from geoservice.api.deps import OfficerDep, ReaderDep, StoreDep
-from geoservice.errors import BadRequestError, InvalidInputError
+from geoservice.errors import BadRequestError, InvalidInputError, PreconditionRequiredError
 from geoservice.gazetteer import names as registry
 from geoservice.gazetteer.categories import categories
 from geoservice.gazetteer.charset import TABLE_SOURCE
@@ -255,6 +258,21 @@ def _if_match(value: str | None) -> int | None:
     return int(text)
 
 
+def _required_if_match(value: str | None) -> int:
+    """The version an update is based on: ``If-Match`` is required (428 without it, ``*`` is not enough)."""
+    version = _if_match(value)
+    if version is None:
+        raise PreconditionRequiredError(
+            '更新地名记录须带 If-Match 请求头(记录版本,即 GET /names/{id} 的 ETag,如 "3")/ an update needs '
+            'If-Match: the record version, the ETag of GET /names/{id} (e.g. "3"), so that a concurrent change '
+            "is not overwritten",
+            field="If-Match",
+            value=value,
+            rule="if_match_required",
+        )
+    return version
+
+
 def _check_public(result: CheckResult) -> NameCheckPublic:
     return NameCheckPublic.model_validate(result.to_dict())
 
@@ -441,7 +459,7 @@ def _action_route(action: registry.Action, summary: str) -> None:
             on=request.on,
             approving_body=request.approving_body,
             reason=request.reason,
-            expected_version=_if_match(if_match),
+            expected_version=_required_if_match(if_match),
         )
         return _public(store, feature, response)
 
@@ -486,6 +504,6 @@ def rename_name(
         reason=body.reason,
         on=body.on,
         approving_body=body.approving_body,
-        expected_version=_if_match(if_match),
+        expected_version=_required_if_match(if_match),
     )
     return _public(store, feature, response)

@@ -79,6 +79,9 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
         p.add_argument("--approving-body", help="批准机关 / approving body")
         p.add_argument("--reason")
         p.add_argument("--user", default=None)
+        p.add_argument(
+            "--if-version", type=int, help="仅当记录仍为此版本 / only if the record is still this version"
+        )
         p.set_defaults(func=_cmd_transition, action=action)
 
     rename = actions.add_parser("rename", parents=[common], help="更名 / rename (old name kept as historic)")
@@ -88,6 +91,9 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     rename.add_argument("--on", type=date.fromisoformat)
     rename.add_argument("--approving-body")
     rename.add_argument("--user", default=None)
+    rename.add_argument(
+        "--if-version", type=int, help="仅当记录仍为此版本 / only if the record is still this version"
+    )
     rename.set_defaults(func=_cmd_rename)
 
     overdue = actions.add_parser(
@@ -171,6 +177,7 @@ def _cmd_transition(args: argparse.Namespace) -> int:
             on=args.on,
             approving_body=args.approving_body,
             reason=args.reason,
+            expected_version=args.if_version,
         )
     props = feature.properties
     due = props.get("filing_due") if props["status"] == "approved" else props.get("announcement_due")
@@ -189,6 +196,7 @@ def _cmd_rename(args: argparse.Namespace) -> int:
             reason=args.reason,
             on=args.on,
             approving_body=args.approving_body,
+            expected_version=args.if_version,
         )
     props = feature.properties
     print(

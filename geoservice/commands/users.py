@@ -17,6 +17,9 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     add.add_argument("name")
     add.add_argument("--role", required=True, choices=["officer", "inspector", "planner", "admin"])
+    add.add_argument(
+        "--expires", help="令牌有效期 / the token expires after, e.g. 90d, 12h, 30m (default: never)"
+    )
     add.set_defaults(func=cmd_users_add)
     listing = users_sub.add_parser("list", parents=[common], help="列出用户 / list users")
     listing.set_defaults(func=cmd_users_list)
@@ -27,10 +30,11 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
 
 def cmd_users_add(args: argparse.Namespace) -> int:
     """Add a user and print its token once."""
-    from geoservice.users import add_user
+    from geoservice.users import add_user, parse_duration
 
+    expires_in = parse_duration(args.expires) if args.expires else None
     with open_db(args) as store:
-        token = add_user(store, args.name, args.role)
+        token = add_user(store, args.name, args.role, expires_in=expires_in)
     print(
         f"已创建用户 {args.name}(角色 {args.role}),令牌只显示这一次 / user created; the token is shown once:"
     )
@@ -44,7 +48,9 @@ def cmd_users_list(args: argparse.Namespace) -> int:
 
     with open_db(args) as store:
         for user in list_users(store):
-            print(f"{user.name}\t{user.role}\t{user.created_at}\t{user.last_used_at or '-'}")
+            print(
+                f"{user.name}\t{user.role}\t{user.created_at}\t{user.last_used_at or '-'}\t{user.expires_at or '-'}"
+            )
     return 0
 
 

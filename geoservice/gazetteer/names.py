@@ -39,6 +39,7 @@ from geoservice.gazetteer.name_registry import PLACE_NAMES, registry_for
 from geoservice.gazetteer.rules import CheckResult, NameRulesSettings, check_name
 from geoservice.settings import get_name_rules_settings
 from geoservice.store import AuditEntry, Feature, Store, Transaction
+from geoservice.store.transaction import require_version
 
 __all__ = [
     "ACTIONS",
@@ -375,6 +376,7 @@ def transition(
     day = (on or today_in_china()).isoformat()
     with store.transaction(user=user) as tx:
         before = tx.get(PLACE_NAMES, id, for_update=True)
+        require_version(before, expected_version)  # a lost race is 412 whatever the state became
         status = str(before.properties.get("status"))
         if status not in allowed_from:
             raise InvalidInputError(
@@ -439,6 +441,7 @@ def rename(
             "更名须填写理由 reason / a rename needs a reason", field="reason", value=reason, rule="required"
         )
     current = get_name(store, id)
+    require_version(current, expected_version)  # before the state: a lost race is 412
     props = current.properties
     status = str(props.get("status"))
     if status not in RENAMABLE:

@@ -12,7 +12,7 @@ from geoservice.store.records import User
 if TYPE_CHECKING:
     from geoservice.store.transaction import Transaction
 
-_USER_COLUMNS = "name, role, created_at, last_used_at"
+_USER_COLUMNS = "name, role, created_at, last_used_at, expires_at"
 
 
 def user_exists(tx: Transaction, name: str) -> bool:
@@ -20,12 +20,19 @@ def user_exists(tx: Transaction, name: str) -> bool:
     return tx.execute("SELECT 1 FROM users WHERE name = ?", [name]).fetchone() is not None
 
 
-def insert_user(tx: Transaction, name: str, role: str, token_hash: str, created_at: str) -> None:
-    """Add a user row."""
+def insert_user(
+    tx: Transaction, name: str, role: str, token_hash: str, created_at: str, expires_at: str | None = None
+) -> None:
+    """Add a user row (``expires_at``: when the token stops working, ``None`` for never)."""
     tx.execute(
-        "INSERT INTO users (name, role, token_hash, created_at) VALUES (?, ?, ?, ?)",
-        [name, role, token_hash, created_at],
+        "INSERT INTO users (name, role, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+        [name, role, token_hash, created_at, expires_at],
     )
+
+
+def touch_user(tx: Transaction, name: str, at: str) -> None:
+    """Record that ``name``'s token was used at ``at`` (``last_used_at``)."""
+    tx.execute("UPDATE users SET last_used_at = ? WHERE name = ?", [at, name])
 
 
 def user_by_token_hash(tx: Transaction, token_hash: str) -> User | None:
@@ -44,5 +51,5 @@ def delete_user(tx: Transaction, name: str) -> bool:
     return bool(tx.execute("DELETE FROM users WHERE name = ?", [name]).rowcount == 1)
 
 
-def _user(row: tuple[str, str, str, str | None]) -> User:
-    return User(name=row[0], role=row[1], created_at=row[2], last_used_at=row[3])
+def _user(row: tuple[str, str, str, str | None, str | None]) -> User:
+    return User(name=row[0], role=row[1], created_at=row[2], last_used_at=row[3], expires_at=row[4])

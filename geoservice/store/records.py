@@ -132,6 +132,7 @@ class User:
     role: str
     created_at: str
     last_used_at: str | None = None
+    expires_at: str | None = None
 
 
 def dumps_json(value: Any) -> str:

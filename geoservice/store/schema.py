@@ -279,6 +279,14 @@ MIGRATIONS: list[Migration] = [
             "postgis": ["ALTER TABLE schema_migrations ADD COLUMN app_version TEXT"],
         },
     ),
+    Migration(
+        4,
+        "users.expires_at: a token may expire (users add --expires 90d)",
+        {
+            "sqlite": ["ALTER TABLE users ADD COLUMN expires_at TEXT"],
+            "postgis": ["ALTER TABLE users ADD COLUMN expires_at TEXT"],
+        },
+    ),
 ]
 
 #: From this version on, ``schema_migrations`` records the geoservice release (``app_version``) that applied

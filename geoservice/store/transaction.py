@@ -259,14 +259,7 @@ class Transaction(TileReads):
         :class:`PreconditionFailedError` if the record has changed since.
         """
         before = self.get(collection, id, for_update=True)
-        if expected_version is not None and before.version != expected_version:
-            raise PreconditionFailedError(
-                f"记录已被他人修改(当前版本 {before.version},请求基于 {expected_version})/ "
-                f"record changed since version {expected_version} (now {before.version}); reload and retry",
-                field="If-Match",
-                value=expected_version,
-                details={"current_version": before.version},
-            )
+        require_version(before, expected_version)
         props = dict(properties or {}) if replace_properties else {**before.properties, **(properties or {})}
         after = replace(
             before,
@@ -362,4 +355,19 @@ class Transaction(TileReads):
             before=loads_json(row[6]),
             after=loads_json(row[7]),
             reason=row[8],
+        )
+
+
+def require_version(record: Feature, expected_version: int | None) -> None:
+    """:class:`PreconditionFailedError` (412) when ``expected_version`` (``If-Match``) is not ``record``'s version.
+
+    Workflows call it first, before judging the record's state, so a lost race is a 412, not a 422.
+    """
+    if expected_version is not None and record.version != expected_version:
+        raise PreconditionFailedError(
+            f"记录已被他人修改(当前版本 {record.version},请求基于 {expected_version})/ "
+            f"record changed since version {expected_version} (now {record.version}); reload and retry",
+            field="If-Match",
+            value=expected_version,
+            details={"current_version": record.version},
         )

@@ -131,7 +131,7 @@ def test_lifecycle__approve_file_announce_with_if_match(api: Any, auth: dict) ->
     assert (approved.json()["status"], approved.json()["filing_due"]) == ("approved", "2024-03-16")
     stale = api.post(f"/names/{id}/file", headers={**officer, "If-Match": '"1"'})
     assert stale.status_code == 412
-    illegal = api.post(f"/names/{id}/announce", headers=officer)
+    illegal = api.post(f"/names/{id}/announce", headers={**officer, "If-Match": '"2"'})
     assert illegal.status_code == 422 and illegal.json()["details"]["rule"] == "transition"
     filed = api.post(f"/names/{id}/file", json={"on": "2024-03-05"}, headers={**officer, "If-Match": '"2"'})
     assert filed.json()["announcement_due"] == "2024-03-20"
@@ -142,9 +142,15 @@ def test_lifecycle__approve_file_announce_with_if_match(api: Any, auth: dict) ->
 def test_rename__history_and_search_by_former_name(api: Any, auth: dict) -> None:
     officer = auth["officer"]
     id = api.post("/names", json=body("后城马路"), headers=officer).json()["id"]
-    api.post(f"/names/{id}/approve", json={"approving_body": "武汉市人民政府"}, headers=officer)
+    api.post(
+        f"/names/{id}/approve",
+        json={"approving_body": "武汉市人民政府"},
+        headers={**officer, "If-Match": "1"},
+    )
     renamed = api.post(
-        f"/names/{id}/rename", json={"name": "胜利街", "reason": "恢复历史地名"}, headers=officer
+        f"/names/{id}/rename",
+        json={"name": "胜利街", "reason": "恢复历史地名"},
+        headers={**officer, "If-Match": "2"},
     )
     assert renamed.status_code == 200
     assert renamed.json()["alternates"][0]["name"] == "后城马路"
@@ -178,3 +184,30 @@ def test_rules__catalogue_names_sources_and_unverified_codes(api: Any) -> None:
     assert (road["class_code"], road["class_code_verified"]) == ("23512", True)
     assert any(not c["class_code_verified"] for c in catalogue["categories"])
     assert {r["id"] for r in catalogue["rules"]} >= {"duplicate", "homophone", "leader_name", "too_long"}
+
+
+def test_update__without_if_match_is_428_naming_the_header(api: Any, auth: dict) -> None:
+    officer = auth["officer"]
+    id = api.post("/names", json=body("京汉大道"), headers=officer).json()["id"]
+    for path, payload in (
+        (f"/names/{id}/approve", {"approving_body": "武汉市人民政府"}),
+        (f"/names/{id}/rename", {"name": "胜利街", "reason": "恢复历史地名"}),
+    ):
+        response = api.post(path, json=payload, headers=officer)
+        assert response.status_code == 428
+        assert response.json()["details"]["field"] == "If-Match" and "If-Match" in response.json()["message"]
+    assert api.get(f"/names/{id}").json()["status"] == "proposed"  # nothing was changed
+
+
+def test_update__the_loser_of_a_race_gets_412_not_a_state_error(api: Any, auth: dict) -> None:
+    officer = auth["officer"]
+    id = api.post("/names", json=body("京汉大道"), headers=officer).json()["id"]
+    approve = {"approving_body": "武汉市人民政府"}
+    first = api.post(f"/names/{id}/approve", json=approve, headers={**officer, "If-Match": "1"})
+    second = api.post(f"/names/{id}/approve", json=approve, headers={**officer, "If-Match": "1"})
+    assert first.status_code == 200
+    assert second.status_code == 412 and second.json()["details"]["current_version"] == 2
+    renamed = api.post(
+        f"/names/{id}/rename", json={"name": "胜利街", "reason": "更名"}, headers={**officer, "If-Match": "1"}
+    )
+    assert renamed.status_code == 412
