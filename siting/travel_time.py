@@ -7,7 +7,7 @@ a network distance of ``speed × time`` metres, which is how it is computed; the
 speed and that distance. Driving uses the one speed given (per-road speeds are not modelled here).
 
 Defaults: 15 minutes (the 15-minute community life circle, 15分钟社区生活圈, of the elderly-care plans), walking at
-4.5 km/h (STANDARDS.md §3.5, the lower end of 4.5–5 km/h: elderly walkers are slower), driving at 30 km/h.
+4.5 km/h (docs/STANDARDS.md §3.5, the lower end of 4.5–5 km/h: elderly walkers are slower), driving at 30 km/h.
 """
 
 from __future__ import annotations
