@@ -13,8 +13,10 @@ Debian: ``apt-get install postgresql-client-15`` (the same major version as the 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -81,22 +83,27 @@ def load(url: str, source: Path, dumped_schema: str) -> str:
                 f"database lacks PostGIS and this user may not create it: ask the DBA to run CREATE EXTENSION "
                 f"postgis ({str(exc).splitlines()[0]})",
             ) from exc
-        if dumped_schema != "public" and _schema_exists(conn, dumped_schema):
-            conn.execute(
-                sql.SQL("DROP SCHEMA {}").format(sql.Identifier(dumped_schema))
-            )  # empty: checked above
-    _run(
-        "pg_restore",
-        [
-            "--no-owner",
-            "--no-privileges",
-            "--exit-on-error",
-            "--single-transaction",
-            f"--dbname={conninfo}",
-            str(source),
-        ],
-        env,
-    )
+        existing = _schema_exists(conn, dumped_schema)  # empty (checked above): kept, its CREATE skipped
+    listing = _run("pg_restore", ["--list", str(source)], env)
+    entries = [
+        line for line in listing.splitlines() if not (existing and _creates_schema(line, dumped_schema))
+    ]
+    with tempfile.TemporaryDirectory(prefix="geoservice-restore-") as folder:
+        use_list = Path(folder) / "restore.list"
+        use_list.write_text("\n".join(entries) + "\n", encoding="utf-8")
+        _run(
+            "pg_restore",
+            [
+                "--no-owner",
+                "--no-privileges",
+                "--exit-on-error",
+                "--single-transaction",
+                f"--use-list={use_list}",
+                f"--dbname={conninfo}",
+                str(source),
+            ],
+            env,
+        )
     if dumped_schema != target:
         with psycopg.connect(url, autocommit=False) as conn:
             conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(target)))
@@ -106,7 +113,7 @@ def load(url: str, source: Path, dumped_schema: str) -> str:
                         sql.Identifier(dumped_schema), sql.Identifier(table), sql.Identifier(target)
                     )
                 )
-            if dumped_schema != "public":
+            if dumped_schema != "public" and not existing:  # the schema pg_restore created, now empty
                 conn.execute(sql.SQL("DROP SCHEMA {}").format(sql.Identifier(dumped_schema)))
     return target
 
@@ -118,6 +125,11 @@ def target_schema(conn: psycopg.Connection) -> str:
         if entry and entry != "$user":
             return entry
     return "public"
+
+
+def _creates_schema(entry: str, schema: str) -> bool:
+    """Whether a ``pg_restore --list`` line creates (or comments on) ``schema`` (``2; 2615 2200 SCHEMA - public …``)."""
+    return re.match(rf"^\d+; \d+ \d+ (SCHEMA - |COMMENT - SCHEMA ){re.escape(schema)} ", entry) is not None
 
 
 def _tables_in(conn: psycopg.Connection, schema: str) -> list[str]:
@@ -147,7 +159,7 @@ def _tool_connection(url: str) -> tuple[str, dict[str, str]]:
     return make_conninfo(**{k: str(v) for k, v in params.items()}), env
 
 
-def _run(tool: str, arguments: list[str], env: dict[str, str]) -> None:
+def _run(tool: str, arguments: list[str], env: dict[str, str]) -> str:
     executable = shutil.which(tool)
     if executable is None:
         raise StorageError(
@@ -162,3 +174,4 @@ def _run(tool: str, arguments: list[str], env: dict[str, str]) -> None:
             f"{done.stderr.strip()[-2000:]}",
             details={"tool": tool, "exit_code": done.returncode},
         )
+    return done.stdout

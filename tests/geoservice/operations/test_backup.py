@@ -8,6 +8,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +29,9 @@ GENERICS = ("路", "街", "巷", "大道")
 NAMES = [a + b + g for g in GENERICS for a in CHARACTERS for b in CHARACTERS]
 
 
-@pytest.fixture
-def fresh_url(store_url: str, tmp_path: Path) -> Iterator[str]:
-    """An empty database on the same backend: a new SQLite file, or a new PostgreSQL database."""
-    if store_url.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path / 'restored.sqlite'}"
-        return
+@contextmanager
+def new_postgres_database() -> Iterator[str]:
+    """A new, empty PostgreSQL database (its URL), dropped afterwards."""
     import psycopg
 
     name = f"gs_restore_{uuid.uuid4().hex[:10]}"
@@ -44,6 +42,16 @@ def fresh_url(store_url: str, tmp_path: Path) -> Iterator[str]:
     finally:
         with psycopg.connect(postgres_url(), autocommit=True) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def fresh_url(store_url: str, tmp_path: Path) -> Iterator[str]:
+    """An empty database on the same backend: a new SQLite file, or a new PostgreSQL database."""
+    if store_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'restored.sqlite'}"
+        return
+    with new_postgres_database() as url:
+        yield url
 
 
 def _post(base: str, path: str, body: dict[str, Any], token: str | None = None) -> tuple[int, dict]:
@@ -213,3 +221,17 @@ def test_manifest__counts_every_collection_audit_and_users(
     assert set(manifest.counts) == set(COUNTED_TABLES)  # every table exists at the latest schema
     assert manifest.counts == count_rows(store)
     assert manifest.counts["users"] == len(tokens)
+
+
+@pytest.mark.postgis
+def test_restore__postgis_public_schema_into_a_new_database(postgis_url: str, tmp_path: Path) -> None:
+    """The usual server layout: the service in the ``public`` schema of its own database, restored into another."""
+    with new_postgres_database() as source_url, new_postgres_database() as target_url:
+        with open_store(source_url) as source:
+            fill_small_area(source)
+            before = _everything(source)
+        assert main(["backup", "--db", source_url, str(tmp_path / "b")]) == 0
+        assert read_manifest(tmp_path / "b").pg_schema == "public"
+        assert main(["restore", str(tmp_path / "b"), "--db", target_url]) == 0
+        with open_store(target_url) as restored:
+            assert _everything(restored) == before
