@@ -1,8 +1,8 @@
 """p-center, capacitated p-median / LSCP, LSCP-B and the OR-Library reader against spopt 0.7 and brute force.
 
-spopt's p-center example (San Francisco, 205 tracts × 16 stores) downloads its data at run time, which these tests
-cannot do (no network; the file is not shipped by any installed package), so p-center is compared with spopt's
-``PCenter`` on seeded instances instead.
+p-center is compared with spopt's ``PCenter`` on spopt's own San Francisco instance (205 census tracts × 16 stores,
+network distances, p = 4; the CSV ships inside the installed spopt 0.7 wheel, ``spopt/tests/test_locate/data``, so
+nothing is downloaded) and on seeded instances.
 """
 
 from __future__ import annotations
@@ -52,6 +52,22 @@ def test_p_center__matches_spopt(seed: int, fixed: tuple[int, ...], p: int) -> N
     assert solution.selected.size == p and set(fixed) <= set(solution.selected.tolist())
     nearest = instance.cost[np.arange(50), solution.assignment]
     assert nearest.max() == pytest.approx(solution.objective)
+
+
+def test_p_center__spopt_san_francisco_instance_equals_spopt() -> None:
+    import pandas as pd
+    import spopt
+
+    data = Path(spopt.__file__).parent / "tests" / "test_locate" / "data"
+    distances = pd.read_csv(data / "SF_network_distance_candidateStore_16_censusTract_205_new.csv")
+    cost = distances.pivot_table(values="distance", index="DestinationName", columns="name").to_numpy()
+    reference = PCenter.from_cost_matrix(cost, 4).solve(spopt_solver())
+
+    solution = p_center(cost, 4)
+
+    assert cost.shape == (205, 16)
+    assert solution.objective == pytest.approx(reference.problem.objective.value(), rel=1e-9)
+    assert solution.is_optimal and solution.selected.size == 4
 
 
 @pytest.mark.parametrize("seed", SEEDS)
