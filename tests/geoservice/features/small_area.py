@@ -18,7 +18,8 @@ def fill_small_area(
     store: Store, *, facilities: int = 25, place_name: bool = True
 ) -> dict[str, list[Feature]]:
     """Insert a district, a road with its name and door plates, a boundary line with markers and an
-    inspection, and ``facilities`` elderly-care centres; returns the stored records per collection."""
+    inspection, a road-name sign with an inspection, and ``facilities`` elderly-care centres; returns the
+    stored records per collection."""
     out: dict[str, list[Feature]] = {}
     with store.transaction(user="fixture") as tx:
 
@@ -83,6 +84,25 @@ def fill_small_area(
             "marker_inspections",
             {"marker_id": marker.id, "condition": "intact", "team": "联检一组", "status": "intact"},
             Point(114.30001, 30.70001),
+        )
+        sign = add(
+            "place_signs",
+            {
+                "name": "江滩路",
+                "romanized": "Jiangtan Lu",
+                "sign_kind": "road_plate",
+                "kind": "road_plate",
+                "name_id": None,
+                "condition": "intact",
+                "status": "intact",
+                "division_code": "420102",
+            },
+            Point(114.29, 30.58),
+        )
+        add(
+            "sign_inspections",
+            {"sign_id": sign.id, "condition": "intact", "team": "巡检一组", "status": "intact"},
+            Point(114.29001, 30.58001),
         )
         for i in range(facilities):
             add(

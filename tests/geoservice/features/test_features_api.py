@@ -16,6 +16,8 @@ PUBLIC = [
     "boundary_markers",
     "marker_inspections",
     "facilities",
+    "place_signs",  # issue 18: the OGC API serves signs and their inspections like any collection
+    "sign_inspections",
 ]
 
 
