@@ -248,7 +248,11 @@ def _write_gpkg(
     lon, lat = header.index("经度"), header.index("纬度")
     geometry = [Point(r[lon], r[lat]) if r[lon] not in (None, "") else None for r in rows]
     columns = _unique(header)
-    frame = gpd.GeoDataFrame(pd.DataFrame(rows, columns=columns), geometry=geometry, crs="EPSG:4490")
+    # empty cells are NULL, so a column of numbers (经度, 纬度) is numeric in QGIS, not text
+    table = pd.DataFrame(
+        [[None if v == "" else v for v in row] for row in rows], columns=columns
+    ).infer_objects()
+    frame = gpd.GeoDataFrame(table, geometry=geometry, crs="EPSG:4490")
     frame.to_file(path, layer="addresses", driver="GPKG", engine="pyogrio")
     review_frame = pd.DataFrame(review[1], columns=_unique(review[0]))
     import pyogrio

@@ -120,6 +120,8 @@ def test_cli_batch__geopackage_points_in_cgcs2000_and_review_layer(
     frame = pyogrio.read_dataframe(out, layer="addresses")
     assert frame.crs.to_epsg() == 4490
     assert len(frame) == len(ADDRESSES)
+    assert frame["经度"].dtype.kind == "f"  # numbers stay numbers in QGIS
+    assert set(frame["区划代码"].dropna()) == {"330102", "420102", "310115"}  # codes stay text
     placed = frame[frame["状态"] == "resolved"]
     assert placed.geometry.notna().all() and placed.geometry.x.between(73, 136).all()
     assert len(pyogrio.read_dataframe(out, layer="review")) == 3
