@@ -12,7 +12,7 @@ Examples
 ['elderly', 'population']
 >>> tile_layers_fed_by("analysis_results", "a1")
 ['analysis:a1', 'coverage:a1']
->>> raster_style("coverage:a1").title.split(" / ")[1]
+>>> raster_style("coverage:a1").title.split("/ ")[1]
 'Uncovered population density (coverage gap)'
 """
 
