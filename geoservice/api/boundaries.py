@@ -7,7 +7,6 @@ A line is addressed by UUID or line code (``0203``), a marker by UUID or number 
 
 from __future__ import annotations
 
-import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -18,6 +17,7 @@ from pydantic import BaseModel, Field
 from shapely.geometry import Point, shape
 
 from geoservice.api.deps import InspectorDep, OfficerDep, ReaderDep, SettingsDep, StoreDep
+from geoservice.api.field_packages import GEOPACKAGE_RESPONSES, geopackage_download, saved_upload
 from geoservice.boundaries.inspections import (
     InspectionInput,
     create_round,
@@ -568,7 +568,7 @@ def upload_photos(
     "/field-package",
     operation_id="exportFieldPackage",
     response_class=Response,
-    responses={200: {"content": {"application/geopackage+sqlite3": {}}}},
+    responses=GEOPACKAGE_RESPONSES,
 )
 def get_field_package(
     store: StoreDep,
@@ -577,17 +577,14 @@ def get_field_package(
     bbox: Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat")] = None,
 ) -> Response:
     """A GeoPackage for QGIS / QField: lines, markers, last inspections and an empty ``inspections`` layer."""
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "field-package.gpkg"
+    box = _bbox(bbox)
+
+    def write(path: Path) -> str:
         with store.transaction(readonly=True) as tx:
-            summary = export_package(tx, path, lines=line or [], bbox=_bbox(bbox))
-        content = path.read_bytes()
-    name = "field-package-" + "-".join(summary["lines"][:3]) + ".gpkg"
-    return Response(
-        content,
-        media_type="application/geopackage+sqlite3",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+            summary = export_package(tx, path, lines=line or [], bbox=box)
+        return "field-package-" + "-".join(summary["lines"][:3]) + ".gpkg"
+
+    return geopackage_download(write)
 
 
 @router.post("/field-package", response_model=PackageImportPublic, operation_id="importFieldPackage")
@@ -597,11 +594,7 @@ def post_field_package(
     file: Annotated[UploadFile, File(description="the returned GeoPackage")],
 ) -> PackageImportPublic:
     """Merge a returned field package: idempotent by record UUID, conflicts reported, all or nothing."""
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "returned.gpkg"
-        with path.open("wb") as out:
-            while chunk := file.file.read(1024 * 1024):
-                out.write(chunk)
+    with saved_upload(file) as path:
         package = parse_package(path)  # limits checked, parsed and validated before the write transaction
         with store.transaction(user=user.name) as tx:
             report = import_package(tx, package, user=user.name)

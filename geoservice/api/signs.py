@@ -6,7 +6,6 @@ as they read them); reads are open. The sign layer is also an OGC API collection
 
 from __future__ import annotations
 
-import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -18,6 +17,7 @@ from shapely.geometry import Point
 
 from geoservice.api.boundaries import PackageImportPublic, Position, _bbox
 from geoservice.api.deps import InspectorDep, OfficerDep, ReaderDep, SettingsDep, StoreDep
+from geoservice.api.field_packages import GEOPACKAGE_RESPONSES, geopackage_download, saved_upload
 from geoservice.boundaries.photos import attach_photos
 from geoservice.signs.inspections import (
     INSPECTIONS,
@@ -246,7 +246,7 @@ def list_overdue(
     "/field-package",
     operation_id="exportSignFieldPackage",
     response_class=Response,
-    responses={200: {"content": {"application/geopackage+sqlite3": {}}}},
+    responses=GEOPACKAGE_RESPONSES,
 )
 def get_field_package(
     store: StoreDep,
@@ -256,15 +256,12 @@ def get_field_package(
 ) -> Response:
     """A GeoPackage for offline inspection (QField): the signs and an empty ``inspections`` layer to fill in."""
     box = _bbox(bbox)
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "signs.gpkg"
+
+    def write(path: Path) -> str:
         export_sign_package(store, path, division_code=division_code, bbox=box)
-        content = path.read_bytes()
-    return Response(
-        content,
-        media_type="application/geopackage+sqlite3",
-        headers={"Content-Disposition": f'attachment; filename="signs-{division_code or "bbox"}.gpkg"'},
-    )
+        return f"signs-{division_code or 'bbox'}.gpkg"
+
+    return geopackage_download(write)
 
 
 @router.post("/field-package", response_model=PackageImportPublic, operation_id="importSignFieldPackage")
@@ -274,9 +271,7 @@ def post_field_package(
     file: Annotated[UploadFile, File(description="the returned GeoPackage")],
 ) -> PackageImportPublic:
     """Merge a returned package's inspections, all or nothing (422 lists every bad record)."""
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "returned.gpkg"
-        path.write_bytes(file.file.read())
+    with saved_upload(file) as path:
         report = import_sign_package(store, path, user=user.name)
     return PackageImportPublic(**report.as_dict())
 
