@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
@@ -38,7 +38,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geoservice.api.deps import ReaderDep, StoreDep
 from geoservice.errors import BadRequestError, NotFoundError
-from geoservice.store import COLLECTIONS, Between, Collection, Feature, utc_now
+from geoservice.store import COLLECTIONS, Between, Collection, Feature, Transaction, utc_now
 from geoservice.store.schema import PROMOTED
 from geoservice.tiles.grid import MAX_LAT, lonlat_to_mercator, mercator_to_lonlat
 
@@ -481,6 +481,89 @@ def _collection_public(collection: Collection, base: str) -> CollectionPublic:
     )
 
 
+# -- the items query ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ItemsQuery:
+    """What ``items`` selects (要素查询): a collection narrowed by bbox, property filters and ``datetime``.
+
+    The one query behind ``/collections/{id}/items``, its downloads (``f=gpkg`` …) and ``geoservice export``:
+    a new selection parameter is parsed in :func:`parse_items_query` and applied in :meth:`page` and
+    :meth:`chunks`, and every one of them follows.
+    """
+
+    collection: Collection
+    filters: dict[str, Any]
+    bbox: tuple[float, float, float, float] | None = None
+    interval: TimeInterval | None = None
+
+    def _database_filters(self) -> tuple[dict[str, Any], str | None]:
+        """Filters the database applies, and the property the service still checks ``interval`` on."""
+        if self.interval is None:
+            return dict(self.filters), None
+        prop = temporal_property(self.collection)
+        if prop in ("updated_at", "created_at"):
+            # Record times are ISO 8601 UTC text in an indexed column: the range goes to the database.
+            between = Between(_utc_text(self.interval.start), _utc_text(self.interval.end))
+            return {**self.filters, prop: between}, None
+        return dict(self.filters), prop  # a property with its own offsets (inspected_at): compared here
+
+    def page(self, tx: Transaction, *, limit: int, offset: int = 0) -> tuple[list[Feature], int]:
+        """One page of the matching records in ``fid`` order and how many match in all."""
+        filters, prop = self._database_filters()
+        name = self.collection.name
+        if prop is None:
+            found = tx.query(name, bbox=self.bbox, filters=filters, limit=limit, offset=offset)
+            return found.features, int(found.number_matched or 0)
+        assert self.interval is not None
+        every = tx.query(name, bbox=self.bbox, filters=filters, count=False).features
+        matching = [f for f in every if self.interval.contains(feature_time(f, prop))]
+        return matching[offset : offset + limit], len(matching)
+
+    def chunks(self, tx: Transaction, size: int = 5000) -> Iterator[list[Feature]]:
+        """Every matching record in ``fid`` order, ``size`` at a time (bounded memory for downloads)."""
+        filters, prop = self._database_filters()
+        interval = self.interval
+        chunk: list[Feature] = []
+        for feature in tx.iter_features(
+            self.collection.name, bbox=self.bbox, filters=filters, batch_size=size
+        ):
+            if (
+                prop is not None
+                and interval is not None
+                and not interval.contains(feature_time(feature, prop))
+            ):
+                continue
+            chunk.append(feature)
+            if len(chunk) == size:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+
+def parse_items_query(collection: Collection, params: Mapping[str, str]) -> ItemsQuery:
+    """The selection of an ``items`` request (``bbox``, ``bbox-crs``, queryables, ``datetime``), checked.
+
+    Raises
+    ------
+    BadRequestError
+        A malformed value, naming the parameter (400).
+    """
+    bbox_crs = parse_crs(params.get("bbox-crs"), "bbox-crs")
+    if "bbox-crs" in params and "bbox" not in params:
+        raise BadRequestError(
+            "给了 bbox-crs 却没有 bbox / bbox-crs given without bbox",
+            field="bbox-crs",
+            value=params["bbox-crs"],
+        )
+    return ItemsQuery(
+        collection,
+        filters={q: check_filter_value(q, params[q]) for q in queryables_of(collection) if q in params},
+        bbox=parse_bbox(params["bbox"], bbox_crs) if "bbox" in params else None,
+        interval=parse_datetime(params["datetime"]) if "datetime" in params else None,
+    )
+
+
 # -- routes ------------------------------------------------------------------------------------------------
 @router.get("/", response_model=LandingPublic, operation_id="getLandingPage")
 def get_landing_page(request: Request, user: ReaderDep) -> LandingPublic:
@@ -570,35 +653,14 @@ def get_queryables(collectionId: str, request: Request, user: ReaderDep) -> Quer
 def get_features(collectionId: str, request: Request, store: StoreDep, user: ReaderDep) -> JSONResponse:
     """Features of a collection: bbox, CRS, paging (``next`` / ``prev``) and property filters."""
     collection = served_collection(collectionId)
-    queryables = queryables_of(collection)
-    _check_known(request, _ITEMS_PARAMETERS | set(queryables))
+    _check_known(request, _ITEMS_PARAMETERS | set(queryables_of(collection)))
     params = request.query_params
     crs = parse_crs(params.get("crs"), "crs")
-    bbox_crs = parse_crs(params.get("bbox-crs"), "bbox-crs")
-    if "bbox-crs" in params and "bbox" not in params:
-        raise BadRequestError(
-            "给了 bbox-crs 却没有 bbox / bbox-crs given without bbox",
-            field="bbox-crs",
-            value=params["bbox-crs"],
-        )
-    bbox = parse_bbox(params["bbox"], bbox_crs) if "bbox" in params else None
+    query = parse_items_query(collection, params)
     limit = min(parse_int(params.get("limit"), "limit", DEFAULT_LIMIT, 1), MAX_LIMIT)
     offset = parse_int(params.get("offset"), "offset", 0, 0)
-    filters = {q: check_filter_value(q, params[q]) for q in queryables if q in params}
-    interval = parse_datetime(params["datetime"]) if "datetime" in params else None
     with store.transaction(readonly=True) as tx:
-        if interval is None:
-            page = tx.query(collection.name, bbox=bbox, filters=filters, limit=limit, offset=offset)
-            features, matched = page.features, int(page.number_matched or 0)
-        elif (prop := temporal_property(collection)) in ("updated_at", "created_at"):
-            # Record times are ISO 8601 UTC text in an indexed column: the range goes to the database.
-            in_time = {**filters, prop: Between(_utc_text(interval.start), _utc_text(interval.end))}
-            page = tx.query(collection.name, bbox=bbox, filters=in_time, limit=limit, offset=offset)
-            features, matched = page.features, int(page.number_matched or 0)
-        else:  # a property with its own offsets (inspected_at): compared as instants here
-            every = tx.query(collection.name, bbox=bbox, filters=filters, count=False).features
-            matching = [f for f in every if interval.contains(feature_time(f, prop))]
-            features, matched = matching[offset : offset + limit], len(matching)
+        features, matched = query.page(tx, limit=limit, offset=offset)
     transform = transformer_for(crs)
     url = f"{_base(request)}/collections/{collection.name}/items"
     keep = [(k, v) for k, v in params.multi_items() if k not in ("offset", "limit")]

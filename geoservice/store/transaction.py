@@ -146,11 +146,17 @@ class Transaction(TileReads):
         return int(self.execute(f"SELECT COUNT(*) FROM {collection}{where}", params).fetchone()[0])
 
     def iter_features(
-        self, collection: str, *, filters: Mapping[str, Any] | None = None, batch_size: int = 5000
+        self,
+        collection: str,
+        *,
+        bbox: Sequence[float] | None = None,
+        filters: Mapping[str, Any] | None = None,
+        batch_size: int = 5000,
     ) -> Iterator[Feature]:
-        """Every matching record in ``fid`` order, fetched in batches (for building in-memory indexes)."""
+        """Every record matching a bbox and filters (as :meth:`query`) in ``fid`` order, fetched in batches
+        (for building in-memory indexes and writing downloads in bounded memory)."""
         check_collection(collection)
-        where, params = where_clause(self.dialect, collection, None, filters)
+        where, params = where_clause(self.dialect, collection, bbox, filters)
         last = 0
         joiner = " AND " if where else " WHERE "
         while True:
