@@ -44,6 +44,9 @@ class Settings(BaseSettings):
         Where address batch jobs (地址批量任务) keep their files; default: ``batch`` beside ``photo_dir``.
     max_batch_bytes
         One uploaded address batch file at most this size.
+    batch_keep_days
+        Finished and failed address batch jobs (their upload and result) are removed this many days after they
+        finished; jobs a restart interrupted are resumed at the next start, not removed.
     upload_max_rows, upload_max_vertices, upload_max_problems, upload_max_work_steps
         Limits on what one uploaded file may hold, per layer, and on the problems an answer lists (the
         first N and the count): see :mod:`geoservice.upload_limits`.
@@ -95,6 +98,7 @@ class Settings(BaseSettings):
     photo_dir: Path = PROJECT_ROOT / "var" / "photos"
     batch_dir: Path | None = None  # address batch jobs (地址批量任务); default: beside photo_dir, "batch"
     max_batch_bytes: int = 100 * 1024 * 1024
+    batch_keep_days: float = Field(default=7.0, gt=0)
     data_dir: Path = PROJECT_ROOT / "data"
     shared_data_dir: Path = PROJECT_ROOT.parent / "shared" / "data"
     warm_indexes: bool = True

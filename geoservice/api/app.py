@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from geoservice import __version__
 from geoservice.analyses.executor import AnalysisExecutor
+from geoservice.api.address_batch import open_batch_jobs
 from geoservice.api.tiles import start_tiles, stop_tiles
 from geoservice.errors import (
     AuthenticationError,
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         # the analysis pool lives as long as the app: stale runs of a dead process marked first
         app.state.analyses = AnalysisExecutor(app.state.store)
         app.state.analyses.recover()
+        app.state.address_batches = open_batch_jobs(settings, app.state.store)
         if settings.warm_indexes:
             warm_indexes(app.state.store)
             app.state.indexes_warm = True
@@ -67,6 +69,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
             yield
         finally:
             await asyncio.to_thread(app.state.analyses.shutdown)
+            await asyncio.to_thread(app.state.address_batches.shutdown)
             stop_tiles(app)
             if own:
                 app.state.store.close()
