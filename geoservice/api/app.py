@@ -82,6 +82,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
             " Place names, boundary markers and facility siting for civil-affairs map work."
         ),
         lifespan=lifespan,
+        docs_url=None,  # /docs and /redoc from local files: geoservice/web/api_docs.py
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.indexes_warm = False
@@ -120,6 +122,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         siting,
         tiles,
     )
+    from geoservice.web import api_docs
 
     for module in (
         health,
@@ -133,6 +136,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         signs,
         features,
         tiles,
+        api_docs,  # before web: its /static/vendor/apidocs/ precedes /static/{path}
         web,
     ):
         app.include_router(module.router)

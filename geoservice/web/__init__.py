@@ -39,7 +39,7 @@ def leaflet_dir() -> Path:
     return Path(leaflet.BASE_DIR)
 
 
-def _file_in(root: Path, path: str) -> Path:
+def file_in(root: Path, path: str) -> Path:
     """``root / path`` if it is a file inside ``root`` (no ``..`` escapes); 404 otherwise."""
     candidate = (root / path).resolve()
     if not candidate.is_relative_to(root.resolve()) or not candidate.is_file():
@@ -47,7 +47,7 @@ def _file_in(root: Path, path: str) -> Path:
     return candidate
 
 
-def _static(path: Path) -> FileResponse:
+def static_response(path: Path) -> FileResponse:
     media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     if path.suffix == ".js":
         media_type = "text/javascript"
@@ -95,10 +95,10 @@ def get_map_layers() -> Response:
 @router.get("/static/vendor/leaflet/{path:path}", response_class=FileResponse, operation_id="getLeafletFile")
 def get_leaflet_file(path: str) -> FileResponse:
     """Leaflet's JS, CSS and marker images from the installed xstatic-leaflet package."""
-    return _static(_file_in(leaflet_dir(), path))
+    return static_response(file_in(leaflet_dir(), path))
 
 
 @router.get("/static/{path:path}", response_class=FileResponse, operation_id="getStaticFile")
 def get_static_file(path: str) -> FileResponse:
     """The map page's own JS and CSS."""
-    return _static(_file_in(STATIC_DIR, path))
+    return static_response(file_in(STATIC_DIR, path))
