@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from siting.errors import InfeasibleError
-from siting.optimize._inputs import FloatArray, IntArray, Problems, check_positive_number, nearest_selected
+from siting.errors import InfeasibleError, SitingInputError
+from siting.optimize._inputs import (
+    CostMatrix,
+    FloatArray,
+    IntArray,
+    Pairs,
+    Problems,
+    check_capacities,
+    check_cost,
+    check_fixed,
+    check_p,
+    check_positive_number,
+    check_radius,
+    check_weights,
+    nearest_selected,
+)
 from siting.optimize.solution import MethodChoice, SolutionStatus, StopReason
 
 
@@ -18,6 +36,59 @@ def check_solver_settings(time_limit_s: float, mip_rel_gap: float, threads: int,
         problems.add(
             "threads", threads, f"threads 须为正整数 / threads must be a positive integer, got {threads!r}"
         )
+
+
+#: A parameter the model does not take (so it is not checked).
+ABSENT: Final[Any] = object()
+
+
+@dataclass(frozen=True)
+class ModelInput:
+    """A model's inputs once checked (检查后的模型输入): reachable pairs, weights (1 each when the model takes
+    none), the fixed sites (现有设施) and the capacities (容量) if the model has them."""
+
+    pairs: Pairs
+    weights: FloatArray
+    fixed: IntArray
+    capacities: FloatArray | None = None
+
+
+def checked_input(
+    cost: CostMatrix,
+    *,
+    weights: npt.ArrayLike | None = None,
+    capacities: npt.ArrayLike | None = None,
+    radius_m: Any = ABSENT,
+    p: Any = ABSENT,
+    fixed: Iterable[int] = (),
+    choices: Mapping[str, tuple[object, tuple[str, ...]]] | None = None,
+    time_limit_s: float,
+    mip_rel_gap: float = 0.0,
+    threads: int,
+) -> ModelInput:
+    """Check every input of a model at once and raise one :class:`SitingInputError` listing each problem.
+
+    ``radius_m`` and ``p`` are checked when given; ``choices`` maps an option's name to (its value, the allowed
+    values), e.g. ``{"assignment": (assignment, ("split", "single"))}``.
+    """
+    problems = Problems()
+    pairs = check_cost(cost, problems)
+    n_demand, n_candidates = pairs.shape if pairs is not None else (None, None)
+    if radius_m is not ABSENT:
+        check_radius(radius_m, problems)
+    weight = check_weights(weights, n_demand, problems)
+    capacity = None if capacities is None else check_capacities(capacities, n_candidates, problems)
+    fixed_sites = check_fixed(fixed, n_candidates, problems)
+    if p is not ABSENT:
+        check_p(p, fixed_sites.size, n_candidates, problems)
+    for name, (value, allowed) in (choices or {}).items():
+        if value not in allowed:
+            options = " 或 ".join(f'"{option}"' for option in allowed)
+            problems.add(name, value, f"{name} 须为 {options} / got {value!r}")
+    check_solver_settings(time_limit_s, mip_rel_gap, threads, problems)
+    problems.raise_if_any(SitingInputError)
+    assert pairs is not None and weight is not None
+    return ModelInput(pairs, weight, fixed_sites, capacity)
 
 
 def status_for(gap: float, mip_rel_gap: float, *, heuristic: bool) -> SolutionStatus:

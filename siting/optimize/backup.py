@@ -16,11 +16,15 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from siting.errors import SitingInputError
-from siting.optimize._common import assign_within, check_solver_settings, status_for, stop_reason_for
+from siting.optimize._common import (
+    assign_within,
+    checked_input,
+    status_for,
+    stop_reason_for,
+)
 from siting.optimize._heuristics import covered_count
 from siting.optimize._highs import MipModel, relative_gap, solve_mip
-from siting.optimize._inputs import FloatArray, Problems, check_cost, check_weights, coverage_within
+from siting.optimize._inputs import FloatArray, coverage_within
 from siting.optimize.lscp import lscp
 from siting.optimize.solution import Solution
 
@@ -101,12 +105,10 @@ def lscp_b(
     ([1, 2], 1.0)
     """
     started = time.perf_counter()
-    problems = Problems()
-    pairs = check_cost(cost, problems)
-    weight = check_weights(weights, pairs.shape[0] if pairs is not None else None, problems)
-    check_solver_settings(time_limit_s, mip_rel_gap, threads, problems)
-    problems.raise_if_any(SitingInputError)
-    assert pairs is not None and weight is not None
+    model = checked_input(
+        cost, weights=weights, time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap, threads=threads
+    )
+    pairs, weight = model.pairs, model.weights
     first = lscp(cost, radius_m, fixed=fixed, time_limit_s=time_limit_s, mip_rel_gap=0.0, threads=threads)
     n_sites = first.selected.size
     cover = coverage_within(pairs, float(radius_m))

@@ -16,9 +16,8 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from siting.errors import SitingInputError
 from siting.optimize._common import (
-    check_solver_settings,
+    checked_input,
     largest_share,
     pair_model_rows,
     status_for,
@@ -29,13 +28,6 @@ from siting.optimize._inputs import (
     CostMatrix,
     FloatArray,
     IntArray,
-    Problems,
-    check_capacities,
-    check_cost,
-    check_fixed,
-    check_p,
-    check_radius,
-    check_weights,
     coverage_within,
 )
 from siting.optimize.solution import Solution
@@ -154,21 +146,21 @@ def capacitated_coverage(
     0.0
     """
     started = time.perf_counter()
-    problems = Problems()
-    pairs = check_cost(cost, problems)
-    n_demand, n_candidates = pairs.shape if pairs is not None else (None, None)
-    check_radius(radius_m, problems)
-    weight = check_weights(weights, n_demand, problems)
-    capacity = check_capacities(capacities, n_candidates, problems)
-    fixed_sites = check_fixed(fixed, n_candidates, problems)
-    check_p(p, fixed_sites.size, n_candidates, problems)
-    if allocation not in ("fractional", "whole"):
-        problems.add(
-            "allocation", allocation, f'allocation 须为 "fractional" 或 "whole" / got {allocation!r}'
-        )
-    check_solver_settings(time_limit_s, mip_rel_gap, threads, problems)
-    problems.raise_if_any(SitingInputError)
-    assert pairs is not None and weight is not None and n_demand is not None and n_candidates is not None
+    model = checked_input(
+        cost,
+        weights=weights,
+        capacities=capacities,
+        radius_m=radius_m,
+        p=p,
+        fixed=fixed,
+        choices={"allocation": (allocation, ("fractional", "whole"))},
+        time_limit_s=time_limit_s,
+        mip_rel_gap=mip_rel_gap,
+        threads=threads,
+    )
+    pairs, weight, capacity, fixed_sites = model.pairs, model.weights, model.capacities, model.fixed
+    assert capacity is not None
+    n_demand, n_candidates = pairs.shape
 
     cover = coverage_within(pairs, float(radius_m))
     reachable = np.diff(cover.indptr) > 0

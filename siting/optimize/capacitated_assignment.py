@@ -15,15 +15,15 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterable
-from typing import Literal
+from typing import Final, Literal
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from siting.errors import InfeasibleError, SitingInputError
+from siting.errors import InfeasibleError
 from siting.optimize._common import (
-    check_solver_settings,
+    checked_input,
     largest_share,
     pair_model_rows,
     raise_if_stranded,
@@ -36,13 +36,6 @@ from siting.optimize._inputs import (
     FloatArray,
     IntArray,
     Pairs,
-    Problems,
-    check_capacities,
-    check_cost,
-    check_fixed,
-    check_p,
-    check_radius,
-    check_weights,
 )
 from siting.optimize.capacitated import _capacitated_model
 from siting.optimize.solution import ModelName, Solution
@@ -208,9 +201,7 @@ def _solve(
     )
 
 
-def _check_assignment(assignment: str, problems: Problems) -> None:
-    if assignment not in ("split", "single"):
-        problems.add("assignment", assignment, f'assignment 须为 "split" 或 "single" / got {assignment!r}')
+ASSIGNMENTS: Final = ("split", "single")
 
 
 def capacitated_median(
@@ -267,17 +258,19 @@ def capacitated_median(
     (1.0, [0, 1, 0])
     """
     started = time.perf_counter()
-    problems = Problems()
-    pairs = check_cost(cost, problems)
-    n_demand, n_candidates = pairs.shape if pairs is not None else (None, None)
-    weight = check_weights(weights, n_demand, problems)
-    capacity = check_capacities(capacities, n_candidates, problems)
-    fixed_sites = check_fixed(fixed, n_candidates, problems)
-    check_p(p, fixed_sites.size, n_candidates, problems)
-    _check_assignment(assignment, problems)
-    check_solver_settings(time_limit_s, mip_rel_gap, threads, problems)
-    problems.raise_if_any(SitingInputError)
-    assert pairs is not None and weight is not None
+    model = checked_input(
+        cost,
+        weights=weights,
+        capacities=capacities,
+        p=p,
+        fixed=fixed,
+        choices={"assignment": (assignment, ASSIGNMENTS)},
+        time_limit_s=time_limit_s,
+        mip_rel_gap=mip_rel_gap,
+        threads=threads,
+    )
+    pairs, weight, capacity, fixed_sites = model.pairs, model.weights, model.capacities, model.fixed
+    assert capacity is not None
     return _solve(
         "capacitated_median",
         pairs,
@@ -338,17 +331,19 @@ def capacitated_lscp(
     2.0
     """
     started = time.perf_counter()
-    problems = Problems()
-    pairs = check_cost(cost, problems)
-    n_demand, n_candidates = pairs.shape if pairs is not None else (None, None)
-    check_radius(radius_m, problems)
-    weight = check_weights(weights, n_demand, problems)
-    capacity = check_capacities(capacities, n_candidates, problems)
-    fixed_sites = check_fixed(fixed, n_candidates, problems)
-    _check_assignment(assignment, problems)
-    check_solver_settings(time_limit_s, mip_rel_gap, threads, problems)
-    problems.raise_if_any(SitingInputError)
-    assert pairs is not None and weight is not None
+    model = checked_input(
+        cost,
+        weights=weights,
+        capacities=capacities,
+        radius_m=radius_m,
+        fixed=fixed,
+        choices={"assignment": (assignment, ASSIGNMENTS)},
+        time_limit_s=time_limit_s,
+        mip_rel_gap=mip_rel_gap,
+        threads=threads,
+    )
+    pairs, weight, capacity, fixed_sites = model.pairs, model.weights, model.capacities, model.fixed
+    assert capacity is not None
     distance = pairs.distance_m.tocoo()
     inside = distance.data <= float(radius_m)
     allowed = sp.csr_array(

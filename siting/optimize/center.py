@@ -16,18 +16,18 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from siting.errors import InfeasibleError, SitingInputError
-from siting.optimize._common import check_solver_settings, raise_if_stranded, status_for, stop_reason_for
+from siting.errors import InfeasibleError
+from siting.optimize._common import (
+    checked_input,
+    raise_if_stranded,
+    status_for,
+    stop_reason_for,
+)
 from siting.optimize._highs import relative_gap
 from siting.optimize._inputs import (
     CostMatrix,
     IntArray,
     Pairs,
-    Problems,
-    check_cost,
-    check_fixed,
-    check_p,
-    check_weights,
     coverage_within,
     nearest_selected,
 )
@@ -103,15 +103,8 @@ def p_center(
     (4.0, [0, 2], 'optimal')
     """
     started = time.perf_counter()
-    problems = Problems()
-    pairs = check_cost(cost, problems)
-    n_demand, n_candidates = pairs.shape if pairs is not None else (None, None)
-    weight = check_weights(weights, n_demand, problems)
-    fixed_sites = check_fixed(fixed, n_candidates, problems)
-    check_p(p, fixed_sites.size, n_candidates, problems)
-    check_solver_settings(time_limit_s, 0.0, threads, problems)
-    problems.raise_if_any(SitingInputError)
-    assert pairs is not None and weight is not None and n_demand is not None and n_candidates is not None
+    model = checked_input(cost, weights=weights, p=p, fixed=fixed, time_limit_s=time_limit_s, threads=threads)
+    pairs, weight, fixed_sites = model.pairs, model.weights, model.fixed
     deadline = started + time_limit_s
 
     rows = np.flatnonzero(weight > 0)

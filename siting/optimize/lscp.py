@@ -10,10 +10,10 @@ from typing import Literal
 import numpy as np
 import scipy.sparse as sp
 
-from siting.errors import InfeasibleError, SitingInputError, SolverError
+from siting.errors import InfeasibleError, SolverError
 from siting.optimize._common import (
     assign_within,
-    check_solver_settings,
+    checked_input,
     exclusive_weight,
     status_for,
     stop_reason_for,
@@ -23,10 +23,6 @@ from siting.optimize._highs import MipModel, MipResult, relative_gap, solve_mip
 from siting.optimize._inputs import (
     CostMatrix,
     IntArray,
-    Problems,
-    check_cost,
-    check_fixed,
-    check_radius,
     coverage_within,
 )
 from siting.optimize.solution import BoundMethod, MethodChoice, MethodUsed, Solution
@@ -165,18 +161,17 @@ def lscp(
     [2]
     """
     started = time.perf_counter()
-    problems = Problems()
-    pairs = check_cost(cost, problems)
-    n_candidates = pairs.shape[1] if pairs is not None else None
-    check_radius(radius_m, problems)
-    fixed_sites = check_fixed(fixed, n_candidates, problems)
-    if unreachable not in ("raise", "ignore"):
-        problems.add(
-            "unreachable", unreachable, f'unreachable 须为 "raise" 或 "ignore" / got {unreachable!r}'
-        )
-    check_solver_settings(time_limit_s, mip_rel_gap, threads, problems)
-    problems.raise_if_any(SitingInputError)
-    assert pairs is not None and n_candidates is not None
+    model = checked_input(
+        cost,
+        radius_m=radius_m,
+        fixed=fixed,
+        choices={"unreachable": (unreachable, ("raise", "ignore"))},
+        time_limit_s=time_limit_s,
+        mip_rel_gap=mip_rel_gap,
+        threads=threads,
+    )
+    pairs, fixed_sites = model.pairs, model.fixed
+    n_candidates = pairs.shape[1]
 
     cover = coverage_within(pairs, float(radius_m))
     reachable = np.diff(cover.indptr) > 0

@@ -15,10 +15,10 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from siting.errors import SitingInputError, SolverError
+from siting.errors import SolverError
 from siting.optimize._common import (
     assign_within,
-    check_solver_settings,
+    checked_input,
     exclusive_weight,
     status_for,
     stop_reason_for,
@@ -34,12 +34,6 @@ from siting.optimize._inputs import (
     CostMatrix,
     FloatArray,
     IntArray,
-    Problems,
-    check_cost,
-    check_fixed,
-    check_p,
-    check_radius,
-    check_weights,
     coverage_within,
 )
 from siting.optimize.solution import BoundMethod, MethodChoice, MethodUsed, Solution, SolutionStatus
@@ -253,16 +247,18 @@ def mclp(
     15.0
     """
     started = time.perf_counter()
-    problems = Problems()
-    pairs = check_cost(cost, problems)
-    n_demand, n_candidates = pairs.shape if pairs is not None else (None, None)
-    check_radius(radius_m, problems)
-    weight = check_weights(weights, n_demand, problems)
-    fixed_sites = check_fixed(fixed, n_candidates, problems)
-    check_p(p, fixed_sites.size, n_candidates, problems)
-    check_solver_settings(time_limit_s, mip_rel_gap, threads, problems)
-    problems.raise_if_any(SitingInputError)
-    assert pairs is not None and weight is not None and n_candidates is not None
+    model = checked_input(
+        cost,
+        weights=weights,
+        radius_m=radius_m,
+        p=p,
+        fixed=fixed,
+        time_limit_s=time_limit_s,
+        mip_rel_gap=mip_rel_gap,
+        threads=threads,
+    )
+    pairs, weight, fixed_sites = model.pairs, model.weights, model.fixed
+    n_candidates = pairs.shape[1]
     deadline = started + time_limit_s
 
     cover = coverage_within(pairs, float(radius_m))

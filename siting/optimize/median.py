@@ -15,9 +15,10 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from siting.errors import InfeasibleError, SitingInputError, SolverError
+from siting.errors import InfeasibleError, SolverError
 from siting.optimize._common import (
-    check_solver_settings,
+    ABSENT,
+    checked_input,
     pair_model_rows,
     raise_if_stranded,
     status_for,
@@ -28,12 +29,6 @@ from siting.optimize._inputs import (
     CostMatrix,
     FloatArray,
     IntArray,
-    Problems,
-    check_cost,
-    check_fixed,
-    check_p,
-    check_radius,
-    check_weights,
     nearest_selected,
 )
 from siting.optimize._median_bound import median_bound
@@ -312,17 +307,18 @@ def p_median(
     [1]
     """
     started = time.perf_counter()
-    problems = Problems()
-    pairs = check_cost(cost, problems)
-    n_demand, n_candidates = pairs.shape if pairs is not None else (None, None)
-    weight = check_weights(weights, n_demand, problems)
-    fixed_sites = check_fixed(fixed, n_candidates, problems)
-    check_p(p, fixed_sites.size, n_candidates, problems)
-    if report_radius_m is not None:
-        check_radius(report_radius_m, problems)
-    check_solver_settings(time_limit_s, mip_rel_gap, threads, problems)
-    problems.raise_if_any(SitingInputError)
-    assert pairs is not None and weight is not None and n_demand is not None and n_candidates is not None
+    model = checked_input(
+        cost,
+        weights=weights,
+        radius_m=ABSENT if report_radius_m is None else report_radius_m,
+        p=p,
+        fixed=fixed,
+        time_limit_s=time_limit_s,
+        mip_rel_gap=mip_rel_gap,
+        threads=threads,
+    )
+    pairs, weight, fixed_sites = model.pairs, model.weights, model.fixed
+    n_candidates = pairs.shape[1]
     deadline = started + time_limit_s
 
     reachable = np.diff(pairs.distance_m.indptr) > 0
