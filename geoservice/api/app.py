@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from geoservice import __version__
 from geoservice.analyses.executor import AnalysisExecutor
 from geoservice.api.address_batch import open_batch_jobs
+from geoservice.api.openapi_contract import allowed_methods, install_contract
 from geoservice.api.tiles import start_tiles, stop_tiles
 from geoservice.errors import (
     AuthenticationError,
@@ -124,7 +125,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     )
     from geoservice.web import api_docs
 
-    for module in (
+    modules = (
         health,
         operations,
         boundaries,
@@ -138,7 +139,9 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         tiles,
         api_docs,  # before web: its /static/vendor/apidocs/ precedes /static/{path}
         web,
-    ):
+    )
+    install_contract(app, [module.router for module in modules])
+    for module in modules:
         app.include_router(module.router)
     return app
 
@@ -207,12 +210,19 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        message = (
-            f"没有这个地址 {request.url.path} / no such resource {request.url.path}"
-            if exc.status_code == 404
-            else str(exc.detail)
-        )
-        return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=exc.headers)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 404:
+            message = f"没有这个地址 {request.url.path} / no such resource {request.url.path}"
+        elif exc.status_code == 405:  # every method of the path, not only those of the first route matched
+            allow = ", ".join(allowed_methods(request.app, request.scope))
+            headers["Allow"] = allow
+            message = (
+                f"{request.url.path} 不支持 {request.method},可用:{allow} / "
+                f"{request.method} is not allowed on {request.url.path}; allowed: {allow}"
+            )
+        else:
+            message = str(exc.detail)
+        return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

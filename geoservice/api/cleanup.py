@@ -9,12 +9,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from geoservice.api.deps import OfficerDep, ReaderDep, StoreDep
-from geoservice.api.names import NamePublic, _if_match, _public
+from geoservice.api.deps import OfficerDep, OptionalVersionDep, ReaderDep, StoreDep
+from geoservice.api.names import NamePublic, _public
 from geoservice.gazetteer.cleanup import CAMPAIGNS, run_campaign
 from geoservice.gazetteer.cleanup_worklist import (
     add_opinion,
@@ -36,7 +36,6 @@ from geoservice.store import Feature
 
 router = APIRouter(tags=["cleanup"])
 XLSX: str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-IfMatch = Annotated[str | None, Header(alias="If-Match", description="条目版本 / the item version (ETag)")]
 
 
 class CampaignCreate(BaseModel):
@@ -197,12 +196,12 @@ def get_progress(campaign_id: str, store: StoreDep, _: ReaderDep) -> ProgressPub
 
 @router.post("/cleanup/items/{item_id}/decision", response_model=ItemPublic, operation_id="decideCleanupItem")
 def post_decision(
-    item_id: str, body: Decision, store: StoreDep, user: OfficerDep, if_match: IfMatch = None
+    item_id: str, body: Decision, store: StoreDep, user: OfficerDep, version: OptionalVersionDep
 ) -> ItemPublic:
     """Keep a name (with the reason), mark it to rename, or reopen it; 412 on a stale ``If-Match``."""
     return _item_public(
         decide(store, item_id, body.status, user=user.name, reason=body.reason, proposed_name=body.proposed_name,
-               expected_version=_if_match(if_match))
+               expected_version=version)
     )  # fmt: skip
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 
-from geoservice.errors import AuthenticationError, ForbiddenError
+from geoservice.errors import AuthenticationError, BadRequestError, ForbiddenError, PreconditionRequiredError
 from geoservice.settings import Settings
 from geoservice.store import Store, User
 from geoservice.users import ROLE_LABELS, authenticate
@@ -75,3 +75,59 @@ InspectorDep = Annotated[User, Depends(require_role("inspector"))]
 PlannerDep = Annotated[User, Depends(require_role("planner"))]
 AdminDep = Annotated[User, Depends(require_role("admin"))]
 ReaderDep = Annotated[User | None, Depends(read_access)]
+
+
+#: What ``If-Match`` may hold: a record version (``"3"``, ``W/"3"``, ``3``) or ``*`` (any version).
+IF_MATCH_PATTERN = r'^\s*(\*|(W/)?"?[0-9]{1,18}"?)\s*$'
+#: What a required ``If-Match`` may hold: a version only (``*`` is answered with 428).
+IF_MATCH_VERSION_PATTERN = r'^\s*(W/)?"?[0-9]{1,18}"?\s*$'
+IfMatchHeader = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        description='记录版本,即 ETag / the record version, the ETag of its GET (e.g. "3")',
+        pattern=IF_MATCH_PATTERN,
+    ),
+]
+
+
+def if_match_version(value: str | None) -> int | None:
+    """The version named by an ``If-Match`` value; ``None`` when absent or ``*`` (any version)."""
+    if value is None or value.strip() == "*":
+        return None
+    text = value.strip().removeprefix("W/").strip('"')
+    if not text.isdigit():
+        raise BadRequestError(
+            f'If-Match 应为记录版本号(如 "3")/ If-Match must be the record version (e.g. "3"), got {value!r}',
+            field="If-Match",
+            value=value,
+            rule="if_match",
+        )
+    return int(text)
+
+
+def optional_version(if_match: IfMatchHeader = None) -> int | None:
+    """``If-Match`` where it is optional: the version a change is based on, or ``None``."""
+    return if_match_version(if_match)
+
+
+def required_version(if_match: IfMatchHeader = None) -> int:
+    """``If-Match`` of an update of a versioned record: 428 without it (``*`` is not enough), 400 if malformed.
+
+    The OpenAPI document marks the header required on every route that depends on this
+    (:func:`geoservice.api.openapi_contract.contract_openapi`).
+    """
+    version = if_match_version(if_match)
+    if version is None:
+        raise PreconditionRequiredError(
+            '更新记录须带 If-Match 请求头(记录版本,即读取该记录时的 ETag,如 "3")/ an update needs If-Match: '
+            'the record version, the ETag of its GET (e.g. "3"), so that a concurrent change is not overwritten',
+            field="If-Match",
+            value=if_match,
+            rule="if_match_required",
+        )
+    return version
+
+
+VersionDep = Annotated[int, Depends(required_version)]
+OptionalVersionDep = Annotated[int | None, Depends(optional_version)]

@@ -12,13 +12,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, Field
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-from geoservice.api.deps import OfficerDep, ReaderDep, StoreDep
-from geoservice.errors import BadRequestError, InvalidInputError, PreconditionRequiredError
+from geoservice.api.deps import OfficerDep, ReaderDep, StoreDep, VersionDep
+from geoservice.errors import InvalidInputError
 from geoservice.gazetteer import names as registry
 from geoservice.gazetteer.categories import categories
 from geoservice.gazetteer.charset import TABLE_SOURCE
@@ -244,35 +244,6 @@ def _geometry(value: GeoJSONGeometry | None) -> BaseGeometry | None:
         ) from exc
 
 
-def _if_match(value: str | None) -> int | None:
-    if value is None or value.strip() == "*":
-        return None
-    text = value.strip().removeprefix("W/").strip('"')
-    if not text.isdigit():
-        raise BadRequestError(
-            f'If-Match 应为记录版本号（如 "3"）/ If-Match must be the record version (e.g. "3"), got {value!r}',
-            field="If-Match",
-            value=value,
-            rule="if_match",
-        )
-    return int(text)
-
-
-def _required_if_match(value: str | None) -> int:
-    """The version an update is based on: ``If-Match`` is required (428 without it, ``*`` is not enough)."""
-    version = _if_match(value)
-    if version is None:
-        raise PreconditionRequiredError(
-            '更新地名记录须带 If-Match 请求头(记录版本,即 GET /names/{id} 的 ETag,如 "3")/ an update needs '
-            'If-Match: the record version, the ETag of GET /names/{id} (e.g. "3"), so that a concurrent change '
-            "is not overwritten",
-            field="If-Match",
-            value=value,
-            rule="if_match_required",
-        )
-    return version
-
-
 def _check_public(result: CheckResult) -> NameCheckPublic:
     return NameCheckPublic.model_validate(result.to_dict())
 
@@ -306,7 +277,6 @@ def _public(store: Any, feature: Feature, response: Response | None = None) -> N
 
 
 IdPath = Annotated[str, Path(description="地名记录 UUID / record id")]
-IfMatch = Annotated[str | None, Header(alias="If-Match", description="记录版本 / the record version (ETag)")]
 
 
 # -- routes ---------------------------------------------------------------------------------------------
@@ -447,7 +417,7 @@ def _action_route(action: registry.Action, summary: str) -> None:
         store: StoreDep,
         user: OfficerDep,
         response: Response,
-        if_match: IfMatch = None,
+        version: VersionDep,
         body: ActionRequest | None = None,
     ) -> NamePublic:
         request = body or ActionRequest()
@@ -459,7 +429,7 @@ def _action_route(action: registry.Action, summary: str) -> None:
             on=request.on,
             approving_body=request.approving_body,
             reason=request.reason,
-            expected_version=_required_if_match(if_match),
+            expected_version=version,
         )
         return _public(store, feature, response)
 
@@ -493,7 +463,7 @@ def rename_name(
     store: StoreDep,
     user: OfficerDep,
     response: Response,
-    if_match: IfMatch = None,
+    version: VersionDep,
 ) -> NamePublic:
     """Rename (更名): the new name is checked; the old one is kept as a historic alternate with dates."""
     feature = registry.rename(
@@ -504,6 +474,6 @@ def rename_name(
         reason=body.reason,
         on=body.on,
         approving_body=body.approving_body,
-        expected_version=_required_if_match(if_match),
+        expected_version=version,
     )
     return _public(store, feature, response)
