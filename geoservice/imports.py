@@ -91,7 +91,8 @@ def layer_features(frame: Any, collection: str, *, progress: Progress = _quiet) 
     columns = [c for c in frame.columns if c not in (frame.geometry.name, id_column)]
     if collection == "divisions" and "code" not in columns:
         raise InvalidInputError(
-            "行政区划图层缺少 code 字段 / a divisions layer needs a 'code' column",
+            "行政区划图层缺少 code 字段 / a divisions layer needs a 'code' column; "
+            f"its columns are {columns}. Name the code column with --map code=COLUMN (e.g. --map code=adcode)",
             field="code",
             value=None,
             rule="required",
@@ -106,6 +107,48 @@ def layer_features(frame: Any, collection: str, *, progress: Progress = _quiet) 
     return features
 
 
+#: Receives the warnings about an input file (e.g. "looks like GCJ-02"); the CLI prints them to stderr.
+Warn = Callable[[str], None]
+
+
+def _ignore(_: str) -> None:
+    return None
+
+
+def reference_geometries(store: Store, collections: Sequence[str]) -> Any:
+    """Known CGCS2000 geometries in ``collections`` (the divisions with polygons, the target collection) that
+    :mod:`layers.offset_detection` compares an input file against; a GeoSeries."""
+    import geopandas as gpd
+
+    geometries = []
+    with store.transaction(readonly=True) as tx:
+        for name in dict.fromkeys(collections):
+            geometries += [f.geometry for f in tx.iter_features(name) if f.geometry is not None]
+    return gpd.GeoSeries(geometries, crs="EPSG:4490")
+
+
+def read_input_layer(
+    store: Store,
+    path: str | Path,
+    *,
+    compare_with: Sequence[str] = ("divisions",),
+    layer: str | None = None,
+    warn: Warn = _ignore,
+    **options: Any,
+) -> Any:
+    """Read an input file for an import (导入文件) with :func:`layers.io.read_layer` and the user's options
+    (``crs``, ``repair``, ``columns``, ``encoding``); warnings (a file that looks like GCJ-02 / BD-09 next to
+    the stored ``compare_with`` features) go to ``warn``. Reads nothing into the store.
+    """
+    from layers.io import read_layer
+
+    reference = None if options.get("crs") else reference_geometries(store, compare_with)
+    frame = read_layer(path, layer=layer, reference=reference, **options)
+    for warning in frame.attrs["validation"].warnings:
+        warn(warning.message)
+    return frame
+
+
 def import_layer(
     store: Store,
     path: str | Path,
@@ -113,15 +156,20 @@ def import_layer(
     *,
     layer: str | None = None,
     repair: bool = False,
+    crs: str | None = None,
+    columns: dict[str, str] | None = None,
+    encoding: str | None = None,
     user: str = "import",
     progress: Progress = _quiet,
+    warn: Warn = _ignore,
 ) -> int:
-    """Read a vector file (GeoJSON, GeoPackage, Shapefile, CSV) and add its features to ``collection``.
+    """Read a vector file and add its features to ``collection``, in one transaction.
 
-    Validation problems stop the import before anything is written (see :func:`layers.io.read_layer`).
+    Any file :func:`layers.io.read_layer` reads (GeoJSON, GeoPackage, Shapefile also zipped, KML, CSV, XLSX),
+    with its options: ``crs`` (the file's true CRS, also ``gcj02`` / ``bd09``), ``repair``, ``columns``
+    (``{"code": "adcode"}``), ``encoding``. Validation problems stop the import before anything is written;
+    a file that looks like GCJ-02 / BD-09 next to the stored divisions is reported to ``warn``.
     """
-    from layers.io import read_layer
-
     if collection not in COLLECTIONS:
         raise NotFoundError(
             f"未知数据集 {collection!r} / unknown collection {collection!r}; known: {', '.join(COLLECTIONS)}",
@@ -136,7 +184,17 @@ def import_layer(
             value=collection,
             rule="domain_collection",
         )
-    frame = read_layer(path, layer=layer, repair=repair)
+    frame = read_input_layer(
+        store,
+        path,
+        compare_with=("divisions", collection),
+        layer=layer,
+        warn=warn,
+        repair=repair,
+        crs=crs,
+        columns=columns,
+        encoding=encoding,
+    )
     if collection == "place_names":
         return _import_place_names(store, frame, source=Path(path).name, user=user)
     features = layer_features(frame, collection, progress=progress)

@@ -1,36 +1,48 @@
-"""Vector layers in and out (矢量数据读写): GeoJSON, GeoPackage, Shapefile and CSV, with a validation report.
+"""Vector layers in and out (矢量数据读写): the files officers are handed, with a validation report.
 
-:func:`read_layer` always returns CGCS2000 longitude/latitude (EPSG:4490; EPSG:4326 / CRS84 are taken as
-equivalent, projected layers are reprojected). Before that, :func:`validate_layer` lists *every* problem at
-once (invalid or empty geometry, latitude/longitude swapped, coordinates out of range, missing or unknown CRS,
-mixed geometry types), each with the feature, field, value, rule and a bilingual message.
+:func:`read_layer` reads GeoJSON, GeoPackage, Shapefile (also zipped, GBK ``.dbf`` detected), KML, and
+``.csv`` / ``.xlsx`` tables with coordinate or WKT columns (:mod:`layers.file_formats`), and always returns
+CGCS2000 longitude/latitude (EPSG:4490; EPSG:4326 / CRS84 are taken as equivalent, projected layers are
+reprojected, GCJ-02 / BD-09 converted when declared with ``crs=``, :mod:`layers.input_crs`). Before that,
+:func:`validate_layer` lists *every* problem at once (invalid or empty geometry, latitude/longitude swapped,
+coordinates out of range or outside China, missing or unknown CRS, mixed geometry types), each with the feature,
+field, value, rule and a bilingual message. A file that claims WGS84 but sits where GCJ-02 / BD-09 would put
+known features gets a warning (:mod:`layers.offset_detection`).
 
 Validation and repair (:func:`validate_layer`, ``repair=True``) are in :mod:`layers.validation`.
 """
 
 from __future__ import annotations
 
-import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, TypeVar
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import pyogrio
 import pyogrio.errors
 import pyproj
-import shapely
-import shapely.errors
-from shapely.geometry.base import BaseGeometry
 
 from layers.crs import CGCS2000
 from layers.errors import CRSError, LayerReadError, LayerValidationError
+from layers.file_formats import (
+    format_of,
+    open_source,
+    read_format,
+    read_table_layer,
+    read_text_table,
+    read_vector,
+)
+from layers.input_crs import InputCRS, geometries_to_cgcs2000, parse_input_crs, zone_prefix_hint
+from layers.offset_detection import offset_warnings
 from layers.problems import Problem
 from layers.validation import (
     GEOGRAPHIC_EQUIVALENTS,
     GEOMETRY_FAMILY,
     ValidationReport,
+    china_problems,
     repair_layer,
     validate_layer,
 )
@@ -47,6 +59,7 @@ __all__ = [
 
 Format = Literal["geojson", "gpkg", "shp", "csv"]
 
+#: The formats :func:`write_layer` writes (:func:`read_layer` reads more: ``layers.file_formats.READ_FORMATS``).
 FORMATS: Final[dict[str, Format]] = {
     ".geojson": "geojson",
     ".json": "geojson",
@@ -55,10 +68,8 @@ FORMATS: Final[dict[str, Format]] = {
     ".csv": "csv",
 }
 _DRIVERS: Final[dict[Format, str]] = {"geojson": "GeoJSON", "gpkg": "GPKG", "shp": "ESRI Shapefile"}
-_LON_NAMES: Final = ("lon", "lng", "long", "longitude", "x", "经度")
-_LAT_NAMES: Final = ("lat", "latitude", "y", "纬度")
-_WKT_NAMES: Final = ("wkt", "geometry", "geom", "the_geom")
 _SHAPEFILE_FIELD_CHARS: Final = 10
+FrameT = TypeVar("FrameT", pd.DataFrame, gpd.GeoDataFrame)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -67,132 +78,29 @@ _SHAPEFILE_FIELD_CHARS: Final = 10
 
 
 def _format_of(path: Path) -> Format:
-    fmt = FORMATS.get(path.suffix.lower())
-    if fmt is None:
+    return format_of(path, FORMATS)
+
+
+def _mapped(frame: FrameT, columns: Mapping[str, str] | None, path: Path) -> FrameT:
+    """Columns renamed as ``--map code=adcode,name=名称`` says (target = source in the file)."""
+    if not columns:
+        return frame
+    missing = {target: source for target, source in columns.items() if source not in frame.columns}
+    if missing:
         raise LayerReadError(
-            f"不支持的文件格式 / unsupported file format: {path} ({path.suffix or 'no extension'}); expected "
-            f"one of {', '.join(sorted(FORMATS))}. Convert it (ogr2ogr) or rename it if the extension is wrong"
+            f"文件中没有要映射的列 / {path.name} has no column {sorted(missing.values())} to map "
+            f"(--map {','.join(f'{t}={s}' for t, s in missing.items())}); its columns are "
+            f"{[c for c in frame.columns if c != getattr(frame, '_geometry_column_name', None)]}"
         )
-    return fmt
+    clashing = [t for t, s in columns.items() if t in frame.columns and t != s and t not in columns.values()]
+    renamed: FrameT = frame.drop(columns=clashing).rename(columns={s: t for t, s in columns.items()})
+    return renamed
 
 
-def _read_csv(path: Path, crs: str | None) -> tuple[gpd.GeoDataFrame, list[Problem]]:
-    frame: pd.DataFrame | None = None
-    for encoding in ("utf-8-sig", "gb18030"):  # Excel in China saves CSV as GBK/GB18030
-        try:
-            frame = pd.read_csv(path, encoding=encoding, dtype=str, keep_default_na=False)
-            break
-        except UnicodeDecodeError:
-            continue
-        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            raise LayerReadError(f"无法读取 CSV / cannot read CSV {path}: {exc}") from exc
-    if frame is None:
-        raise LayerReadError(f"CSV 编码无法识别 / cannot decode CSV {path}; expected UTF-8 or GB18030 text")
-    lowered = {str(c).strip().lower(): c for c in frame.columns}
-    lon_col = next((lowered[n] for n in _LON_NAMES if n in lowered), None)
-    lat_col = next((lowered[n] for n in _LAT_NAMES if n in lowered), None)
-    wkt_col = next((lowered[n] for n in _WKT_NAMES if n in lowered), None)
-    problems: list[Problem] = []
-    if lon_col is not None and lat_col is not None:
-        lon = pd.to_numeric(frame[lon_col].str.strip(), errors="coerce")
-        lat = pd.to_numeric(frame[lat_col].str.strip(), errors="coerce")
-        bad = np.flatnonzero((lon.isna() | lat.isna()).to_numpy())
-        for i in map(int, bad):
-            problems.append(
-                Problem(
-                    int(i),
-                    frame.index[i],
-                    f"{lon_col},{lat_col}",
-                    f"{frame.at[frame.index[i], lon_col]!r}, {frame.at[frame.index[i], lat_col]!r}",
-                    "coordinate_number",
-                    "坐标不是数字 / coordinates are not numbers; expected decimal degrees or metres, e.g. 114.305",
-                )
-            )
-        geometry = gpd.points_from_xy(lon, lat)
-        geometry[bad] = None
-        data = frame.drop(columns=[lon_col, lat_col])
-        known = lon.notna() & lat.notna()
-        # ≤ 180 on both axes, so a file with latitude and longitude swapped is still read and then reported.
-        looks_like_degrees = bool(((lon[known].abs() <= 180) & (lat[known].abs() <= 180)).all())
-    elif wkt_col is not None:
-        texts = frame[wkt_col].replace("", None)
-        try:
-            geometry = gpd.GeoSeries.from_wkt(texts, on_invalid="raise").to_numpy()
-        except shapely.errors.GEOSException:
-            parsed: list[BaseGeometry | None] = []
-            for i, text in enumerate(texts):
-                try:
-                    parsed.append(shapely.from_wkt(text) if text is not None else None)
-                except shapely.errors.GEOSException:
-                    parsed.append(None)
-                    problems.append(
-                        Problem(
-                            i,
-                            frame.index[i],
-                            wkt_col,
-                            str(text)[:80],
-                            "coordinate_number",
-                            "WKT 无法解析 / unreadable WKT; expected e.g. 'POINT (114.305 30.593)'",
-                        )
-                    )
-            geometry = np.array(parsed, dtype=object)
-        data = frame.drop(columns=[wkt_col])
-        b = shapely.bounds(geometry)
-        looks_like_degrees = bool(np.nan_to_num(np.abs(b), nan=0).max(initial=0) <= 180)
-    else:
-        raise LayerReadError(
-            f"CSV 中找不到坐标列 / no coordinate columns in {path}: columns are {list(frame.columns)}; expected "
-            "lon/lat (lng, longitude, x, 经度 / latitude, y, 纬度) or a WKT column (wkt, geometry)"
-        )
-    if crs is None and not looks_like_degrees:
-        raise CRSError(
-            f"CSV 坐标像投影米但未给坐标系 / CSV {path} holds coordinates beyond ±180, so they are not degrees, and "
-            "a CSV carries no CRS; pass crs='EPSG:…' (e.g. EPSG:4547 for CGCS2000 zone CM 114°E)"
-        )
-    layer_crs = crs or CGCS2000  # a CSV of degrees is taken as CGCS2000 lon/lat (documented in read_layer)
-    data = pd.DataFrame({name: _infer_column(data[name]) for name in data.columns}, index=data.index)
-    return gpd.GeoDataFrame(data, geometry=geometry, crs=layer_crs), problems
-
-
-def _infer_column(column: pd.Series) -> pd.Series:
-    """Numbers where every value is one; codes with leading zeros (区划代码 '010…') and blanks stay text."""
-    text = column.astype(str).str.strip()
-    if (text == "").any() or (text.str.match(r"^[+-]?0\d")).any():
-        return column
-    try:
-        return pd.to_numeric(text)
-    except (ValueError, TypeError):
-        return column
-
-
-def _read_vector(path: Path, layer: str | None) -> tuple[gpd.GeoDataFrame, str | None]:
-    try:
-        with warnings.catch_warnings():
-            # GDAL notes about e.g. a missing .prj are reported through our own CRS problems instead.
-            warnings.simplefilter("ignore", RuntimeWarning)
-            gdf = pyogrio.read_dataframe(path, layer=layer)
-    except pyogrio.errors.DataLayerError as exc:
-        layers = [str(name) for name, _ in pyogrio.list_layers(path)] if path.exists() else []
-        raise LayerReadError(
-            f"找不到图层 / no layer {layer!r} in {path}: {exc}; available: {', '.join(layers) or 'none'}"
-        ) from exc
-    except pyogrio.errors.DataSourceError as exc:
-        cause = "file not found" if not path.exists() else str(exc).split(";")[0]
-        raise LayerReadError(
-            f"无法读取图层文件 / cannot read layer file {path}: {cause}. "
-            "Check the file is complete (not truncated) and in the format its extension says"
-        ) from exc
-    if not isinstance(gdf, gpd.GeoDataFrame):
-        raise LayerReadError(
-            f"图层没有几何列 / layer {layer or path.name!r} of {path} has no geometry column; expected a spatial "
-            "layer. Read an attribute table with layers.io.read_table"
-        )
-    prj_text = None
-    if gdf.crs is None and path.suffix.lower() == ".shp":
-        prj = path.with_suffix(".prj")
-        if prj.exists():
-            prj_text = prj.read_text(encoding="utf-8", errors="replace").strip() or None
-    return gdf, prj_text
+def _declared(crs: str | InputCRS | None) -> InputCRS | None:
+    if crs is None or isinstance(crs, InputCRS):
+        return crs
+    return parse_input_crs(crs)
 
 
 def read_layer(
@@ -200,81 +108,149 @@ def read_layer(
     *,
     layer: str | None = None,
     repair: bool = False,
-    crs: str | None = None,
+    crs: str | InputCRS | None = None,
+    columns: Mapping[str, str] | None = None,
+    encoding: str | None = None,
     id_column: str | None = None,
     geometry_required: bool = True,
+    reference: gpd.GeoSeries | None = None,
 ) -> gpd.GeoDataFrame:
     """Read a vector layer (读取矢量图层), validate it and return it in CGCS2000 lon/lat (EPSG:4490).
 
     Parameters
     ----------
     path : str or Path
-        ``.geojson`` / ``.json``, ``.gpkg``, ``.shp`` or ``.csv`` (coordinates in lon/lat columns — also
-        ``lng``, ``longitude``, ``x``, ``经度`` / ``latitude``, ``y``, ``纬度`` — or a WKT column).
+        ``.geojson`` / ``.json``, ``.gpkg``, ``.shp``, ``.zip`` (a zipped Shapefile), ``.kml``, ``.csv`` or
+        ``.xlsx`` (coordinates in lon/lat columns — also ``lng``, ``longitude``, ``x``, ``经度`` / ``latitude``,
+        ``y``, ``纬度`` — or a WKT column).
     layer : str, keyword-only
-        Layer name in a GeoPackage (default: its first layer).
+        Layer name in a GeoPackage (default: its first layer), a Shapefile in a zip, a sheet of a workbook.
     repair : bool, keyword-only
-        Fix what can be fixed (see the module docstring) and record it in ``attrs["validation"].repaired``.
-    crs : str, keyword-only
-        CRS to use when the file declares none. A CSV of degrees without ``crs`` is taken as CGCS2000.
+        Fix what can be fixed (see :mod:`layers.validation`) and record it in ``attrs["validation"].repaired``.
+    crs : str or InputCRS, keyword-only
+        The CRS the coordinates are really in (``--crs``): an EPSG code, a CGCS2000 zone name, ``gcj02`` or
+        ``bd09`` (:func:`layers.input_crs.parse_input_crs`). It overrides what the file declares (a GeoJSON
+        always claims WGS84). Without it a table of degrees is taken as CGCS2000.
+    columns : mapping of str to str, keyword-only
+        Columns to rename, target → source in the file (``--map code=adcode``); applied before anything else,
+        so ``lon`` / ``lat`` can be mapped too.
+    encoding : str, keyword-only
+        Text encoding of a ``.dbf`` or ``.csv`` (``--encoding GBK``); default: the ``.cpg``, else detected.
     id_column : str, keyword-only
         Column naming features in problems.
     geometry_required : bool, keyword-only
         When False, features without a geometry (NULL) are kept instead of reported (see :func:`validate_layer`).
+    reference : geopandas.GeoSeries, keyword-only
+        Known-good CGCS2000 geometries of the same area (e.g. stored divisions): when the file does not declare
+        ``crs`` and its features sit where GCJ-02 / BD-09 would put these, a warning says so.
 
     Returns
     -------
     geopandas.GeoDataFrame
-        Features in EPSG:4490 (lon/lat degrees); ``attrs["validation"]`` holds the :class:`ValidationReport`.
+        Features in EPSG:4490 (lon/lat degrees); ``attrs["validation"]`` holds the :class:`ValidationReport`
+        (its ``warnings`` list such doubts).
 
     Raises
     ------
     LayerReadError
-        Unsupported format, missing or broken file (e.g. truncated GeoJSON), missing layer, empty layer.
+        Unsupported format, missing or broken file (e.g. truncated GeoJSON), missing layer, empty layer, a zip
+        without a Shapefile or with several, a mapped column that is not there.
     LayerValidationError
-        Problems that remain (all of them, in ``problems``), including a missing or unknown CRS.
+        Problems that remain (all of them, in ``problems``), including a missing or unknown CRS and features
+        outside China in the declared CRS (``in_china``).
     CRSError
-        A CSV of projected coordinates without ``crs``.
+        A table of projected coordinates without ``crs``; an unknown ``crs``.
     """
     file_path = Path(path)
-    fmt = _format_of(file_path)
+    fmt = read_format(file_path)
     if not file_path.exists():
         raise LayerReadError(f"找不到文件 / file not found: {file_path}")
+    declared = _declared(crs)
     read_problems: list[Problem] = []
     prj_text: str | None = None
-    if fmt == "csv":
-        gdf, read_problems = _read_csv(file_path, crs)
+    if fmt in ("csv", "xlsx"):
+        table = _mapped(read_text_table(file_path, fmt, layer, encoding), columns, file_path)
+        gdf, read_problems = read_table_layer(table, file_path, None if declared is None else declared.crs)
     else:
-        gdf, prj_text = _read_vector(file_path, layer)
-        if gdf.crs is None and crs is not None:
-            gdf = gdf.set_crs(crs)
-            prj_text = None
+        source = open_source(file_path, fmt, layer, encoding)
+        gdf = _mapped(read_vector(file_path, source, all_layers=fmt == "kml"), columns, file_path)
+        if gdf.crs is None and source.is_shapefile and declared is None and fmt == "shp":
+            prj = file_path.with_suffix(".prj")
+            if prj.exists():
+                prj_text = prj.read_text(encoding="utf-8", errors="replace").strip() or None
+        if declared is not None:
+            gdf = gdf.set_crs(declared.crs, allow_override=True)
     if len(gdf) == 0:
         raise LayerReadError(
             f"图层为空 / empty layer: {file_path}{f' layer {layer!r}' if layer else ''} has no features; "
             "expected at least one. Check the export filter or the layer name"
         )
-    report = validate_layer(gdf, id_column=id_column, prj_text=prj_text, geometry_required=geometry_required)
-    unparsed = {p.index for p in read_problems}  # their empty geometry is the same problem, said once
-    report.problems = sorted(
-        read_problems + [p for p in report.problems if not (p.rule == "non_empty" and p.index in unparsed)],
-        key=lambda p: -1 if p.index is None else p.index,
+    source_crs = pyproj.CRS.from_user_input(gdf.crs) if gdf.crs is not None else None
+    if declared is not None and declared.offset is not None:
+        gdf = _to_cgcs2000(gdf, declared)  # lon/lat in, lon/lat out: validate and repair the true shapes
+    check = _Check(file_path, read_problems, id_column, prj_text, geometry_required, repair)
+    gdf, report = check.run(gdf)
+    assert source_crs is not None  # a missing CRS is a problem raised by check.run
+    # An easting with a zone number in front (带号) read in a zone without one lands far outside China.
+    hint = zone_prefix_hint(float(gdf.total_bounds[0])) if source_crs.is_projected else ""
+    reprojected = not _is_cgcs2000(gdf.crs)
+    gdf = _to_cgcs2000(gdf)
+    ids = list(gdf[id_column]) if id_column in gdf.columns else list(gdf.index)
+    report.problems = china_problems(
+        gdf.geometry.to_numpy(),
+        ids,
+        declared=declared.label if declared else f"EPSG:{source_crs.to_epsg()} ({source_crs.name})",
+        hint=hint,
     )
-    if repair and any(p.repairable for p in report.problems):
-        gdf, repaired = repair_layer(gdf, report)
-        again = validate_layer(
-            gdf, id_column=id_column, prj_text=prj_text, geometry_required=geometry_required
+    _raise_if_problems(report, file_path)
+    if reprojected:
+        # a reprojection can turn a just-valid shape (two parts touching at a point) invalid by a hair
+        gdf, again = check.run(gdf)
+        report.repaired += again.repaired
+    if declared is None and source_crs.is_geographic and reference is not None:
+        report.warnings += offset_warnings(gdf.geometry, reference, source=file_path.name)
+    gdf.attrs["validation"] = report
+    return gdf
+
+
+@dataclass(frozen=True)
+class _Check:
+    """Validate a layer, repair it when asked, and raise every problem left (one step of :func:`read_layer`)."""
+
+    path: Path
+    read_problems: list[Problem]
+    id_column: str | None
+    prj_text: str | None
+    geometry_required: bool
+    repair: bool
+
+    def _validate(self, gdf: gpd.GeoDataFrame) -> list[Problem]:
+        found = validate_layer(
+            gdf, id_column=self.id_column, prj_text=self.prj_text, geometry_required=self.geometry_required
+        ).problems
+        unparsed = {
+            p.index for p in self.read_problems
+        }  # their empty geometry is the same problem, said once
+        return sorted(
+            self.read_problems + [p for p in found if not (p.rule == "non_empty" and p.index in unparsed)],
+            key=lambda p: -1 if p.index is None else p.index,
         )
-        remaining = [p for p in again.problems if not (p.rule == "non_empty" and p.index in unparsed)]
-        report = ValidationReport(problems=read_problems + remaining, repaired=repaired)
+
+    def run(self, gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, ValidationReport]:
+        report = ValidationReport(problems=self._validate(gdf))
+        if self.repair and any(p.repairable for p in report.problems):
+            gdf, repaired = repair_layer(gdf, report)
+            report = ValidationReport(problems=self._validate(gdf), repaired=repaired)
+        _raise_if_problems(report, self.path)
+        return gdf, report
+
+
+def _raise_if_problems(report: ValidationReport, file_path: Path) -> None:
     if report.problems:
         raise LayerValidationError(
             f"图层校验未通过 / layer {file_path} failed validation:\n{report.summary()}",
             problems=[p.as_dict() for p in report.problems],
         )
-    gdf = _to_cgcs2000(gdf)
-    gdf.attrs["validation"] = report
-    return gdf
 
 
 def read_table(path: str | Path, *, layer: str | None = None) -> pd.DataFrame:
@@ -303,9 +279,19 @@ def read_table(path: str | Path, *, layer: str | None = None) -> pd.DataFrame:
     return frame
 
 
-def _to_cgcs2000(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    crs = pyproj.CRS.from_user_input(gdf.crs)
-    if crs.to_epsg() in GEOGRAPHIC_EQUIVALENTS or crs.equals("OGC:CRS84", ignore_axis_order=True):
+def _is_cgcs2000(crs: Any) -> bool:
+    """CGCS2000 lon/lat, or WGS84 / CRS84 (equal within centimetres)."""
+    parsed = pyproj.CRS.from_user_input(crs)
+    return parsed.to_epsg() in GEOGRAPHIC_EQUIVALENTS or parsed.equals("OGC:CRS84", ignore_axis_order=True)
+
+
+def _to_cgcs2000(gdf: gpd.GeoDataFrame, declared: InputCRS | None = None) -> gpd.GeoDataFrame:
+    if declared is not None and declared.offset is not None:
+        converted = geometries_to_cgcs2000(gdf.geometry.to_numpy(), declared.offset)
+        result = gdf.copy()
+        result[gdf.geometry.name] = gpd.GeoSeries(converted, index=gdf.index, crs=CGCS2000)
+        return result.set_crs(CGCS2000, allow_override=True)
+    if _is_cgcs2000(gdf.crs):
         # WGS84 and CGCS2000 agree within centimetres (docs/DESIGN.md: stored as CGCS2000, treated as WGS84).
         return gdf.set_crs(CGCS2000, allow_override=True)
     return gdf.to_crs(CGCS2000)

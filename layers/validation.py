@@ -33,7 +33,7 @@ from shapely.geometry.base import BaseGeometry
 from layers.crs import out_of_china
 from layers.problems import Problem
 
-__all__ = ["Problem", "ValidationReport", "repair_layer", "validate_layer"]
+__all__ = ["Problem", "ValidationReport", "china_problems", "repair_layer", "validate_layer"]
 
 GEOGRAPHIC_EQUIVALENTS: Final = frozenset({4490, 4326})
 GEOMETRY_FAMILY: Final = {
@@ -63,10 +63,13 @@ class ValidationReport:
         Problems still present.
     repaired : list of Problem
         Problems fixed by ``repair=True`` (their message says what was done).
+    warnings : list of Problem
+        Doubts that do not stop the import, e.g. a file that looks like GCJ-02 while it claims WGS84.
     """
 
     problems: list[Problem] = field(default_factory=list)
     repaired: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -115,7 +118,7 @@ def _crs_problems(gdf: gpd.GeoDataFrame, prj_text: str | None) -> list[Problem]:
                     prj_text[:80],
                     "crs_known",
                     f"无法识别的坐标系 / unknown CRS: the .prj holds {prj_text[:60]!r}, which is not a CRS; "
-                    "replace it with the right one (e.g. EPSG:4490) or pass crs='EPSG:…' to read_layer",
+                    "replace it with the right one (e.g. EPSG:4490) or add --crs EPSG:… (Python: crs=…)",
                 )
             ]
         return [
@@ -126,7 +129,7 @@ def _crs_problems(gdf: gpd.GeoDataFrame, prj_text: str | None) -> list[Problem]:
                 None,
                 "crs_present",
                 "缺少坐标系 / missing CRS: the layer declares none; expected e.g. EPSG:4490 (CGCS2000). "
-                "Pass crs='EPSG:…' to read_layer if you know it, or add a .prj / crs member",
+                "Add --crs EPSG:… if you know it (Python: read_layer(..., crs=…)), or add a .prj / crs member",
             )
         ]
     crs = pyproj.CRS.from_user_input(gdf.crs)
@@ -140,7 +143,7 @@ def _crs_problems(gdf: gpd.GeoDataFrame, prj_text: str | None) -> list[Problem]:
                 "crs_known",
                 f"无法识别的坐标系 / unknown CRS: {crs.name!r} ({crs.type_name}) cannot be placed on the earth; "
                 "expected a geographic or projected CRS such as EPSG:4490 or EPSG:4547. "
-                "Pass crs='EPSG:…' to read_layer if you know the true one",
+                "Add --crs EPSG:… (Python: crs=…) if you know the true one",
             )
         ]
     return []
@@ -209,7 +212,7 @@ def validate_layer(
                 _short(geoms[i]),
                 "valid_geometry",
                 f"几何无效 / invalid geometry: {reason}; expected a valid OGC geometry (no self-intersection). "
-                "read_layer(..., repair=True) fixes it with make_valid",
+                "Add --repair to fix it with make_valid (Python: read_layer(..., repair=True))",
                 repairable=True,
             )
         )
@@ -258,7 +261,7 @@ def _type_problems(geoms: np.ndarray, present: np.ndarray, ids: list[Any]) -> li
                 "single_geometry_type",
                 f"几何类型混杂 / mixed geometry types: a {type_name} in a layer of {dominant or 'no'} features; "
                 + (
-                    f"repair=True keeps its {dominant} parts"
+                    f"--repair keeps its {dominant} parts"
                     if collection
                     else "split the layer by geometry type (GeoPackage and Shapefile hold one type per layer)"
                 ),
@@ -294,7 +297,7 @@ def _lonlat_problems(geoms: np.ndarray, present: np.ndarray, ids: list[Any]) -> 
                     _short(geoms[i]),
                     "lonlat_order",
                     f"经纬度颠倒 / latitude and longitude swapped: ({x[k]:.4f}, {y[k]:.4f}) lies in China only as "
-                    "(lat, lon); expected (lon, lat) order. repair=True swaps them when every feature is swapped",
+                    "(lat, lon); expected (lon, lat) order. --repair swaps them when every feature is swapped",
                     repairable=True,
                 )
             )
@@ -308,10 +311,37 @@ def _lonlat_problems(geoms: np.ndarray, present: np.ndarray, ids: list[Any]) -> 
                     "coordinate_range",
                     f"坐标超出经纬度范围 / coordinates out of range: bounds {tuple(np.round(bounds[k], 4))}; "
                     "expected lon −180…180, lat −90…90 degrees. Projected metres in a lon/lat layer? "
-                    "Declare the projected CRS (crs='EPSG:…')",
+                    "Declare the projected CRS: --crs EPSG:… (Python: crs='EPSG:…')",
                 )
             )
     return problems
+
+
+def china_problems(geoms: np.ndarray, ids: list[Any], *, declared: str, hint: str = "") -> list[Problem]:
+    """Features whose centre, in CGCS2000 lon/lat, lies outside China (坐标不在中国境内): a wrong CRS.
+
+    ``declared`` names the CRS the file was read in (declared by the file or by ``--crs``); ``hint`` adds
+    what to try (e.g. a zone prefix). Reported once per feature, the message names the centre found.
+    """
+    present = np.flatnonzero(~(shapely.is_missing(geoms) | shapely.is_empty(geoms)))
+    if present.size == 0:
+        return []
+    x, y = _centres(geoms[present])
+    outside = out_of_china(x, y) | ~(np.isfinite(x) & np.isfinite(y))
+    return [
+        Problem(
+            int(i),
+            ids[i],
+            "crs",
+            f"({x[k]:.4f}, {y[k]:.4f})",
+            "in_china",
+            f"坐标系不对:要素落在中国境外 / wrong CRS: read as {declared} the feature lies at lon/lat "
+            f"({x[k]:.4f}, {y[k]:.4f}), outside China; declare the file's true CRS with --crs (e.g. EPSG:4547 "
+            f"for CGCS2000 CM 114°E, gcj02 for web-map coordinates).{hint}",
+        )
+        for k, i in enumerate(present)
+        if outside[k]
+    ]
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -240,11 +240,12 @@ def derive_lines(divisions: gpd.GeoDataFrame, code_col: str, *, level: LineLevel
     return lines_from_frame(frame, level=level, source="derived")
 
 
-def read_lines_file(path: Path | str, *, layer: str | None = None) -> gpd.GeoDataFrame:
-    """Read a lines (or divisions) file: GeoPackage, GeoJSON, Shapefile, validated by ``layers.io.read_layer``."""
+def read_lines_file(path: Path | str, *, layer: str | None = None, **options: Any) -> gpd.GeoDataFrame:
+    """Read a lines (or divisions) file, validated by ``layers.io.read_layer`` with its ``options`` (``crs``,
+    ``repair``, ``columns``, ``encoding``)."""
     from layers.io import read_layer
 
-    return read_layer(path, layer=layer)
+    return read_layer(path, layer=layer, **options)
 
 
 @dataclass

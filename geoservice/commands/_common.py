@@ -65,3 +65,64 @@ def report_error(message: str, details: Any) -> None:
             where = f"[{problem['index']}] " if problem.get("index") is not None else ""
             problem = f"{where}{problem.get('field') or ''}: {problem['message']}".removeprefix(": ")
         print(f"  - {problem}", file=sys.stderr)
+
+
+def add_read_options(parser: argparse.ArgumentParser, *, repair: bool = True) -> None:
+    """Add the input-file options every import shares (导入文件选项): ``--crs --repair --map --encoding``.
+
+    Read back with :func:`read_options`; the meaning is that of :func:`layers.io.read_layer`.
+    """
+    parser.add_argument(
+        "--crs",
+        help="文件的真实坐标系 / the CRS the file is really in: EPSG:4547, 4490, "
+        "'CGCS2000 / 3-degree Gauss-Kruger CM 114E', gcj02 (AMap/Tencent), bd09 (Baidu)",
+    )
+    if repair:
+        parser.add_argument(
+            "--repair",
+            action="store_true",
+            help="修复自相交等几何问题 / repair invalid geometry (make_valid) and geometry collections",
+        )
+    parser.add_argument(
+        "--map",
+        dest="column_map",
+        metavar="TARGET=SOURCE,…",
+        help="字段映射 / rename columns, e.g. code=adcode,name=名称",
+    )
+    parser.add_argument("--encoding", help="文本编码 / text encoding of a .dbf or .csv, e.g. GBK, UTF-8")
+
+
+def parse_column_map(text: str | None) -> dict[str, str]:
+    """``code=adcode,name=名称`` → ``{"code": "adcode", "name": "名称"}``; :class:`InvalidInputError` if malformed."""
+    from geoservice.errors import InvalidInputError
+
+    mapping: dict[str, str] = {}
+    for item in (text or "").split(","):
+        if not item.strip():
+            continue
+        target, sep, source = item.partition("=")
+        if not sep or not target.strip() or not source.strip():
+            raise InvalidInputError(
+                f"字段映射格式错误 --map {text!r} / malformed --map {text!r}: {item!r} is not TARGET=SOURCE; "
+                "expected e.g. --map code=adcode,name=名称",
+                field="--map",
+                value=text,
+                rule="target=source",
+            )
+        mapping[target.strip()] = source.strip()
+    return mapping
+
+
+def read_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The keyword arguments of :func:`layers.io.read_layer` given by :func:`add_read_options`'s flags."""
+    return {
+        "crs": getattr(args, "crs", None),
+        "repair": bool(getattr(args, "repair", False)),
+        "columns": parse_column_map(getattr(args, "column_map", None)) or None,
+        "encoding": getattr(args, "encoding", None),
+    }
+
+
+def report_warning(message: str) -> None:
+    """Print a warning (警告) about an input file to stderr; the command goes on."""
+    print(f"警告 / warning: {message}", file=sys.stderr)

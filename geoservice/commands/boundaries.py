@@ -23,7 +23,8 @@ from geoservice.boundaries.lines import (
 from geoservice.boundaries.markers import check_line_markers, markers_of_line
 from geoservice.boundaries.packages import export_package, import_package
 from geoservice.boundaries.reports import line_report, marker_table_csv, report_csv, report_html, report_json
-from geoservice.commands._common import open_db
+from geoservice.commands._common import add_read_options, open_db, read_options, report_warning
+from geoservice.imports import read_input_layer
 
 
 def add_commands(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -74,8 +75,11 @@ def add_commands(subparsers: Any, common: argparse.ArgumentParser) -> None:
         parents=[common],
         help="由区划面生成界线或导入界线文件 / derive lines from polygons, or import a lines file",
     )
-    derive.add_argument("path", type=Path, help="GeoPackage / GeoJSON / Shapefile")
+    derive.add_argument(
+        "path", type=Path, help="GeoPackage / GeoJSON / Shapefile (.shp, .zip) / KML / CSV / XLSX"
+    )
     derive.add_argument("--layer", help="图层名 / layer name")
+    add_read_options(derive)
     derive.add_argument("--code-col", default="code", help="区划代码字段 / division-code column (polygons)")
     derive.add_argument("--level", required=True, choices=["province", "city", "county", "township"])
     derive.add_argument(
@@ -95,6 +99,7 @@ def add_commands(subparsers: Any, common: argparse.ArgumentParser) -> None:
         "--divisions", type=Path, help="区划面文件:检查缝隙与重叠 / polygons: check gaps and overlaps"
     )
     check.add_argument("--layer", help="区划图层名 / divisions layer name")
+    add_read_options(check)
     check.add_argument("--code-col", default="code")
     check.add_argument("--min-area-m2", type=float, default=1.0)
     check.set_defaults(func=cmd_check)
@@ -149,14 +154,22 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_derive(args: argparse.Namespace) -> int:
-    frame = read_lines_file(args.path, layer=args.layer)
-    features = (
-        lines_from_frame(frame, level=args.level)
-        if args.lines
-        else derive_lines(frame, args.code_col, level=args.level)
-    )
-    with open_db(args) as store, store.transaction(user="cli") as tx:
-        result = save_lines(tx, features)
+    with open_db(args) as store:
+        frame = read_input_layer(
+            store,
+            args.path,
+            compare_with=("divisions", "boundary_lines"),
+            layer=args.layer,
+            warn=report_warning,
+            **read_options(args),
+        )
+        features = (
+            lines_from_frame(frame, level=args.level)
+            if args.lines
+            else derive_lines(frame, args.code_col, level=args.level)
+        )
+        with store.transaction(user="cli") as tx:
+            result = save_lines(tx, features)
     _print(
         {
             "inserted": result.inserted,
@@ -170,7 +183,7 @@ def cmd_derive(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     found: dict[str, Any] = {}
     if args.divisions:
-        frame = read_lines_file(args.divisions, layer=args.layer)
+        frame = read_lines_file(args.divisions, layer=args.layer, **read_options(args))
         found["divisions"] = division_problems(frame, args.code_col, min_area_m2=args.min_area_m2)
     with open_db(args) as store, store.transaction(readonly=True) as tx:
         lines = (

@@ -9,7 +9,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from geoservice.commands._common import open_db, progress
+from geoservice.commands._common import add_read_options, open_db, progress, read_options, report_warning
 from geoservice.imports import import_divisions, import_layer, register_population
 from geoservice.store import COLLECTIONS
 
@@ -33,8 +33,11 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     layer = kinds.add_parser("layer", parents=[common], help="导入矢量图层 / import a vector layer")
     layer.add_argument("path", type=Path)
     layer.add_argument("--collection", required=True, choices=sorted(COLLECTIONS))
-    layer.add_argument("--layer", help="GeoPackage 图层名 / layer name in a GeoPackage")
-    layer.add_argument("--repair", action="store_true", help="修复可修复的几何 / repair what can be repaired")
+    layer.add_argument(
+        "--layer",
+        help="图层名:GeoPackage 图层、压缩包内 Shapefile、Excel 工作表 / layer, zipped Shapefile or sheet",
+    )
+    add_read_options(layer)
     layer.set_defaults(func=_cmd_layer)
 
     population = kinds.add_parser(
@@ -59,7 +62,13 @@ def _cmd_divisions(args: argparse.Namespace) -> int:
 def _cmd_layer(args: argparse.Namespace) -> int:
     with open_db(args) as store:
         added = import_layer(
-            store, args.path, args.collection, layer=args.layer, repair=args.repair, progress=progress
+            store,
+            args.path,
+            args.collection,
+            layer=args.layer,
+            progress=progress,
+            warn=report_warning,
+            **read_options(args),
         )
     print(f"已导入 {added} 个要素到 {args.collection} / imported {added} features into {args.collection}")
     return 0
