@@ -82,6 +82,9 @@ class StandardValue:
         Ranges, alternatives and caveats.
     override : Override or None
         Set when the value was overridden.
+    region : str
+        The city or province whose own figure this is (地方标准适用地区, e.g. ``"贵州"``); empty for national
+        figures. A report lists a regional figure only for analyses in that place.
     """
 
     key: str
@@ -94,6 +97,7 @@ class StandardValue:
     applies_to: PopulationGroup = "total"
     note: str = ""
     override: Override | None = None
+    region: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -107,6 +111,7 @@ class StandardValue:
             "applies_to": self.applies_to,
             "note": self.note,
             "override": None if self.override is None else self.override.to_dict(),
+            "region": self.region,
         }
 
     @classmethod
@@ -124,6 +129,7 @@ class StandardValue:
             applies_to=data.get("applies_to", "total"),
             note=str(data.get("note", "")),
             override=None if override is None else Override(**override),
+            region=str(data.get("region") or ""),
         )
 
 

@@ -196,7 +196,12 @@ class StandardsCatalogue:
                     previous_status=first.previous_status if first else old.status,
                 )
                 values[key] = replace(
-                    old, value=number, status="local", source=source or default_source, override=record
+                    old,
+                    value=number,
+                    status="local",
+                    source=source or default_source,
+                    override=record,
+                    region=city or "",
                 )
             new_facilities[ft] = replace(standard, values=values)
         problems.raise_if_any(SitingInputError, "标准覆盖值无效 / invalid standard override: ")

@@ -30,7 +30,7 @@ from siting.standard_values import (
 
 _FACILITY_FIELDS = ("label_zh", "label_en", "coverage_basis", "division_level", "population", "values")
 _VALUE_REQUIRED = ("key", "value", "unit", "label_zh", "label_en", "source", "status")
-_VALUE_OPTIONAL = ("applies_to", "note")
+_VALUE_OPTIONAL = ("applies_to", "note", "region")
 
 
 @dataclass(frozen=True)
@@ -191,6 +191,7 @@ def _values(problems: _Problems, facility_entry: str, items: Any) -> dict[str, S
                 problems, entry, item.get("applies_to", "total"), "applies_to", POPULATION_GROUPS
             ),
             note=_text(problems, entry, item, "note", required=False),
+            region=_text(problems, entry, item, "region", required=False),
         )
     return values
 

@@ -22,6 +22,7 @@ from shapely.geometry import shape
 
 from geoservice.analyses.inputs import AnalysisRequest, check_request, load_inputs
 from geoservice.analyses.processes import this_process
+from geoservice.analyses.reports import report_context
 from geoservice.errors import (
     ConflictError,
     GeoserviceError,
@@ -30,6 +31,7 @@ from geoservice.errors import (
     from_library_error,
 )
 from geoservice.operations.metrics import ANALYSIS_SECONDS
+from geoservice.printing import PrintSettings, html_to_pdf
 from geoservice.store import Feature, Store, utc_now
 
 log = logging.getLogger("geoservice.analyses")
@@ -115,7 +117,8 @@ def execute_run(
 
         result = run_analysis(inputs, request.parameters(age_group), progress=progress)
         summary = result.summary_dict()
-        html = render_report(result, title=record.properties.get("name"), area=inputs.area)
+        context = report_context(store, request.division_code, inputs, scenario=request.name)
+        html = render_report(result, area=inputs.area, context=context)
         features: list[Feature] = []
         for layer_name, frame in (("gaps", result.gaps), ("cells", result.cells), ("sites", result.sites)):
             for row in frame.iterfeatures(na="null", drop_id=True):
@@ -256,6 +259,11 @@ def report_html(store: Store, analysis_id: str) -> str:
     """The stored HTML report of a finished run."""
     features = result_features(store, analysis_id, "report")
     return str(features[0].properties["html"]) if features else ""
+
+
+def report_pdf(store: Store, analysis_id: str, settings: PrintSettings | None = None) -> bytes:
+    """The stored report of a finished run printed to A4 PDF with headless Chromium (409 while running)."""
+    return html_to_pdf(report_html(store, analysis_id), settings=settings)
 
 
 def rerun(

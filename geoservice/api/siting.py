@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 
 from geoservice.analyses import runs
@@ -218,6 +218,22 @@ def analysis_sites(analysis_id: str, store: StoreDep, _: ReaderDep) -> FeatureCo
 def analysis_report(analysis_id: str, store: StoreDep, _: ReaderDep) -> HTMLResponse:
     """The self-contained HTML report (分析报告) to hand on."""
     return HTMLResponse(runs.report_html(store, analysis_id))
+
+
+@router.get(
+    "/analyses/{analysis_id}/report.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+    operation_id="siting_report_pdf",
+)
+def analysis_report_pdf(analysis_id: str, store: StoreDep, _: ReaderDep) -> Response:
+    """The report printed to an A4 PDF (分析报告 PDF) with headless Chromium; 409 until the run is done,
+    503 when Chromium is missing or too slow."""
+    return Response(
+        runs.report_pdf(store, analysis_id),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="analysis-{analysis_id}.pdf"'},
+    )
 
 
 @router.get("/compare", operation_id="siting_compare")

@@ -1,9 +1,11 @@
-"""``geoservice siting run|rerun|compare`` (选址分析命令): the same analysis as the API, written to a folder.
+"""``geoservice siting run|rerun|report|compare`` (选址分析命令): the same analysis as the API, written to files.
 
 ``siting run`` stores the run in the database like ``POST /siting/analyses`` does, executes it in this process
 with a progress bar, and writes ``summary.json``, ``gaps.geojson``, ``cells.geojson``, ``sites.geojson`` and
-``report.html`` to ``--out``. ``siting rerun ID`` does the same with the parameters of a stored run (e.g. one
-``interrupted`` when the service stopped). ``siting compare A B`` prints two finished runs side by side as JSON.
+``report.html`` to ``--out`` (and ``report.pdf`` with ``--pdf``, printed by headless Chromium). ``siting rerun ID``
+does the same with the parameters of a stored run (e.g. one ``interrupted`` when the service stopped).
+``siting report ID --format pdf --out FILE`` writes a finished run's report as HTML or PDF. ``siting compare A B``
+prints two finished runs side by side as JSON.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ def add_commands(subparsers: Any, common: argparse.ArgumentParser) -> None:
     run.add_argument(
         "--out", type=Path, required=True, help="folder for summary.json, *.geojson, report.html"
     )
+    run.add_argument("--pdf", action="store_true", help="also print the report to report.pdf (Chromium)")
     run.set_defaults(func=_cmd_run)
     rerun = commands.add_parser(
         "rerun",
@@ -60,7 +63,15 @@ def add_commands(subparsers: Any, common: argparse.ArgumentParser) -> None:
     rerun.add_argument(
         "--out", type=Path, required=True, help="folder for summary.json, *.geojson, report.html"
     )
+    rerun.add_argument("--pdf", action="store_true", help="also print the report to report.pdf (Chromium)")
     rerun.set_defaults(func=_cmd_rerun)
+    report = commands.add_parser(
+        "report", parents=[common], help="分析报告 / write a finished run's report (HTML or PDF)"
+    )
+    report.add_argument("id", help="a finished analysis")
+    report.add_argument("--format", choices=["html", "pdf"], default="html")
+    report.add_argument("--out", type=Path, required=True, help="the file to write")
+    report.set_defaults(func=_cmd_report)
     compare = commands.add_parser("compare", parents=[common], help="对比两个方案 / compare two runs")
     compare.add_argument("a")
     compare.add_argument("b")
@@ -101,17 +112,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
             print(f"参数无效 / invalid --{field.replace('_', '-')}: {err['msg']}", file=sys.stderr)
         return 2
     with open_db(args) as store:
-        return _execute_and_write(store, runs.create_run(store, request, user="cli"), args.out)
+        return _execute_and_write(store, runs.create_run(store, request, user="cli"), args.out, pdf=args.pdf)
 
 
 def _cmd_rerun(args: argparse.Namespace) -> int:
     from geoservice.analyses import runs
 
     with open_db(args) as store:
-        return _execute_and_write(store, runs.rerun(store, args.id, user="cli"), args.out)
+        return _execute_and_write(store, runs.rerun(store, args.id, user="cli"), args.out, pdf=args.pdf)
 
 
-def _execute_and_write(store: Any, record: Any, out: Path) -> int:
+def _execute_and_write(store: Any, record: Any, out: Path, *, pdf: bool = False) -> int:
     """Execute the stored run ``record`` here with progress on stderr, then write its results to ``out``."""
     from geoservice.analyses import runs
 
@@ -129,6 +140,8 @@ def _execute_and_write(store: Any, record: Any, out: Path) -> int:
         collection = runs.result_collection(store, record.id, layer)
         (out / f"{layer}.geojson").write_text(json.dumps(collection, ensure_ascii=False), encoding="utf-8")
     (out / "report.html").write_text(runs.report_html(store, record.id), encoding="utf-8")
+    if pdf:
+        (out / "report.pdf").write_bytes(runs.report_pdf(store, record.id))
     totals = done.properties["summary"]["totals"]
     print(
         f"coverage {_pct(totals['coverage_rate_before'])} → {_pct(totals['coverage_rate_after'])}, "
@@ -140,6 +153,18 @@ def _execute_and_write(store: Any, record: Any, out: Path) -> int:
 
 def _pct(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.1f} %"
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from geoservice.analyses import runs
+
+    with open_db(args) as store:
+        if args.format == "pdf":
+            args.out.write_bytes(runs.report_pdf(store, args.id))
+        else:
+            args.out.write_text(runs.report_html(store, args.id), encoding="utf-8")
+    print(args.out)
+    return 0
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
