@@ -111,7 +111,9 @@ def test_report_cli__writes_the_pdf_of_a_finished_run(jiangan_run: str, store: A
 
     browser_or_skip()
     out = tmp_path / "江岸区.pdf"
-    assert main(["siting", "report", jiangan_run, "--db", store.url, "--format", "pdf", "--out", str(out)]) == 0
+    assert (
+        main(["siting", "report", jiangan_run, "--db", store.url, "--format", "pdf", "--out", str(out)]) == 0
+    )
     assert out.read_bytes().startswith(b"%PDF")
     assert "江岸区养老服务设施覆盖缺口分析" in _pdftotext(out, 1)
 
