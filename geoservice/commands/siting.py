@@ -5,7 +5,10 @@ with a progress bar, and writes ``summary.json``, ``gaps.geojson``, ``cells.geoj
 ``report.html`` to ``--out`` (and ``report.pdf`` with ``--pdf``, printed by headless Chromium). ``siting rerun ID``
 does the same with the parameters of a stored run (e.g. one ``interrupted`` when the service stopped).
 ``siting report ID --format pdf --out FILE`` writes a finished run's report as HTML or PDF. ``siting compare A B``
-prints two finished runs side by side as JSON.
+prints two finished runs side by side as JSON. ``siting regional`` is the coverage of a province or the country
+from a population raster read block by block (:func:`siting.regional.regional_coverage`), on this machine or on a
+Dask cluster (``--scheduler tcp://HOST:8786``), written to ``--out`` (``by_division.csv``, ``gap_squares.gpkg``,
+``sites.gpkg``, ``summary.txt``).
 """
 
 from __future__ import annotations
@@ -76,6 +79,27 @@ def add_commands(subparsers: Any, common: argparse.ArgumentParser) -> None:
     compare.add_argument("a")
     compare.add_argument("b")
     compare.set_defaults(func=_cmd_compare)
+
+    regional = commands.add_parser(
+        "regional",
+        help="省级/全国覆盖(分块,可用 Dask 集群) / coverage of a province or the country, in blocks",
+    )
+    regional.add_argument("--raster", action="append", required=True, type=Path, help="population GeoTIFF(s)")
+    regional.add_argument("--bands", default="", help="band names, e.g. population,elderly_60")
+    regional.add_argument("--divisions", required=True, type=Path, help="division polygons (any vector file)")
+    regional.add_argument("--code-col", default="code", help="the division code column")
+    regional.add_argument("--facilities", required=True, type=Path, help="existing facility points")
+    regional.add_argument("--radius-m", type=float, required=True)
+    regional.add_argument("--sites", type=int, default=20, help="new sites to propose (MCLP), 0: none")
+    regional.add_argument("--gap-square-m", type=float, default=1000.0)
+    regional.add_argument("--block-cells", type=int, default=2048)
+    where = regional.add_mutually_exclusive_group()
+    where.add_argument(
+        "--scheduler", help="a Dask scheduler, e.g. tcp://10.0.0.5:8786 (workers see the files)"
+    )
+    where.add_argument("--local-workers", type=int, default=0, help="start a local Dask cluster of N workers")
+    regional.add_argument("--out", type=Path, required=True, help="folder for the results")
+    regional.set_defaults(func=_cmd_regional)
 
 
 def _request(args: argparse.Namespace) -> Any:
@@ -176,3 +200,47 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         return 0
     finally:
         store.close()
+
+
+def _cmd_regional(args: argparse.Namespace) -> int:
+    from contextlib import ExitStack
+
+    import geopandas as gpd
+
+    from layers.io import read_layer
+    from layers.raster_windows import PopulationRaster
+    from siting.regional import regional_coverage
+
+    bands = [name.strip() for name in args.bands.split(",") if name.strip()]
+    raster = PopulationRaster.open(args.raster, band_names=bands)
+    divisions = read_layer(args.divisions)
+    facilities = read_layer(args.facilities)
+    with ExitStack() as stack:
+        client = None
+        if args.scheduler or args.local_workers:
+            from dask.distributed import Client, LocalCluster
+
+            target = args.scheduler or stack.enter_context(
+                LocalCluster(n_workers=args.local_workers, threads_per_worker=1, dashboard_address=None)
+            )
+            client = stack.enter_context(Client(target))
+        result = regional_coverage(
+            raster,
+            divisions,
+            facilities,
+            args.radius_m,
+            division_column=args.code_col,
+            block_cells=args.block_cells,
+            gap_square_m=args.gap_square_m,
+            sites=args.sites,
+            client=client,
+        )
+    args.out.mkdir(parents=True, exist_ok=True)
+    result.by_division.to_csv(args.out / "by_division.csv", index=False, encoding="utf-8-sig")
+    for name, frame in (("gap_squares", result.gap_squares), ("sites", result.sites)):
+        points = gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(frame["x"], frame["y"]), crs=result.crs)
+        points.to_crs("EPSG:4490").to_file(args.out / f"{name}.gpkg", layer=name, driver="GPKG")
+    summary = result.summary()
+    (args.out / "summary.txt").write_text(summary + "\n", encoding="utf-8")
+    print(summary)
+    return 0
