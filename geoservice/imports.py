@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from geoservice.division_areas import fill_division_polygons
 from geoservice.errors import InvalidInputError, NotFoundError
 from geoservice.store import COLLECTIONS, Feature, Store
 
@@ -82,7 +83,9 @@ def import_divisions(
         existing = {f.key for f in tx.iter_features("divisions")}
         new = table[~table["code12"].astype(str).isin(existing)]
         features = division_features(new, progress=progress)
-        return tx.insert_many("divisions", features, reason=f"divisions from {directory}")
+        added = tx.insert_many("divisions", features, reason=f"divisions from {directory}")
+        fill_division_polygons(tx)  # a city or province without a polygon: its children's union
+        return added
 
 
 def layer_features(frame: Any, collection: str, *, progress: Progress = _quiet) -> list[Feature]:
@@ -199,7 +202,10 @@ def import_layer(
         return _import_place_names(store, frame, source=Path(path).name, user=user)
     features = layer_features(frame, collection, progress=progress)
     with store.transaction(user=user) as tx:
-        return tx.insert_many(collection, features, reason=f"layer {Path(path).name}")
+        added = tx.insert_many(collection, features, reason=f"layer {Path(path).name}")
+        if collection == "divisions":
+            fill_division_polygons(tx)  # the parents of the imported polygons: their union
+        return added
 
 
 #: Collections whose records only their workflow may write, and where to go instead.

@@ -20,6 +20,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
+from geoservice.division_areas import fill_division_polygons
 from geoservice.imports import division_features, register_population
 from geoservice.store import Feature, Store
 from layers.io import read_layer, read_table
@@ -112,7 +113,9 @@ def _load_divisions(store: Store, data: Path, gpkg: Path) -> int:
     for feature in features:
         feature.properties.update(extra.get(feature.properties["code"], {}))
     with store.transaction(user=USER) as tx:
-        return tx.insert_many("divisions", features, reason=REASON)
+        added = tx.insert_many("divisions", features, reason=REASON)
+        fill_division_polygons(tx)  # 湖北省 42: the union of the cities' polygons (only Wuhan's here)
+        return added
 
 
 def _load_names(store: Store, gpkg: Path) -> tuple[dict[str, str], int]:

@@ -35,6 +35,7 @@ __all__ = [
     "PLACEHOLDER_NAMES",
     "Level",
     "ancestors_of",
+    "division_code",
     "level_of",
     "parent_code_of",
     "read_census",
@@ -82,25 +83,60 @@ class _Row:
 # --------------------------------------------------------------------------------------------------------------
 
 
-def _natural_code(code: str | int) -> str:
-    """A code at its natural length: a 12-digit padded code loses its trailing zero groups."""
+def _checked(code: str | int) -> str:
+    """The code's digits (spaces stripped) if it has 2, 4, 6, 9 or 12 of them; else a ValueError saying so."""
     text = str(code).strip()
     if not text.isdigit():
         raise ValueError(
             f"区划代码只能含数字 / a division code must be digits only: got {code!r}; "
             "expected 2, 4, 6, 9 or 12 digits, e.g. '420102' or '420102002001'"
         )
-    if len(text) == 12:
-        for length, zeros in ((2, 10), (4, 8), (6, 6), (9, 3)):
-            if text[length:] == "0" * zeros:
-                return text[:length]
-        return text
     if len(text) not in _LEVEL_BY_LENGTH:
         raise ValueError(
             f"区划代码长度不对 / wrong division code length: {code!r} has {len(text)} digits; "
-            "expected 2 (省), 4 (市), 6 (县), 9 (乡镇) or 12 (村/社区, or any code padded to 12)"
+            "expected 2 (省), 4 (市), 6 (县, or 420100 for a city), 9 (乡镇) or 12 (村/社区, or any code "
+            "padded to 12)"
         )
     return text
+
+
+def division_code(code: str | int) -> str:
+    """The one stored form of a division code (区划代码规范化): its natural length, trailing zero groups dropped.
+
+    People type a division's code in several forms: the 6-digit GB/T 2260 code of a city or province
+    (``420100`` 武汉市, ``420000`` 湖北省), the 9- or 12-digit statistical code (``420102002``,
+    ``420100000000``), or the short form the store keeps (``4201``, ``42``). All of them name one division;
+    this is the function every entry point (API, CLI, map page, analyses) uses to turn them into the stored
+    ``code`` (2/4/6/9/12 digits). A county-level 6-digit code ending in ``00`` does not exist in GB/T 2260
+    (``00`` is the city itself), so dropping zero groups never turns a county into its city by mistake.
+
+    Parameters
+    ----------
+    code : str or int
+        2, 4, 6, 9 or 12 digits (surrounding spaces are ignored).
+
+    Returns
+    -------
+    str
+        The natural-length code (2 province, 4 city, 6 county, 9 township, 12 village).
+
+    Raises
+    ------
+    ValueError
+        If the code is not digits or has another length (the message names the value and the rule).
+
+    Examples
+    --------
+    >>> [division_code(c) for c in ("420100", "420000", "4201", "420102000", "420102002", "420100000000")]
+    ['4201', '42', '4201', '420102', '420102002', '4201']
+    >>> division_code(420102002001)
+    '420102002001'
+    """
+    padded = _checked(code).ljust(12, "0")
+    for length, zeros in ((2, 10), (4, 8), (6, 6), (9, 3)):
+        if padded[length:] == "0" * zeros:
+            return padded[:length]
+    return padded
 
 
 def level_of(code: str | int) -> Level:
@@ -123,10 +159,10 @@ def level_of(code: str | int) -> Level:
 
     Examples
     --------
-    >>> level_of("4201"), level_of("420102002"), level_of("420100000000")
-    ('city', 'township', 'city')
+    >>> level_of("4201"), level_of("420102002"), level_of("420100000000"), level_of("420100")
+    ('city', 'township', 'city', 'city')
     """
-    return _LEVEL_BY_LENGTH[len(_natural_code(code))]
+    return _LEVEL_BY_LENGTH[len(division_code(code))]
 
 
 def parent_code_of(code: str | int) -> str | None:
@@ -152,7 +188,8 @@ def parent_code_of(code: str | int) -> str | None:
     >>> parent_code_of("420102002001"), parent_code_of("420102"), parent_code_of("42")
     ('420102002', '4201', None)
     """
-    natural = _natural_code(code)
+    text = _checked(code)
+    natural = division_code(text) if len(text) == 12 else text  # 441900 stays a (missing) county here
     length = _PARENT_LENGTH.get(len(natural))
     return natural[:length] if length else None
 
@@ -168,7 +205,7 @@ def township_kind(code: str | int) -> str:
     >>> township_kind("420102002"), township_kind("420116100"), township_kind("110115403")
     ('街道', '镇', '其他')
     """
-    part = int(_natural_code(code)[6:9])
+    part = int(division_code(code)[6:9])
     if part < 100:
         return "街道"
     if part < 200:
@@ -189,7 +226,7 @@ def village_kind(code: str | int) -> str:
     >>> village_kind("420102002001"), village_kind("420116100201")
     ('居委会', '村委会')
     """
-    part = int(_natural_code(code)[9:12])
+    part = int(division_code(code)[9:12])
     if part < 200:
         return "居委会"
     if part < 400:

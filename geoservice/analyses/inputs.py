@@ -17,6 +17,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 from shapely.geometry import box
 
+from geoservice.division_areas import division_area, is_area
+from geoservice.division_codes import DivisionCode
 from geoservice.errors import InvalidInputError, NotFoundError
 from geoservice.store import Feature, Store
 from siting.analysis import AnalysisInputs, AnalysisParameters
@@ -44,9 +46,7 @@ class AnalysisRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     facility_type: FacilityTypeName
-    division_code: str = Field(
-        pattern=r"^\d{6}(\d{3}(\d{3})?)?$", description="6, 9 or 12-digit division code"
-    )
+    division_code: DivisionCode
     population: str = Field(min_length=1, max_length=200, description="a registered population layer")
     distance: Literal["euclidean", "network", "walk_time", "drive_time"] = Field(
         "euclidean",
@@ -95,9 +95,9 @@ class AnalysisRequest(BaseModel):
 
 
 def _division(store: Store, code: str) -> Feature:
-    with store.transaction(readonly=True) as tx:
-        page = tx.query("divisions", filters={"code": code}, limit=1)
-    if not page.features:
+    """The division of ``code`` with a polygon (its own, or its children's union stored on first use)."""
+    division, geometry = division_area(store, code)
+    if division is None:
         raise NotFoundError(
             f"没有区划 {code} / no division with division_code={code}; load divisions first "
             "(geoservice import divisions) or check the code",
@@ -105,11 +105,11 @@ def _division(store: Store, code: str) -> Feature:
             value=code,
             rule="division_exists",
         )
-    division = page.features[0]
-    if division.geometry is None or division.geometry.is_empty:
+    if geometry is None:
         raise InvalidInputError(
-            f"区划 {code} 没有边界面 / division {code} has no polygon, so its area is unknown; "
-            "analyse a division with a boundary polygon",
+            f"区划 {code} 没有边界面 / division {code} has no polygon, and none of its sub-divisions has one, "
+            "so its area is unknown; import boundary polygons (geoservice import layer FILE --collection "
+            "divisions) or analyse a division with a polygon",
             field="division_code",
             value=code,
             rule="division_has_polygon",
@@ -210,7 +210,7 @@ def load_inputs(
         facilities = tx.query("facilities", bbox=search, filters={"kind": request.facility_type}).features
         others = tx.query("facilities", bbox=bounds).features if request.candidates == "facilities" else []
         roads = tx.query("roads", bbox=search).features if request.distance != "euclidean" else []
-    children = [c for c in children if c.geometry is not None and not c.geometry.is_empty] or [division]
+    children = [c for c in children if is_area(c.geometry)] or [division]  # a village's seat is no area
     area = gpd.GeoDataFrame(
         {"code": [request.division_code], "name": [division.properties.get("name")]},
         geometry=[division.geometry],

@@ -13,8 +13,16 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from geoservice.api.deps import OfficerDep, OptionalVersionDep, ReaderDep, StoreDep
+from geoservice.api.deps import (
+    DivisionCodePath,
+    DivisionCodeQuery,
+    OfficerDep,
+    OptionalVersionDep,
+    ReaderDep,
+    StoreDep,
+)
 from geoservice.api.names import NamePublic, _public
+from geoservice.division_codes import DivisionCode
 from geoservice.gazetteer.cleanup import CAMPAIGNS, run_campaign
 from geoservice.gazetteer.cleanup_worklist import (
     add_opinion,
@@ -39,7 +47,7 @@ XLSX: str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class CampaignCreate(BaseModel):
-    division_code: str = Field(description="清理范围 / the division to clean up", examples=["420102"])
+    division_code: DivisionCode
     name: str | None = None
     started_on: date | None = None
 
@@ -224,7 +232,7 @@ def post_rename(item_id: str, body: RenameBody, store: StoreDep, user: OfficerDe
 
 
 @router.get("/cleanup/unnamed", response_model=UnnamedPublic, operation_id="listUnnamedEntities")
-def list_unnamed(store: StoreDep, _: ReaderDep, division_code: str) -> UnnamedPublic:
+def list_unnamed(store: StoreDep, _: ReaderDep, division_code: DivisionCodeQuery) -> UnnamedPublic:
     """Entities without names (有地无名): roads without a registered name, villages without a record."""
     return UnnamedPublic(division_code=division_code, entities=unnamed_worklist(store, division_code))
 
@@ -266,7 +274,9 @@ _FORMATS: dict[int | str, dict[str, Any]] = {
     operation_id="getGazetteerDirectory",
     responses=_FORMATS,
 )
-def get_directory(division_code: str, store: StoreDep, _: ReaderDep, format: Format = "json") -> Any:
+def get_directory(
+    division_code: DivisionCodePath, store: StoreDep, _: ReaderDep, format: Format = "json"
+) -> Any:
     """The 地名录 of a division (current names by division code, then category) — JSON, HTML, PDF or XLSX."""
     return _publication_response(directory(store, division_code), format, f"directory-{division_code}")
 
@@ -282,7 +292,7 @@ def get_announcements(
     _: ReaderDep,
     start: Annotated[date, Query(description="from this date (inclusive)")],
     end: Annotated[date, Query(description="to this date (inclusive)")],
-    division_code: str | None = None,
+    division_code: DivisionCodeQuery | None = None,
     format: Format = "json",
 ) -> Any:
     """The 标准地名公告 list: names announced between two dates — JSON, HTML, PDF or XLSX."""

@@ -5,12 +5,28 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Path, Query, Request
+from pydantic import AfterValidator
 
+from geoservice.division_codes import DIVISION_CODE_DESCRIPTION, DIVISION_CODE_PATTERN
 from geoservice.errors import AuthenticationError, BadRequestError, ForbiddenError, PreconditionRequiredError
 from geoservice.settings import Settings
 from geoservice.store import Store, User
 from geoservice.users import ROLE_LABELS, authenticate
+from layers.admin import division_code
+
+#: A division code in the query string (``?division_code=420100``): any accepted form, the canonical code as value.
+DivisionCodeQuery = Annotated[
+    str,
+    Query(pattern=DIVISION_CODE_PATTERN, description=DIVISION_CODE_DESCRIPTION),
+    AfterValidator(division_code),
+]
+#: A division code in the path (``/publication/directory/420100``), likewise.
+DivisionCodePath = Annotated[
+    str,
+    Path(pattern=DIVISION_CODE_PATTERN, description=DIVISION_CODE_DESCRIPTION),
+    AfterValidator(division_code),
+]
 
 
 def get_settings_dep(request: Request) -> Settings:

@@ -13,11 +13,12 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from geoservice.api.deps import OfficerDep, ReaderDep, StoreDep, VersionDep
+from geoservice.division_codes import division_prefix
 from geoservice.errors import InvalidInputError
 from geoservice.gazetteer import names as registry
 from geoservice.gazetteer.categories import categories
@@ -41,7 +42,8 @@ class NameCheck(BaseModel):
         description="地名类别 / category: road, street, lane, residential, building, village, …"
     )
     division_code: str = Field(
-        description="所在区划代码 / division code (6/9/12 digits)", examples=["420102002"]
+        description="所在区划代码 / division code: 2/4/6/9/12 digits (420100 = 4201 武汉市)",
+        examples=["420102002"],
     )
     geometry: GeoJSONGeometry | None = Field(default=None, description="GeoJSON geometry, CGCS2000 lon/lat")
 
@@ -334,7 +336,9 @@ def search_names(
         str, Query(min_length=1, max_length=100, description="名称、拼音或首字母 / name, pinyin or initials")
     ],
     division_code: Annotated[
-        str | None, Query(pattern=r"^\d{2,12}$", description="区划代码前缀 / division code prefix")
+        str | None,
+        Query(pattern=r"^\d{2,12}$", description="区划代码前缀 / division code prefix (420100 = 4201)"),
+        AfterValidator(division_prefix),
     ] = None,
     category: Annotated[str | None, Query(description="地名类别 / category")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,

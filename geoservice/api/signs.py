@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from shapely.geometry import Point
 
 from geoservice.api.boundaries import PackageImportPublic, Position, _bbox
-from geoservice.api.deps import InspectorDep, OfficerDep, ReaderDep, SettingsDep, StoreDep
+from geoservice.api.deps import DivisionCodeQuery, InspectorDep, OfficerDep, ReaderDep, SettingsDep, StoreDep
 from geoservice.api.field_packages import GEOPACKAGE_RESPONSES, geopackage_download, saved_upload
 from geoservice.boundaries.photos import attach_photos
 from geoservice.signs.inspections import (
@@ -225,7 +225,9 @@ def create_sign(body: SignCreate, store: StoreDep, user: OfficerDep) -> SignPubl
 
 
 @router.get("/to-replace", response_model=ReplacementListPublic, operation_id="listSignsToReplace")
-def list_to_replace(store: StoreDep, _: ReaderDep, division_code: str | None = None) -> ReplacementListPublic:
+def list_to_replace(
+    store: StoreDep, _: ReaderDep, division_code: DivisionCodeQuery | None = None
+) -> ReplacementListPublic:
     """Signs to replace (待更换): renamed names, wrong texts, damaged or missing plates — with the reasons."""
     rows = signs_to_replace(store, division_code=division_code)
     return ReplacementListPublic(
@@ -235,7 +237,7 @@ def list_to_replace(store: StoreDep, _: ReaderDep, division_code: str | None = N
 
 @router.get("/overdue", response_model=OverdueSignsPublic, operation_id="listOverdueSigns")
 def list_overdue(
-    store: StoreDep, _: ReaderDep, today: date | None = None, division_code: str | None = None
+    store: StoreDep, _: ReaderDep, today: date | None = None, division_code: DivisionCodeQuery | None = None
 ) -> OverdueSignsPublic:
     """Signs due for inspection (逾期未巡检), never-inspected ones included, most overdue first."""
     day = today or date.today()
@@ -251,7 +253,7 @@ def list_overdue(
 def get_field_package(
     store: StoreDep,
     _: ReaderDep,
-    division_code: str | None = None,
+    division_code: DivisionCodeQuery | None = None,
     bbox: Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat")] = None,
 ) -> Response:
     """A GeoPackage for offline inspection (QField): the signs and an empty ``inspections`` layer to fill in."""

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from geoservice.analyses import runs
 from geoservice.analyses.executor import AnalysisExecutor
 from geoservice.analyses.inputs import AnalysisRequest
-from geoservice.api.deps import PlannerDep, ReaderDep, StoreDep
+from geoservice.api.deps import DivisionCodeQuery, PlannerDep, ReaderDep, StoreDep
 from geoservice.store import Feature
 from siting.standards import default_catalogue  # reads and checks the standards file as the app is built
 
@@ -163,7 +163,7 @@ def list_analyses(
     store: StoreDep,
     _: ReaderDep,
     facility_type: str | None = None,
-    division_code: str | None = None,
+    division_code: DivisionCodeQuery | None = None,
     status: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from geoservice.commands._common import open_db, user_of
+from geoservice.division_codes import DIVISION_HELP, division_code_argument
 from geoservice.gazetteer.cleanup import run_campaign
 from geoservice.gazetteer.cleanup_worklist import campaign_progress, campaign_workbook
 from geoservice.gazetteer.publication import (
@@ -33,7 +34,7 @@ def add_commands(subparsers: Any, common: argparse.ArgumentParser) -> None:
     )
     csub = cleanup.add_subparsers(dest="cleanup_command", metavar="ACTION", required=True)
     run = csub.add_parser("run", parents=[common], help="对区划内全部现有地名运行清理 / run a campaign")
-    run.add_argument("division_code", help="区划代码,如 4201 / division code, e.g. 4201")
+    run.add_argument("division_code", type=division_code_argument, help=DIVISION_HELP)
     run.add_argument("--name", help="清理活动名称 / campaign name")
     run.add_argument("--user", help="记入审计的用户 / user written to the audit log")
     run.set_defaults(func=cmd_run)
@@ -50,7 +51,7 @@ def add_commands(subparsers: Any, common: argparse.ArgumentParser) -> None:
     publish = subparsers.add_parser("publish", help="地名录与公告 / the 地名录 and the 公告 list")
     psub = publish.add_subparsers(dest="publish_command", metavar="ACTION", required=True)
     book = psub.add_parser("directory", parents=[common], help="区划地名录 / the gazetteer of a division")
-    book.add_argument("division_code")
+    book.add_argument("division_code", type=division_code_argument, help=DIVISION_HELP)
     _output_arguments(book)
     book.set_defaults(func=cmd_directory)
     ann = psub.add_parser(
@@ -58,7 +59,7 @@ def add_commands(subparsers: Any, common: argparse.ArgumentParser) -> None:
     )
     ann.add_argument("--start", required=True, type=date.fromisoformat, help="开始日期 / from (YYYY-MM-DD)")
     ann.add_argument("--end", required=True, type=date.fromisoformat, help="结束日期 / to (YYYY-MM-DD)")
-    ann.add_argument("--division", help="区划代码 / division code")
+    ann.add_argument("--division", type=division_code_argument, help=DIVISION_HELP)
     _output_arguments(ann)
     ann.set_defaults(func=cmd_announcements)
 

@@ -21,6 +21,7 @@ from datetime import date
 from typing import Any
 
 from geoservice.commands._common import open_db, user_of
+from geoservice.division_codes import division_prefix
 from geoservice.gazetteer import names as registry
 from geoservice.gazetteer.categories import CATEGORY_NAMES
 from geoservice.gazetteer.name_registry import registry_for
@@ -58,7 +59,9 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
 
     search = actions.add_parser("search", parents=[common], help="查询地名 / search names")
     search.add_argument("query")
-    search.add_argument("--division", help="区划代码前缀 / division code prefix")
+    search.add_argument(
+        "--division", type=division_prefix, help="区划代码前缀 / division code prefix (420100 = 4201)"
+    )
     search.add_argument("--category", choices=CATEGORY_NAMES)
     search.add_argument("--limit", type=int, default=10)
     search.add_argument("--json", action="store_true")

@@ -14,6 +14,7 @@ from typing import Any
 
 from geoservice.commands._common import open_db, user_of
 from geoservice.commands.boundaries import _bbox
+from geoservice.division_codes import DIVISION_HELP, division_code_argument
 from geoservice.gazetteer.names import today_in_china
 from geoservice.signs.inspections import overdue_signs
 from geoservice.signs.packages import export_sign_package, import_sign_package
@@ -27,7 +28,7 @@ def add_commands(subparsers: Any, common: argparse.ArgumentParser) -> None:
     )
     ssub = signs.add_subparsers(dest="signs_command", metavar="ACTION", required=True)
     export = ssub.add_parser("export", parents=[common], help="导出巡检数据包 / export a field package")
-    export.add_argument("--division", help="区划代码 / division code")
+    export.add_argument("--division", type=division_code_argument, help=DIVISION_HELP)
     export.add_argument("--bbox", help="minlon,minlat,maxlon,maxlat")
     export.add_argument("--out", required=True, type=Path, help="输出 .gpkg / output GeoPackage")
     export.set_defaults(func=cmd_export)
@@ -39,10 +40,10 @@ def add_commands(subparsers: Any, common: argparse.ArgumentParser) -> None:
     imp.set_defaults(func=cmd_import)
     overdue = ssub.add_parser("overdue", parents=[common], help="逾期未巡检的标志 / signs due for inspection")
     overdue.add_argument("--today", type=date.fromisoformat, default=None)
-    overdue.add_argument("--division", help="区划代码 / division code")
+    overdue.add_argument("--division", type=division_code_argument, help=DIVISION_HELP)
     overdue.set_defaults(func=cmd_overdue)
     replace = ssub.add_parser("to-replace", parents=[common], help="待更换的标志 / signs to replace")
-    replace.add_argument("--division", help="区划代码 / division code")
+    replace.add_argument("--division", type=division_code_argument, help=DIVISION_HELP)
     replace.set_defaults(func=cmd_to_replace)
 
 

@@ -22,6 +22,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from geoservice.commands._common import open_db
+from geoservice.division_codes import DIVISION_HELP, division_code_argument
 
 
 def add_commands(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -34,7 +35,12 @@ def add_commands(subparsers: Any, common: argparse.ArgumentParser) -> None:
         required=True,
         choices=["elderly_care", "emergency_shelter", "public_cemetery", "rescue_station"],
     )
-    run.add_argument("--division", required=True, help="division code (6/9/12 digits)")
+    run.add_argument(
+        "--division",
+        required=True,
+        type=division_code_argument,
+        help=f"{DIVISION_HELP} (6 位 420100 = 武汉市)",
+    )
     run.add_argument("--population", required=True, help="a registered population layer")
     run.add_argument(
         "--distance", default="euclidean", choices=["euclidean", "network", "walk_time", "drive_time"]

@@ -45,6 +45,7 @@ from geoservice.gazetteer.scopes import scope_of
 from geoservice.gazetteer.text import normalize
 from geoservice.gazetteer.word_lists import WordLists, word_lists
 from geoservice.settings import NameRulesSettings, get_name_rules_settings
+from layers.admin import division_code as canonical_code
 
 __all__ = [
     "LIVE_STATUSES",
@@ -444,7 +445,7 @@ def check_name(
     cat = category(category_name)
     validate_geometry(geometry, cat)
     scope = scope_of(category_name, division_code, divisions, s)
-    code = division_code.strip()
+    code = canonical_code(division_code)  # 420100 and 4201 are one division (scope_of refused other text)
     parts = split_name(standard, category_name)
     comparison = comparison_form(standard)
     pinyin = pinyin_key(standard)

@@ -11,6 +11,7 @@ from geoservice.gazetteer.categories import category
 from geoservice.gazetteer.divisions import Division, DivisionTree
 from geoservice.gazetteer.name_index import Scope
 from geoservice.settings import NameRulesSettings, get_name_rules_settings
+from layers.admin import division_code as canonical_code
 
 __all__ = ["scope_of"]
 
@@ -42,14 +43,15 @@ def scope_of(
         ``division_code_format`` for a code that is not 2/4/6/9/12 digits, ``unknown_division`` for a code
         not in the division tree, ``division_too_coarse`` when the division lies above the scope's level.
     """
-    code = (division_code or "").strip()
-    if not code.isdigit() or len(code) not in (2, 4, 6, 9, 12):
+    try:
+        code = canonical_code(division_code or "")
+    except ValueError as exc:
         raise _division_error(
             division_code,
             f"区划代码格式不对：{division_code!r} / division_code {division_code!r} is not a division code; "
             "expected 2, 4, 6, 9 or 12 digits, e.g. 420102 (江岸区) or 420102002 (大智街道)",
             "division_code_format",
-        )
+        ) from exc
     chain = divisions.chain(code)
     if not chain:
         raise _division_error(

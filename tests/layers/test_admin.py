@@ -10,6 +10,7 @@ import pytest
 
 from layers.admin import (
     ancestors_of,
+    division_code,
     level_of,
     parent_code_of,
     read_census,
@@ -54,6 +55,32 @@ def test_level_of__natural_and_padded_codes(code: str | int, level: str) -> None
 def test_level_of__bad_code_raises(code: str) -> None:
     with pytest.raises(ValueError, match="division code"):
         level_of(code)
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("420100", "4201"),  # GB/T 2260 six digits of a city
+        ("420000", "42"),  # … and of a province
+        ("4201", "4201"),
+        ("42", "42"),
+        (" 420102 ", "420102"),
+        ("420102000", "420102"),  # 9 digits padded from a county
+        ("420102002", "420102002"),
+        ("420100000000", "4201"),
+        ("420102002001", "420102002001"),
+        (441900, "4419"),  # 东莞: a city without counties
+    ],
+)
+def test_division_code__every_typed_form_is_the_stored_code(typed: str | int, stored: str) -> None:
+    assert division_code(typed) == stored
+
+
+@pytest.mark.parametrize("typed", ["4201a", "42010", "", "4201020021", "江岸区"])
+def test_division_code__not_a_code_names_the_value_and_rule(typed: str) -> None:
+    with pytest.raises(ValueError, match="division code") as caught:
+        division_code(typed)
+    assert repr(typed) in str(caught.value)
 
 
 @pytest.mark.parametrize(

@@ -183,3 +183,41 @@ def test_run__nan_capacity_fails_with_the_message_stored(
 
 def test_unknown_analysis__is_404(client: Any) -> None:
     assert client.get("/siting/analyses/00000000-0000-0000-0000-000000000000").status_code == 404
+
+
+@pytest.mark.parametrize("typed", ["420100", "4201"])
+def test_analysis__a_whole_city_by_its_gb2260_code_runs_over_its_districts(
+    client: Any, auth: Any, area: Any, store: Any, typed: str
+) -> None:
+    """武汉市 420100 is stored as 4201 without a polygon: it gets its districts' union and runs."""
+    from geoservice.store import Feature
+
+    with store.transaction(user="test") as tx:
+        tx.insert("divisions", Feature.new({"code": "4201", "name": "武汉市", "level": "city"}, None))
+        district = tx.query("divisions", filters={"code": area["district"]}).features[0]
+        tx.update("divisions", district.id, properties={"parent_code": "4201"})
+    body = request_body(division_code=typed, optimize=None)
+    response = client.post("/siting/analyses", json=body, headers=auth["planner"])
+    assert response.status_code == 202, response.text
+    run = wait_done(client, response.json()["id"])
+    assert run["status"] == "done", run.get("error")
+    assert run["request"]["division_code"] == "4201"
+    assert [d["division_code"] for d in run["summary"]["divisions"]] == [area["district"]]
+    assert run["summary"]["totals"]["population"] > 0
+    listed = client.get("/siting/analyses", params={"division_code": "420100"}).json()
+    assert [a["id"] for a in listed["analyses"]] == [run["id"]]
+
+
+def test_create__a_division_with_no_polygon_anywhere_is_422_saying_how_to_fix(
+    client: Any, auth: Any, area: Any, store: Any
+) -> None:
+    from geoservice.store import Feature
+
+    with store.transaction(user="test") as tx:
+        tx.insert("divisions", Feature.new({"code": "4202", "name": "黄石市", "level": "city"}, None))
+    response = client.post(
+        "/siting/analyses", json=request_body(division_code="420200"), headers=auth["planner"]
+    )
+    assert response.status_code == 422
+    assert response.json()["details"]["rule"] == "division_has_polygon"
+    assert "import layer" in response.json()["message"]
