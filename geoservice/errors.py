@@ -106,6 +106,17 @@ class ForbiddenError(GeoserviceError, PermissionError):
     code = "forbidden"
 
 
+class MethodNotAllowedError(GeoserviceError):
+    """A method the resource does not take (方法不允许, 405), e.g. editing a collection that is read-only
+    through OGC API; ``allow`` lists the methods it does take (the ``Allow`` header)."""
+
+    code = "method_not_allowed"
+
+    def __init__(self, message: str, *, allow: list[str], **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.allow = allow
+
+
 class PayloadTooLargeError(GeoserviceError, ValueError):
     """A request body or an upload over its size limit (请求过大)."""
 
@@ -174,6 +185,7 @@ HTTP_STATUS: dict[type[GeoserviceError], int] = {
     PreconditionRequiredError: 428,
     AuthenticationError: 401,
     ForbiddenError: 403,
+    MethodNotAllowedError: 405,
     PayloadTooLargeError: 413,
     UnsolvableError: 422,
     StorageError: 503,

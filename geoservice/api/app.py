@@ -31,6 +31,7 @@ from geoservice.api.tiles import start_tiles, stop_tiles
 from geoservice.errors import (
     AuthenticationError,
     GeoserviceError,
+    MethodNotAllowedError,
     PayloadTooLargeError,
     from_library_error,
     status_for,
@@ -115,9 +116,11 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         addresses,
         boundaries,
         cleanup,
+        feature_edits,
         features,
         health,
         names,
+        ogc_tiles,
         operations,
         signs,
         siting,
@@ -136,6 +139,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         cleanup,
         signs,
         features,
+        feature_edits,
+        ogc_tiles,
         tiles,
         api_docs,  # before web: its /static/vendor/apidocs/ precedes /static/{path}
         web,
@@ -179,7 +184,9 @@ def install_error_handlers(app: FastAPI) -> None:
     async def domain_error(request: Request, exc: GeoserviceError) -> JSONResponse:
         status = status_for(exc)
         retry_after_s = getattr(exc, "retry_after_s", None)
-        headers = {"Retry-After": str(retry_after_s)} if retry_after_s is not None else None
+        headers = {"Retry-After": str(retry_after_s)} if retry_after_s is not None else {}
+        if isinstance(exc, MethodNotAllowedError):
+            headers["Allow"] = ", ".join(exc.allow)
         return JSONResponse(
             error_body(exc.code, exc.message, exc.details), status_code=status, headers=headers
         )

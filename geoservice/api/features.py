@@ -69,6 +69,17 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    # Part 4 (create-replace-delete, update): geoservice/api/feature_edits.py, tested there
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
+    # OGC API – Tiles Part 1 for every collection (vector tiles): geoservice/api/ogc_tiles.py, tested there
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tilesets-list",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/geodata-tilesets",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt",
+    "http://www.opengis.net/spec/tms/2.0/conf/tilematrixset",
+    "http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixset",
 ]
 _ITEMS_PARAMETERS = frozenset({"bbox", "bbox-crs", "crs", "limit", "offset", "datetime", "f"})
 #: The property ``datetime`` filters on (时间属性), per collection; the others use :data:`DEFAULT_TEMPORAL_PROPERTY`.
@@ -472,6 +483,12 @@ def _collection_public(collection: Collection, base: str) -> CollectionPublic:
                 type="application/schema+json",
             ),
             Link(
+                href=f"{url}/tiles",
+                rel="http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector",
+                type="application/json",
+                title="瓦片集 / tilesets (OGC API – Tiles)",
+            ),
+            Link(
                 href=f"{base}/tiles/{collection.name}/tilejson.json",
                 rel="tiles",
                 type="application/json",
@@ -719,4 +736,6 @@ def get_feature(
         {"href": f"{base}/collections/{collection.name}/items/{feature.id}", "rel": "self", "type": GEOJSON},
         {"href": f"{base}/collections/{collection.name}", "rel": "collection", "type": "application/json"},
     ]
-    return _geojson_response(body, crs)
+    answer = _geojson_response(body, crs)
+    answer.headers["ETag"] = f'"{feature.version}"'  # the version If-Match names (Part 4)
+    return answer
