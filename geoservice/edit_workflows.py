@@ -147,17 +147,24 @@ def _division_in_use(tx: Transaction, division: Feature) -> str | None:
     return f"区划 {code} 仍有下级区划 / division {code} still has child divisions; change those first"
 
 
-def _retire_plate(store: Store, id: str, user: str, version: int, reason: str | None) -> None:
-    with store.transaction(user=user) as tx:
-        tx.update(
-            "addresses",
-            id,
-            properties={"status": "retired", "retired_at": utc_now()},
-            key=None,
-            expected_version=version,
-            action="retire",
-            reason=reason,
-        )
+def _end_of_life(
+    collection: str, status: str, action: str
+) -> Callable[[Store, str, str, int, str | None], None]:
+    """A DELETE that keeps the record: ``status`` and its time set, the natural key freed, audited as ``action``."""
+
+    def end(store: Store, id: str, user: str, version: int, reason: str | None) -> None:
+        with store.transaction(user=user) as tx:
+            tx.update(
+                collection,
+                id,
+                properties={"status": status, f"{status}_at": utc_now()},
+                key=None,
+                expected_version=version,
+                action=action,
+                reason=reason,
+            )
+
+    return end
 
 
 # -- place names: the name check and the lifecycle -----------------------------------------------------------
@@ -310,19 +317,6 @@ def _marker_update(
         )
 
 
-def _marker_supersede(store: Store, id: str, user: str, version: int, reason: str | None) -> None:
-    with store.transaction(user=user) as tx:
-        tx.update(
-            "boundary_markers",
-            id,
-            properties={"status": "superseded", "superseded_at": utc_now()},
-            key=None,
-            expected_version=version,
-            action="supersede",
-            reason=reason,
-        )
-
-
 @dataclass(frozen=True)
 class EditWorkflow:
     """How one collection is edited (编辑流程): who may, and the functions that create, change and delete."""
@@ -344,9 +338,15 @@ EDIT_WORKFLOWS: Final[dict[str, EditWorkflow]] = {
         "officer", _name_create, _name_update, _name_delete, "refused (planned/proposed) or retired, kept"
     ),
     "boundary_markers": EditWorkflow(
-        "officer", _marker_create, _marker_update, _marker_supersede, "superseded, kept"
+        "officer",
+        _marker_create,
+        _marker_update,
+        _end_of_life("boundary_markers", "superseded", "supersede"),
+        "superseded, kept",
     ),
-    "addresses": _plain("addresses", "officer", _retire_plate, "retired, kept"),
+    "addresses": _plain(
+        "addresses", "officer", _end_of_life("addresses", "retired", "retire"), "retired, kept"
+    ),
     "roads": _plain(
         "roads", "officer", _record_delete("roads", _road_in_use), "deleted (409 while door plates)"
     ),

@@ -15,16 +15,14 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from shapely.errors import GEOSException
-from shapely.geometry import shape
-from shapely.geometry.base import BaseGeometry
 
 from geoservice.api.deps import OfficerDep, StoreDep, VersionDep
 from geoservice.api.features import CRS84, GEOJSON, feature_geojson, served_collection, transformer_for
+from geoservice.api.names import _geometry
 from geoservice.api.openapi_contract import ErrorPublic
 from geoservice.edit_workflows import EDIT_WORKFLOWS, EditWorkflow, FeatureEdit
-from geoservice.errors import ForbiddenError, InvalidInputError, MethodNotAllowedError
-from geoservice.store import Feature, User
+from geoservice.errors import ForbiddenError, MethodNotAllowedError
+from geoservice.store import Feature, Store, User
 
 router = APIRouter(tags=["OGC API – Features Part 4 要素编辑"])
 
@@ -51,21 +49,6 @@ class FeaturePatch(BaseModel):
     geometry: dict[str, Any] | None = None
     properties: dict[str, Any] = Field(default_factory=dict)
     reason: str | None = Field(default=None, max_length=2000)
-
-
-def _geometry(value: dict[str, Any] | None) -> BaseGeometry | None:
-    if value is None:
-        return None
-    try:
-        return shape(value)
-    except (GEOSException, ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
-        raise InvalidInputError(
-            f"几何不是有效的 GeoJSON / geometry is not valid GeoJSON ({exc}); e.g. "
-            '{"type": "Point", "coordinates": [114.28, 30.59]}',
-            field="geometry",
-            value=str(value)[:200],
-            rule="geojson_geometry",
-        ) from None
 
 
 def _workflow(collection_id: str, user: User) -> EditWorkflow:
@@ -96,6 +79,22 @@ def _answer(request: Request, collection: str, feature: Feature, status_code: in
         headers["Location"] = url
     body = feature_geojson(feature, transformer_for(CRS84))
     return JSONResponse(body, status_code=status_code, media_type=GEOJSON, headers=headers)
+
+
+def _update(
+    request: Request,
+    store: Store,
+    user: User,
+    version: int,
+    item: tuple[str, str],
+    edit: FeatureEdit,
+    *,
+    replace: bool,
+) -> JSONResponse:
+    collection_id, feature_id = item
+    workflow = _workflow(collection_id, user)
+    changed = workflow.update(store, feature_id, edit, user.name, version, replace)
+    return _answer(request, collection_id, changed)
 
 
 @router.post(
@@ -130,9 +129,8 @@ def replace_feature(
     version: VersionDep,
 ) -> JSONResponse:
     """Replace a feature (properties and geometry as sent), checked as on create; 412 on a stale If-Match."""
-    workflow = _workflow(collectionId, user)
     edit = FeatureEdit(body.properties, _geometry(body.geometry), reason=body.reason)
-    return _answer(request, collectionId, workflow.update(store, featureId, edit, user.name, version, True))
+    return _update(request, store, user, version, (collectionId, featureId), edit, replace=True)
 
 
 @router.patch(
@@ -151,10 +149,9 @@ def update_feature(
     version: VersionDep,
 ) -> JSONResponse:
     """Change some properties (JSON Merge Patch) and/or the geometry; 412 on a stale If-Match."""
-    workflow = _workflow(collectionId, user)
     has_geometry = "geometry" in body.model_fields_set and body.geometry is not None
     edit = FeatureEdit(body.properties, _geometry(body.geometry), has_geometry, body.reason)
-    return _answer(request, collectionId, workflow.update(store, featureId, edit, user.name, version, False))
+    return _update(request, store, user, version, (collectionId, featureId), edit, replace=False)
 
 
 @router.delete(
