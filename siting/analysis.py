@@ -259,10 +259,10 @@ def _distance_label(distance: str, radius: float | None, travel: TravelTime | No
     """Which distance the analysis used, for the summary and the report (所用距离)."""
     if travel is not None:
         return travel.label
-    within = "" if radius is None else f" {radius:g} m"
+    zh, en = ("", "") if radius is None else (f" {radius:,.0f} 米", f" {radius:,.0f} m")
     if distance == "network":
-        return f"路网距离{within} / road-network distance{within}"
-    return f"直线距离{within} / straight-line distance{within}"
+        return f"路网距离{zh} / road-network distance{en}"
+    return f"直线距离{zh} / straight-line distance{en}"
 
 
 def _unreachable_by_reason(

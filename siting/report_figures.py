@@ -117,6 +117,9 @@ def _labels(frame: _Frame, townships: Any | None) -> list[str]:
     for geom, name in zip(townships.geometry, townships["name"], strict=True):
         if geom is None or geom.is_empty or not name:
             continue
+        minx, _, maxx, _ = geom.bounds
+        if (maxx - minx) * frame.kx * frame.scale < 0.8 * size * len(str(name)):
+            continue  # too small to hold its name: the table names it
         x, y = frame.xy(*geom.representative_point().coords[0])
         out.append(
             f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" text-anchor="middle" fill="#3d3566" {_HALO}>'
@@ -198,7 +201,6 @@ def map_svg(result: Any, area: Any | None, *, townships: Any | None = None, road
     if area is not None:
         for geom in area.geometry:
             out.append(f'<path d="{frame.path(geom)}" fill="none" stroke="#333" stroke-width="1.6"/>')
-    out += _labels(frame, townships)
     for row in result.sites.itertuples():
         x, y = frame.xy(row.geometry.x, row.geometry.y)
         if row.status == "existing":
@@ -209,7 +211,7 @@ def map_svg(result: Any, area: Any | None, *, townships: Any | None = None, road
             out.append(
                 f'<text x="{x:.1f}" y="{y + 4:.1f}" font-size="11" text-anchor="middle" fill="#fff">{rank}</text>'
             )
-    out += ["</g>", *_furniture(frame), *_legend(frame.height), "</svg>"]
+    out += [*_labels(frame, townships), "</g>", *_furniture(frame), *_legend(frame.height), "</svg>"]
     return "".join(out)
 
 

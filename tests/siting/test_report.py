@@ -107,6 +107,9 @@ def test_report__prints_to_a4_with_a_page_per_section_and_no_controls(wuhan_page
     assert ".screen-only, nav, button, input, select, form { display: none !important; }" in printed
     assert '<nav class="screen-only"><a href="report.pdf">' in wuhan_page
     assert "<script" not in wuhan_page and "<button" not in wuhan_page
+    # nothing fetched: the only link is the PDF next to the page, the only URL the SVG namespace
+    assert re.findall(r'(?:src|href)="([^"]*)"', wuhan_page) == ["report.pdf"]
+    assert set(re.findall(r"https?://[^\s\"']+", wuhan_page)) == {"http://www.w3.org/2000/svg"}
 
 
 @pytest.mark.parametrize(("at_most_m", "expected_m"), [(3800.0, 2000.0), (999.0, 500.0), (120.0, 100.0)])

@@ -1,5 +1,6 @@
-"""The report of a real district's analysis over HTTP: HTML a planner can read, and a PDF whose pages are
-checked as images (pdftoppm) and as text (pdftotext). The page images are kept under ``test-artifacts/``."""
+"""The report of an analysis of 江岸区 and of the whole of 武汉市 over HTTP: HTML a planner can read, and a PDF
+whose pages are checked as images (pdftoppm) and as text (pdftotext). The page images are kept under
+``test-artifacts/report-pdf/``."""
 
 from __future__ import annotations
 
@@ -15,26 +16,30 @@ import pytest
 from PIL import Image
 
 from tests.geoservice.siting.conftest import wait_done
-from tests.geoservice.siting.jiangan import JIANGAN, seed_jiangan
+from tests.geoservice.siting.sample_area import JIANGAN, WUHAN, seed_sample
 from tests.geoservice.web.browser import ARTIFACTS, browser_or_skip
 
 
-@pytest.fixture
-def jiangan_run(client: Any, auth: Any, store: Any) -> str:
-    """A finished elderly-care run on 江岸区 (1,000 m, five proposals by MCLP); its id."""
-    seed_jiangan(store)
+def _finished_run(client: Any, auth: Any, store: Any, code: str) -> str:
+    """A finished elderly-care run on ``code`` (1,000 m, five proposals by MCLP); its id."""
+    seed_sample(store, code)
     body = {
         "facility_type": "elderly_care",
-        "division_code": JIANGAN,
+        "division_code": code,
         "population": "elderly",
         "radius_m": 1000,
         "optimize": {"model": "mclp", "new_sites": 5},
     }
     response = client.post("/siting/analyses", json=body, headers=auth["planner"])
     assert response.status_code == 202, response.text
-    run = wait_done(client, response.json()["id"])
+    run = wait_done(client, response.json()["id"], timeout_s=300.0)
     assert run["status"] == "done", run.get("error")
     return str(run["id"])
+
+
+@pytest.fixture
+def jiangan_run(client: Any, auth: Any, store: Any) -> str:
+    return _finished_run(client, auth, store, JIANGAN)
 
 
 def _pdftotext(pdf: Path, *pages: int) -> str:
@@ -62,13 +67,29 @@ def test_report_html__district_in_words_with_only_hubei_standards(client: Any, j
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    ("code", "title", "english", "child"),
+    [
+        pytest.param(JIANGAN, "江岸区养老服务设施覆盖缺口分析", "Jiang'an Qu", "大智街道", id="district"),
+        pytest.param(WUHAN, "武汉市养老服务设施覆盖缺口分析", "Wuhan Shi", "黄陂区", id="city"),
+    ],
+)
 def test_report_pdf__pages_are_a4_images_with_the_map_and_the_title_in_chinese(
-    client: Any, jiangan_run: str, store_url: str, tmp_path: Path
+    client: Any,
+    auth: Any,
+    store: Any,
+    store_url: str,
+    tmp_path: Path,
+    code: str,
+    title: str,
+    english: str,
+    child: str,
 ) -> None:
     browser_or_skip()
     if shutil.which("pdftoppm") is None or shutil.which("pdftotext") is None:
         pytest.fail("pdftoppm/pdftotext missing: apt-get install poppler-utils")
-    response = client.get(f"/siting/analyses/{jiangan_run}/report.pdf")
+    run_id = _finished_run(client, auth, store, code)
+    response = client.get(f"/siting/analyses/{run_id}/report.pdf")
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "application/pdf" and response.content.startswith(b"%PDF")
     assert "attachment" in response.headers["content-disposition"]
@@ -76,8 +97,8 @@ def test_report_pdf__pages_are_a4_images_with_the_map_and_the_title_in_chinese(
     pdf.write_bytes(response.content)
 
     first = _pdftotext(pdf, 1)
-    assert "江岸区养老服务设施覆盖缺口分析" in first and "Jiang'an Qu" in first
-    assert "大智街道" in first and "北" in first  # a township's name and the north arrow on the map
+    assert title in first and english in first and "养老" in first
+    assert child in first and "北" in first  # a sub-division's name and the north arrow on the map
     whole = _pdftotext(pdf)
     assert "下载 PDF" not in whole  # the screen-only link is not printed
     assert "采用的标准 / Standards that apply" in whole and "贵州" not in whole
@@ -85,7 +106,7 @@ def test_report_pdf__pages_are_a4_images_with_the_map_and_the_title_in_chinese(
     assert 4 <= pages <= 12  # summary and map, coverage per township, proposals, standards and parameters
 
     backend = "postgis" if store_url.startswith("postgresql") else "sqlite"
-    out = ARTIFACTS / "report-pdf" / backend
+    out = ARTIFACTS / "report-pdf" / f"{code}-{backend}"
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     subprocess.run(["pdftoppm", "-r", "60", "-png", str(pdf), str(out / "page")], check=True)
@@ -125,7 +146,7 @@ def test_report_pdf__of_an_unfinished_run_is_409_saying_so(
     from geoservice.analyses.inputs import AnalysisRequest
     from geoservice.cli import main
 
-    seed_jiangan(store)
+    seed_sample(store)
     body = {"facility_type": "elderly_care", "division_code": JIANGAN, "population": "elderly"}
     record = runs.create_run(store, AnalysisRequest.model_validate(body), user="test")  # queued, never run
     response = client.get(f"/siting/analyses/{record.id}/report.pdf")
