@@ -118,6 +118,25 @@ def _ignore(_: str) -> None:
     return None
 
 
+def parse_column_map(text: str | None) -> dict[str, str]:
+    """``code=adcode,name=名称`` → ``{"code": "adcode", "name": "名称"}``; :class:`InvalidInputError` if malformed."""
+    mapping: dict[str, str] = {}
+    for item in (text or "").split(","):
+        if not item.strip():
+            continue
+        target, sep, source = item.partition("=")
+        if not sep or not target.strip() or not source.strip():
+            raise InvalidInputError(
+                f"字段映射格式错误 --map {text!r} / malformed --map {text!r}: {item!r} is not TARGET=SOURCE; "
+                "expected e.g. --map code=adcode,name=名称",
+                field="--map",
+                value=text,
+                rule="target=source",
+            )
+        mapping[target.strip()] = source.strip()
+    return mapping
+
+
 def reference_geometries(store: Store, collections: Sequence[str]) -> Any:
     """Known CGCS2000 geometries in ``collections`` (the divisions with polygons, the target collection) that
     :mod:`layers.offset_detection` compares an input file against; a GeoSeries."""

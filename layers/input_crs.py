@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final, Literal
 
+import geopandas as gpd
 import numpy as np
 import pyproj
 import shapely
@@ -27,7 +28,7 @@ from numpy.typing import NDArray
 from layers.crs import CGCS2000, bd09_to_wgs84, gcj02_to_wgs84
 from layers.errors import CRSError
 
-__all__ = ["InputCRS", "geometries_to_cgcs2000", "parse_input_crs", "zone_prefix_hint"]
+__all__ = ["InputCRS", "declare_crs", "geometries_to_cgcs2000", "parse_input_crs", "zone_prefix_hint"]
 
 OffsetKind = Literal["gcj02", "bd09"]
 
@@ -162,6 +163,21 @@ def geometries_to_cgcs2000(geometries: NDArray[np.object_], offset: OffsetKind) 
         return np.column_stack([lon, lat])
 
     return np.asarray(shapely.transform(geometries, shift), dtype=object)
+
+
+def declare_crs(gdf: gpd.GeoDataFrame, crs: str | InputCRS) -> gpd.GeoDataFrame:
+    """A layer whose coordinates are taken as being in ``crs`` (whatever it declared), in CGCS2000 lon/lat.
+
+    GCJ-02 / BD-09 are converted vertex by vertex (:func:`geometries_to_cgcs2000`), other systems reprojected.
+    """
+    declared = crs if isinstance(crs, InputCRS) else parse_input_crs(crs)
+    layer = gdf.set_crs(declared.crs, allow_override=True)
+    if declared.offset is None:
+        return layer.to_crs(CGCS2000)
+    result = layer.copy()
+    converted = geometries_to_cgcs2000(layer.geometry.to_numpy(), declared.offset)
+    result[layer.geometry.name] = gpd.GeoSeries(converted, index=layer.index, crs=CGCS2000)
+    return result
 
 
 def zone_prefix_hint(easting_m: float) -> str:

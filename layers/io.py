@@ -35,7 +35,7 @@ from layers.file_formats import (
     read_text_table,
     read_vector,
 )
-from layers.input_crs import InputCRS, geometries_to_cgcs2000, parse_input_crs, zone_prefix_hint
+from layers.input_crs import InputCRS, declare_crs, parse_input_crs, zone_prefix_hint
 from layers.offset_detection import offset_warnings
 from layers.problems import Problem
 from layers.validation import (
@@ -287,10 +287,7 @@ def _is_cgcs2000(crs: Any) -> bool:
 
 def _to_cgcs2000(gdf: gpd.GeoDataFrame, declared: InputCRS | None = None) -> gpd.GeoDataFrame:
     if declared is not None and declared.offset is not None:
-        converted = geometries_to_cgcs2000(gdf.geometry.to_numpy(), declared.offset)
-        result = gdf.copy()
-        result[gdf.geometry.name] = gpd.GeoSeries(converted, index=gdf.index, crs=CGCS2000)
-        return result.set_crs(CGCS2000, allow_override=True)
+        return declare_crs(gdf, declared)
     if _is_cgcs2000(gdf.crs):
         # WGS84 and CGCS2000 agree within centimetres (docs/DESIGN.md: stored as CGCS2000, treated as WGS84).
         return gdf.set_crs(CGCS2000, allow_override=True)

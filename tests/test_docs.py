@@ -51,3 +51,20 @@ def test_docs__no_citation_points_outside_the_repository() -> None:
 @pytest.mark.parametrize("section", ["1.1", "1.2", "1.3", "1.5", "1.6", "1.7", "2", "3", "3.1", "3.5", "3.6"])
 def test_docs__standards_sections_the_code_cites_are_there(section: str) -> None:
     assert section in _sections(ROOT / "docs" / "STANDARDS.md")
+
+
+def test_docs__readme_links_resolve() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    links = re.findall(r"\]\(((?:docs|bench|notebooks)/[^)#\s]+)\)", readme)
+    assert "docs/bring-your-own-data.md" in links
+    assert [link for link in links if not (ROOT / link).exists()] == []
+
+
+def test_docs__bring_your_own_data_names_every_format_and_flag() -> None:
+    from layers.file_formats import READ_FORMATS
+
+    text = (ROOT / "docs" / "bring-your-own-data.md").read_text(encoding="utf-8")
+    assert [suffix for suffix in READ_FORMATS if f"`{suffix}`" not in text] == []
+    assert [
+        flag for flag in ("--crs", "--repair", "--map", "--encoding", "--layer") if f"`{flag}" not in text
+    ] == []

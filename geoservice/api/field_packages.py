@@ -34,10 +34,11 @@ def geopackage_download(write: Callable[[Path], str]) -> Response:
 
 
 @contextmanager
-def saved_upload(file: UploadFile) -> Iterator[Path]:
-    """The uploaded file saved to a temporary folder in 1 MiB chunks (never whole in memory), removed afterwards."""
+def saved_upload(file: UploadFile, name: str = "returned.gpkg") -> Iterator[Path]:
+    """The uploaded file saved as ``name`` in a temporary folder in 1 MiB chunks (never whole in memory),
+    removed afterwards."""
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "returned.gpkg"
+        path = Path(folder) / (Path(name).name or "upload")
         with path.open("wb") as out:
             while chunk := file.file.read(UPLOAD_CHUNK_BYTES):
                 out.write(chunk)

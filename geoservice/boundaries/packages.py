@@ -44,6 +44,7 @@ from geoservice.errors import GeoserviceError, InvalidInputError
 from geoservice.store import Feature, Transaction, utc_now
 from geoservice.upload_limits import UploadLimits, cap_problems, measure_gpkg_layer
 from layers.crs import CGCS2000
+from layers.input_crs import declare_crs
 
 PACKAGE_FORMAT_VERSION: Final = "1"
 #: The schema of the layer a team fills in offline: column → pandas dtype (GeoPackage String / Real).
@@ -248,6 +249,7 @@ def read_field_layer(
     companion: str | None = None,
     sent_by: str = "GET /boundaries/field-package",
     limits: UploadLimits | None = None,
+    crs: str | None = None,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
     """The filled-in ``layer`` of a returned field package (in CGCS2000) and its ``companion`` layer (or None).
 
@@ -306,14 +308,16 @@ def read_field_layer(
             rule="columns_required",
             details={"layer": layer, "missing_columns": missing, "columns": list(frame.columns)},
         )
-    if len(frame) and frame.crs is not None and frame.crs.to_epsg() != 4490:
+    if crs is not None:  # positions typed in from a web map (``--crs gcj02``), or another declared CRS
+        frame = declare_crs(frame, crs)
+    elif len(frame) and frame.crs is not None and frame.crs.to_epsg() != 4490:
         frame = frame.to_crs(CGCS2000)
     other = pyogrio.read_dataframe(path, layer=companion) if companion and companion in layers else None
     return frame, other
 
 
 def read_package(
-    path: Path, limits: UploadLimits | None = None
+    path: Path, limits: UploadLimits | None = None, crs: str | None = None
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
     """The ``inspections`` layer (in CGCS2000) and the ``boundary_markers`` layer (or None) of a returned package.
 
@@ -329,6 +333,7 @@ def read_package(
         required=REQUIRED_INSPECTION_COLUMNS,
         companion="boundary_markers",
         limits=limits,
+        crs=crs,
     )
 
 
@@ -473,9 +478,10 @@ class ReturnedPackage:
     markers: gpd.GeoDataFrame | None
 
 
-def parse_package(path: Path, limits: UploadLimits | None = None) -> ReturnedPackage:
-    """Read and validate a returned package outside any transaction (writers are not held up meanwhile)."""
-    frame, markers = read_package(path, limits)
+def parse_package(path: Path, limits: UploadLimits | None = None, crs: str | None = None) -> ReturnedPackage:
+    """Read and validate a returned package outside any transaction (writers are not held up meanwhile);
+    ``crs`` declares the CRS its positions are really in (``markers import --crs gcj02``)."""
+    frame, markers = read_package(path, limits, crs)
     records, problems = field_records(frame)
     return ReturnedPackage(records, problems, markers)
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from geoservice.settings import Settings
 from geoservice.store import Store, open_store
@@ -67,54 +67,44 @@ def report_error(message: str, details: Any) -> None:
         print(f"  - {problem}", file=sys.stderr)
 
 
-def add_read_options(parser: argparse.ArgumentParser, *, repair: bool = True) -> None:
+ReadFlag = Literal["crs", "repair", "map", "encoding"]
+
+
+def add_read_options(
+    parser: argparse.ArgumentParser, flags: Sequence[ReadFlag] = ("crs", "repair", "map", "encoding")
+) -> None:
     """Add the input-file options every import shares (导入文件选项): ``--crs --repair --map --encoding``.
 
-    Read back with :func:`read_options`; the meaning is that of :func:`layers.io.read_layer`.
+    ``flags`` picks those that apply (a field package of fixed columns takes only ``--crs``). Read back with
+    :func:`read_options`; the meaning is that of :func:`layers.io.read_layer` (docs/bring-your-own-data.md).
     """
-    parser.add_argument(
-        "--crs",
-        help="文件的真实坐标系 / the CRS the file is really in: EPSG:4547, 4490, "
-        "'CGCS2000 / 3-degree Gauss-Kruger CM 114E', gcj02 (AMap/Tencent), bd09 (Baidu)",
-    )
-    if repair:
+    if "crs" in flags:
+        parser.add_argument(
+            "--crs",
+            help="文件的真实坐标系 / the CRS the file is really in: EPSG:4547, 4490, "
+            "'CGCS2000 / 3-degree Gauss-Kruger CM 114E', gcj02 (AMap/Tencent), bd09 (Baidu)",
+        )
+    if "repair" in flags:
         parser.add_argument(
             "--repair",
             action="store_true",
             help="修复自相交等几何问题 / repair invalid geometry (make_valid) and geometry collections",
         )
-    parser.add_argument(
-        "--map",
-        dest="column_map",
-        metavar="TARGET=SOURCE,…",
-        help="字段映射 / rename columns, e.g. code=adcode,name=名称",
-    )
-    parser.add_argument("--encoding", help="文本编码 / text encoding of a .dbf or .csv, e.g. GBK, UTF-8")
-
-
-def parse_column_map(text: str | None) -> dict[str, str]:
-    """``code=adcode,name=名称`` → ``{"code": "adcode", "name": "名称"}``; :class:`InvalidInputError` if malformed."""
-    from geoservice.errors import InvalidInputError
-
-    mapping: dict[str, str] = {}
-    for item in (text or "").split(","):
-        if not item.strip():
-            continue
-        target, sep, source = item.partition("=")
-        if not sep or not target.strip() or not source.strip():
-            raise InvalidInputError(
-                f"字段映射格式错误 --map {text!r} / malformed --map {text!r}: {item!r} is not TARGET=SOURCE; "
-                "expected e.g. --map code=adcode,name=名称",
-                field="--map",
-                value=text,
-                rule="target=source",
-            )
-        mapping[target.strip()] = source.strip()
-    return mapping
+    if "map" in flags:
+        parser.add_argument(
+            "--map",
+            dest="column_map",
+            metavar="TARGET=SOURCE,…",
+            help="字段映射 / rename columns, e.g. code=adcode,name=名称",
+        )
+    if "encoding" in flags:
+        parser.add_argument("--encoding", help="文本编码 / text encoding of a .dbf or .csv, e.g. GBK, UTF-8")
 
 
 def read_options(args: argparse.Namespace) -> dict[str, Any]:
     """The keyword arguments of :func:`layers.io.read_layer` given by :func:`add_read_options`'s flags."""
+    from geoservice.imports import parse_column_map
+
     return {
         "crs": getattr(args, "crs", None),
         "repair": bool(getattr(args, "repair", False)),

@@ -21,7 +21,7 @@ from geoservice.boundaries.lines import (
     save_lines,
 )
 from geoservice.boundaries.markers import check_line_markers, markers_of_line
-from geoservice.boundaries.packages import export_package, import_package
+from geoservice.boundaries.packages import export_package, import_package, parse_package
 from geoservice.boundaries.reports import line_report, marker_table_csv, report_csv, report_html, report_json
 from geoservice.commands._common import add_read_options, open_db, read_options, report_warning
 from geoservice.imports import read_input_layer
@@ -49,6 +49,7 @@ def add_commands(subparsers: Any, common: argparse.ArgumentParser) -> None:
     )
     imp.add_argument("package", type=Path)
     imp.add_argument("--user", default="cli", help="记入审计的用户 / user written to the audit log")
+    add_read_options(imp, ("crs",))
     imp.set_defaults(func=cmd_import)
 
     report = msub.add_parser("report", parents=[common], help="界线联检报告 / line report")
@@ -126,8 +127,9 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    package = parse_package(args.package, crs=args.crs)  # checked before the write transaction
     with open_db(args) as store, store.transaction(user=args.user) as tx:
-        report = import_package(tx, args.package, user=args.user)
+        report = import_package(tx, package, user=args.user)
     _print(report.as_dict())
     return 0
 

@@ -24,6 +24,7 @@ from geoservice.store import open_store
 from tests.conftest import DATA_DIR
 
 SAMPLE = DATA_DIR / "wuhan" / "wuhan_sample.gpkg"
+DOC = DATA_DIR.parent / "docs" / "bring-your-own-data.md"
 A_M, EE = 6378245.0, 0.00669342162296594323  # Krasovsky 1940, as published with the GCJ-02 algorithm
 
 
@@ -215,3 +216,38 @@ def test_byod__bad_file_named_and_nothing_imported(
     assert " / " in err and (path.name in err or case == "duplicate_ids") and fix in err
     with open_store(store_url) as store:
         assert sorted(f.id for f in store.query("facilities", count=False).features) == before
+
+
+def test_byod__admin_upload_imports_with_the_same_options(client, auth, store, tmp_path: Path) -> None:
+    path, _ = _broken_gcj_file(tmp_path)
+    form = {"collection": "divisions", "crs": "gcj02", "repair": "true", "map": "code=adcode"}
+    files = {"file": (path.name, path.read_bytes(), "application/geo+json")}
+    assert client.post("/imports/layer", data=form, files=files, headers=auth["officer"]).status_code == 403
+    refused = client.post(
+        "/imports/layer", data={**form, "repair": "false"}, files=files, headers=auth["admin"]
+    )
+    assert refused.status_code == 422 and "--repair" in refused.json()["message"]
+    assert store.count("divisions") == 0
+    answer = client.post("/imports/layer", data=form, files=files, headers=auth["admin"])
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"collection": "divisions", "file": path.name, "imported": 13, "warnings": []}
+    assert store.count("divisions") == 13
+    zipped = {"file": ("photos.zip", b"PK\x05\x06" + b"\0" * 18, "application/zip")}
+    bad = client.post("/imports/layer", data=form, files=zipped, headers=auth["admin"])
+    assert bad.status_code == 400 and "no .shp in the zip photos.zip" in bad.json()["message"]
+    assert store.count("divisions") == 13
+
+
+@pytest.mark.parametrize("case", ["wrong_crs", "no_geometry", "mixed_types", "no_rows", "zip_without_shp"])
+def test_byod__docs_quote_the_actual_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str
+) -> None:
+    path, _ = _bad_files(tmp_path)[case]
+    assert (
+        main(["import", "layer", str(path), "--collection", "facilities", "--db", str(tmp_path / "d.sqlite")])
+        == 1
+    )
+    message = capsys.readouterr().err.splitlines()[-1].split(": ", 1)[-1].replace(str(path), path.name)
+    assert message.removeprefix("- [0] crs: ").removeprefix("- [2] geometry: ") in DOC.read_text(
+        encoding="utf-8"
+    )

@@ -76,3 +76,28 @@ def test_markers_import__foreign_file_exit_1(store, seeded, tmp_path, capsys) ->
     bogus.write_text("not a geopackage")
     assert main(["markers", "import", str(bogus), "--db", store.url]) == 1
     assert "not a GeoPackage" in capsys.readouterr().err
+
+
+def test_markers_import__positions_typed_from_a_web_map_with_crs(store, seeded, tmp_path, capsys) -> None:
+    from layers.crs import wgs84_to_gcj02
+
+    package = tmp_path / "0203.gpkg"
+    assert main(["markers", "export", "--line", "0203", "--out", str(package), "--db", store.url]) == 0
+    record_id = str(uuid.uuid4())
+    record = {
+        "uuid": record_id,
+        "marker_uuid": seeded["0203002Q"],
+        "inspected_at": "2025-05-12T10:00:00+08:00",
+        "team": "湖北组",
+        "condition": "intact",
+        "accuracy_m": 5.0,
+        "notes": "位置取自高德地图 / position read off AMap",
+        "photos": None,
+        "geometry": Point(*wgs84_to_gcj02(114.30, 30.595)),
+    }
+    _fill(package, [record])
+    capsys.readouterr()
+    assert main(["markers", "import", str(package), "--crs", "gcj02", "--db", store.url]) == 0
+    assert json.loads(capsys.readouterr().out)["imported"] == 1
+    stored = store.get("marker_inspections", record_id).geometry
+    assert stored.x == pytest.approx(114.30, abs=1e-8) and stored.y == pytest.approx(30.595, abs=1e-8)
