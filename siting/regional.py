@@ -151,16 +151,9 @@ def _block_summary(
     )
     cell_counts = np.bincount(division, minlength=slots)
     gap = ~covered
-    col = np.floor(cells.x_m[gap] / square_m).astype(np.int64)
-    row = np.floor(cells.y_m[gap] / square_m).astype(np.int64)
-    keys, inverse = np.unique(np.column_stack([col, row]), axis=0, return_inverse=True)
-    inverse = inverse.reshape(-1)
-    gap_bands = (
-        np.stack([np.bincount(inverse, weights=v[gap], minlength=len(keys)) for v in cells.bands.values()])
-        if len(keys)
-        else np.zeros((len(cells.bands), 0))
+    keys, gap_cells, gap_bands = _squares(
+        cells.x_m[gap], cells.y_m[gap], [v[gap] for v in cells.bands.values()], square_m
     )
-    gap_cells = np.bincount(inverse, minlength=len(keys))
     seconds["aggregate"] = time.perf_counter() - started
     return {
         "index": item.block.index,
@@ -173,6 +166,36 @@ def _block_summary(
         "gap_cells": gap_cells,
         "seconds": seconds,
     }
+
+
+def _squares(
+    x: NDArray[np.float64], y: NDArray[np.float64], bands: list[NDArray[np.float64]], square_m: float
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+    """Cells summed into squares of ``square_m`` on a grid fixed to the CRS origin: (col, row) keys, cell counts
+    and per band sums. One pass of ``bincount`` over the block's own squares (no sort)."""
+    if x.size == 0:
+        return (
+            np.zeros((0, 2), dtype=np.int64),
+            np.zeros(0, dtype=np.int64),
+            np.zeros((len(bands), 0), dtype=np.float64),
+        )
+    col = np.floor(x / square_m).astype(np.int64)
+    row = np.floor(y / square_m).astype(np.int64)
+    col0, row0 = int(col.min()), int(row.min())
+    n_cols = int(col.max()) - col0 + 1
+    local = (row - row0) * n_cols + (col - col0)
+    size = int(local.max()) + 1
+    if size > 4 * x.size:  # squares much smaller than the cells: number only those present
+        present, local = np.unique(local, return_inverse=True)
+        size = present.size
+    else:
+        present = None
+    counts = np.bincount(local, minlength=size)
+    keep = np.flatnonzero(counts)
+    sums = np.stack([np.bincount(local, weights=values, minlength=size)[keep] for values in bands])
+    square = keep if present is None else present[keep]
+    keys = np.column_stack([col0 + square % n_cols, row0 + square // n_cols]).astype(np.int64)
+    return keys, counts[keep].astype(np.int64), sums.astype(np.float64, copy=False)
 
 
 def _check(
