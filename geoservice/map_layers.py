@@ -191,6 +191,46 @@ MAP_BASE_LAYER: Final = "elderly"
 MAP_NO_BASE_LABEL: Final = "无底图 None"
 #: The label of an analysis' gap heat on the map page.
 MAP_COVERAGE_LABEL: Final = "服务缺口 Coverage gaps"
+
+
+@dataclass(frozen=True)
+class FacilitySymbol:
+    """How the map page draws one facility type (设施符号): a shape, a colour and a one-character glyph."""
+
+    shape: Literal["circle", "triangle", "square", "diamond"]
+    colour: str
+    glyph: str
+
+
+#: One distinct symbol per facility type of the standards catalogue (its labels come from there too).
+FACILITY_SYMBOLS: Final = {
+    "elderly_care": FacilitySymbol("circle", "#1a9850", "养"),
+    "emergency_shelter": FacilitySymbol("triangle", "#e66101", "避"),
+    "public_cemetery": FacilitySymbol("square", "#6a6a6a", "墓"),
+    "rescue_station": FacilitySymbol("diamond", "#c51b7d", "救"),
+}
+OTHER_FACILITY: Final = FacilitySymbol("circle", "#2b6cb0", "设")
+
+
+def facility_types() -> list[dict[str, Any]]:
+    """The facility types of the standards catalogue with their labels and map symbols (picker and legend)."""
+    from siting.standards import default_catalogue
+
+    rows = []
+    for facility_type, standard in default_catalogue().facilities.items():
+        symbol = FACILITY_SYMBOLS.get(facility_type, OTHER_FACILITY)
+        rows.append(
+            {
+                "id": facility_type,
+                "label": f"{standard.label_zh} {standard.label_en}",
+                "shape": symbol.shape,
+                "colour": symbol.colour,
+                "glyph": symbol.glyph,
+            }
+        )
+    return rows
+
+
 #: What :func:`geoservice.mapping.add_geoservice_layers` adds when not told.
 NOTEBOOK_LAYERS: Final = ("elderly", "divisions", "facilities")
 
@@ -207,4 +247,6 @@ def map_page_layers() -> dict[str, Any]:
         "overlays": [{"id": o.collection, "label": o.label} for o in MAP_OVERLAYS],
         "coverage_prefix": COVERAGE_PREFIX,
         "coverage_label": MAP_COVERAGE_LABEL,
+        "facility_types": facility_types(),
+        "other_facility": {"shape": OTHER_FACILITY.shape, "colour": OTHER_FACILITY.colour},
     }

@@ -127,7 +127,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         siting,
         tiles,
     )
-    from geoservice.web import api_docs
+    from geoservice.web import api_docs, division_picker
 
     modules = (
         health,
@@ -144,6 +144,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         feature_edits,
         ogc_tiles,
         tiles,
+        division_picker,
         api_docs,  # before web: its /static/vendor/apidocs/ precedes /static/{path}
         web,
     )

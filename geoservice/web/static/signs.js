@@ -52,7 +52,9 @@
   $("campaign-form").addEventListener("submit", function (ev) {
     ev.preventDefault();
     g.status("正在清查 / running the campaign …");
-    g.api("/cleanup/campaigns", { method: "POST", json: { division_code: $("campaign-division").value.trim() } }).then(function (c) {
+    g.divisionCode("campaign-division").then(function (code) {
+      return g.api("/cleanup/campaigns", { method: "POST", json: { division_code: code } });
+    }).then(function (c) {
       $("campaign-id").value = c.id;
       showCampaign(c.id);
     }).catch(g.fail);

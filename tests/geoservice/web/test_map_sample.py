@@ -30,7 +30,7 @@ LOADED = "document.querySelectorAll('img.leaflet-tile-loaded').length > 0"
 @contextmanager
 def map_page(browser: Any, base: str, token: str | None, **context: Any) -> Iterator[Any]:
     """The /map page in a fresh browser context with ``token`` stored, tiles drawn; no script errors allowed."""
-    ctx = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN", **context)
+    ctx = browser.new_context(**({"viewport": {"width": 1280, "height": 800}, "locale": "zh-CN"} | context))
     page = ctx.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -217,7 +217,7 @@ def test_markers_mode__inspection_with_browser_position_and_field_package(
         wait_overlay(page, "boundary_markers")
         page.wait_for_function(
             """id => { let drawn = false; geoserviceMap.eachLayer(l => {
-                 if (l.feature && l.feature.id === id && l._path) drawn = true; }); return drawn; }""",
+                 if (l.feature && l.feature.id === id && (l._path || l._icon)) drawn = true; }); return drawn; }""",
             arg=marker["id"],
             timeout=20_000,
         )
