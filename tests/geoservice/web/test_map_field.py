@@ -24,6 +24,12 @@ def inspections(base: str, marker_id: str) -> list[dict[str, Any]]:
     return get_json(f"{base}/boundaries/markers/{marker_id}/inspections")["inspections"]
 
 
+def marker_and_count(base: str, offset: int) -> tuple[dict[str, Any], int]:
+    """The ``offset``-th marker of the sample and how many inspections it has now."""
+    marker = get_json(f"{base}/collections/boundary_markers/items?limit=1&offset={offset}")["features"][0]
+    return marker, len(inspections(base, marker["id"]))
+
+
 def open_marker(page: Any, marker: dict[str, Any]) -> None:
     lon, lat = marker["geometry"]["coordinates"]
     page.click("button[data-mode=markers]")
@@ -44,9 +50,8 @@ def test_inspection__offline_then_online_reaches_the_server_once(
     chromium, sample_db: SampleDatabase, writable_sample_server: str
 ):
     base = writable_sample_server
-    marker = get_json(f"{base}/collections/boundary_markers/items?limit=1")["features"][0]
+    marker, before = marker_and_count(base, 0)
     lon, lat = marker["geometry"]["coordinates"]
-    before = len(inspections(base, marker["id"]))
     with map_page(
         chromium, base, sample_db.tokens["inspector"], **PHONE
     ) as page:  # no geolocation permission
@@ -77,8 +82,7 @@ def test_inspection__a_lost_answer_is_retried_with_the_same_uuid_and_stored_once
     chromium, sample_db: SampleDatabase, writable_sample_server: str
 ):
     base = writable_sample_server
-    marker = get_json(f"{base}/collections/boundary_markers/items?limit=1&offset=5")["features"][0]
-    before = len(inspections(base, marker["id"]))
+    marker, before = marker_and_count(base, 5)
     with map_page(chromium, base, sample_db.tokens["inspector"], **PHONE) as page:
         open_marker(page, marker)
         page.select_option("#inspect-source", "none")  # marker missing, no position
@@ -117,9 +121,8 @@ def test_inspection__position_picked_on_the_map(
     chromium, sample_db: SampleDatabase, writable_sample_server: str
 ):
     base = writable_sample_server
-    marker = get_json(f"{base}/collections/boundary_markers/items?limit=1&offset=9")["features"][0]
+    marker, before = marker_and_count(base, 9)
     lon, lat = marker["geometry"]["coordinates"]
-    before = len(inspections(base, marker["id"]))
     with map_page(chromium, base, sample_db.tokens["inspector"], **PHONE) as page:
         open_marker(page, marker)
         page.select_option("#inspect-source", "map")
