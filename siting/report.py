@@ -160,8 +160,9 @@ def render_report(
     title_zh, title_en = report_title(str(parameters["facility_type"]), name, context.division_name_en)
     division = f"{context.division_name}({code})" if context.division_name else code
     places = (*context.places, name, str(parameters.get("city") or ""))
-    standards, left_out = applicable_standards(result.standards, places)
     summary = result.summary_dict()
+    used = {str(row.get("quota")) for row in summary["admin_gaps"]}
+    standards, left_out = applicable_standards(result.standards, places, used)
     return (
         _environment()
         .get_template("report.html.j2")

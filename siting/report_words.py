@@ -16,7 +16,7 @@ Examples
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from siting.standards import standards_data
@@ -109,7 +109,7 @@ def _applies(entry: Mapping[str, Any], places: Sequence[str]) -> bool:
 
 
 def applicable_standards(
-    standards: Iterable[Mapping[str, Any]], places: Sequence[str]
+    standards: Iterable[Mapping[str, Any]], places: Sequence[str], used: Collection[str] = ()
 ) -> tuple[list[Mapping[str, Any]], int]:
     """The standards that apply to an analysis in ``places`` (适用标准), and how many others were left out.
 
@@ -120,6 +120,9 @@ def applicable_standards(
     places : sequence of str
         The names of the analysed division and of those above it (``("湖北省", "武汉市", "江岸区")``) and the
         analysis's ``city``; a local figure applies when its ``region`` is one of them (``"武汉"`` ⊂ ``"武汉市"``).
+    used : collection of str
+        Keys the analysis computed with (its quotas): another place's figure among them stays listed, marked
+        ``elsewhere`` (used as a default for want of a local one), so the report never hides a figure it used.
 
     Examples
     --------
@@ -127,11 +130,16 @@ def applicable_standards(
     >>> kept, left_out = applicable_standards(rows, ["湖北省", "武汉市"])
     >>> [r["key"] for r in kept], left_out
     (['a', 'c'], 1)
+    >>> applicable_standards(rows, ["湖北省", "武汉市"], used={"b"})[0][1]
+    {'key': 'b', 'region': '贵州', 'elsewhere': True}
     """
-    kept, left_out = [], 0
+    kept: list[Mapping[str, Any]] = []
+    left_out = 0
     for entry in standards:
         if _applies(entry, places):
             kept.append(entry)
+        elif entry.get("key") in used:
+            kept.append({**entry, "elsewhere": True})
         else:
             left_out += 1
     return kept, left_out

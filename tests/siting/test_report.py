@@ -115,3 +115,11 @@ def test_report__prints_to_a4_with_a_page_per_section_and_no_controls(wuhan_page
 @pytest.mark.parametrize(("at_most_m", "expected_m"), [(3800.0, 2000.0), (999.0, 500.0), (120.0, 100.0)])
 def test_nice_length__one_two_or_five_times_a_power_of_ten(at_most_m: float, expected_m: float) -> None:
     assert nice_length_m(at_most_m) == expected_m
+
+
+def test_report__another_places_figure_the_analysis_used_stays_listed_and_says_so() -> None:
+    inputs = _inputs(_facilities([100.0], [(114.305, 30.505)]))
+    result = run_analysis(inputs, AnalysisParameters("rescue_station", "420102"))
+    text = _text(render_report(result, area=AREA, context=WUHAN))
+    assert "长沙 (Changsha) 2004" in text  # the beds-per-station quota was computed with it
+    assert "长沙的地方标准,本地无此指标时作缺省值 / 长沙's own figure, used as a default" in text
