@@ -101,10 +101,12 @@ def layer_features(frame: Any, collection: str, *, progress: Progress = _quiet) 
             rule="required",
         )
     features = []
-    rows = frame.itertuples(index=False)
-    for row in progress(rows, total=len(frame), desc=collection):
-        record = row._asdict()
+    # records by column name: itertuples would rename columns that are not identifiers ("开工 日期", "2020人口")
+    records = frame.to_dict("records")
+    for record in progress(records, total=len(frame), desc=collection):
         props = {c: _plain(record[c]) for c in columns}
+        if collection == "divisions":  # a code is text (GB/T 2260), even where a web atlas gives a number
+            props["code"] = _code_text(props["code"])
         feature_id = str(record[id_column]) if id_column else None
         features.append(Feature.new(props, record.get(frame.geometry.name), id=feature_id))
     return features
@@ -310,6 +312,15 @@ def register_population(
         if current is not None:
             return tx.update("population_layers", current.id, properties=props, reason="re-registered")
         return tx.insert("population_layers", Feature.new(props, key=name))
+
+
+def _code_text(value: Any) -> str | None:
+    """A division code as text: 420103 and 420103.0 → '420103'."""
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
 
 
 def _plain(value: Any) -> Any:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile
@@ -25,13 +26,15 @@ router = APIRouter(tags=["imports"])
 
 
 @contextmanager
-def library_errors() -> Iterator[None]:
-    """A refused file (``layers`` errors) as the matching domain error: 400 / 422 naming the problem."""
+def library_errors(saved: Path) -> Iterator[None]:
+    """A refused file (``layers`` errors) as the matching domain error: 400 / 422 naming the problem and the
+    uploaded file by its name (not the server's temporary folder)."""
     from layers.errors import LayerError
 
     try:
         yield
     except LayerError as exc:
+        exc.message = exc.message.replace(f"{saved.parent}/", "")
         mapped: GeoserviceError | None = from_library_error(exc)
         if mapped is None:
             raise
@@ -66,7 +69,7 @@ def post_layer_import(
     """Import a vector file into a collection, all or nothing, with the options of ``geoservice import layer``."""
     warnings: list[str] = []
     name = file.filename or "upload"
-    with saved_upload(file, name) as path, library_errors():
+    with saved_upload(file, name) as path, library_errors(path):
         imported = import_layer(
             store,
             path,

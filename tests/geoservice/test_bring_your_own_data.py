@@ -116,17 +116,21 @@ def test_byod__gcj02_county_file_imports_and_derives_in_one_command(
     assert main(["boundaries", "derive", str(path), "--level", "county", *flags]) == 0
     derived = json.loads(capsys.readouterr().out)
     assert len(derived["inserted"]) >= 25 and derived["conflicts"] == []
+    # the sliver is the one gap found; the repaired self-intersections leave none
+    assert main(["boundaries", "check", "--divisions", str(path), *flags]) == 1
+    [gap] = json.loads(capsys.readouterr().out)["divisions"]
+    assert gap["kind"] == "gap" and "420106" in gap["codes"] and 10 < gap["area_m2"] < 1000
     with open_store(store_url) as store:
         stored = {f.properties["code"]: f for f in store.query("divisions", count=False).features}
         lines = store.query("boundary_lines", count=False).features
-    assert sorted(stored) == sorted(int(c) for c in truth["code"])
+    assert sorted(stored) == sorted(truth["code"])  # text codes, though the file gives numbers
     assert all(
         f.geometry.is_valid and f.geometry.geom_type in ("Polygon", "MultiPolygon") for f in stored.values()
     )
     # an untouched district (江汉区): its vertices land within 1 m of the true ones
     jianghan = truth.geometry.iloc[1]
     for vertex in list(jianghan.exterior.coords)[::10]:
-        assert _nearest_vertex_m(vertex, stored[420103].geometry) < 1.0
+        assert _nearest_vertex_m(vertex, stored["420103"].geometry) < 1.0
     # the derived lines of 江汉区 pass through its true vertices (within 1 m)
     codes = [{str(ln.properties["left_code"]), str(ln.properties["right_code"])} for ln in lines]
     jianghan_lines = [ln for ln, pair in zip(lines, codes, strict=True) if "420103" in pair]
@@ -227,6 +231,7 @@ def test_byod__admin_upload_imports_with_the_same_options(client, auth, store, t
         "/imports/layer", data={**form, "repair": "false"}, files=files, headers=auth["admin"]
     )
     assert refused.status_code == 422 and "--repair" in refused.json()["message"]
+    assert f"layer {path.name} failed validation" in refused.json()["message"]
     assert store.count("divisions") == 0
     answer = client.post("/imports/layer", data=form, files=files, headers=auth["admin"])
     assert answer.status_code == 200, answer.text
