@@ -1,4 +1,4 @@
-"""OGC API – Features (要素服务): Part 1 core + GeoJSON, Part 2 CRS by reference.
+"""OGC API – Features (要素服务): Part 1 core + GeoJSON, Part 2 CRS by reference, Part 3 filtering (CQL2).
 
 ``GET /``, ``/conformance``, ``/collections``, ``/collections/{id}``, ``/collections/{id}/queryables``,
 ``/collections/{id}/items`` and ``/collections/{id}/items/{featureId}``; the OpenAPI document is FastAPI's
@@ -6,8 +6,11 @@
 
 Parameters of ``items``: ``bbox`` (4 numbers, or 6 with heights), ``bbox-crs``, ``crs``, ``limit``
 (1 … :data:`MAX_LIMIT`; larger values are clamped, as the standard allows), ``offset``, ``datetime``, and
-equality filters on the collection's queryables (its ``queryables`` and the promoted columns). Anything else
-is refused with 400 naming it. Axis order follows each CRS's definition: CRS84 is lon/lat, EPSG:4326 and
+equality filters on the collection's queryables (its ``queryables`` and the promoted columns), and
+``filter`` / ``filter-lang`` / ``filter-crs`` / ``sortby`` / ``properties`` / ``skipGeometry``
+(:mod:`geoservice.api.items_query`). Anything else is refused with 400 naming it. ``numberMatched`` is exact up
+to :data:`~geoservice.api.items_query.EXACT_COUNT_MAX` matches; past it, it is the database's estimate and the
+response says so with ``"numberMatchedEstimated": true``. Axis order follows each CRS's definition: CRS84 is lon/lat, EPSG:4326 and
 EPSG:4490 are lat/lon, EPSG:3857 is x/y in metres.
 
 ``datetime`` (时间筛选) is an RFC 3339 instant or an interval ``start/end`` whose ends may be open (``..`` or
@@ -37,8 +40,21 @@ from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
 from geoservice.api.deps import ReaderDep, StoreDep
+from geoservice.api.items_query import (
+    EXACT_COUNT_MAX,
+    FILTER_CONFORMANCE,
+    FILTER_PARAMETERS,
+    filter_parameters_openapi,
+    parse_filter_parameters,
+    parse_properties,
+    parse_skip_geometry,
+    parse_sortby,
+    queryables_schema,
+    select_fields,
+)
 from geoservice.errors import BadRequestError, NotFoundError
-from geoservice.store import COLLECTIONS, Between, Collection, Feature, Transaction, utc_now
+from geoservice.store import COLLECTIONS, Between, Collection, Feature, Page, Transaction, utc_now
+from geoservice.store.cql import CqlFilter
 from geoservice.store.schema import PROMOTED
 from geoservice.tiles.grid import MAX_LAT, lonlat_to_mercator, mercator_to_lonlat
 
@@ -69,6 +85,7 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    *FILTER_CONFORMANCE,
     # Part 4 (create-replace-delete, update): geoservice/api/feature_edits.py, tested there
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
@@ -81,7 +98,9 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/tms/2.0/conf/tilematrixset",
     "http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixset",
 ]
-_ITEMS_PARAMETERS = frozenset({"bbox", "bbox-crs", "crs", "limit", "offset", "datetime", "f"})
+_ITEMS_PARAMETERS = (
+    frozenset({"bbox", "bbox-crs", "crs", "limit", "offset", "datetime", "f"}) | FILTER_PARAMETERS
+)
 #: The property ``datetime`` filters on (时间属性), per collection; the others use :data:`DEFAULT_TEMPORAL_PROPERTY`.
 TEMPORAL_PROPERTY: dict[str, str] = {"marker_inspections": "inspected_at"}
 DEFAULT_TEMPORAL_PROPERTY = "updated_at"
@@ -91,9 +110,6 @@ _RFC3339 = re.compile(
     r"^\d{4}-\d{2}-\d{2}(?:[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:[Zz]|[+-]\d{2}:?\d{2})?)?$"
 )
 _OPEN_END = ("..", "")
-# An apostrophe between two letters is part of a romanised name (Xi'an, 西安); any other quote is refused.
-_UNSAFE_VALUE = re.compile(r"[\";\\]|--|/\*|\*/|[\x00-\x1f\x7f]|(?<![A-Za-z])'|'(?![A-Za-z])")
-_MAX_VALUE_CHARS = 200
 
 
 def _query_parameter(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
@@ -117,6 +133,7 @@ ITEMS_QUERY_PARAMETERS = [
         "updated_at otherwise",
         {"type": "string"},
     ),
+    *filter_parameters_openapi(list(CRS_AXES)),
 ]
 
 
@@ -163,6 +180,7 @@ class FeatureCollectionPublic(BaseModel):
     type: str = "FeatureCollection"
     features: list[dict[str, Any]]
     numberMatched: int  # noqa: N815
+    numberMatchedEstimated: bool | None = None  # noqa: N815 (true: numberMatched is an estimate)
     numberReturned: int  # noqa: N815
     timeStamp: str  # noqa: N815
     links: list[Link]
@@ -397,20 +415,6 @@ def parse_int(text: str | None, field: str, default: int, minimum: int) -> int:
     return value
 
 
-def check_filter_value(name: str, value: str) -> str:
-    """A property filter value: plain text without quotes (but Xi'an), semicolons, comments or control characters."""
-    if len(value) > _MAX_VALUE_CHARS or _UNSAFE_VALUE.search(value):
-        raise BadRequestError(
-            f"筛选值 {name} 含不允许的字符或过长 / filter value of {name!r} has characters not allowed in a "
-            f"property value (quotes, ';', '--', '/*', control characters) or is over {_MAX_VALUE_CHARS} "
-            "characters; filters compare whole values, give the plain value",
-            field=name,
-            value=value,
-            rule="plain_value",
-        )
-    return value
-
-
 def transformer_for(crs: str) -> Callable[[BaseGeometry], BaseGeometry]:
     """Stored lon/lat → the output CRS's axis order and units."""
     axes = CRS_AXES[crs]
@@ -501,7 +505,8 @@ def _collection_public(collection: Collection, base: str) -> CollectionPublic:
 # -- the items query ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ItemsQuery:
-    """What ``items`` selects (要素查询): a collection narrowed by bbox, property filters and ``datetime``.
+    """What ``items`` selects (要素查询): a collection narrowed by bbox, property filters, ``datetime`` and a CQL2
+    ``filter``, in ``sortby`` order (pages only; downloads go in ``fid`` order).
 
     The one query behind ``/collections/{id}/items``, its downloads (``f=gpkg`` …) and ``geoservice export``:
     a new selection parameter is parsed in :func:`parse_items_query` and applied in :meth:`page` and
@@ -512,6 +517,8 @@ class ItemsQuery:
     filters: dict[str, Any]
     bbox: tuple[float, float, float, float] | None = None
     interval: TimeInterval | None = None
+    cql: CqlFilter | None = None
+    sortby: tuple[tuple[str, bool], ...] = ()
 
     def _database_filters(self) -> tuple[dict[str, Any], str | None]:
         """Filters the database applies, and the property the service still checks ``interval`` on."""
@@ -524,17 +531,26 @@ class ItemsQuery:
             return {**self.filters, prop: between}, None
         return dict(self.filters), prop  # a property with its own offsets (inspected_at): compared here
 
-    def page(self, tx: Transaction, *, limit: int, offset: int = 0) -> tuple[list[Feature], int]:
-        """One page of the matching records in ``fid`` order and how many match in all."""
+    def page(self, tx: Transaction, *, limit: int, offset: int = 0) -> Page:
+        """One page of the matching records (``sortby``, then ``fid`` order) and how many match in all
+        (estimated past :data:`~geoservice.api.items_query.EXACT_COUNT_MAX`, ``Page.estimated``)."""
         filters, prop = self._database_filters()
-        name = self.collection.name
+        name, bbox, cql, sortby = self.collection.name, self.bbox, self.cql, self.sortby
         if prop is None:
-            found = tx.query(name, bbox=self.bbox, filters=filters, limit=limit, offset=offset)
-            return found.features, int(found.number_matched or 0)
+            return tx.query(
+                name,
+                bbox=bbox,
+                filters=filters,
+                cql=cql,
+                sortby=sortby,
+                limit=limit,
+                offset=offset,
+                exact_count_max=EXACT_COUNT_MAX,
+            )
         assert self.interval is not None
-        every = tx.query(name, bbox=self.bbox, filters=filters, count=False).features
+        every = tx.query(name, bbox=bbox, filters=filters, cql=cql, sortby=sortby, count=False).features
         matching = [f for f in every if self.interval.contains(feature_time(f, prop))]
-        return matching[offset : offset + limit], len(matching)
+        return Page(matching[offset : offset + limit], len(matching))
 
     def chunks(self, tx: Transaction, size: int = 5000) -> Iterator[list[Feature]]:
         """Every matching record in ``fid`` order, ``size`` at a time (bounded memory for downloads)."""
@@ -542,7 +558,7 @@ class ItemsQuery:
         interval = self.interval
         chunk: list[Feature] = []
         for feature in tx.iter_features(
-            self.collection.name, bbox=self.bbox, filters=filters, batch_size=size
+            self.collection.name, bbox=self.bbox, filters=filters, cql=self.cql, batch_size=size
         ):
             if (
                 prop is not None
@@ -559,7 +575,8 @@ class ItemsQuery:
 
 
 def parse_items_query(collection: Collection, params: Mapping[str, str]) -> ItemsQuery:
-    """The selection of an ``items`` request (``bbox``, ``bbox-crs``, queryables, ``datetime``), checked.
+    """The selection of an ``items`` request (``bbox``, ``bbox-crs``, queryables, ``datetime``, ``filter``,
+    ``filter-lang``, ``filter-crs``, ``sortby``), checked.
 
     Raises
     ------
@@ -575,9 +592,12 @@ def parse_items_query(collection: Collection, params: Mapping[str, str]) -> Item
         )
     return ItemsQuery(
         collection,
-        filters={q: check_filter_value(q, params[q]) for q in queryables_of(collection) if q in params},
+        # values are bound parameters: any text goes (Xi'an, quotes, semicolons)
+        filters={q: params[q] for q in queryables_of(collection) if q in params},
         bbox=parse_bbox(params["bbox"], bbox_crs) if "bbox" in params else None,
         interval=parse_datetime(params["datetime"]) if "datetime" in params else None,
+        cql=parse_filter_parameters(params, CRS_AXES[parse_crs(params.get("filter-crs"), "filter-crs")]),
+        sortby=tuple(parse_sortby(params.get("sortby"))),
     )
 
 
@@ -655,7 +675,7 @@ def get_queryables(collectionId: str, request: Request, user: ReaderDep) -> Quer
         {
             "$id": f"{_base(request)}/collections/{collection.name}/queryables",
             "title": collection.title,
-            "properties": {q: {"type": "string", "title": q} for q in queryables_of(collection)},
+            "properties": queryables_schema(collection.name),
         }
     )
 
@@ -676,8 +696,10 @@ def get_features(collectionId: str, request: Request, store: StoreDep, user: Rea
     query = parse_items_query(collection, params)
     limit = min(parse_int(params.get("limit"), "limit", DEFAULT_LIMIT, 1), MAX_LIMIT)
     offset = parse_int(params.get("offset"), "offset", 0, 0)
+    fields = parse_properties(params.get("properties")), parse_skip_geometry(params.get("skipGeometry"))
     with store.transaction(readonly=True) as tx:
-        features, matched = query.page(tx, limit=limit, offset=offset)
+        page = query.page(tx, limit=limit, offset=offset)
+    features, matched, estimated = page.features, int(page.number_matched or 0), page.estimated
     transform = transformer_for(crs)
     url = f"{_base(request)}/collections/{collection.name}/items"
     keep = [(k, v) for k, v in params.multi_items() if k not in ("offset", "limit")]
@@ -693,14 +715,15 @@ def get_features(collectionId: str, request: Request, store: StoreDep, user: Rea
             href=f"{_base(request)}/collections/{collection.name}", rel="collection", type="application/json"
         ),
     ]
-    if offset + len(features) < matched:
+    if (len(features) == limit) if estimated else (offset + len(features) < matched):
         links.append(page_link("next", offset + limit))
     if offset > 0:
         links.append(page_link("prev", max(offset - limit, 0)))
     body = {
         "type": "FeatureCollection",
-        "features": [feature_geojson(f, transform) for f in features],
+        "features": [select_fields(feature_geojson(f, transform), *fields) for f in features],
         "numberMatched": matched,
+        **({"numberMatchedEstimated": True} if estimated else {}),
         "numberReturned": len(features),
         "timeStamp": utc_now(),
         "links": [link.model_dump(exclude_none=True) for link in links],

@@ -122,6 +122,10 @@ class Store(ABC):
     def bulk_insert(self, tx: Transaction, collection: str, features: list[Feature]) -> None:
         """Insert many new records efficiently."""
 
+    @abstractmethod
+    def estimate_count(self, tx: Transaction, collection: str, where: str, params: list[Any]) -> int:
+        """An estimate of how many records of ``collection`` match ``where`` (`` WHERE …``), without counting."""
+
     def after_write(self, tx: Transaction, collection: str, feature: Feature) -> None:  # noqa: B027
         """Keep derived indexes in step (SQLite: the R-tree)."""
 

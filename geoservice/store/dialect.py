@@ -21,6 +21,23 @@ Query = tuple[str, list[Any]]  # SQL with ``?`` placeholders and its parameters
 
 
 @dataclass(frozen=True)
+class SpatialTest:
+    """One CQL2 spatial function (空间谓词) of the record's geometry against a literal geometry (lon/lat).
+
+    ``op`` reads "the record's geometry <op> the literal": ``intersects``, ``within`` (the record lies within
+    it), ``contains`` (the record contains it), ``dwithin`` (within ``distance_m`` metres of it, on the
+    ellipsoid). ``bounds`` is the box any match must meet (the literal's, widened by the distance);
+    ``narrow`` lets the backend add its index lookup as a separate condition (a top-level ``AND``).
+    """
+
+    op: Literal["intersects", "within", "contains", "dwithin"]
+    wkb: bytes
+    bounds: Bounds
+    distance_m: float = 0.0
+    narrow: bool = False
+
+
+@dataclass(frozen=True)
 class Thinning:
     """Below the detail zoom: at most one small feature per grid cell (the lowest ``fid``), lon/lat degrees."""
 
@@ -80,6 +97,7 @@ class Dialect(ABC):
     json_type: ClassVar[str]  # the type of a JSON column
     empty_json: ClassVar[str]  # an empty JSON object as a column default
     geom_type: ClassVar[str]  # the type of the geometry column
+    lower_function: ClassVar[str]  # lower-cases Unicode text (CQL2 ``CASEI``)
     preamble: ClassVar[tuple[str, ...]] = ()  # run before the first table is created
 
     def __init__(self, columns: RecordColumns = RECORD) -> None:
@@ -123,6 +141,18 @@ class Dialect(ABC):
     @abstractmethod
     def json_field(self, name: str, alias: str = "") -> str:
         """A JSON property as text."""
+
+    @abstractmethod
+    def json_number(self, name: str) -> str:
+        """A JSON property as a number, ``NULL`` where it holds no number (never an error)."""
+
+    @abstractmethod
+    def like(self, expression: str, pattern: str) -> Query:
+        """Case-sensitive ``LIKE`` of a CQL2 pattern (``%``, ``_``, ``\\`` escapes) as one parameter."""
+
+    @abstractmethod
+    def spatial_predicate(self, collection: str, test: SpatialTest) -> Query:
+        """A CQL2 spatial function of the record's geometry and one literal geometry (``NULL`` without geometry)."""
 
     @abstractmethod
     def bbox_clause(self, collection: str, exact: bool) -> str:

@@ -1,7 +1,8 @@
-"""Query filters (查询条件): the WHERE and ORDER BY of a record query, from a bbox, filters and a sort column.
+"""Query filters (查询条件): the WHERE and ORDER BY of a record query, from a bbox, filters, a CQL2 filter
+and sort columns.
 
-Filter names are checked (a plain identifier; a promoted column or a JSON property), values are always
-parameters, so a filter can never carry SQL.
+Filter names are checked (a plain identifier; a promoted column or a JSON property; a queryable in a CQL2
+filter or a ``sortby``), values are always parameters, so a filter can never carry SQL.
 """
 
 from __future__ import annotations
@@ -11,22 +12,33 @@ from typing import Any
 
 from geoservice.errors import BadRequestError
 from geoservice.store.columns import IDENTIFIER, RECORD
+from geoservice.store.cql import CqlFilter, cql_clause, property_sql
 from geoservice.store.dialect import Dialect
+from geoservice.store.queryables import queryables
 from geoservice.store.records import Between
 from geoservice.store.schema import COLLECTIONS
 
-__all__ = ["order_clause", "where_clause"]
+__all__ = ["order_clause", "sort_clause", "where_clause"]
 
 
 def where_clause(
-    dialect: Dialect, collection: str, bbox: Sequence[float] | None, filters: Mapping[str, Any] | None
+    dialect: Dialect,
+    collection: str,
+    bbox: Sequence[float] | None,
+    filters: Mapping[str, Any] | None,
+    cql: CqlFilter | None = None,
 ) -> tuple[str, list[Any]]:
-    """`` WHERE …`` (or ``""``) and its parameters for a bbox (lon/lat, intersects) and property filters.
+    """`` WHERE …`` (or ``""``) and its parameters for a bbox (lon/lat, intersects), property filters and a
+    CQL2 filter.
 
     See :meth:`~geoservice.store.transaction.Transaction.query` for what ``filters`` may hold.
     """
     clauses: list[str] = []
     params: list[Any] = []
+    if cql is not None:
+        sql, cql_params = cql_clause(dialect, collection, cql)
+        clauses.append(sql)
+        params += cql_params
     if bbox is not None:
         exact = COLLECTIONS[collection].geometry_type != "Point"
         clauses.append(dialect.bbox_clause(collection, exact))
@@ -80,3 +92,24 @@ def order_clause(order_by: str) -> str:
         if column != "fid"
         else f"fid {'DESC' if desc else 'ASC'}"
     )
+
+
+def sort_clause(dialect: Dialect, collection: str, terms: Sequence[tuple[str, bool]]) -> str:
+    """``ORDER BY`` terms for ``sortby``: (queryable, descending) pairs, records without a value last, then fid.
+
+    A name that is not a sortable queryable of ``collection`` is a 400 naming it and listing those that are.
+    """
+    known = {name: q for name, q in queryables(collection).items() if q.type != "geometry"}
+    out = []
+    for name, descending in terms:
+        if name not in known:
+            raise BadRequestError(
+                f"不能按 {name!r} 排序 / cannot sort {collection} by {name!r}; sortable: {', '.join(known)}",
+                field="sortby",
+                value=name,
+                rule="sortable_queryable",
+                details={"sortable": list(known)},
+            )
+        expression = property_sql(dialect, known[name])
+        out.append(f"{expression} IS NULL, {expression} {'DESC' if descending else 'ASC'}")
+    return ", ".join([*out, "fid ASC"])

@@ -7,9 +7,11 @@ Uniqueness (names, marker numbers) is a database constraint, so it holds across 
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 import psycopg
 from psycopg import errors as pg_errors
@@ -33,7 +35,7 @@ class PostGISStore(Store):
         from geoservice.settings import get_settings
 
         self.url = url
-        self.dialect = PostGISDialect()
+        self.dialect: PostGISDialect = PostGISDialect()
         #: A request waits at most this long for a pooled connection (``GEOSERVICE_DB_WAIT_S``), then 503.
         self.wait_s = wait_s if wait_s is not None else get_settings().db_wait_s
         self.availability = Availability(_redact(url))
@@ -167,6 +169,11 @@ class PostGISStore(Store):
         for feature in features:
             feature.fid = int(cursor.fetchone()[0])  # type: ignore[index]
             cursor.nextset()
+
+    def estimate_count(self, tx: Transaction, collection: str, where: str, params: list[Any]) -> int:
+        # The planner's row estimate (from the statistics ANALYZE / autovacuum keep).
+        plan = tx.execute(self.dialect.explain(f"SELECT 1 FROM {collection}{where}"), params).fetchone()[0]
+        return int((plan if isinstance(plan, list) else json.loads(plan))[0]["Plan"]["Plan Rows"])
 
 
 def _redact(url: str) -> str:

@@ -6,7 +6,15 @@ from collections.abc import Sequence
 from typing import ClassVar, Final
 
 from geoservice.store.columns import SRID, check_identifier
-from geoservice.store.dialect import Backend, Dialect, MvtEncoding, PointPicks, Query, TileWindow
+from geoservice.store.dialect import (
+    Backend,
+    Dialect,
+    MvtEncoding,
+    PointPicks,
+    Query,
+    SpatialTest,
+    TileWindow,
+)
 
 #: Web Mercator (EPSG:3857), the CRS of XYZ tiles.
 WEB_MERCATOR: Final = 3857
@@ -28,12 +36,35 @@ class PostGISDialect(Dialect):
     geom_type: ClassVar[str] = f"geometry(Geometry, {SRID})"
     json_type: ClassVar[str] = "JSONB"
     preamble: ClassVar[tuple[str, ...]] = ("CREATE EXTENSION IF NOT EXISTS postgis",)
+    lower_function: ClassVar[str] = "lower"
 
     def lock_suffix(self, for_update: bool) -> str:
         return " FOR UPDATE" if for_update else ""
 
     def json_field(self, name: str, alias: str = "") -> str:
         return f"({alias}props->>'{name}')"
+
+    @staticmethod
+    def explain(sql: str) -> str:
+        """The planner's estimate of ``sql`` as JSON (``[{"Plan": {"Plan Rows": …}}]``), without running it."""
+        return f"EXPLAIN (FORMAT JSON) {sql}"
+
+    def json_number(self, name: str) -> str:
+        return f"(CASE WHEN jsonb_typeof(props->'{name}') = 'number' THEN (props->>'{name}')::numeric END)"
+
+    def like(self, expression: str, pattern: str) -> Query:
+        return f"{expression} LIKE ? ESCAPE '\\'", [pattern]
+
+    def spatial_predicate(self, collection: str, test: SpatialTest) -> Query:
+        literal = f"ST_GeomFromWKB(?, {SRID})"
+        if test.op == "dwithin":  # metres on the ellipsoid; the box lets the GiST index narrow first
+            return (
+                f"geom && ST_MakeEnvelope(?, ?, ?, ?, {SRID}) "
+                f"AND ST_DWithin(geom::geography, {literal}::geography, ?)",
+                [*test.bounds, test.wkb, test.distance_m],
+            )
+        function = {"intersects": "ST_Intersects", "within": "ST_Within", "contains": "ST_Contains"}[test.op]
+        return f"{function}(geom, {literal})", [test.wkb]
 
     def bbox_clause(self, collection: str, exact: bool) -> str:
         envelope = f"ST_MakeEnvelope(?, ?, ?, ?, {SRID})"

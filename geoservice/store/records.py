@@ -103,10 +103,12 @@ class Feature:
 
 @dataclass
 class Page:
-    """One page of a query: the features and how many match in all (``numberMatched``)."""
+    """One page of a query: the features and how many match in all (``numberMatched``; ``estimated`` when
+    that is the database's estimate rather than a count)."""
 
     features: list[Feature]
     number_matched: int | None
+    estimated: bool = False
 
 
 @dataclass

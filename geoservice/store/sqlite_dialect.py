@@ -1,7 +1,8 @@
 """SQLite's SQL (SQLite 方言): ``?`` placeholders, WKB blobs, an R-tree per collection, JSON via ``json_extract``.
 
-Exact spatial predicates run in Shapely through the registered SQL function ``gs_intersects_bbox``
-(:mod:`geoservice.store.sqlite`), after the R-tree has narrowed the candidates.
+Exact spatial predicates run in Shapely through the registered SQL functions ``gs_intersects_bbox`` and
+``gs_spatial`` (:mod:`geoservice.store.sqlite_functions`), after the R-tree has narrowed the candidates.
+A CQL2 ``LIKE`` becomes a ``GLOB`` (case-sensitive, as CQL2 wants; SQLite's ``LIKE`` ignores ASCII case).
 """
 
 from __future__ import annotations
@@ -9,8 +10,36 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
-from geoservice.store.dialect import Backend, Dialect, Query, TileWindow
+from geoservice.store.dialect import Backend, Dialect, Query, SpatialTest, TileWindow
 from geoservice.store.records import dumps_json
+
+
+def like_to_glob(pattern: str) -> str:
+    """A CQL2 ``LIKE`` pattern as a SQLite ``GLOB`` pattern (``%`` → ``*``, ``_`` → ``?``, ``\\`` escapes).
+
+    Examples
+    --------
+    >>> like_to_glob("Xi'an%")
+    "Xi'an*"
+    >>> like_to_glob(r"100\\%_[a]*")
+    '100%?[[]a][*]'
+    """
+    out: list[str] = []
+    chars = iter(pattern)
+    for char in chars:
+        if char == "\\":
+            literal = next(chars, "\\")
+            out.append(_GLOB_LITERAL.get(literal, literal))
+        elif char == "%":
+            out.append("*")
+        elif char == "_":
+            out.append("?")
+        else:
+            out.append(_GLOB_LITERAL.get(char, char))
+    return "".join(out)
+
+
+_GLOB_LITERAL = {"*": "[*]", "?": "[?]", "[": "[[]"}
 
 
 class SQLiteDialect(Dialect):
@@ -26,9 +55,29 @@ class SQLiteDialect(Dialect):
     empty_json: ClassVar[str] = "'{}'"
     geom_type: ClassVar[str] = "BLOB"
     json_type: ClassVar[str] = "TEXT"
+    lower_function: ClassVar[str] = "gs_lower"
 
     def json_field(self, name: str, alias: str = "") -> str:
         return f"CAST(json_extract({alias}props, '$.{name}') AS TEXT)"
+
+    def json_number(self, name: str) -> str:
+        return (
+            f"(CASE WHEN json_type(props, '$.{name}') IN ('integer', 'real') "
+            f"THEN json_extract(props, '$.{name}') END)"
+        )
+
+    def like(self, expression: str, pattern: str) -> Query:
+        return f"{expression} GLOB ?", [like_to_glob(pattern)]
+
+    def spatial_predicate(self, collection: str, test: SpatialTest) -> Query:
+        exact = "gs_spatial(?, geom, ?, ?)"
+        params: list[object] = [test.op, test.wkb, test.distance_m]
+        if not test.narrow:
+            return exact, params
+        return f"{self.bbox_clause(collection, False)} AND {exact}", [
+            *self.bbox_params(test.bounds, False),
+            *params,
+        ]
 
     def bbox_clause(self, collection: str, exact: bool) -> str:
         clause = (
@@ -59,6 +108,15 @@ class SQLiteDialect(Dialect):
     def max_fid(collection: str) -> str:
         """The highest fid in use (0 for an empty table)."""
         return f"SELECT COALESCE(MAX(fid), 0) FROM {collection}"
+
+    @staticmethod
+    def sample_count(collection: str, where: str, fids: Sequence[int]) -> Query:
+        """How many of the sampled ``fids`` match ``where`` (its parameters follow); the sample drives the join."""
+        return (
+            "SELECT COUNT(*) FROM (SELECT value AS sample_fid FROM json_each(?)) s "
+            f"CROSS JOIN {collection} ON {collection}.fid = s.sample_fid{where}",
+            [dumps_json(list(fids))],
+        )
 
     # -- schema ----------------------------------------------------------------------------------------------
     def spatial_index_ddl(self, name: str) -> list[str]:

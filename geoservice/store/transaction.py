@@ -16,7 +16,8 @@ from shapely.geometry.base import BaseGeometry
 from geoservice.errors import BadRequestError, NotFoundError, PreconditionFailedError
 from geoservice.store.changes import Change, bounds_of, ref_of
 from geoservice.store.columns import RECORD
-from geoservice.store.filters import order_clause, where_clause
+from geoservice.store.cql import CqlFilter
+from geoservice.store.filters import order_clause, sort_clause, where_clause
 from geoservice.store.records import AuditEntry, Feature, Page, dumps_json, loads_json, utc_now
 from geoservice.store.schema import COLLECTIONS
 from geoservice.store.tile_reads import TileReads
@@ -112,22 +113,35 @@ class Transaction(TileReads):
         offset: int = 0,
         order_by: str = "fid",
         count: bool = True,
+        cql: CqlFilter | None = None,
+        sortby: Sequence[tuple[str, bool]] = (),
+        exact_count_max: int | None = None,
     ) -> Page:
-        """Records matching a bbox (lon/lat, intersects) and property filters, one page of them.
+        """Records matching a bbox (lon/lat, intersects), property filters and a CQL2 filter, one page of them.
 
         ``filters`` maps a promoted column (``name``, ``code``, ``kind``, ``status``, ``division_code``,
         ``ref``, ``key``, ``id``) or a property name to a value (equality, compared as text) or a list
         of values (any of them); ``created_at`` / ``updated_at`` take a :class:`Between` range.
-        ``order_by`` is a column name, optionally prefixed with ``-``.
+        ``cql`` is a parsed CQL2 filter on the collection's queryables. ``order_by`` is a column name,
+        optionally prefixed with ``-``; ``sortby`` (queryable, descending) pairs take precedence over it.
+        With ``exact_count_max``, ``number_matched`` is counted exactly up to that many matches and
+        estimated past it (``Page.estimated``): the database's planner estimate on PostGIS, a random
+        sample of rows on SQLite.
         """
         check_collection(collection)
-        where, params = where_clause(self.dialect, collection, bbox, filters)
-        order = order_clause(order_by)
-        number_matched = None
-        if count:
+        where, params = where_clause(self.dialect, collection, bbox, filters, cql)
+        order = sort_clause(self.dialect, collection, sortby) if sortby else order_clause(order_by)
+        number_matched, estimated = None, False
+        if count and exact_count_max is None:
             number_matched = int(
                 self.execute(f"SELECT COUNT(*) FROM {collection}{where}", params).fetchone()[0]
             )
+        elif count and exact_count_max is not None:
+            bounded = f"SELECT COUNT(*) FROM (SELECT 1 FROM {collection}{where} LIMIT ?) q"
+            number_matched = int(self.execute(bounded, [*params, exact_count_max + 1]).fetchone()[0])
+            if number_matched > exact_count_max:
+                estimate = self.store.estimate_count(self, collection, where, params)
+                number_matched, estimated = max(estimate, exact_count_max + 1), True
         sql = f"SELECT {self.dialect.select_list()} FROM {collection}{where} ORDER BY {order}"
         page_params = list(params)
         if limit is not None:
@@ -137,7 +151,7 @@ class Transaction(TileReads):
             sql += self.dialect.offset_only
             page_params.append(int(offset))
         rows = self.execute(sql, page_params).fetchall()
-        return Page([RECORD.feature(r) for r in rows], number_matched)
+        return Page([RECORD.feature(r) for r in rows], number_matched, estimated)
 
     def count(self, collection: str, *, filters: Mapping[str, Any] | None = None) -> int:
         """How many records match ``filters``."""
@@ -152,11 +166,12 @@ class Transaction(TileReads):
         bbox: Sequence[float] | None = None,
         filters: Mapping[str, Any] | None = None,
         batch_size: int = 5000,
+        cql: CqlFilter | None = None,
     ) -> Iterator[Feature]:
-        """Every record matching a bbox and filters (as :meth:`query`) in ``fid`` order, fetched in batches
-        (for building in-memory indexes and writing downloads in bounded memory)."""
+        """Every record matching a bbox, filters and a CQL2 filter (as :meth:`query`) in ``fid`` order, fetched
+        in batches (for building in-memory indexes and writing downloads in bounded memory)."""
         check_collection(collection)
-        where, params = where_clause(self.dialect, collection, bbox, filters)
+        where, params = where_clause(self.dialect, collection, bbox, filters, cql)
         last = 0
         joiner = " AND " if where else " WHERE "
         while True:

@@ -138,8 +138,6 @@ def test_queryables__lists_promoted_and_collection_fields(client):
         ("/collections/facilities/items?offset=-5", 400, "offset"),
         ("/collections/facilities/items?colour=red", 400, "colour"),
         ("/collections/facilities/items?crs=EPSG:9999", 400, "unsupported crs"),
-        ("/collections/facilities/items?name=x%27%20OR%201=1--", 400, "characters not allowed"),
-        ("/collections/facilities/items?name=a;DROP%20TABLE%20facilities", 400, "characters not allowed"),
         ("/collections/nowhere/items", 404, "nowhere"),
         ("/collections/analyses/items", 404, "analyses"),
         ("/collections/facilities/items/no-such-id", 404, "no-such-id"),
@@ -153,8 +151,6 @@ def test_queryables__lists_promoted_and_collection_fields(client):
         "offset-negative",
         "unknown-parameter",
         "unknown-crs",
-        "sql-in-filter",
-        "sql-statement-in-filter",
         "unknown-collection",
         "private-collection",
         "unknown-feature",
@@ -166,6 +162,14 @@ def test_bad_requests__clear_4xx(client, area, url, status, mentions):
     body = response.json()
     assert mentions.lower() in body["message"].lower()
     assert "Traceback" not in response.text and "SELECT" not in response.text
+
+
+@pytest.mark.parametrize("value", ["x' OR 1=1--", "a;DROP TABLE facilities", 'say "hi" /* no */ \\'])
+def test_items__sql_looking_filter_value_is_plain_text(client, area, value):
+    # Issue 13: no character blacklist; every value is a bound parameter, so it matches only itself.
+    response = client.get("/collections/facilities/items", params={"name": value})
+    assert response.status_code == 200
+    assert response.json()["numberMatched"] == 0
 
 
 def test_bad_requests__sql_in_filter_leaves_the_table(client, area):
