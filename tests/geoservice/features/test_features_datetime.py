@@ -150,6 +150,16 @@ def test_conformance__claims_only_what_holds(client):
         "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
         "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
         "http://www.opengis.net/spec/ogcapi-features-8/1.0/conf/sorting",
+        # Part 4 and OGC API – Tiles, tested in test_feature_edits / the tiles tests
+        "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
+        "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
+        "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
+        "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset",
+        "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tilesets-list",
+        "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/geodata-tilesets",
+        "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt",
+        "http://www.opengis.net/spec/tms/2.0/conf/tilematrixset",
+        "http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixset",
     ]
     document = client.get("/openapi.json").json()
     assert not document["openapi"].startswith("3.0")  # oas30 would need an OpenAPI 3.0 document
