@@ -39,9 +39,9 @@
       });
       box.html("<ol class='hits' id='address-hits'>" + items.join("") + "</ol>" + ambiguityText(res.ambiguities));
       $("address-hits").querySelectorAll("li").forEach(function (li) {
-        li.addEventListener("click", function () { var c = res.candidates[+li.dataset.n]; g.map.setView([c.lat, c.lon], 17); });
+        li.addEventListener("click", function () { var c = res.candidates[+li.dataset.n]; g.showPoint([c.lat, c.lon], 17); });
       });
-      g.map.fitBounds(group.getBounds(), { maxZoom: 17, padding: [40, 40] });
+      g.fit(group.getBounds(), { maxZoom: 17, padding: [40, 40] });
       g.map.getContainer().dataset.geocoded = String(res.candidates.length);
     }).catch(box.fail);
   });

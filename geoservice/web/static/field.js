@@ -39,7 +39,10 @@
   function showMarker(f) {
     var p = f.properties, id = f.id;
     g.marker = f;
-    if (g.phone.matches) g.setSheet(true);
+    if (g.phone.matches) {  // the sheet opens with the panel; the marker moves into the free part of the map
+      g.setSheet(true);
+      if (f.geometry) g.showPoint([f.geometry.coordinates[1], f.geometry.coordinates[0]]);
+    }
     g.resultLayer.clearLayers();
     if (f.geometry) g.resultLayer.addLayer(L.geoJSON(f, { pointToLayer: function (ft, ll) { return L.circleMarker(ll, { radius: 22, color: "#17324d", weight: 3, fill: false, interactive: false }); } }));
     var stakes = stakesOf(f);
@@ -65,6 +68,7 @@
         "<div id='inspect-result' class='result' aria-live='polite'></div></form>";
     }
     $("marker-detail").innerHTML = html;
+    $("marker-detail").scrollIntoView({ block: "start" });
     $("marker-detail").querySelectorAll("button.stake").forEach(function (b) {
       b.addEventListener("click", function () { stakes.forEach(function (s) { if (s.id === b.dataset.id) showMarker(s); }); });
     });

@@ -8,6 +8,7 @@
   var api = g.api, esc = g.esc, status = g.status, fail = g.fail;
   var state = { mode: "names", drawing: false, drawn: [] };
   var phone = window.matchMedia("(max-width: 760px), (max-height: 520px)");
+  var landscape = window.matchMedia("(max-height: 520px) and (min-width: 600px)");  // the sheet on the right
 
   // -- the map: our own raster tiles as the base, GeoJSON overlays from OGC API – Features ----------
   // No view until the data's bounds are known: nothing is fetched twice (once for a default view, once for the data's).
@@ -163,7 +164,7 @@
   // Start where the data is: the divisions' bounds from their TileJSON; then the overlays, once.
   api("/tiles/divisions/tilejson.json").then(function (tj) {
     var b = tj.bounds;
-    if (b && b[2] - b[0] < 20) map.fitBounds([[b[1], b[0]], [b[3], b[2]]], { animate: false });
+    if (b && b[2] - b[0] < 20) fit([[b[1], b[0]], [b[3], b[2]]], { animate: false });
   }).catch(function () {}).then(function () {
     if (!map._loaded) map.setView([30.59, 114.30], 11);
     setMode(state.mode, true);
@@ -175,6 +176,21 @@
     $("panel").classList.toggle("sheet-open", open);
     $("sheet-label").textContent = open ? "收起 Hide" : "展开 Show";
     setTimeout(function () { map.invalidateSize(); }, 250);
+  }
+  // The part of the map the sheet leaves free (on a desk: all of it), so what is shown is not under the panel.
+  function covered() {
+    if (!phone.matches || !$("panel").classList.contains("sheet-open")) return [0, phone.matches ? 110 : 0];
+    var box = map.getContainer().getBoundingClientRect();  // the sheet's open size (map.css), not mid-animation
+    return landscape.matches ? [box.width * 0.52, 0] : [0, box.height * 0.58];
+  }
+  function fit(bounds, options) {
+    var c = covered(), pad = (options && options.padding) || [20, 20];
+    map.fitBounds(bounds, Object.assign({}, options, { padding: null, paddingTopLeft: pad, paddingBottomRight: [pad[0] + c[0], pad[1] + c[1]] }));
+  }
+  function showPoint(latlng, zoom) {  // centre a point in the free part of the map
+    var c = covered();
+    map.setView(latlng, zoom || map.getZoom(), { animate: false });
+    if (c[0] || c[1]) map.panBy([c[0] / 2, c[1] / 2], { animate: false });
   }
   $("sheet-handle").addEventListener("click", function () { setSheet(!$("panel").classList.contains("sheet-open")); });
   phone.addEventListener("change", function () { map.invalidateSize(); });
@@ -231,7 +247,7 @@
       if (!fc) { status("该地名尚无几何 / this name has no geometry yet"); return; }
       resultLayer.clearLayers();
       var l = highlight(fc, "#e6550d", esc(name || ""));
-      map.fitBounds(l.getBounds(), { maxZoom: 16, padding: [40, 40] });
+      fit(l.getBounds(), { maxZoom: 16, padding: [40, 40] });
       status("已定位 / shown on the map: " + (name || ""));
       map.getContainer().dataset.found = id;
     }).catch(fail);
@@ -300,7 +316,7 @@
         var l = highlight(fc, "#d73027", "冲突 conflict: " + esc(conflicts[n].name), true);
         bounds = bounds ? bounds.extend(l.getBounds()) : l.getBounds(); shown += 1;
       });
-      if (bounds) map.fitBounds(bounds, { maxZoom: 16, padding: [40, 40] });
+      if (bounds) fit(bounds, { maxZoom: 16, padding: [40, 40] });
       map.getContainer().dataset.conflictsShown = String(shown);
     });
   }
@@ -394,7 +410,7 @@
       resultLayer.addLayer(sites);
       var bounds = gaps.getBounds();
       if (sites.getLayers().length) bounds = bounds.isValid() ? bounds.extend(sites.getBounds()) : sites.getBounds();
-      if (bounds.isValid()) map.fitBounds(bounds, { padding: [30, 30] });
+      if (bounds.isValid()) fit(bounds, { padding: [30, 30] });
       var t = (a.summary && a.summary.totals) || {};
       sitingResult.html("<table>" +
         "<tr><th>覆盖率 Coverage</th><td>" + fmtRate(t.coverage_rate_before) + " → " + fmtRate(t.coverage_rate_after) + "</td></tr>" +
@@ -418,5 +434,6 @@
 
   // shared with field.js, signs.js and addresses (below)
   Object.assign(g, { map: map, layers: layers, overlays: overlays, resultLayer: resultLayer, refresh: refresh,
-    conditionColour: conditionColour, markerIcon: markerIcon, phone: phone, setSheet: setSheet, highlight: highlight });
+    conditionColour: conditionColour, markerIcon: markerIcon, phone: phone, setSheet: setSheet, highlight: highlight,
+    fit: fit, showPoint: showPoint });
 })();

@@ -43,7 +43,7 @@
           "<p><a class='button' href='/cleanup/campaigns/" + encodeURIComponent(id) + "/items?format=xlsx'>清单 XLSX</a></p><ol class='hits' id='worklist'>" + list + "</ol>";
         $("worklist").querySelectorAll("li").forEach(function (li) {
           li.addEventListener("click", function () {
-            findings.eachLayer(function (l) { if (l.feature.id === li.dataset.id) { g.map.fitBounds(l.getBounds ? l.getBounds() : L.latLngBounds([l.getLatLng()]), { maxZoom: 15 }); l.openPopup(); } });
+            findings.eachLayer(function (l) { if (l.feature.id === li.dataset.id) { g.fit(l.getBounds ? l.getBounds() : L.latLngBounds([l.getLatLng()]), { maxZoom: 15 }); l.openPopup(); } });
           });
         });
         g.status("清理清单 / worklist: " + items.length);

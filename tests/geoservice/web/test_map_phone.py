@@ -296,3 +296,20 @@ def test_first_load__under_two_megabytes_each_url_once(
         assert any("/tiles/roads/" in u and u.endswith(".mvt") for u in fetched)  # roads as vector tiles
     finally:
         context.close()
+
+
+def test_planner__siting_on_a_phone_with_the_division_picked_by_name(
+    chromium, sample_db: SampleDatabase, writable_sample_server: str
+):
+    with map_page(chromium, writable_sample_server, sample_db.tokens["planner"], **PHONE) as page:
+        page.locator("button[data-mode=siting]").tap()
+        page.select_option("#siting-type", "elderly_care")
+        page.locator("#siting-division").press_sequentially("江岸区", delay=30)
+        page.locator("#siting-division-suggest li", has_text="420102").first.tap()
+        page.locator("#siting-form button[type=submit]").tap()
+        page.wait_for_selector("#report-link", timeout=120_000)
+        assert page.locator("#report-link").is_visible()  # the result sits by the button, in view
+        assert "%" in page.inner_text("#siting-result")
+        assert page.locator("path.proposed-site").count() == 5
+        assert overflow_px(page) <= 0
+        shot(page, "phone-siting-result")
