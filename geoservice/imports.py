@@ -139,15 +139,22 @@ def parse_column_map(text: str | None) -> dict[str, str]:
     return mapping
 
 
-def reference_geometries(store: Store, collections: Sequence[str]) -> Any:
-    """Known CGCS2000 geometries in ``collections`` (the divisions with polygons, the target collection) that
-    :mod:`layers.offset_detection` compares an input file against; a GeoSeries."""
+#: How far (degrees, about 5 km) around a file's bounds stored features are compared with it.
+REFERENCE_MARGIN_DEG = 0.05
+
+
+def reference_geometries(store: Store, collections: Sequence[str], bounds: Sequence[float]) -> Any:
+    """Known CGCS2000 geometries in ``collections`` (the divisions with polygons, the target collection) around
+    ``bounds`` (minx, miny, maxx, maxy) that :mod:`layers.offset_detection` compares an input file with."""
     import geopandas as gpd
 
+    minx, miny, maxx, maxy = (float(v) for v in bounds)
+    m = REFERENCE_MARGIN_DEG
+    bbox = [minx - m, miny - m, maxx + m, maxy + m]
     geometries = []
     with store.transaction(readonly=True) as tx:
         for name in dict.fromkeys(collections):
-            geometries += [f.geometry for f in tx.iter_features(name) if f.geometry is not None]
+            geometries += [f.geometry for f in tx.iter_features(name, bbox=bbox) if f.geometry is not None]
     return gpd.GeoSeries(geometries, crs="EPSG:4490")
 
 
@@ -166,7 +173,9 @@ def read_input_layer(
     """
     from layers.io import read_layer
 
-    reference = None if options.get("crs") else reference_geometries(store, compare_with)
+    def reference(bounds: Sequence[float]) -> Any:
+        return reference_geometries(store, compare_with, bounds)
+
     frame = read_layer(path, layer=layer, reference=reference, **options)
     for warning in frame.attrs["validation"].warnings:
         warn(warning.message)

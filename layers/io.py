@@ -14,7 +14,7 @@ Validation and repair (:func:`validate_layer`, ``repair=True``) are in :mod:`lay
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Literal, TypeVar
@@ -69,6 +69,7 @@ FORMATS: Final[dict[str, Format]] = {
 }
 _DRIVERS: Final[dict[Format, str]] = {"geojson": "GeoJSON", "gpkg": "GPKG", "shp": "ESRI Shapefile"}
 _SHAPEFILE_FIELD_CHARS: Final = 10
+Bounds = tuple[float, ...]
 FrameT = TypeVar("FrameT", pd.DataFrame, gpd.GeoDataFrame)
 
 
@@ -113,7 +114,7 @@ def read_layer(
     encoding: str | None = None,
     id_column: str | None = None,
     geometry_required: bool = True,
-    reference: gpd.GeoSeries | None = None,
+    reference: gpd.GeoSeries | Callable[[Bounds], gpd.GeoSeries] | None = None,
 ) -> gpd.GeoDataFrame:
     """Read a vector layer (读取矢量图层), validate it and return it in CGCS2000 lon/lat (EPSG:4490).
 
@@ -140,9 +141,10 @@ def read_layer(
         Column naming features in problems.
     geometry_required : bool, keyword-only
         When False, features without a geometry (NULL) are kept instead of reported (see :func:`validate_layer`).
-    reference : geopandas.GeoSeries, keyword-only
-        Known-good CGCS2000 geometries of the same area (e.g. stored divisions): when the file does not declare
-        ``crs`` and its features sit where GCJ-02 / BD-09 would put these, a warning says so.
+    reference : geopandas.GeoSeries or callable, keyword-only
+        Known-good CGCS2000 geometries of the same area (e.g. stored divisions), or a function giving them for
+        the file's CGCS2000 bounds (minx, miny, maxx, maxy; called only when needed): when the file does not
+        declare ``crs`` and its features sit where GCJ-02 / BD-09 would put these, a warning says so.
 
     Returns
     -------
@@ -208,7 +210,9 @@ def read_layer(
         gdf, again = check.run(gdf)
         report.repaired += again.repaired
     if declared is None and source_crs.is_geographic and reference is not None:
-        report.warnings += offset_warnings(gdf.geometry, reference, source=file_path.name)
+        bounds = tuple(float(v) for v in gdf.total_bounds)
+        known = reference(bounds) if callable(reference) else reference
+        report.warnings += offset_warnings(gdf.geometry, known, source=file_path.name)
     gdf.attrs["validation"] = report
     return gdf
 

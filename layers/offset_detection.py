@@ -5,8 +5,9 @@ from WGS84 / CGCS2000, yet GeoJSON always declares WGS84. The coordinates alone 
 is still a valid polygon in China. What can tell is **known features of the same area** — the divisions stored
 with their polygons, or the features already in the collection. The method:
 
-1. pair each feature of the file with the nearest known feature (centroid to centroid, within
-   :data:`MATCH_RADIUS_M`; two polygons only when their areas differ by less than a factor of 2);
+1. pair each feature of the file with a known feature of the same dimension (polygon with polygon, point with
+   point) whose centroid lies within :data:`MATCH_RADIUS_M` and whose area (length) differs by less than a factor
+   of 2 — of several, the most alike in size and nearest;
 2. take the median offset of the pairs (east, north, in metres);
 3. compare it with the offset GCJ-02 and BD-09 would add at that place (the published forward algorithms in
    :mod:`layers.crs`). When the median is within :data:`TOLERANCE_SHARE` of one of them (and at least
@@ -68,8 +69,21 @@ def _metres(
     return np.column_stack([d_lon * scale, d_lat * _M_PER_DEG_LAT])
 
 
+def _size(geoms: NDArray[np.object_]) -> NDArray[np.float64]:
+    """Area for polygons, length for lines, 0 for points (degrees; only compared as ratios)."""
+    return np.where(shapely.area(geoms) > 0, shapely.area(geoms), shapely.length(geoms))
+
+
+def _dimension(geoms: NDArray[np.object_]) -> NDArray[np.int64]:
+    return np.asarray(shapely.get_dimensions(geoms), dtype=np.int64)
+
+
 def _pairs(file: gpd.GeoSeries, known: gpd.GeoSeries) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Centroids of paired file features and of their known partners (lon/lat)."""
+    """Centroids of paired file features and of their known partners (lon/lat).
+
+    A partner has the same dimension (polygon with polygon, point with point), its centroid within
+    :data:`MATCH_RADIUS_M`, and sizes within a factor of 2; of several, the most alike in size and nearest.
+    """
     mine = file[~(file.is_empty | file.isna())].to_numpy()
     theirs = known[~(known.is_empty | known.isna())].to_numpy()
     if len(mine) == 0 or len(theirs) == 0:
@@ -77,14 +91,24 @@ def _pairs(file: gpd.GeoSeries, known: gpd.GeoSeries) -> tuple[NDArray[np.float6
     c_mine, c_theirs = shapely.centroid(mine), shapely.centroid(theirs)
     lat0 = float(np.nanmean(shapely.get_y(c_mine)))
     radius_deg = MATCH_RADIUS_M / (_M_PER_DEG_LON_EQUATOR * math.cos(math.radians(lat0)))
-    tree = shapely.STRtree(c_theirs)
-    (i_mine, i_theirs) = tree.query_nearest(c_mine, max_distance=radius_deg, all_matches=False)
-    area_mine, area_theirs = shapely.area(mine[i_mine]), shapely.area(theirs[i_theirs])
-    both_areal = (area_mine > 0) & (area_theirs > 0)
-    ratio = np.where(both_areal, area_mine / np.where(area_theirs > 0, area_theirs, 1.0), 1.0)
-    keep = (~both_areal) | ((ratio > 0.5) & (ratio < 2.0))
+    i_mine, i_theirs = shapely.STRtree(c_theirs).query(c_mine, predicate="dwithin", distance=radius_deg)
+    same = _dimension(mine[i_mine]) == _dimension(theirs[i_theirs])
+    size_mine, size_theirs = _size(mine[i_mine]), _size(theirs[i_theirs])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_ratio = np.where(size_theirs > 0, np.abs(np.log(size_mine / size_theirs)), 0.0)
+    alike = same & (np.nan_to_num(log_ratio, nan=np.inf) < math.log(2.0))
+    distance = shapely.distance(c_mine[i_mine], c_theirs[i_theirs]) / radius_deg
+    score = np.where(alike, log_ratio + distance, np.inf)
+    best: dict[int, tuple[float, int]] = {}
+    for a, b, value in zip(i_mine.tolist(), i_theirs.tolist(), score.tolist(), strict=True):
+        if math.isfinite(value) and value < best.get(a, (math.inf, -1))[0]:
+            best[a] = (value, b)
+    if not best:
+        return np.empty((0, 2)), np.empty((0, 2))
+    chosen_mine = np.fromiter(best, dtype=np.int64)
+    chosen_theirs = np.array([b for _, b in best.values()], dtype=np.int64)
     xy = shapely.get_coordinates
-    return xy(c_mine[i_mine[keep]]), xy(c_theirs[i_theirs[keep]])
+    return xy(c_mine[chosen_mine]), xy(c_theirs[chosen_theirs])
 
 
 def estimate_offset(file: gpd.GeoSeries, known: gpd.GeoSeries) -> OffsetEstimate | None:

@@ -213,3 +213,18 @@ def test_read_layer__true_wgs84_file_gets_no_warning(tmp_path: Path) -> None:
         gpd.GeoDataFrame({"n": [1, 2, 3]}, geometry=series).to_file(path)
         assert read_layer(path, reference=_district_squares()).attrs["validation"].warnings == []
     assert math.isfinite(_metres_apart((114.3, 30.6), wgs84_to_gcj02(114.3, 30.6)))
+
+
+def test_read_layer__shift_found_among_other_known_features(tmp_path: Path) -> None:
+    """Villages (points) and townships (small polygons) near each district must not hide the district pairs."""
+    path = tmp_path / "districts.geojson"
+    gpd.GeoDataFrame({"n": [1, 2, 3]}, geometry=_district_squares(wgs84_to_gcj02)).to_file(path)
+    towns = [
+        Polygon([(x + dx, y), (x + dx + 0.004, y), (x + dx + 0.004, y + 0.004)])
+        for _, x, y in SEATS
+        for dx in (-0.006, 0.0, 0.004)
+    ]
+    villages = [Point(x + dx, y - dx) for _, x, y in SEATS for dx in (-0.004, 0.001, 0.003)]
+    known = pd.concat([_district_squares(), gpd.GeoSeries(towns + villages, crs="EPSG:4490")])
+    [warning] = read_layer(path, reference=known).attrs["validation"].warnings
+    assert warning.rule == "looks_gcj02" and "3 of 3 features" in warning.message
