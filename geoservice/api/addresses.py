@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from shapely.geometry import Point
 
 from geoservice.api.deps import OfficerDep, ReaderDep, StoreDep
+from geoservice.api.openapi_contract import VISIBLE_TEXT
 from geoservice.errors import InvalidInputError
 from geoservice.gazetteer.addresses import parse_address
 from geoservice.gazetteer.divisions import tree_for_store
@@ -25,7 +26,9 @@ router = APIRouter(tags=["addresses"])
 # -- schemas ------------------------------------------------------------------------------------------------
 class AddressParse(BaseModel):
     text: str = Field(
-        description="地址原文 the address as given", examples=["湖北省武汉市江岸区解放大道八十八号"]
+        description="地址原文 the address as given",
+        examples=["湖北省武汉市江岸区解放大道八十八号"],
+        json_schema_extra=VISIBLE_TEXT,
     )
 
 
@@ -121,8 +124,12 @@ class ReversePublic(BaseModel):
 
 
 class Entrance(BaseModel):
-    lon: float = Field(description="经度 CGCS2000 longitude")
-    lat: float = Field(description="纬度 CGCS2000 latitude")
+    lon: float = Field(
+        description="经度 CGCS2000 longitude", json_schema_extra={"minimum": -180, "maximum": 180}
+    )
+    lat: float = Field(
+        description="纬度 CGCS2000 latitude", json_schema_extra={"minimum": -90, "maximum": 90}
+    )
 
 
 class RuleOverrides(BaseModel):
@@ -194,7 +201,9 @@ def post_parse_address(
 def get_geocode(
     store: StoreDep,
     user: ReaderDep,
-    q: Annotated[str, Query(description="地址 the address text", max_length=200)],
+    q: Annotated[
+        str, Query(description="地址 the address text", max_length=200, json_schema_extra=VISIBLE_TEXT)
+    ],
     limit: Annotated[int, Query(ge=1, le=50)] = 5,
 ) -> dict[str, Any]:
     """Ranked points for an address, with precision door / road / village / township / county."""
@@ -211,9 +220,25 @@ def get_geocode(
 def get_reverse(
     store: StoreDep,
     user: ReaderDep,
-    lon: Annotated[float, Query(description="经度 CGCS2000 longitude, −180…180")],
-    lat: Annotated[float, Query(description="纬度 CGCS2000 latitude, −90…90")],
-    radius_m: Annotated[float, Query(description="search distance in metres, 1–5000")] = 100.0,
+    lon: Annotated[
+        float,
+        Query(
+            description="经度 CGCS2000 longitude, −180…180",
+            json_schema_extra={"minimum": -180, "maximum": 180},
+        ),
+    ],
+    lat: Annotated[
+        float,
+        Query(
+            description="纬度 CGCS2000 latitude, −90…90", json_schema_extra={"minimum": -90, "maximum": 90}
+        ),
+    ],
+    radius_m: Annotated[
+        float,
+        Query(
+            description="search distance in metres, 1–5000", json_schema_extra={"minimum": 1, "maximum": 5000}
+        ),
+    ] = 100.0,
 ) -> dict[str, Any]:
     """The standard address at a point: the nearest door plate or road and the division chain."""
     result = reverse_geocode(store, lon, lat, radius_m=radius_m)

@@ -14,10 +14,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
-from shapely.geometry import Point, shape
+from shapely.geometry import Point
 
-from geoservice.api.deps import InspectorDep, OfficerDep, ReaderDep, SettingsDep, StoreDep
+from geoservice.api.deps import InspectorDep, IsoDate, OfficerDep, ReaderDep, SettingsDep, StoreDep
 from geoservice.api.field_packages import GEOPACKAGE_RESPONSES, geopackage_download, saved_upload
+from geoservice.api.names import geometry_from_geojson
+from geoservice.api.openapi_contract import BBOX_4, geometry_schema
 from geoservice.boundaries.inspections import (
     InspectionInput,
     create_round,
@@ -36,7 +38,7 @@ from geoservice.boundaries.markers import (
 from geoservice.boundaries.packages import export_package, import_package, parse_package
 from geoservice.boundaries.photos import attach_photos
 from geoservice.boundaries.reports import line_report, marker_table_csv, report_csv, report_html, report_json
-from geoservice.errors import BadRequestError, ConflictError, InvalidInputError
+from geoservice.errors import BadRequestError, ConflictError
 from geoservice.store import Feature
 
 router = APIRouter(prefix="/boundaries", tags=["boundaries"])
@@ -58,7 +60,10 @@ class LineCreate(BaseModel):
     left_code: str
     right_code: str
     level: Literal["province", "city", "county", "township"]
-    geometry: dict[str, Any] = Field(description="GeoJSON LineString / MultiLineString, CGCS2000 lon/lat")
+    geometry: dict[str, Any] = Field(
+        description="GeoJSON LineString / MultiLineString, CGCS2000 lon/lat",
+        json_schema_extra=geometry_schema,
+    )
     name: str | None = None
 
 
@@ -93,7 +98,7 @@ class MarkerCreate(BaseModel):
     position: Position = Field(description="registered position, CGCS2000 lon/lat (EPSG:4490)")
     elevation_m: float | None = None
     reference_objects: list[ReferenceObject] = Field(description="至少三个方位物 / at least three")
-    installed_on: date | None = None
+    installed_on: IsoDate | None = None
     kind: Literal["single", "paired", "triple"] | None = None
 
 
@@ -167,7 +172,7 @@ class LineCheckPublic(BaseModel):
 
 
 class RoundCreate(BaseModel):
-    started_on: date
+    started_on: IsoDate
     team: str
     name: str | None = None
     cycle_years: int | None = Field(default=None, ge=1, le=20)
@@ -304,14 +309,8 @@ def _bbox(text: str | None) -> list[float] | None:
 @router.post("/lines", response_model=LinePublic, status_code=201, operation_id="createBoundaryLine")
 def create_line(body: LineCreate, store: StoreDep, user: OfficerDep) -> LinePublic:
     """Register a boundary line (界线) between two divisions; 409 if its code is taken."""
-    try:
-        geometry = shape(body.geometry)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise InvalidInputError(
-            f"几何无效 / geometry is not valid GeoJSON: {exc}",
-            field="geometry",
-            value=str(body.geometry)[:200],
-        ) from exc
+    geometry = geometry_from_geojson(body.geometry)
+    assert geometry is not None  # a required field
     feature = line_feature(
         body.code, body.left_code, body.right_code, geometry, level=body.level, name=body.name
     )
@@ -331,7 +330,9 @@ def create_line(body: LineCreate, store: StoreDep, user: OfficerDep) -> LinePubl
 def list_lines(
     store: StoreDep,
     _: ReaderDep,
-    bbox: Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat")] = None,
+    bbox: Annotated[
+        str | None, Query(description="minlon,minlat,maxlon,maxlat", json_schema_extra=BBOX_4)
+    ] = None,
     level: str | None = None,
 ) -> LinesPublic:
     """Boundary lines, optionally within a bbox or of one level."""
@@ -372,7 +373,7 @@ def get_line_report(
     store: StoreDep,
     _: ReaderDep,
     format: Literal["json", "csv", "html"] = "json",
-    today: date | None = None,
+    today: IsoDate | None = None,
 ) -> Any:
     """Line report (界线联检报告): counts by condition, flagged markers, rounds, overdue — JSON, CSV or HTML."""
     with store.transaction(readonly=True) as tx:
@@ -437,7 +438,7 @@ def get_round(round_id: str, store: StoreDep, _: ReaderDep) -> RoundPublic:
 
 
 @router.get("/overdue", response_model=OverduePublic, operation_id="listOverdueLines")
-def list_overdue(store: StoreDep, _: ReaderDep, today: date | None = None) -> OverduePublic:
+def list_overdue(store: StoreDep, _: ReaderDep, today: IsoDate | None = None) -> OverduePublic:
     """Lines whose joint inspection is overdue (逾期未检), never-inspected lines included."""
     day = today or date.today()
     with store.transaction(readonly=True) as tx:
@@ -574,7 +575,9 @@ def get_field_package(
     store: StoreDep,
     _: ReaderDep,
     line: Annotated[list[str] | None, Query(description="line UUID or code; repeatable")] = None,
-    bbox: Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat")] = None,
+    bbox: Annotated[
+        str | None, Query(description="minlon,minlat,maxlon,maxlat", json_schema_extra=BBOX_4)
+    ] = None,
 ) -> Response:
     """A GeoPackage for QGIS / QField: lines, markers, last inspections and an empty ``inspections`` layer."""
     box = _bbox(bbox)

@@ -6,7 +6,6 @@ need the ``officer`` role; reads are open. Decisions on one item take ``If-Match
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -16,12 +15,14 @@ from pydantic import BaseModel, Field
 from geoservice.api.deps import (
     DivisionCodePath,
     DivisionCodeQuery,
+    IsoDate,
     OfficerDep,
     OptionalVersionDep,
     ReaderDep,
     StoreDep,
 )
 from geoservice.api.names import NamePublic, _public
+from geoservice.api.openapi_contract import NON_BLANK
 from geoservice.division_codes import DivisionCode
 from geoservice.gazetteer.cleanup import CAMPAIGNS, run_campaign
 from geoservice.gazetteer.cleanup_worklist import (
@@ -49,7 +50,7 @@ XLSX: str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 class CampaignCreate(BaseModel):
     division_code: DivisionCode
     name: str | None = None
-    started_on: date | None = None
+    started_on: IsoDate | None = None
 
 
 class CampaignPublic(BaseModel):
@@ -104,18 +105,18 @@ class Decision(BaseModel):
 
 
 class OpinionCreate(BaseModel):
-    expert: str
-    opinion: str
+    expert: str = Field(json_schema_extra=NON_BLANK)
+    opinion: str = Field(json_schema_extra=NON_BLANK)
     position: Literal["rename", "keep", "other"] = "other"
     organisation: str | None = None
-    given_on: date | None = None
+    given_on: IsoDate | None = None
 
 
 class RenameBody(BaseModel):
-    new_name: str
-    reason: str
+    new_name: str = Field(json_schema_extra=NON_BLANK)
+    reason: str = Field(json_schema_extra=NON_BLANK)
     approving_body: str | None = Field(default=None, description="批准机关：未登记的地名必填")
-    on: date | None = None
+    on: IsoDate | None = None
 
 
 class UnnamedPublic(BaseModel):
@@ -290,8 +291,8 @@ def get_directory(
 def get_announcements(
     store: StoreDep,
     _: ReaderDep,
-    start: Annotated[date, Query(description="from this date (inclusive)")],
-    end: Annotated[date, Query(description="to this date (inclusive)")],
+    start: Annotated[IsoDate, Query(description="from this date (inclusive)")],
+    end: Annotated[IsoDate, Query(description="to this date (inclusive)")],
     division_code: DivisionCodeQuery | None = None,
     format: Format = "json",
 ) -> Any:

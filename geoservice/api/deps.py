@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from typing import Annotated
+from datetime import date
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Path, Query, Request
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BeforeValidator
 
 from geoservice.division_codes import DIVISION_CODE_DESCRIPTION, DIVISION_CODE_PATTERN
 from geoservice.errors import AuthenticationError, BadRequestError, ForbiddenError, PreconditionRequiredError
@@ -147,3 +149,19 @@ def required_version(if_match: IfMatchHeader = None) -> int:
 
 VersionDep = Annotated[int, Depends(required_version)]
 OptionalVersionDep = Annotated[int | None, Depends(optional_version)]
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_date_only(value: Any) -> Any:
+    """A date as ``YYYY-MM-DD`` only: not a number of seconds (pydantic's lax mode reads ``0`` as 1970-01-01)."""
+    if isinstance(value, int | float) or (isinstance(value, str) and not _ISO_DATE.match(value)):
+        raise ValueError(
+            f"日期应写作 YYYY-MM-DD / a date is written YYYY-MM-DD (e.g. 2025-06-30), got {value!r}"
+        )
+    return value
+
+
+#: A date in a request (日期): ``YYYY-MM-DD``, as the OpenAPI document says (``format: date``).
+IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]

@@ -10,22 +10,30 @@ write is one store transaction: an audit row, and the tiles it touches are inval
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from geoservice.api.deps import OfficerDep, StoreDep, VersionDep
 from geoservice.api.features import CRS84, GEOJSON, feature_geojson, served_collection, transformer_for
-from geoservice.api.names import _geometry
-from geoservice.api.openapi_contract import ErrorPublic
+from geoservice.api.names import geometry_from_geojson
+from geoservice.api.openapi_contract import ErrorPublic, enum_of, geometry_schema
 from geoservice.edit_workflows import EDIT_WORKFLOWS, EditWorkflow, FeatureEdit
 from geoservice.errors import ForbiddenError, MethodNotAllowedError
 from geoservice.store import Feature, Store, User
 
 router = APIRouter(tags=["OGC API – Features Part 4 要素编辑"])
 
+#: The collection path parameter of the write routes: only editable collections (others: 405).
+EditableCollection = Annotated[
+    str,
+    Path(
+        description="可编辑的数据集 / an editable collection",
+        json_schema_extra=enum_of(lambda: list(EDIT_WORKFLOWS)),
+    ),
+]
 _NOT_EDITABLE: dict[int | str, dict[str, Any]] = {
     405: {"model": ErrorPublic, "description": "该数据集不能这样编辑 / collection not editable"}
 }
@@ -36,7 +44,7 @@ class FeatureIn(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
     type: Literal["Feature"]
-    geometry: dict[str, Any] | None
+    geometry: dict[str, Any] | None = Field(json_schema_extra=geometry_schema)
     properties: dict[str, Any]
     reason: str | None = Field(default=None, max_length=2000)
 
@@ -46,7 +54,7 @@ class FeaturePatch(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
     type: Literal["Feature"] | None = None
-    geometry: dict[str, Any] | None = None
+    geometry: dict[str, Any] | None = Field(default=None, json_schema_extra=geometry_schema)
     properties: dict[str, Any] = Field(default_factory=dict)
     reason: str | None = Field(default=None, max_length=2000)
 
@@ -105,11 +113,11 @@ def _update(
     responses={201: {"content": {GEOJSON: {}}, "description": "已登记 / created"}, **_NOT_EDITABLE},
 )
 def create_feature(
-    collectionId: str, body: FeatureIn, request: Request, store: StoreDep, user: OfficerDep
+    collectionId: EditableCollection, body: FeatureIn, request: Request, store: StoreDep, user: OfficerDep
 ) -> JSONResponse:
     """Create a feature through its collection's workflow (place names: the name check, 409 on a duplicate)."""
     workflow = _workflow(collectionId, user)
-    edit = FeatureEdit(body.properties, _geometry(body.geometry), reason=body.reason)
+    edit = FeatureEdit(body.properties, geometry_from_geojson(body.geometry), reason=body.reason)
     return _answer(request, collectionId, workflow.create(store, edit, user.name), 201)
 
 
@@ -120,7 +128,7 @@ def create_feature(
     responses={200: {"content": {GEOJSON: {}}}, **_NOT_EDITABLE},
 )
 def replace_feature(
-    collectionId: str,
+    collectionId: EditableCollection,
     featureId: str,
     body: FeatureIn,
     request: Request,
@@ -129,7 +137,7 @@ def replace_feature(
     version: VersionDep,
 ) -> JSONResponse:
     """Replace a feature (properties and geometry as sent), checked as on create; 412 on a stale If-Match."""
-    edit = FeatureEdit(body.properties, _geometry(body.geometry), reason=body.reason)
+    edit = FeatureEdit(body.properties, geometry_from_geojson(body.geometry), reason=body.reason)
     return _update(request, store, user, version, (collectionId, featureId), edit, replace=True)
 
 
@@ -140,7 +148,7 @@ def replace_feature(
     responses={200: {"content": {GEOJSON: {}}}, **_NOT_EDITABLE},
 )
 def update_feature(
-    collectionId: str,
+    collectionId: EditableCollection,
     featureId: str,
     body: FeaturePatch,
     request: Request,
@@ -150,7 +158,7 @@ def update_feature(
 ) -> JSONResponse:
     """Change some properties (JSON Merge Patch) and/or the geometry; 412 on a stale If-Match."""
     has_geometry = "geometry" in body.model_fields_set and body.geometry is not None
-    edit = FeatureEdit(body.properties, _geometry(body.geometry), has_geometry, body.reason)
+    edit = FeatureEdit(body.properties, geometry_from_geojson(body.geometry), has_geometry, body.reason)
     return _update(request, store, user, version, (collectionId, featureId), edit, replace=False)
 
 
@@ -162,7 +170,7 @@ def update_feature(
     responses=_NOT_EDITABLE,
 )
 def delete_feature(
-    collectionId: str,
+    collectionId: EditableCollection,
     featureId: str,
     store: StoreDep,
     user: OfficerDep,

@@ -52,6 +52,7 @@ from geoservice.api.items_query import (
     queryables_schema,
     select_fields,
 )
+from geoservice.api.openapi_contract import BBOX_4_OR_6
 from geoservice.errors import BadRequestError, NotFoundError
 from geoservice.store import COLLECTIONS, Between, Collection, Feature, Page, Transaction, utc_now
 from geoservice.store.cql import CqlFilter
@@ -118,7 +119,11 @@ def _query_parameter(name: str, description: str, schema: dict[str, Any]) -> dic
 
 #: The standard query parameters of ``items`` for the OpenAPI document (the route reads them itself).
 ITEMS_QUERY_PARAMETERS = [
-    _query_parameter("bbox", "minx,miny,maxx,maxy (6 numbers with heights), in bbox-crs", {"type": "string"}),
+    _query_parameter(
+        "bbox",
+        "minx,miny,maxx,maxy (6 numbers with heights), in bbox-crs",
+        {"type": "string", **BBOX_4_OR_6},
+    ),
     _query_parameter(
         "bbox-crs", "CRS of bbox (default CRS84)", {"type": "string", "enum": [CRS84, *list(CRS_AXES)[1:]]}
     ),

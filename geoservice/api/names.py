@@ -17,7 +17,8 @@ from pydantic import AfterValidator, BaseModel, Field
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-from geoservice.api.deps import OfficerDep, ReaderDep, StoreDep, VersionDep
+from geoservice.api.deps import IsoDate, OfficerDep, ReaderDep, StoreDep, VersionDep
+from geoservice.api.openapi_contract import NON_BLANK, VISIBLE_TEXT, enum_of, geometry_schema
 from geoservice.division_codes import division_prefix
 from geoservice.errors import InvalidInputError
 from geoservice.gazetteer import names as registry
@@ -37,15 +38,22 @@ GeoJSONGeometry = dict[str, Any]
 class NameCheck(BaseModel):
     """A name to check (``POST /names/check``)."""
 
-    name: str = Field(description="名称（可为繁体、全角）/ the name as typed", examples=["烈山大道"])
+    name: str = Field(
+        description="名称（可为繁体、全角）/ the name as typed",
+        examples=["烈山大道"],
+        json_schema_extra=VISIBLE_TEXT,
+    )
     category: str = Field(
-        description="地名类别 / category: road, street, lane, residential, building, village, …"
+        description="地名类别 / category: road, street, lane, residential, building, village, …",
+        json_schema_extra=enum_of(categories),
     )
     division_code: str = Field(
         description="所在区划代码 / division code: 2/4/6/9/12 digits (420100 = 4201 武汉市)",
         examples=["420102002"],
     )
-    geometry: GeoJSONGeometry | None = Field(default=None, description="GeoJSON geometry, CGCS2000 lon/lat")
+    geometry: GeoJSONGeometry | None = Field(
+        default=None, description="GeoJSON geometry, CGCS2000 lon/lat", json_schema_extra=geometry_schema
+    )
 
 
 class NameCreate(NameCheck):
@@ -154,7 +162,7 @@ class NamePublic(BaseModel):
 class ActionRequest(BaseModel):
     """The act: its date (default today in China), approving body (for approval), a reason."""
 
-    on: date | None = Field(default=None, description="日期 / date of the act (YYYY-MM-DD)")
+    on: IsoDate | None = Field(default=None, description="日期 / date of the act (YYYY-MM-DD)")
     approving_body: str | None = Field(default=None, description="批准机关 / approving body")
     reason: str | None = None
 
@@ -163,8 +171,8 @@ class RenameRequest(BaseModel):
     """A rename: the new name and why (更名)."""
 
     name: str
-    reason: str = Field(description="更名理由 / why the name changes")
-    on: date | None = None
+    reason: str = Field(description="更名理由 / why the name changes", json_schema_extra=NON_BLANK)
+    on: IsoDate | None = None
     approving_body: str | None = None
 
 
@@ -231,10 +239,17 @@ class RuleCataloguePublic(BaseModel):
 
 
 # -- helpers --------------------------------------------------------------------------------------------
-def _geometry(value: GeoJSONGeometry | None) -> BaseGeometry | None:
+def _leaves(value: Any) -> list[Any]:
+    return [x for v in value for x in _leaves(v)] if isinstance(value, list) else [value]
+
+
+def geometry_from_geojson(value: GeoJSONGeometry | None) -> BaseGeometry | None:
+    """A GeoJSON geometry of a request (CGCS2000 lon/lat) as shapely; 422 naming ``geometry`` when it is not one."""
     if value is None:
         return None
     try:
+        if any(isinstance(n, bool) for n in _leaves(value.get("coordinates"))):
+            raise ValueError("coordinates must be numbers, not true/false")
         return shape(value)
     except Exception as exc:  # shapely raises several kinds for malformed GeoJSON
         raise InvalidInputError(
@@ -286,7 +301,7 @@ IdPath = Annotated[str, Path(description="地名记录 UUID / record id")]
 def check_name_route(body: NameCheck, store: StoreDep, user: ReaderDep) -> NameCheckPublic:
     """Check a name against the rules of 地名管理条例 Art. 9 (no record is written)."""
     result = registry.check(
-        store, body.name, body.category, body.division_code, geometry=_geometry(body.geometry)
+        store, body.name, body.category, body.division_code, geometry=geometry_from_geojson(body.geometry)
     )
     return _check_public(result)
 
@@ -340,7 +355,9 @@ def search_names(
         Query(pattern=r"^\d{2,12}$", description="区划代码前缀 / division code prefix (420100 = 4201)"),
         AfterValidator(division_prefix),
     ] = None,
-    category: Annotated[str | None, Query(description="地名类别 / category")] = None,
+    category: Annotated[
+        str | None, Query(description="地名类别 / category", json_schema_extra=enum_of(categories))
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
 ) -> NamesSearchPublic:
     """Find names: exact, prefix, fuzzy, pinyin, initials, traditional input and former names, ranked."""
@@ -367,7 +384,7 @@ def hit_dict(hit: Any) -> dict[str, Any]:
 def list_overdue(
     store: StoreDep,
     user: ReaderDep,
-    today: Annotated[date | None, Query(description="判定日期 / judge as of this date")] = None,
+    today: Annotated[IsoDate | None, Query(description="判定日期 / judge as of this date")] = None,
 ) -> OverdueListPublic:
     """Names past the statutory filing (备案) or announcement (公告) deadline, most overdue first."""
     day = today or registry.today_in_china()
@@ -382,7 +399,7 @@ def register_name(body: NameCreate, store: StoreDep, user: OfficerDep, response:
         name=body.name,
         category=body.category,
         division_code=body.division_code,
-        geometry=_geometry(body.geometry),
+        geometry=geometry_from_geojson(body.geometry),
         reason=body.reason,
         status=body.status,
         meaning=body.meaning,

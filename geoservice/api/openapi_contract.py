@@ -15,8 +15,8 @@ Three things FastAPI cannot know by itself, done here in one place for every rou
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Final
 
 from fastapi import APIRouter, FastAPI
 from fastapi.dependencies.models import Dependant
@@ -113,6 +113,13 @@ def _contract_openapi(app: FastAPI, routes: list[BaseRoute]) -> Callable[[], dic
             description=app.description,
             routes=app.routes,
         )
+        for operation in (op for path in schema["paths"].values() for op in path.values()):
+            _json_errors(operation)
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "header":  # a header is text or absent, never JSON null
+                    variants = parameter["schema"].pop("anyOf", None)
+                    if variants:
+                        parameter["schema"].update(next(v for v in variants if v.get("type") != "null"))
         for route in routes:
             if isinstance(route, APIRoute) and required_version in list(_calls(route.dependant)):
                 for method in route.methods or ():
@@ -125,6 +132,15 @@ def _contract_openapi(app: FastAPI, routes: list[BaseRoute]) -> Callable[[], dic
         return schema
 
     return openapi
+
+
+def _json_errors(operation: dict[str, Any]) -> None:
+    """Error answers are JSON even where the route's own answer is HTML, a PDF or a tile."""
+    for status, response in operation.get("responses", {}).items():
+        content = response.get("content", {})
+        if status.startswith(("4", "5")) and content and "application/json" not in content:
+            schema = next((c["schema"] for c in content.values() if "schema" in c), None)
+            response["content"] = {"application/json": {"schema": schema}} if schema else {}
 
 
 def allowed_methods(app: FastAPI, scope: Scope) -> list[str]:
@@ -142,3 +158,72 @@ def allowed_methods(app: FastAPI, scope: Scope) -> list[str]:
         return []
     template = matching[0].path_format
     return sorted({m for route in matching if route.path_format == template for m in route.methods})
+
+
+# -- what the routes' own checks enforce, said in the schema (documentation only: the checks and their messages stay)
+_TEXT_CHAR = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+#: Text with a visible character (the routes refuse "" and blanks with their own message).
+NON_BLANK: Final[dict[str, Any]] = {"pattern": r"\S"}
+#: Text without control characters (tab and line breaks allowed), refused by geoservice.gazetteer.text.
+NO_CONTROLS: Final[dict[str, Any]] = {"pattern": rf"^{_TEXT_CHAR}*$"}
+#: Both: a name or an address as typed.
+VISIBLE_TEXT: Final[dict[str, Any]] = {"pattern": rf"^{_TEXT_CHAR}*[^\s\x00-\x1f\x7f-\x9f]{_TEXT_CHAR}*$"}
+_NUMBER = r"\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*"
+#: ``minlon,minlat,maxlon,maxlat`` (and, where heights are taken, six numbers).
+BBOX_4: Final[dict[str, Any]] = {"pattern": rf"^{_NUMBER}(,{_NUMBER}){{3}}$"}
+BBOX_4_OR_6: Final[dict[str, Any]] = {"pattern": rf"^{_NUMBER}(,{_NUMBER}){{3}}((,{_NUMBER}){{2}})?$"}
+
+
+def enum_of(
+    values: Callable[[], Iterable[str]], *, nullable: bool = False
+) -> Callable[[dict[str, Any]], None]:
+    """``json_schema_extra`` listing the values a route accepts (read when the document is built)."""
+
+    def extra(schema: dict[str, Any]) -> None:
+        schema["enum"] = [*values(), *([None] if nullable else [])]
+
+    return extra
+
+
+_LON: Final = {"type": "number", "minimum": -180, "maximum": 180}
+_LAT: Final = {"type": "number", "minimum": -90, "maximum": 90}
+_POSITION: Final = {
+    "type": "array",
+    "prefixItems": [_LON, _LAT],
+    "items": {"type": "number"},
+    "minItems": 2,
+    "maxItems": 3,
+}
+_LINE: Final = {"type": "array", "items": _POSITION, "minItems": 2}
+_RING: Final = {"type": "array", "items": _POSITION, "minItems": 4}
+
+
+def _geometry_of(kind: str, coordinates: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["type", "coordinates"],
+        "properties": {"type": {"const": kind}, "coordinates": coordinates},
+    }
+
+
+#: A GeoJSON geometry in CGCS2000 lon/lat (RFC 7946 shapes, longitude first).
+GEOJSON_GEOMETRY: Final[dict[str, Any]] = {
+    "oneOf": [
+        _geometry_of("Point", _POSITION),
+        _geometry_of("LineString", _LINE),
+        _geometry_of("Polygon", {"type": "array", "items": _RING, "minItems": 1}),
+        _geometry_of("MultiPoint", {"type": "array", "items": _POSITION, "minItems": 1}),
+        _geometry_of("MultiLineString", {"type": "array", "items": _LINE, "minItems": 1}),
+        _geometry_of(
+            "MultiPolygon",
+            {"type": "array", "items": {"type": "array", "items": _RING, "minItems": 1}, "minItems": 1},
+        ),
+    ]
+}
+
+
+def geometry_schema(schema: dict[str, Any]) -> None:
+    """``json_schema_extra`` of a GeoJSON geometry field (or ``null`` where the field allows it)."""
+    nullable = any(s.get("type") == "null" for s in schema.get("anyOf", []))
+    schema.clear()
+    schema.update({"anyOf": [GEOJSON_GEOMETRY, {"type": "null"}]} if nullable else GEOJSON_GEOMETRY)

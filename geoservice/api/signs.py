@@ -16,9 +16,19 @@ from pydantic import BaseModel, Field
 from shapely.geometry import Point
 
 from geoservice.api.boundaries import PackageImportPublic, Position, _bbox
-from geoservice.api.deps import DivisionCodeQuery, InspectorDep, OfficerDep, ReaderDep, SettingsDep, StoreDep
+from geoservice.api.deps import (
+    DivisionCodeQuery,
+    InspectorDep,
+    IsoDate,
+    OfficerDep,
+    ReaderDep,
+    SettingsDep,
+    StoreDep,
+)
 from geoservice.api.field_packages import GEOPACKAGE_RESPONSES, geopackage_download, saved_upload
+from geoservice.api.openapi_contract import BBOX_4, NO_CONTROLS, enum_of
 from geoservice.boundaries.photos import attach_photos
+from geoservice.gazetteer.categories import categories
 from geoservice.signs.inspections import (
     INSPECTIONS,
     SignInspectionInput,
@@ -26,7 +36,7 @@ from geoservice.signs.inspections import (
     record_sign_inspection,
 )
 from geoservice.signs.packages import export_sign_package, import_sign_package
-from geoservice.signs.register import SIGNS, SignInput, register_sign, signs_to_replace
+from geoservice.signs.register import SIGN_CONDITIONS, SIGNS, SignInput, register_sign, signs_to_replace
 from geoservice.signs.text_check import check_sign_text
 from geoservice.store import Feature
 
@@ -38,12 +48,22 @@ PositionCRS = Literal["EPSG:4490", "EPSG:4326", "GCJ-02", "BD-09"]
 class SignTextCheck(BaseModel):
     """A sign's text to check against a standard name (``POST /signs/check-text``)."""
 
-    chinese: str = Field(description="标志上的汉字 / the Chinese on the sign", examples=["中山路"])
+    chinese: str = Field(
+        description="标志上的汉字 / the Chinese on the sign",
+        examples=["中山路"],
+        json_schema_extra=NO_CONTROLS,
+    )
     romanized: str = Field(
-        description="标志上的拼写 / the roman letters on the sign", examples=["Zhongshan Road"]
+        description="标志上的拼写 / the roman letters on the sign",
+        examples=["Zhongshan Road"],
+        json_schema_extra=NO_CONTROLS,
     )
     standard_name: str = Field(description="标准地名 / the standard name", examples=["中山路"])
-    category: str | None = Field(default=None, description="地名类别 / category (village: one word)")
+    category: str | None = Field(
+        default=None,
+        description="地名类别 / category (village: one word)",
+        json_schema_extra=enum_of(categories, nullable=True),
+    )
     number: str | None = Field(default=None, description="门牌号 / a door plate's number")
 
 
@@ -69,7 +89,7 @@ class SignCreate(BaseModel):
     position_crs: PositionCRS = "EPSG:4490"
     material: str | None = None
     installer: str | None = None
-    installed_on: date | None = None
+    installed_on: IsoDate | None = None
     condition: str = "intact"
     number: str | None = None
     uuid: str | None = None
@@ -100,7 +120,8 @@ class SignInspectionCreate(BaseModel):
     inspected_at: str = Field(description="ISO 8601 date-time, e.g. 2025-05-12T09:30:00+08:00")
     team: str
     condition: str = Field(
-        description="intact/faded/damaged/tilted/obscured/missing or 完好/褪色/破损/倾斜/遮挡/缺失"
+        description="intact/faded/damaged/tilted/obscured/missing or 完好/褪色/破损/倾斜/遮挡/缺失",
+        json_schema_extra=enum_of(lambda: [*SIGN_CONDITIONS, *SIGN_CONDITIONS.values()]),
     )
     position: Position | None = Field(
         default=None, description="measured position; omitted only when missing"
@@ -237,7 +258,10 @@ def list_to_replace(
 
 @router.get("/overdue", response_model=OverdueSignsPublic, operation_id="listOverdueSigns")
 def list_overdue(
-    store: StoreDep, _: ReaderDep, today: date | None = None, division_code: DivisionCodeQuery | None = None
+    store: StoreDep,
+    _: ReaderDep,
+    today: IsoDate | None = None,
+    division_code: DivisionCodeQuery | None = None,
 ) -> OverdueSignsPublic:
     """Signs due for inspection (逾期未巡检), never-inspected ones included, most overdue first."""
     day = today or date.today()
@@ -254,7 +278,9 @@ def get_field_package(
     store: StoreDep,
     _: ReaderDep,
     division_code: DivisionCodeQuery | None = None,
-    bbox: Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat")] = None,
+    bbox: Annotated[
+        str | None, Query(description="minlon,minlat,maxlon,maxlat", json_schema_extra=BBOX_4)
+    ] = None,
 ) -> Response:
     """A GeoPackage for offline inspection (QField): the signs and an empty ``inspections`` layer to fill in."""
     box = _bbox(bbox)

@@ -166,7 +166,7 @@ def list_analyses(
     division_code: DivisionCodeQuery | None = None,
     status: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> AnalysesPublic:
     """Analyses, newest first, filtered by facility type, division and status."""
     filters = {
