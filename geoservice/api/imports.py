@@ -19,8 +19,10 @@ from pydantic import BaseModel, Field
 
 from geoservice.api.deps import AdminDep, StoreDep
 from geoservice.api.field_packages import saved_upload
+from geoservice.api.openapi_contract import enum_of
 from geoservice.errors import GeoserviceError, from_library_error
-from geoservice.imports import import_layer, parse_column_map
+from geoservice.imports import DOMAIN_COLLECTIONS, import_layer, parse_column_map
+from geoservice.store import COLLECTIONS
 
 router = APIRouter(tags=["imports"])
 
@@ -59,7 +61,13 @@ def post_layer_import(
     file: Annotated[
         UploadFile, File(description="GeoJSON, GeoPackage, zipped Shapefile (.zip), KML, CSV, XLSX")
     ],
-    collection: Annotated[str, Form(description="目标数据集 the collection, e.g. divisions, facilities")],
+    collection: Annotated[
+        str,
+        Form(
+            description="目标数据集 the collection, e.g. divisions, facilities",
+            json_schema_extra=enum_of(lambda: [c for c in COLLECTIONS if c not in DOMAIN_COLLECTIONS]),
+        ),
+    ],
     crs: Annotated[str | None, Form(description="文件的真实坐标系: EPSG:4547, gcj02, bd09 …")] = None,
     repair: Annotated[bool, Form(description="修复几何 make_valid, keep polygon parts")] = False,
     column_map: Annotated[str | None, Form(alias="map", description="字段映射 code=adcode,name=名称")] = None,

@@ -56,7 +56,6 @@ class SignTextCheck(BaseModel):
     romanized: str = Field(
         description="标志上的拼写 / the roman letters on the sign",
         examples=["Zhongshan Road"],
-        json_schema_extra=NO_CONTROLS,
     )
     standard_name: str = Field(description="标准地名 / the standard name", examples=["中山路"])
     category: str | None = Field(
