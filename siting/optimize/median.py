@@ -154,6 +154,40 @@ def _greedy(weighted: sp.coo_array, fixed: IntArray, n_sites: int, penalty: floa
     return np.flatnonzero(is_open).astype(np.int64)
 
 
+#: random restarts of the interchange when the Lagrangian bound does not prove the first local optimum
+RESTARTS = 8
+
+
+def _restarted(
+    weighted: sp.coo_array,
+    selected: IntArray,
+    incumbent: float,
+    fixed_mask: npt.NDArray[np.bool_],
+    penalty: float,
+    deadline: float,
+) -> tuple[IntArray, float]:
+    """Best of the interchange from ``selected`` and from :data:`RESTARTS` seeded random starts (多起点交换).
+
+    One local optimum of the interchange can stay ~1 % above the optimum (OR-Library pmed22: 8669 against 8579);
+    a few random starts, as in multi-start vertex substitution (Resende & Werneck 2004, "A hybrid heuristic for
+    the p-median problem"), find it, and a better incumbent fixes more pairs and sites for the MIP.
+    """
+    n_candidates = weighted.shape[1]
+    free = np.flatnonzero(~fixed_mask)
+    fixed_sites = np.flatnonzero(fixed_mask)
+    n_free = selected.size - fixed_sites.size
+    rng = np.random.default_rng(0)
+    for _ in range(RESTARTS):
+        if time.perf_counter() > deadline or n_free <= 0 or n_free >= free.size:
+            break
+        start = np.concatenate([fixed_sites, rng.choice(free, n_free, replace=False)]).astype(np.int64)
+        found = _interchange(weighted, start, fixed_mask, penalty, deadline)
+        value = float(_nearest_two(weighted, np.isin(np.arange(n_candidates), found), penalty)[0].sum())
+        if value < incumbent:
+            selected, incumbent = found, value
+    return selected, incumbent
+
+
 @dataclass(frozen=True)
 class _Core:
     selected: IntArray
@@ -210,6 +244,16 @@ def _solve_core(
     gap = relative_gap(incumbent, bound)
     if method == "heuristic" or gap <= mip_rel_gap or time.perf_counter() >= deadline:
         return _Core(selected, bound, "heuristic", "lagrangian", True)
+    # the bound does not prove the local optimum: look for a better one before the MIP (at most a tenth of the time)
+    restart_deadline = time.perf_counter() + 0.1 * max(deadline - time.perf_counter(), 0.0)
+    better, value = _restarted(weighted, selected, incumbent, fixed_mask, penalty, restart_deadline)
+    if value < incumbent:
+        selected, incumbent = better, value
+        is_open = np.isin(np.arange(n_candidates), selected)
+        found = median_bound(weighted, fixed_mask, n_sites, incumbent, is_open, deadline=deadline)
+        bound = min(max(found.bound, bound), incumbent)
+        if relative_gap(incumbent, bound) <= mip_rel_gap or time.perf_counter() >= deadline:
+            return _Core(selected, bound, "heuristic", "lagrangian", True)
     # A strictly better solution uses only the pairs and sites left after reduced-cost fixing; the incumbent's
     # own pairs stay in when it respects the fixing, so HiGHS starts from it.
     keep = found.keep_pair.copy()
