@@ -12,7 +12,8 @@ the bound stays valid while an iteration touches a few percent of a dense matrix
 Reduced-cost tests on the best λ then drop what no solution strictly better than the incumbent can use: a pair
 ``(i, j)`` whose forced use raises the bound to the incumbent (``L + Δ_j + max(0, c_ij − λ_i) ≥ UB``, ``Δ_j`` the
 price of opening ``j`` in the relaxed subproblem), a site that can never open (``L + Δ_j ≥ UB``), and sites that
-must open. HiGHS solves what is left.
+must open. HiGHS solves what is left. The sites open in the relaxation at the best λ (``relaxed_open``) are a
+start for the interchange (a Lagrangian heuristic, Beasley 1985).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class MedianBound:
     must_open: BoolArray
     must_close: BoolArray
     iterations: int
+    relaxed_open: BoolArray
 
 
 def _restricted_pairs(weighted: sp.coo_array, incumbent_open: BoolArray) -> tuple[BoolArray, FloatArray]:
@@ -144,4 +146,4 @@ def _fixing(
     must_open = free_open & (bound + np.maximum(first_out - site_value, 0.0) >= threshold)
     pair_bound = bound + open_price[weighted.col] + np.maximum(reduced, 0.0)
     keep_pair = (pair_bound < threshold) & ~must_close[weighted.col]
-    return MedianBound(bound, keep_pair, must_open | fixed_mask, must_close, iterations)
+    return MedianBound(bound, keep_pair, must_open | fixed_mask, must_close, iterations, is_open)
