@@ -198,6 +198,8 @@ class QueryablesPublic(BaseModel):
     title: str
     properties: dict[str, Any]
     additionalProperties: bool = False  # noqa: N815
+    # The draft's list ({"id": name}), which GDAL's OAPIF driver reads to send a -where as a CQL text filter
+    queryables: list[dict[str, str]] = []
 
 
 # -- helpers ---------------------------------------------------------------------------------------------
@@ -486,10 +488,10 @@ def _collection_public(collection: Collection, base: str) -> CollectionPublic:
         links=[
             Link(href=url, rel="self", type="application/json", title=collection.title),
             Link(href=f"{url}/items", rel="items", type=GEOJSON, title="要素 / features"),
-            Link(
-                href=f"{url}/queryables",
-                rel="http://www.opengis.net/def/rel/ogc/1.0/queryables",
-                type="application/schema+json",
+            *(
+                Link(href=f"{url}/queryables", rel=rel, type="application/schema+json")
+                # the registered relation, and the draft's short one GDAL's OAPIF driver looks for
+                for rel in ("http://www.opengis.net/def/rel/ogc/1.0/queryables", "queryables")
             ),
             Link(
                 href=f"{url}/tiles",
@@ -680,7 +682,8 @@ def get_queryables(collectionId: str, request: Request, user: ReaderDep) -> Quer
         {
             "$id": f"{_base(request)}/collections/{collection.name}/queryables",
             "title": collection.title,
-            "properties": queryables_schema(collection.name),
+            "properties": (properties := queryables_schema(collection.name)),
+            "queryables": [{"id": name} for name, schema in properties.items() if "type" in schema],
         }
     )
 

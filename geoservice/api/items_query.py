@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import numpy as np
 import shapely
@@ -92,7 +92,8 @@ def parse_filter_parameters(params: Mapping[str, str], axes: str) -> CqlFilter |
     lang = params.get("filter-lang", "cql2-text")
     if lang not in FILTER_LANGS:
         raise BadRequestError(
-            f"不支持的 filter-lang {lang!r} / unsupported filter-lang {lang!r}; use cql2-text or cql2-json",
+            f"不支持的 filter-lang {lang!r} / unsupported filter-lang {lang!r}; use cql2-text or cql2-json "
+            "(cql-text, the draft's name, is read as cql2-text)",
             field="filter-lang",
             value=lang,
             rule="filter_lang",
@@ -107,8 +108,7 @@ def parse_filter_parameters(params: Mapping[str, str], axes: str) -> CqlFilter |
                     rule="with_filter",
                 )
         return None
-    language: FilterLang = "cql2-json" if lang == "cql2-json" else "cql2-text"
-    return parse_filter(params["filter"], language, lonlat_from(axes))
+    return parse_filter(params["filter"], cast(FilterLang, lang), lonlat_from(axes))
 
 
 def parse_sortby(text: str | None) -> list[tuple[str, bool]]:

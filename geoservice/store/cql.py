@@ -43,8 +43,9 @@ from geoservice.store.queryables import GEOMETRY_NAMES, Queryable, queryables
 
 __all__ = ["FILTER_LANGS", "CqlFilter", "FilterLang", "cql_clause", "parse_filter", "property_sql"]
 
-FilterLang = Literal["cql2-text", "cql2-json"]
-FILTER_LANGS: Final[tuple[FilterLang, ...]] = ("cql2-text", "cql2-json")
+FilterLang = Literal["cql2-text", "cql2-json", "cql-text"]
+#: ``cql-text`` is the draft's name for CQL2 text, which GDAL's OAPIF driver sends (read as ``cql2-text``).
+FILTER_LANGS: Final[tuple[FilterLang, ...]] = ("cql2-text", "cql2-json", "cql-text")
 #: China Standard Time (北京时间): the zone of a date or a time written without an offset.
 CHINA_STANDARD_TIME: Final = timezone(timedelta(hours=8), "CST")
 _COMPARISONS: Final = {"=": "=", "<>": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
@@ -80,7 +81,7 @@ def parse_filter(
 ) -> CqlFilter:
     """Parse ``text`` as CQL2 text or JSON with the ``cql2`` parser; 400 with its message and the position."""
     try:
-        expression = cql2.parse_text(text) if lang == "cql2-text" else cql2.parse_json(text)
+        expression = cql2.parse_json(text) if lang == "cql2-json" else cql2.parse_text(text)
         tree = expression.to_json()
     except Exception as exc:  # the parser raises plain Exceptions carrying its message
         message = str(exc).strip()
