@@ -165,3 +165,38 @@ def test_not_editable_collection__405_with_allow(server: httpx.Client, tokens: d
     )
     assert response.status_code == 405 and response.headers["Allow"] == "GET"
     assert "marker_inspections" in response.json()["message"]
+
+
+def test_marker__registered_through_the_marker_checks_and_superseded_not_deleted(
+    server: httpx.Client, tokens: dict[str, str]
+) -> None:
+    officer = _who(tokens, "officer")
+    line_id = server.get("/collections/boundary_lines/items").json()["features"][0]["id"]
+    references = [
+        {"azimuth_deg": 45.0 * i, "distance_m": 20.0 + i, "description": f"电杆 {i}"} for i in range(1, 4)
+    ]
+    marker = {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [114.32, 30.70]},
+        "properties": {
+            "line_id": line_id,
+            "number": "420102420116002Q",
+            "reference_objects": references,
+        },
+    }
+    far = {**marker, "geometry": {"type": "Point", "coordinates": [114.32, 30.72]}}
+    refused = server.post("/collections/boundary_markers/items", json=far, headers=officer)
+    assert refused.status_code == 422, refused.text
+    assert "distance_to_line" in str(refused.json()["details"])
+    created = server.post("/collections/boundary_markers/items", json=marker, headers=officer)
+    assert created.status_code == 201, created.text
+    assert created.json()["properties"]["number"] == "420102420116002Q"
+
+    item = f"/collections/boundary_markers/items/{created.json()['id']}"
+    assert server.delete(item, headers={**officer, "If-Match": "1"}).status_code == 204
+    kept = server.get(item)
+    assert kept.status_code == 200 and kept.json()["properties"]["status"] == "superseded"
+    again = server.patch(item, json={"properties": {"elevation_m": 30}}, headers={**officer, "If-Match": "2"})
+    assert again.status_code == 409
+    replacement = server.post("/collections/boundary_markers/items", json=marker, headers=officer)
+    assert replacement.status_code == 201  # the number is free for the marker that replaces it
