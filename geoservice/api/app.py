@@ -33,6 +33,7 @@ from geoservice.errors import (
     GeoserviceError,
     MethodNotAllowedError,
     PayloadTooLargeError,
+    UnavailableError,
     from_library_error,
     status_for,
 )
@@ -155,18 +156,20 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
 
 
 def warm_indexes(store: Store) -> None:
-    """Build the in-memory indexes (division tree, name check and search) before the first request.
+    """Build the division tree before the first request and say whether the persisted name index is usable.
 
-    Otherwise the first officer's request pays for them (seconds for the national division tree,
-    minutes for a million names).
+    The name check and search read their tables directly (nothing to build); a database whose name index is
+    missing or stale is logged here, and the check and search answer 503 naming ``geoservice names reindex``.
     """
     from geoservice.gazetteer.divisions import tree_for_store
-    from geoservice.gazetteer.name_registry import registry_for
+    from geoservice.gazetteer.stored_names import require_ready
 
     tree_for_store(store)
-    registry = registry_for(store)
-    registry.index()
-    registry.search_index()
+    with store.transaction(readonly=True) as tx:
+        try:
+            require_ready(tx)
+        except UnavailableError as exc:
+            log.error("%s", exc)
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:

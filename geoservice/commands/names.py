@@ -10,6 +10,7 @@ Examples::
     geoservice names search zsl --division 4201
     geoservice names approve ID --approving-body 武汉市人民政府
     geoservice names overdue --today 2026-06-30
+    geoservice names reindex          # once after upgrading a database that holds names
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from datetime import date
 from typing import Any
 
@@ -26,10 +28,11 @@ from geoservice.gazetteer import names as registry
 from geoservice.gazetteer.categories import CATEGORY_NAMES
 from geoservice.gazetteer.name_registry import registry_for
 from geoservice.gazetteer.rules import CheckResult
+from geoservice.gazetteer.stored_names import reindex
 
 
 def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
-    """Add ``geoservice names check|register|search|approve|file|announce|activate|refuse|retire|rename|overdue``."""
+    """Add ``geoservice names check|register|search|approve|…|rename|reindex|overdue``."""
     parser = sub.add_parser(
         "names", help="地名：审核、登记、查询、审批 / place names: check, register, search, approve"
     )
@@ -99,6 +102,14 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     rename.set_defaults(func=_cmd_rename)
 
+    reindex = actions.add_parser(
+        "reindex",
+        parents=[common],
+        help="重建持久化地名索引 / rebuild the persisted name check and search index from the records",
+    )
+    reindex.add_argument("--user", default=None, help="操作人 / who rebuilds (default $USER)")
+    reindex.set_defaults(func=_cmd_reindex)
+
     overdue = actions.add_parser(
         "overdue", parents=[common], help="超期未备案/公告 / past the statutory deadlines"
     )
@@ -167,6 +178,14 @@ def _cmd_search(args: argparse.Namespace) -> int:
         print(
             f"{hit.score:5.1f}  {hit.match:11} {hit.name}  ({hit.category}, {hit.division_code}, {hit.status})  {hit.id}{note}"
         )
+    return 0
+
+
+def _cmd_reindex(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    with open_db(args) as store:
+        count = reindex(store, user=user_of(args))
+    print(f"地名索引已重建 / name index rebuilt: {count} names in {time.perf_counter() - started:.1f} s")
     return 0
 
 

@@ -42,7 +42,6 @@ def import_names(
     warnings are accepted with the import's ``reason``, which the audit keeps. Names enter with
     ``status`` (``current`` for names already in use).
     """
-    registry = registry_for(store)
     stored: list[Feature | None] = []
     refused: list[dict[str, Any]] = []
     features: list[Feature] = []
@@ -56,8 +55,6 @@ def import_names(
         stored.append(feature)
     with store.transaction(user=user) as tx:
         tx.insert_many(PLACE_NAMES, features, action="import", reason=reason)
-    for feature in features:
-        registry.record_written(feature)
     return ImportResult(stored=stored, refused=refused)
 
 

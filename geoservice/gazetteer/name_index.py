@@ -18,11 +18,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 from geoservice.gazetteer.categories import categories, split_name
 from geoservice.gazetteer.romanize import initials_key, pinyin_key
 
-__all__ = ["IndexedName", "NameIndex", "Scope", "comparison_form", "natural_key"]
+__all__ = ["IndexedName", "NameIndex", "NameLookup", "Scope", "comparison_form", "natural_key"]
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,15 @@ class IndexedName:
             series=categories()[category_name].series,
             status=status,
         )
+
+
+class NameLookup(Protocol):
+    """What the name check asks of an index of live names: :class:`NameIndex` in memory, or the persisted
+    tables (:class:`~geoservice.gazetteer.stored_names.StoredNameIndex`)."""
+
+    def by_name(self, scope: str, comparison: str) -> list[IndexedName]: ...
+    def by_pinyin(self, scope: str, pinyin: str) -> list[IndexedName]: ...
+    def by_stem(self, scope: str, stem: str) -> list[IndexedName]: ...
 
 
 class NameIndex:

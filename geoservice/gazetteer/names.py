@@ -19,9 +19,9 @@ filing clock (备案 within 15 days, Art. 13), filing the announcement clock (�
 
 Uniqueness under concurrency: a live record stores the natural ``key`` = scope + normalised name, which the
 database keeps unique, so of two officers registering the same name at the same moment exactly one
-succeeds and the other gets 409. The in-memory indexes
-(:class:`~geoservice.gazetteer.name_registry.NameRegistry`) make the check fast; every write made through this
-module updates them. Existing names are brought in by :mod:`geoservice.gazetteer.name_import`.
+succeeds and the other gets 409. The persisted name indexes
+(:class:`~geoservice.gazetteer.name_registry.NameRegistry`, tables written in the same transaction as each
+record) make the check fast and the same on every worker. Existing names are brought in by :mod:`geoservice.gazetteer.name_import`.
 """
 
 from __future__ import annotations
@@ -128,6 +128,18 @@ def check(
     Every name committed before the call counts (the indexes catch up first); with ``tx`` the catch-up
     reads through that transaction (the final check of a registration, under its scope's lock).
     """
+    if tx is None:  # one read-only transaction for all the check's lookups
+        with store.transaction(readonly=True) as own:
+            return check(
+                store,
+                name,
+                category_name,
+                division_code,
+                geometry=geometry,
+                settings=settings,
+                exclude_id=exclude_id,
+                tx=own,
+            )
     registry = registry_for(store)
     return check_name(
         name,
@@ -278,7 +290,6 @@ def register(
         if (exc.details or {}).get("rule") == "duplicate":  # the final check's own answer
             raise
         raise _conflict_for_key(store, result.key, exc, result.name) from exc
-    registry_for(store).record_written(stored)
     return stored
 
 
@@ -412,7 +423,6 @@ def transition(
             action=action,
             reason=(reason or "").strip() or None,
         )
-    registry_for(store).record_written(after)
     return after
 
 
@@ -537,7 +547,6 @@ def rename(
         if isinstance(exc, PreconditionFailedError) or (exc.details or {}).get("rule") == "duplicate":
             raise
         raise _conflict_for_key(store, result.key, exc, result.name) from exc
-    registry_for(store).record_written(after, former_name=old_name)
     return after
 
 

@@ -39,7 +39,13 @@ from geoservice.errors import InvalidInputError
 from geoservice.gazetteer.categories import Category, NameParts, categories, category, split_name
 from geoservice.gazetteer.charset import TABLE_SOURCE, char_tier
 from geoservice.gazetteer.divisions import DivisionTree, short_forms
-from geoservice.gazetteer.name_index import IndexedName, NameIndex, Scope, comparison_form, natural_key
+from geoservice.gazetteer.name_index import (
+    IndexedName,
+    NameLookup,
+    Scope,
+    comparison_form,
+    natural_key,
+)
 from geoservice.gazetteer.romanize import initials_key, pinyin_key, romanize
 from geoservice.gazetteer.scopes import scope_of
 from geoservice.gazetteer.text import normalize
@@ -383,7 +389,7 @@ def check_name(
     category_name: str,
     division_code: str,
     *,
-    index: NameIndex,
+    index: NameLookup,
     divisions: DivisionTree,
     geometry: BaseGeometry | None = None,
     settings: NameRulesSettings | None = None,

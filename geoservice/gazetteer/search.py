@@ -32,15 +32,16 @@ import bisect
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Final, Literal, Protocol
 
 import numpy as np
 from rapidfuzz import fuzz
 
 from geoservice.gazetteer.name_index import IndexedName, comparison_form
 from geoservice.gazetteer.text import normalize, strip_invisible, to_halfwidth
+from geoservice.store.name_tables import grams_of
 
-__all__ = ["MatchKind", "SearchHit", "SearchIndex", "query_kind"]
+__all__ = ["Entry", "Lookup", "MatchKind", "SearchHit", "SearchIndex", "query_kind", "rank"]
 
 MatchKind = Literal["exact", "traditional", "historic", "prefix", "pinyin", "initials", "fuzzy"]
 _Accept = Callable[[int, float, MatchKind], None]
@@ -52,9 +53,9 @@ _SCORES: Final[dict[str, float]] = {
     "pinyin": 88.0,
     "initials": 75.0,
 }
-_PREFIX_SCAN: Final = 4000  # entries looked at per prefix range (filters apply while scanning)
-_FUZZY_CANDIDATES: Final = 400
-_COMMON_GRAM: Final = 200_000  # postings longer than this are skipped when rarer grams exist
+PREFIX_SCAN: Final = 4000  # entries looked at per prefix range (filters apply while scanning)
+FUZZY_CANDIDATES: Final = 400
+COMMON_GRAM: Final = 200_000  # postings longer than this are skipped when rarer grams exist
 _DELTA_LIMIT: Final = 20_000  # entries added since the last build before the sorted arrays are rebuilt
 
 
@@ -74,21 +75,14 @@ class SearchHit:
 
 
 @dataclass(frozen=True, slots=True)
-class _Entry:
+class Entry:
+    """One searchable text of a record: its name or a former name (曾用名)."""
+
     text: str  # comparison form of the indexed text
     target: str  # record id
     kind: Literal["name", "historic"]
     pinyin: str
     initials: str
-
-
-def _grams(text: str) -> list[str]:
-    """Character bigrams and gapped bigrams (a_c): one wrong character leaves some of them intact."""
-    if len(text) == 1:
-        return [text]
-    grams = [text[i : i + 2] for i in range(len(text) - 1)]
-    grams += [f"{text[i]}_{text[i + 2]}" for i in range(len(text) - 2)]
-    return grams
 
 
 def query_kind(query: str) -> Literal["pinyin", "text"]:
@@ -138,7 +132,7 @@ class SearchIndex:
     def __init__(self, names: Iterable[IndexedName] = (), alternates: Iterable[tuple[str, str]] = ()) -> None:
         self._lock = threading.Lock()
         self._records: dict[str, IndexedName] = {}
-        self._entries: list[_Entry] = []
+        self._entries: list[Entry] = []
         self._dead: set[int] = set()
         self._by_target: dict[str, list[int]] = {}
         self._exact: dict[str, list[int]] = {}
@@ -163,7 +157,7 @@ class SearchIndex:
     def _append(
         self, text: str, target: str, kind: Literal["name", "historic"], pinyin: str, initials: str
     ) -> int:
-        entry = _Entry(comparison_form(text), target, kind, pinyin, initials)
+        entry = Entry(comparison_form(text), target, kind, pinyin, initials)
         index = len(self._entries)
         self._entries.append(entry)
         self._by_target.setdefault(target, []).append(index)
@@ -184,7 +178,7 @@ class SearchIndex:
         gram_of: list[int] = []
         entry_of: list[int] = []
         for i in live:
-            for gram in set(_grams(self._entries[i].text)):
+            for gram in set(grams_of(self._entries[i].text)):
                 gid = gram_ids.setdefault(gram, len(gram_ids))
                 gram_of.append(gid)
                 entry_of.append(i)
@@ -201,7 +195,7 @@ class SearchIndex:
         self._text.delta.append((entry.text, index))
         self._pinyin.delta.append((entry.pinyin, index))
         self._initials.delta.append((entry.initials, index))
-        for gram in set(_grams(entry.text)):
+        for gram in set(grams_of(entry.text)):
             self._gram_delta.setdefault(gram, []).append(index)
         if len(self._text.delta) > _DELTA_LIMIT:
             self._build()
@@ -236,103 +230,33 @@ class SearchIndex:
         category: str | None = None,
         limit: int = 10,
     ) -> list[SearchHit]:
-        """Ranked matches for ``query`` (Chinese in any form, or pinyin / initials).
+        """Ranked matches for ``query``: see :func:`rank`."""
+        return rank(self, query, division_code=division_code, category=category, limit=limit)
 
-        Parameters
-        ----------
-        query
-            What the user typed.
-        division_code
-            Keep names whose division code starts with this (a city 4201 keeps all its districts).
-        category
-            Keep names of this category only.
-        limit
-            At most this many hits, best first.
-        """
-        raw = to_halfwidth(strip_invisible(query, controls=True)).strip()
-        if not raw:
-            return []
-        best: dict[str, tuple[float, MatchKind, str]] = {}
+    def entry(self, index: int) -> Entry | None:
+        """The entry ``index``, or ``None`` once replaced or removed."""
+        return None if index in self._dead else self._entries[index]
 
-        def accept(index: int, score: float, kind: MatchKind) -> None:
-            if index in self._dead:
-                return
-            entry = self._entries[index]
-            record = self._records.get(entry.target)
-            if record is None or record.status == "refused":
-                return
-            if division_code and not record.division_code.startswith(division_code):
-                return
-            if category and record.category != category:
-                return
-            if entry.kind == "historic":
-                kind, score = "historic", min(score, _SCORES["historic"]) - (0 if kind == "exact" else 10)
-            current = best.get(entry.target)
-            if current is None or score > current[0]:
-                best[entry.target] = (score, kind, entry.text)
+    def record(self, target: str) -> IndexedName | None:
+        """The record an entry points to."""
+        return self._records.get(target)
 
-        if query_kind(raw) == "pinyin":
-            self._search_pinyin(raw.lower().replace(" ", "").replace("'", ""), accept)
-        else:
-            self._search_text(raw, accept, limit)
-        ranked = sorted(
-            best.items(), key=lambda item: (-item[1][0], len(self._records[item[0]].name), item[0])
-        )
-        hits = []
-        for target, (score, kind, matched) in ranked[:limit]:
-            record = self._records[target]
-            note = None
-            if kind == "historic":
-                note = (
-                    f"曾用名“{matched}”，现名“{record.name}” / renamed: formerly {matched}, now {record.name}"
-                )
-            hits.append(
-                SearchHit(
-                    id=record.id,
-                    name=record.name,
-                    division_code=record.division_code,
-                    category=record.category,
-                    status=record.status,
-                    score=round(score, 1),
-                    match=kind,
-                    matched=matched,
-                    note=note,
-                )
-            )
-        return hits
+    def exact(self, text: str) -> Iterable[int]:
+        """Entries whose comparison form is ``text``."""
+        return self._exact.get(text, ())
 
-    def _search_pinyin(self, letters: str, accept: _Accept) -> None:
-        for key, index in self._pinyin.prefix(letters, _PREFIX_SCAN):
-            exact = key == letters
-            accept(
-                index, _SCORES["pinyin"] if exact else 80.0 - min(10.0, len(key) - len(letters)) / 2, "pinyin"
-            )
-        for key, index in self._initials.prefix(letters, _PREFIX_SCAN):
-            exact = key == letters
-            accept(
-                index,
-                _SCORES["initials"] if exact else 65.0 - min(10.0, len(key) - len(letters)) / 2,
-                "initials",
-            )
+    def prefix(
+        self, field: Literal["text", "pinyin", "initials"], prefix: str, limit: int
+    ) -> Iterable[tuple[str, int]]:
+        """(key, entry) of at most ``limit`` entries whose ``field`` starts with ``prefix`` (then the delta)."""
+        keys = {"text": self._text, "pinyin": self._pinyin, "initials": self._initials}[field]
+        return keys.prefix(prefix, limit)
 
-    def _search_text(self, raw: str, accept: _Accept, limit: int) -> None:
-        text = comparison_form(normalize(raw).text)
-        if not text:
-            return
-        as_typed = comparison_form(raw)
-        exact_kind: MatchKind = "exact" if as_typed == text else "traditional"
-        for index in self._exact.get(text, ()):
-            accept(index, _SCORES[exact_kind], exact_kind)
-        for key, index in self._text.prefix(text, _PREFIX_SCAN):
-            if key != text:
-                accept(index, 90.0 - min(20.0, float(len(key) - len(text))), "prefix")
-        if len(text) >= 2:
-            self._search_fuzzy(text, accept)
-
-    def _search_fuzzy(self, text: str, accept: _Accept) -> None:
+    def fuzzy_candidates(self, text: str) -> list[int]:
+        """Entries sharing most grams with ``text`` (common grams skipped when rarer ones exist)."""
         postings: list[np.ndarray] = []
         sizes = []
-        for gram in set(_grams(text)):
+        for gram in set(grams_of(text)):
             gid = self._gram_ids.get(gram)
             chunk = (
                 self._gram_postings[self._gram_offsets[gid] : self._gram_offsets[gid + 1]]
@@ -346,17 +270,135 @@ class SearchIndex:
                 postings.append(chunk)
                 sizes.append(len(chunk))
         if not postings:
-            return
-        if min(sizes) <= _COMMON_GRAM:
-            postings = [p for p in postings if len(p) <= _COMMON_GRAM]
+            return []
+        if min(sizes) <= COMMON_GRAM:
+            postings = [p for p in postings if len(p) <= COMMON_GRAM]
         candidates, counts = np.unique(np.concatenate(postings), return_counts=True)
-        if len(candidates) > _FUZZY_CANDIDATES:
-            top = np.argpartition(-counts, _FUZZY_CANDIDATES)[:_FUZZY_CANDIDATES]
+        if len(candidates) > FUZZY_CANDIDATES:
+            top = np.argpartition(-counts, FUZZY_CANDIDATES)[:FUZZY_CANDIDATES]
             candidates = candidates[top]
-        for index in candidates.tolist():
-            other = self._entries[index].text
-            if other == text:
-                continue
-            ratio = fuzz.ratio(text, other)
-            if ratio >= 60:
-                accept(index, ratio * 0.8, "fuzzy")
+        return [int(i) for i in candidates.tolist()]
+
+
+class Lookup(Protocol):
+    """What :func:`rank` asks of an index: the in-memory :class:`SearchIndex` or the persisted tables."""
+
+    def entry(self, index: int) -> Entry | None: ...
+    def record(self, target: str) -> IndexedName | None: ...
+    def exact(self, text: str) -> Iterable[int]: ...
+    def prefix(
+        self, field: Literal["text", "pinyin", "initials"], prefix: str, limit: int
+    ) -> Iterable[tuple[str, int]]: ...
+    def fuzzy_candidates(self, text: str) -> list[int]: ...
+
+
+def rank(
+    lookup: Lookup,
+    query: str,
+    *,
+    division_code: str | None = None,
+    category: str | None = None,
+    limit: int = 10,
+) -> list[SearchHit]:
+    """Ranked matches for ``query`` (Chinese in any form, or pinyin / initials).
+
+    Parameters
+    ----------
+    lookup
+        The index asked.
+    query
+        What the user typed.
+    division_code
+        Keep names whose division code starts with this (a city 4201 keeps all its districts).
+    category
+        Keep names of this category only.
+    limit
+        At most this many hits, best first.
+    """
+    raw = to_halfwidth(strip_invisible(query, controls=True)).strip()
+    if not raw:
+        return []
+    best: dict[str, tuple[float, MatchKind, str]] = {}
+    records: dict[str, IndexedName] = {}
+
+    def accept(index: int, score: float, kind: MatchKind) -> None:
+        entry = lookup.entry(index)
+        if entry is None:
+            return
+        record = lookup.record(entry.target)
+        if record is None or record.status == "refused":
+            return
+        if division_code and not record.division_code.startswith(division_code):
+            return
+        if category and record.category != category:
+            return
+        if entry.kind == "historic":
+            kind, score = "historic", min(score, _SCORES["historic"]) - (0 if kind == "exact" else 10)
+        records[entry.target] = record
+        current = best.get(entry.target)
+        if current is None or score > current[0]:
+            best[entry.target] = (score, kind, entry.text)
+
+    if query_kind(raw) == "pinyin":
+        _search_pinyin(lookup, raw.lower().replace(" ", "").replace("'", ""), accept)
+    else:
+        _search_text(lookup, raw, accept)
+    ranked = sorted(best.items(), key=lambda item: (-item[1][0], len(records[item[0]].name), item[0]))
+    hits = []
+    for target, (score, kind, matched) in ranked[:limit]:
+        record = records[target]
+        note = None
+        if kind == "historic":
+            note = f"曾用名“{matched}”，现名“{record.name}” / renamed: formerly {matched}, now {record.name}"
+        hits.append(
+            SearchHit(
+                id=record.id,
+                name=record.name,
+                division_code=record.division_code,
+                category=record.category,
+                status=record.status,
+                score=round(score, 1),
+                match=kind,
+                matched=matched,
+                note=note,
+            )
+        )
+    return hits
+
+
+def _search_pinyin(lookup: Lookup, letters: str, accept: _Accept) -> None:
+    for key, index in lookup.prefix("pinyin", letters, PREFIX_SCAN):
+        exact = key == letters
+        accept(index, _SCORES["pinyin"] if exact else 80.0 - min(10.0, len(key) - len(letters)) / 2, "pinyin")
+    for key, index in lookup.prefix("initials", letters, PREFIX_SCAN):
+        exact = key == letters
+        accept(
+            index,
+            _SCORES["initials"] if exact else 65.0 - min(10.0, len(key) - len(letters)) / 2,
+            "initials",
+        )
+
+
+def _search_text(lookup: Lookup, raw: str, accept: _Accept) -> None:
+    text = comparison_form(normalize(raw).text)
+    if not text:
+        return
+    as_typed = comparison_form(raw)
+    exact_kind: MatchKind = "exact" if as_typed == text else "traditional"
+    for index in lookup.exact(text):
+        accept(index, _SCORES[exact_kind], exact_kind)
+    for key, index in lookup.prefix("text", text, PREFIX_SCAN):
+        if key != text:
+            accept(index, 90.0 - min(20.0, float(len(key) - len(text))), "prefix")
+    if len(text) >= 2:
+        _search_fuzzy(lookup, text, accept)
+
+
+def _search_fuzzy(lookup: Lookup, text: str, accept: _Accept) -> None:
+    for index in lookup.fuzzy_candidates(text):
+        entry = lookup.entry(index)
+        if entry is None or entry.text == text:
+            continue
+        ratio = fuzz.ratio(text, entry.text)
+        if ratio >= 60:
+            accept(index, ratio * 0.8, "fuzzy")

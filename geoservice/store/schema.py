@@ -29,6 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Final
 
+from geoservice.store import name_tables
 from geoservice.store.columns import PROMOTED, SRID
 from geoservice.store.dialect import Backend, Dialect
 from geoservice.store.postgis_dialect import PostGISDialect
@@ -286,6 +287,11 @@ MIGRATIONS: list[Migration] = [
             "sqlite": ["ALTER TABLE users ADD COLUMN expires_at TEXT"],
             "postgis": ["ALTER TABLE users ADD COLUMN expires_at TEXT"],
         },
+    ),
+    Migration(
+        5,
+        "persisted name indexes (name_keys, name_former, name_grams …): the check and search query them directly",
+        {backend: name_tables.ddl(backend) for backend in ("sqlite", "postgis")},
     ),
 ]
 

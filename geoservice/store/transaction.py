@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from shapely.geometry.base import BaseGeometry
 
 from geoservice.errors import BadRequestError, NotFoundError, PreconditionFailedError
+from geoservice.store import name_tables
 from geoservice.store.changes import Change, bounds_of, ref_of
 from geoservice.store.columns import RECORD
 from geoservice.store.cql import CqlFilter
@@ -217,6 +218,8 @@ class Transaction(TileReads):
         ).fetchone()[0]
         stored.fid = int(fid)
         self.store.after_write(self, collection, stored)
+        if collection in name_tables.NAME_COLLECTIONS:
+            name_tables.after_write(self, collection, [stored])
         self.audit(action, collection, stored.id, None, stored.snapshot(), reason)
         self.changes.append(
             Change(collection, action, stored.id, ref_of(collection, stored), bounds_of(stored.geometry))
@@ -238,6 +241,8 @@ class Transaction(TileReads):
         now = utc_now()
         stored = [replace(f, version=1, created_at=now, updated_at=now) for f in features]
         self.store.bulk_insert(self, collection, stored)
+        if collection in name_tables.NAME_COLLECTIONS:
+            name_tables.after_write(self, collection, stored, fresh=True)
         boxes = bounds_of(*(f.geometry for f in stored))
         union: tuple[tuple[float, float, float, float], ...] = ()
         if boxes:
@@ -302,6 +307,8 @@ class Transaction(TileReads):
                 value=id,
             )
         self.store.after_write(self, collection, after)
+        if collection in name_tables.NAME_COLLECTIONS:
+            name_tables.after_write(self, collection, [after])
         self.audit(action, collection, after.id, before.snapshot(), after.snapshot(), reason)
         self.changes.append(
             Change(
@@ -322,6 +329,8 @@ class Transaction(TileReads):
         before = self.get(collection, id, for_update=True)
         self.execute(f"DELETE FROM {collection} WHERE id = ?", [before.id])
         self.store.after_delete(self, collection, before)
+        if collection in name_tables.NAME_COLLECTIONS:
+            name_tables.after_write(self, collection, [replace(before, properties={})])
         self.audit("delete", collection, before.id, before.snapshot(), None, reason)
         self.changes.append(
             Change(collection, "delete", before.id, ref_of(collection, before), bounds_of(before.geometry))
