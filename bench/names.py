@@ -59,7 +59,21 @@ def _rss_mib() -> float:
 
 
 def generate(n: int, seed: int = 20240501):  # type: ignore[no-untyped-def]
-    """Synthetic registry: IndexedName entries, the division tree, and per-name placement."""
+    """Synthetic registry: IndexedName entries, the division tree, the specific-part pool, common characters."""
+    stream, tree, pool, common = name_stream(n, seed)
+    return list(stream), tree, pool, common
+
+
+def name_stream(  # type: ignore[no-untyped-def]
+    n: int, seed: int = 20240501, *, three_char_share: float = 0.0, per_character_pinyin: bool = False
+):
+    """Synthetic registry, one name at a time (the national-scale benchmark cannot hold them all).
+
+    ``three_char_share``: the share of three-character specific parts (0 keeps the 1M benchmark's names);
+    ``per_character_pinyin``: a specific part's pinyin joined from its characters' readings (minutes faster
+    for millions of specific parts; polyphones read as single characters).
+    Returns the stream of IndexedName entries, the division tree, the specific-part pool, common characters.
+    """
     from geoservice.gazetteer.categories import categories
     from geoservice.gazetteer.charset import standard_table
     from geoservice.gazetteer.divisions import DivisionTree
@@ -83,44 +97,58 @@ def generate(n: int, seed: int = 20240501):  # type: ignore[no-untyped-def]
     pool_size = max(2000, n // 8)
     first = rng.integers(0, len(common), pool_size)
     second = rng.integers(0, len(common), pool_size)
-    pool = sorted({common[a] + common[b] for a, b in zip(first, second, strict=True)})
+    pool_set = {common[a] + common[b] for a, b in zip(first, second, strict=True)}
+    if three_char_share:
+        third = rng.integers(0, len(common), pool_size)
+        longer = rng.random(pool_size) < three_char_share
+        pool_set = {
+            common[a] + common[b] + (common[c] if long else "")
+            for a, b, c, long in zip(first, second, third, longer, strict=True)
+        }
+    pool = sorted(pool_set)
     weights = 1.0 / np.arange(1, len(pool) + 1) ** 0.6
     weights /= weights.sum()
-    pool_pinyin = {s: (pinyin_key(s), initials_key(s)) for s in pool}
+    if per_character_pinyin:
+        readings = {c: (pinyin_key(c), initials_key(c)) for c in common}
+        pool_pinyin = {
+            s: ("".join(readings[c][0] for c in s), "".join(readings[c][1] for c in s)) for s in pool
+        }
+    else:
+        pool_pinyin = {s: (pinyin_key(s), initials_key(s)) for s in pool}
     cats = list(CATEGORY_MIX)
     cat_p = np.asarray([CATEGORY_MIX[c] for c in cats])
     generic_keys = {g: (pinyin_key(g), initials_key(g)) for c in cats for g in categories()[c].generics}
     scope_cache: dict[tuple[str, str], object] = {}
 
-    entries: list[IndexedName] = []
-    seen: set[tuple[str, str]] = set()
-    batch = 200_000
-    while len(entries) < n:
-        specs = rng.choice(len(pool), size=batch, p=weights)
-        cat_idx = rng.choice(len(cats), size=batch, p=cat_p)
-        county_idx = rng.integers(0, len(counties), size=batch)
-        picks = rng.random(batch)
-        for s_i, c_i, k_i, pick in zip(specs, cat_idx, county_idx, picks, strict=True):
-            category = cats[c_i]
-            cat = categories()[category]
-            generic = cat.generics[int(pick * len(cat.generics))]
-            specific = pool[s_i]
-            township_codes = by_county[counties[k_i]]
-            code = township_codes[int(pick * 7919) % len(township_codes)]
-            key = (category, code[:6])
-            scope = scope_cache.get(key)
-            if scope is None:
-                scope = scope_cache[key] = scope_of(category, code, tree)
-            name = specific + generic
-            unique = (scope.code, name)  # type: ignore[attr-defined]
-            if unique in seen:
-                continue
-            seen.add(unique)
-            sp, si = pool_pinyin[specific]
-            gp, gi = generic_keys[generic]
-            entries.append(
-                IndexedName(
-                    id=f"n{len(entries)}",
+    def stream():  # type: ignore[no-untyped-def]
+        seen: set[int] = set()  # hashes of (scope, name): duplicates within a scope are skipped
+        made = 0
+        batch = 200_000
+        while made < n:
+            specs = rng.choice(len(pool), size=batch, p=weights)
+            cat_idx = rng.choice(len(cats), size=batch, p=cat_p)
+            county_idx = rng.integers(0, len(counties), size=batch)
+            picks = rng.random(batch)
+            for s_i, c_i, k_i, pick in zip(specs, cat_idx, county_idx, picks, strict=True):
+                category = cats[c_i]
+                cat = categories()[category]
+                generic = cat.generics[int(pick * len(cat.generics))]
+                specific = pool[s_i]
+                township_codes = by_county[counties[k_i]]
+                code = township_codes[int(pick * 7919) % len(township_codes)]
+                key = (category, code[:6])
+                scope = scope_cache.get(key)
+                if scope is None:
+                    scope = scope_cache[key] = scope_of(category, code, tree)
+                name = specific + generic
+                unique = hash((scope.code, name))  # type: ignore[attr-defined]
+                if unique in seen:
+                    continue
+                seen.add(unique)
+                sp, si = pool_pinyin[specific]
+                gp, gi = generic_keys[generic]
+                yield IndexedName(
+                    id=f"n{made}",
                     name=name,
                     comparison=comparison_form(name),
                     category=category,
@@ -133,10 +161,11 @@ def generate(n: int, seed: int = 20240501):  # type: ignore[no-untyped-def]
                     series=cat.series,
                     status="current",
                 )
-            )
-            if len(entries) >= n:
-                break
-    return entries, tree, pool, common
+                made += 1
+                if made >= n:
+                    break
+
+    return stream(), tree, pool, common
 
 
 def homophone_of(name: str, rng: np.random.Generator, by_reading: dict[str, list[str]]) -> str | None:

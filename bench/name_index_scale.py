@@ -1,0 +1,350 @@
+"""Benchmark: the persisted name indexes at national scale (issue 17, item 1).
+
+Targets: with 15,000,000 names, server start to first answer < 10 s (after the first build), check p95 < 5 ms,
+search p95 < 50 ms, resident memory < 4 GB for 2 workers together, a registration through one worker seen by
+the other worker's check at once.
+
+The database (SQLite under /tmp, or PostGIS given a URL) is built once and kept: the divisions of the whole
+country (province to township), then N synthetic names of ``bench.names.name_stream`` (seeded; specific parts
+of two or three common characters, Zipf-like reuse, every county and city scope, 7 categories), stored as
+place-name records through ``Transaction.insert_many`` — which writes the name tables in the same transactions
+— and the grams' posting counts taken once (``name_tables.mark_built``). A later run on the same file skips
+the build.
+
+Measured:
+
+- start to first answer: two uvicorn processes (two workers on one database) from ``Popen`` to the first
+  ``POST /names/check`` answered by each;
+- check and search p50 / p95 / p99, in process (as ``bench names``) and over HTTP through the two workers;
+- RSS of both worker processes after the queries (``/proc/<pid>/status`` VmRSS);
+- a registration through worker A, then worker B's check of the same name: duplicate at once;
+- baseline in the same run: the in-memory indexes of before (``NameIndex`` + ``SearchIndex`` built from the
+  records, as every worker did at start) on the first ``BASELINE`` records, with their check / search p95 on
+  the same queries, and the growth of this process's RSS while it builds them (one worker's copy).
+
+Run: ``.venv/bin/python -m bench name_index_scale [N] [DB] [BASELINE]
+[BUDGET_S]``
+(default 15,000,000 names, ``/tmp/geoservice-names-<N>.db``, baseline 1,000,000, no build budget: with one,
+the build stops after that many seconds and every figure is for the names stored).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+
+from bench._officers import serve
+from bench.names import SHARED_DIVISIONS, _percentiles, homophone_of, name_stream
+
+BATCH = 20_000
+SAMPLE_EVERY = 2_000  # one name in this many kept for the queries
+
+
+def _record(entry: Any) -> Any:
+    from geoservice.gazetteer.categories import category
+    from geoservice.store import Feature
+
+    cat = category(entry.category)
+    props = {
+        "name": entry.name,
+        "original": entry.name,
+        "specific": entry.stem,
+        "generic": entry.generic,
+        "stem": entry.stem,
+        "ordinal": None,
+        "modifier": None,
+        "category": entry.category,
+        "kind": entry.category,
+        "class_code": cat.class_code,
+        "class_name": cat.class_name,
+        "division_code": entry.division_code,
+        "scope": entry.scope,
+        "comparison": entry.comparison,
+        "romanized": entry.pinyin.capitalize(),
+        "pinyin_key": entry.pinyin,
+        "pinyin_initials": entry.initials,
+        "status": "current",
+    }
+    return Feature.new(props, key=f"{entry.scope}|{entry.comparison}")
+
+
+def build(url: str, n: int, budget_s: float) -> tuple[list[Any], Any, list[str], float]:
+    """Divisions and ``n`` names into the store at ``url`` (skipped when already there); the query sample.
+
+    The build stops after ``budget_s`` seconds with what it stored (the figures then say how many).
+    """
+    from geoservice.imports import division_features
+    from geoservice.store import name_tables, open_store
+    from layers.admin import read_divisions
+
+    stream, tree, _pool, common = name_stream(n, three_char_share=0.25, per_character_pinyin=True)
+    sample: list[Any] = []
+    started = time.perf_counter()
+    with open_store(url) as store:
+        with store.transaction(readonly=True) as tx:
+            have = tx.count("place_names")
+        if have:
+            print(f"database holds {have:,} names: build skipped (generating the query sample)", flush=True)
+            for i, entry in zip(range(have), stream, strict=False):
+                if i % SAMPLE_EVERY == 0:
+                    sample.append(entry)
+            return sample, tree, common, 0.0
+        frame = read_divisions(SHARED_DIVISIONS, villages=False)
+        with store.transaction(user="bench") as tx:
+            tx.insert_many("divisions", division_features(frame), reason="bench divisions")
+        batch: list[Any] = []
+        done = 0
+        for i, entry in enumerate(stream):
+            if i % SAMPLE_EVERY == 0:
+                sample.append(entry)
+            batch.append(_record(entry))
+            if len(batch) >= BATCH:
+                with store.transaction(user="bench") as tx:
+                    tx.insert_many("place_names", batch, reason="bench names")
+                done += len(batch)
+                batch = []
+                if time.perf_counter() - started > budget_s:
+                    print(f"  build budget of {budget_s:.0f} s spent: stopping at {done:,} names", flush=True)
+                    break
+                if done % 500_000 == 0:
+                    rate = done / (time.perf_counter() - started)
+                    print(
+                        f"  {done:,} names stored ({rate:,.0f}/s, load {os.getloadavg()[0]:.1f})", flush=True
+                    )
+        if batch:
+            with store.transaction(user="bench") as tx:
+                tx.insert_many("place_names", batch, reason="bench names")
+        with store.transaction(user="bench") as tx:
+            stored = name_tables.mark_built(tx)
+        print(f"  {stored:,} names indexed, gram counts taken", flush=True)
+    return sample, tree, common, time.perf_counter() - started
+
+
+def queries(sample: list[Any], common: list[str], seed: int = 7) -> tuple[list[tuple], list[str]]:
+    """1,000 check queries (duplicate, homophone, same stem, fresh) and 1,000 search queries, as ``bench names``."""
+    import opencc
+
+    from geoservice.gazetteer.romanize import pinyin_key
+
+    rng = np.random.default_rng(seed)
+    by_reading: dict[str, list[str]] = defaultdict(list)
+    for ch in common:
+        by_reading[pinyin_key(ch)].append(ch)
+    checks = []
+    for i, p in enumerate(rng.integers(0, len(sample), 1000)):
+        e = sample[int(p)]
+        kind = ("duplicate", "homophone", "same_stem", "fresh")[i % 4]
+        name = e.name
+        if kind == "homophone":
+            name = homophone_of(e.name, rng, by_reading) or e.name
+        elif kind == "same_stem" and e.series:
+            name = e.stem + ("大道" if e.generic != "大道" else "路")
+        elif kind == "fresh":
+            name = common[int(rng.integers(0, 2500))] + common[int(rng.integers(0, 2500))] + e.generic
+        checks.append((name, e.category, e.division_code))
+    s2t = opencc.OpenCC("s2t")
+    kinds = (
+        "exact",
+        "prefix",
+        "fuzzy",
+        "pinyin",
+        "initials",
+        "traditional",
+        "exact",
+        "prefix",
+        "fuzzy",
+        "fuzzy",
+    )
+    searches = []
+    for i, p in enumerate(rng.integers(0, len(sample), 1000)):
+        e, kind = sample[int(p)], kinds[i % len(kinds)]
+        if kind == "fuzzy":
+            pos = int(rng.integers(0, len(e.name)))
+            searches.append(e.name[:pos] + common[int(rng.integers(0, 2500))] + e.name[pos + 1 :])
+        else:
+            q = {"exact": e.name, "prefix": e.name[:2], "pinyin": e.pinyin, "initials": e.initials}.get(kind)
+            searches.append(q if q is not None else s2t.convert(e.name))
+    return checks, searches
+
+
+def timed(calls: list[Any]) -> dict[str, float]:
+    samples = []
+    for call in calls:
+        start = time.perf_counter()
+        call()
+        samples.append(time.perf_counter() - start)
+    return _percentiles(samples)
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def in_process(url: str, checks: list[tuple], searches: list[str]) -> tuple[dict, dict]:
+    """Check and search p50/p95/p99 (ms) over the persisted tables, in this process."""
+    from geoservice.gazetteer import names
+    from geoservice.gazetteer.name_registry import registry_for
+    from geoservice.store import open_store
+
+    with open_store(url) as store:
+        search = registry_for(store).search_index()
+        for name, cat, code in checks[:50]:  # warm-up: division tree, pinyin caches, connections
+            names.check(store, name + "村", cat, code)
+        check = timed([lambda q=q: names.check(store, *q) for q in checks])
+        found = timed([lambda q=q: search.search(q, limit=10) for q in searches])
+    return check, found
+
+
+def baseline(url: str, size: int, checks: list[tuple], searches: list[str]) -> dict[str, Any]:
+    """Before: the in-memory indexes built from the first ``size`` records (what each worker did at start)."""
+    from geoservice.gazetteer.divisions import tree_for_store
+    from geoservice.gazetteer.name_index import NameIndex
+    from geoservice.gazetteer.name_registry import indexed_from_feature
+    from geoservice.gazetteer.rules import check_name
+    from geoservice.gazetteer.search import SearchIndex
+    from geoservice.store import open_store
+
+    with open_store(url) as store:
+        tree = tree_for_store(store)
+        rss_before = rss_mib(os.getpid())
+        start = time.perf_counter()
+        entries = []
+        with store.transaction(readonly=True) as tx:
+            for feature in tx.iter_features("place_names"):
+                entry = indexed_from_feature(feature)
+                if entry is not None:
+                    entries.append(entry)
+                if len(entries) >= size:
+                    break
+        index, search = NameIndex(entries), SearchIndex(entries)
+        build_s = time.perf_counter() - start
+        rss_growth = rss_mib(os.getpid()) - rss_before
+    check = timed([lambda q=q: check_name(*q, index=index, divisions=tree) for q in checks])
+    found = timed([lambda q=q: search.search(q, limit=10) for q in searches])
+    return {"names": len(entries), "build_s": build_s, "rss_mib": rss_growth, "check": check, "search": found}
+
+
+def workers(
+    url: str, checks: list[tuple], searches: list[str], common: list[str], workdir: Path
+) -> dict[str, Any]:
+    """Two uvicorn workers on the database: start to first answer, HTTP p95, RSS, cross-worker visibility."""
+    from contextlib import ExitStack
+
+    from geoservice.store import open_store
+    from geoservice.users import add_user
+
+    with open_store(url) as store:
+        token = add_user(store, f"bench-{time.time_ns()}", "officer")
+    headers = {"Authorization": f"Bearer {token}"}
+    out: dict[str, Any] = {}
+    with ExitStack() as stack:
+        bases, pids, starts = [], [], []
+        for _ in range(2):
+            started = time.perf_counter()
+            base, process = stack.enter_context(serve(url, workdir))
+            name, cat, code = checks[0]
+            body = {"name": name, "category": cat, "division_code": code}
+            reply = httpx.post(f"{base}/names/check", json=body, headers=headers, timeout=120)
+            reply.raise_for_status()
+            starts.append(time.perf_counter() - started)
+            bases.append(base)
+            pids.append(process.pid)
+        out["start_s"] = starts
+        with httpx.Client(headers=headers, timeout=60) as http:
+            calls = [
+                lambda i=i, q=q: http.post(
+                    f"{bases[i % 2]}/names/check",
+                    json={"name": q[0], "category": q[1], "division_code": q[2]},
+                ).raise_for_status()
+                for i, q in enumerate(checks[:400])
+            ]
+            out["http_check"] = timed(calls)
+            out["http_search"] = timed(
+                [
+                    lambda i=i, q=q: http.get(
+                        f"{bases[i % 2]}/names/search", params={"q": q}
+                    ).raise_for_status()
+                    for i, q in enumerate(searches[:400])
+                ]
+            )
+            out["rss_mib"] = [rss_mib(pid) for pid in pids]
+            rng = np.random.default_rng(time.time_ns())
+            fresh = "".join(common[int(i)] for i in rng.integers(0, len(common), 4)) + "路"
+            body = {"name": fresh, "category": "road", "division_code": checks[0][2], "reason": "bench"}
+            created = http.post(f"{bases[0]}/names", json=body)
+            seen = http.post(
+                f"{bases[1]}/names/check", json={k: body[k] for k in ("name", "category", "division_code")}
+            )
+            rules = [i["rule"] for i in seen.json().get("issues", [])]
+            out["visible"] = (created.status_code, "duplicate" in rules)
+    return out
+
+
+def main(
+    n_arg: str | None = None,
+    db_arg: str | None = None,
+    baseline_arg: str | None = None,
+    budget_arg: str | None = None,
+) -> None:
+    n = int(n_arg) if n_arg else 15_000_000
+    budget_s = float(budget_arg) if budget_arg else float("inf")
+    url = db_arg or f"sqlite:////tmp/geoservice-names-{n}.db"
+    if "://" not in url:
+        url = f"sqlite:///{Path(url).resolve()}"
+    size = int(baseline_arg) if baseline_arg else 1_000_000
+    print(f"database {url}, {n:,} names; load average {os.getloadavg()}", flush=True)
+    sample, _tree, common, build_s = build(url, n, budget_s)
+    from geoservice.store import open_store
+
+    with open_store(url) as store, store.transaction(readonly=True) as tx:
+        n = tx.count("place_names")
+    if build_s:
+        print(f"built {n:,} names in {build_s:.0f} s (load {os.getloadavg()[0]:.1f})", flush=True)
+    checks, searches = queries(sample, common)
+    check, search = in_process(url, checks, searches)
+    print(f"in process: check {check} ms, search {search} ms; load {os.getloadavg()}", flush=True)
+    workdir = Path(f"/tmp/geoservice-names-bench-{os.getpid()}")
+    workdir.mkdir(exist_ok=True)
+    served = workers(url, checks, searches, common, workdir)
+    print(f"two workers: {served}; load {os.getloadavg()}", flush=True)
+    base = baseline(url, min(size, n), checks, searches)
+    print(f"baseline in memory ({base['names']:,} names): {base}; load {os.getloadavg()}", flush=True)
+
+    print()
+    print(
+        "| measure | persisted tables, {:,} names | in-memory rebuild, {:,} names | ratio |".format(
+            n, base["names"]
+        )
+    )
+    print("|---|---|---|---|")
+    first = max(served["start_s"])
+    print(
+        f"| start to first answer (s) | {first:.1f} (each worker: {served['start_s'][0]:.1f}, "
+        f"{served['start_s'][1]:.1f}) | {first + base['build_s']:.1f} (start + {base['build_s']:.1f} rebuild) "
+        f"| {(first + base['build_s']) / first:.1f}× |"
+    )
+    print(
+        f"| check p50 / p95 / p99 (ms), in process | {check['p50']:.2f} / {check['p95']:.2f} / {check['p99']:.2f} | {base['check']['p50']:.2f} / {base['check']['p95']:.2f} / {base['check']['p99']:.2f} | {check['p95'] / base['check']['p95']:.1f}× slower |"
+    )
+    print(
+        f"| search p50 / p95 / p99 (ms), in process | {search['p50']:.2f} / {search['p95']:.2f} / {search['p99']:.2f} | {base['search']['p50']:.2f} / {base['search']['p95']:.2f} / {base['search']['p99']:.2f} | {search['p95'] / base['search']['p95']:.1f}× slower |"
+    )
+    hc, hs = served["http_check"], served["http_search"]
+    print(f"| check / search p95 over HTTP, 2 workers (ms) | {hc['p95']:.1f} / {hs['p95']:.1f} | | |")
+    rss = served["rss_mib"]
+    print(
+        f"| RSS of the 2 workers (MiB) | {rss[0]:.0f} + {rss[1]:.0f} = {sum(rss):.0f} | {base['rss_mib']:.0f} per worker for its copy | |"
+    )
+    print(
+        f"| registration via A, duplicate in B's check at once | HTTP {served['visible'][0]}, {served['visible'][1]} | | |"
+    )
+    print(f"load average at the end: {os.getloadavg()}")
