@@ -40,7 +40,7 @@ import httpx
 import numpy as np
 
 from bench._officers import serve
-from bench.names import SHARED_DIVISIONS, _percentiles, homophone_of, name_stream
+from bench.names import SHARED_DIVISIONS, _percentiles, make_check_queries, make_search_queries, name_stream
 
 BATCH = 20_000
 SAMPLE_EVERY = 2_000  # one name in this many kept for the queries
@@ -127,50 +127,15 @@ def build(url: str, n: int, budget_s: float) -> tuple[list[Any], Any, list[str],
 
 
 def queries(sample: list[Any], common: list[str], seed: int = 7) -> tuple[list[tuple], list[str]]:
-    """1,000 check queries (duplicate, homophone, same stem, fresh) and 1,000 search queries, as ``bench names``."""
-    import opencc
-
+    """1,000 check and 1,000 search queries on the sampled names, made as ``bench names`` makes them."""
     from geoservice.gazetteer.romanize import pinyin_key
 
     rng = np.random.default_rng(seed)
     by_reading: dict[str, list[str]] = defaultdict(list)
     for ch in common:
         by_reading[pinyin_key(ch)].append(ch)
-    checks = []
-    for i, p in enumerate(rng.integers(0, len(sample), 1000)):
-        e = sample[int(p)]
-        kind = ("duplicate", "homophone", "same_stem", "fresh")[i % 4]
-        name = e.name
-        if kind == "homophone":
-            name = homophone_of(e.name, rng, by_reading) or e.name
-        elif kind == "same_stem" and e.series:
-            name = e.stem + ("大道" if e.generic != "大道" else "路")
-        elif kind == "fresh":
-            name = common[int(rng.integers(0, 2500))] + common[int(rng.integers(0, 2500))] + e.generic
-        checks.append((name, e.category, e.division_code))
-    s2t = opencc.OpenCC("s2t")
-    kinds = (
-        "exact",
-        "prefix",
-        "fuzzy",
-        "pinyin",
-        "initials",
-        "traditional",
-        "exact",
-        "prefix",
-        "fuzzy",
-        "fuzzy",
-    )
-    searches = []
-    for i, p in enumerate(rng.integers(0, len(sample), 1000)):
-        e, kind = sample[int(p)], kinds[i % len(kinds)]
-        if kind == "fuzzy":
-            pos = int(rng.integers(0, len(e.name)))
-            searches.append(e.name[:pos] + common[int(rng.integers(0, 2500))] + e.name[pos + 1 :])
-        else:
-            q = {"exact": e.name, "prefix": e.name[:2], "pinyin": e.pinyin, "initials": e.initials}.get(kind)
-            searches.append(q if q is not None else s2t.convert(e.name))
-    return checks, searches
+    checks = [q[1:] for q in make_check_queries(sample, rng, common, by_reading)]
+    return checks, [q for _, q in make_search_queries(sample, rng, common)]
 
 
 def timed(calls: list[Any]) -> dict[str, float]:

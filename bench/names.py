@@ -179,8 +179,66 @@ def homophone_of(name: str, rng: np.random.Generator, by_reading: dict[str, list
     return others[int(rng.integers(0, len(others)))] + name[1:]
 
 
-def main(n_arg: str | None = None) -> None:
+def make_check_queries(
+    entries: list, rng: np.random.Generator, common: list[str], by_reading: dict[str, list[str]]
+) -> list[tuple[str, str, str, str]]:
+    """1,000 check queries (kind, name, category, division code): a registered name in its scope (duplicate),
+    a homophone of one, the same stem with another generic, a fresh name."""
+    picks = rng.integers(0, len(entries), 1000)
+    check_queries: list[tuple[str, str, str, str]] = []
+    for i, p in enumerate(picks):
+        e = entries[int(p)]
+        kind = ("duplicate", "homophone", "same_stem", "fresh")[i % 4]
+        name = e.name
+        if kind == "homophone":
+            name = homophone_of(e.name, rng, by_reading) or e.name
+        elif kind == "same_stem" and e.series:
+            name = e.stem + ("大道" if e.generic != "大道" else "路")
+        elif kind == "fresh":
+            name = common[int(rng.integers(0, 2500))] + common[int(rng.integers(0, 2500))] + e.generic
+        check_queries.append((kind, name, e.category, e.division_code))
+    return check_queries
+
+
+def make_search_queries(entries: list, rng: np.random.Generator, common: list[str]) -> list[tuple[str, str]]:
+    """1,000 search queries (kind, text): exact, prefix, one wrong character, pinyin, initials, traditional."""
     import opencc
+
+    s2t = opencc.OpenCC("s2t")
+    search_queries: list[tuple[str, str]] = []
+    kinds = (
+        "exact",
+        "prefix",
+        "fuzzy",
+        "pinyin",
+        "initials",
+        "traditional",
+        "exact",
+        "prefix",
+        "fuzzy",
+        "fuzzy",
+    )
+    for i, p in enumerate(rng.integers(0, len(entries), 1000)):
+        e = entries[int(p)]
+        kind = kinds[i % len(kinds)]
+        if kind == "exact":
+            q = e.name
+        elif kind == "prefix":
+            q = e.name[:2]
+        elif kind == "fuzzy":
+            pos = int(rng.integers(0, len(e.name)))
+            q = e.name[:pos] + common[int(rng.integers(0, 2500))] + e.name[pos + 1 :]
+        elif kind == "pinyin":
+            q = e.pinyin
+        elif kind == "initials":
+            q = e.initials
+        else:
+            q = s2t.convert(e.name)
+        search_queries.append((kind, q))
+    return search_queries
+
+
+def main(n_arg: str | None = None) -> None:
     import pandas as pd
     from rapidfuzz import fuzz, process
 
@@ -215,19 +273,7 @@ def main(n_arg: str | None = None) -> None:
         by_reading[pinyin_key(ch)].append(ch)
 
     # -- check queries ---------------------------------------------------------------------------------
-    picks = rng.integers(0, len(entries), 1000)
-    check_queries: list[tuple[str, str, str, str]] = []  # (kind, name, category, division_code)
-    for i, p in enumerate(picks):
-        e = entries[int(p)]
-        kind = ("duplicate", "homophone", "same_stem", "fresh")[i % 4]
-        name = e.name
-        if kind == "homophone":
-            name = homophone_of(e.name, rng, by_reading) or e.name
-        elif kind == "same_stem" and e.series:
-            name = e.stem + ("大道" if e.generic != "大道" else "路")
-        elif kind == "fresh":
-            name = common[int(rng.integers(0, 2500))] + common[int(rng.integers(0, 2500))] + e.generic
-        check_queries.append((kind, name, e.category, e.division_code))
+    check_queries = make_check_queries(entries, rng, common, by_reading)
     # warm-up on other names (a running service has its syllable caches filled)
     for e in (entries[int(p)] for p in rng.integers(0, len(entries), 300)):
         check_name(
@@ -273,37 +319,7 @@ def main(n_arg: str | None = None) -> None:
     print(f"check baseline (pandas filter, 100 queries): {base_check} ms", flush=True)
 
     # -- search queries --------------------------------------------------------------------------------
-    s2t = opencc.OpenCC("s2t")
-    search_queries: list[tuple[str, str]] = []
-    kinds = (
-        "exact",
-        "prefix",
-        "fuzzy",
-        "pinyin",
-        "initials",
-        "traditional",
-        "exact",
-        "prefix",
-        "fuzzy",
-        "fuzzy",
-    )
-    for i, p in enumerate(rng.integers(0, len(entries), 1000)):
-        e = entries[int(p)]
-        kind = kinds[i % len(kinds)]
-        if kind == "exact":
-            q = e.name
-        elif kind == "prefix":
-            q = e.name[:2]
-        elif kind == "fuzzy":
-            pos = int(rng.integers(0, len(e.name)))
-            q = e.name[:pos] + common[int(rng.integers(0, 2500))] + e.name[pos + 1 :]
-        elif kind == "pinyin":
-            q = e.pinyin
-        elif kind == "initials":
-            q = e.initials
-        else:
-            q = s2t.convert(e.name)
-        search_queries.append((kind, q))
+    search_queries = make_search_queries(entries, rng, common)
     for e in (entries[int(p)] for p in rng.integers(0, len(entries), 300)):  # warm-up on other names
         search.search(e.name[:2], limit=10)
     times, cpu_times = [], []

@@ -27,6 +27,7 @@ record) make the check fast and the same on every worker. Existing names are bro
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Final, Literal
@@ -125,32 +126,22 @@ def check(
 ) -> CheckResult:
     """:func:`~geoservice.gazetteer.rules.check_name` against the names and divisions of ``store``.
 
-    Every name committed before the call counts (the indexes catch up first); with ``tx`` the catch-up
-    reads through that transaction (the final check of a registration, under its scope's lock).
+    Every name committed before the call counts (the persisted indexes are read directly); with ``tx`` they
+    are read through that transaction (the final check of a registration, under its scope's lock).
     """
-    if tx is None:  # one read-only transaction for all the check's lookups
-        with store.transaction(readonly=True) as own:
-            return check(
-                store,
-                name,
-                category_name,
-                division_code,
-                geometry=geometry,
-                settings=settings,
-                exclude_id=exclude_id,
-                tx=own,
-            )
     registry = registry_for(store)
-    return check_name(
-        name,
-        category_name,
-        division_code,
-        index=registry.index(tx),
-        divisions=registry.divisions(tx),
-        geometry=geometry,
-        settings=settings,
-        exclude_id=exclude_id,
-    )
+    # one read-only transaction for all the check's lookups, unless the caller's is given
+    with store.transaction(readonly=True) if tx is None else nullcontext(tx) as reader:
+        return check_name(
+            name,
+            category_name,
+            division_code,
+            index=registry.index(reader),
+            divisions=registry.divisions(reader),
+            geometry=geometry,
+            settings=settings,
+            exclude_id=exclude_id,
+        )
 
 
 def _refuse_on_issues(result: CheckResult, reason: str | None) -> None:

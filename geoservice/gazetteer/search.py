@@ -30,7 +30,9 @@ from __future__ import annotations
 
 import bisect
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Final, Literal, Protocol
 
@@ -41,7 +43,7 @@ from geoservice.gazetteer.name_index import IndexedName, comparison_form
 from geoservice.gazetteer.text import normalize, strip_invisible, to_halfwidth
 from geoservice.store.name_tables import grams_of
 
-__all__ = ["Entry", "Lookup", "MatchKind", "SearchHit", "SearchIndex", "query_kind", "rank"]
+__all__ = ["Entry", "Lookup", "MatchKind", "SearchHit", "SearchIndex", "Searcher", "query_kind", "rank"]
 
 MatchKind = Literal["exact", "traditional", "historic", "prefix", "pinyin", "initials", "fuzzy"]
 _Accept = Callable[[int, float, MatchKind], None]
@@ -118,7 +120,27 @@ class _SortedKeys:
                 yield key, entry
 
 
-class SearchIndex:
+class Searcher(ABC):
+    """A search over an index (地名检索): :func:`rank` over what :meth:`lookup` opens."""
+
+    @abstractmethod
+    def lookup(self) -> AbstractContextManager[Lookup]:
+        """The index to ask, open for one search."""
+
+    def search(
+        self,
+        query: str,
+        *,
+        division_code: str | None = None,
+        category: str | None = None,
+        limit: int = 10,
+    ) -> list[SearchHit]:
+        """Ranked matches for ``query``: see :func:`rank`."""
+        with self.lookup() as lookup:
+            return rank(lookup, query, division_code=division_code, category=category, limit=limit)
+
+
+class SearchIndex(Searcher):
     """In-memory search over names and former names (地名检索索引).
 
     Parameters
@@ -222,16 +244,9 @@ class SearchIndex:
             self._dead.update(self._by_target.pop(id, []))
 
     # -- queries ----------------------------------------------------------------------------------------
-    def search(
-        self,
-        query: str,
-        *,
-        division_code: str | None = None,
-        category: str | None = None,
-        limit: int = 10,
-    ) -> list[SearchHit]:
-        """Ranked matches for ``query``: see :func:`rank`."""
-        return rank(self, query, division_code=division_code, category=category, limit=limit)
+    def lookup(self) -> AbstractContextManager[Lookup]:
+        """This index itself: its entries are in memory."""
+        return nullcontext(self)
 
     def entry(self, index: int) -> Entry | None:
         """The entry ``index``, or ``None`` once replaced or removed."""

@@ -25,7 +25,7 @@ from geoservice.gazetteer.categories import category
 from geoservice.gazetteer.name_index import IndexedName, comparison_form
 from geoservice.gazetteer.romanize import initials_key, pinyin_key
 from geoservice.gazetteer.rules import LIVE_STATUSES
-from geoservice.gazetteer.search import COMMON_GRAM, FUZZY_CANDIDATES, Entry, SearchHit, rank
+from geoservice.gazetteer.search import COMMON_GRAM, FUZZY_CANDIDATES, Entry, Lookup, Searcher
 from geoservice.store import Feature, Store, Transaction, name_tables
 from geoservice.store.name_tables import grams_of
 
@@ -175,24 +175,18 @@ class _TableLookup:
         return [self._keep(r) for r in name_tables.entries_by_refs(self._tx, refs)]
 
 
-class StoredSearch:
+class StoredSearch(Searcher):
     """Search over the persisted tables (地名检索): same answers as the in-memory index, nothing held."""
 
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    def search(
-        self,
-        query: str,
-        *,
-        division_code: str | None = None,
-        category: str | None = None,
-        limit: int = 10,
-    ) -> list[SearchHit]:
-        """Ranked matches for ``query``: :func:`geoservice.gazetteer.search.rank` over the tables."""
+    @contextmanager
+    def lookup(self) -> Iterator[Lookup]:
+        """The tables, read in one read-only transaction (503 when they are not complete)."""
         with self._store.transaction(readonly=True) as tx:
             require_ready(tx)
-            return rank(_TableLookup(tx), query, division_code=division_code, category=category, limit=limit)
+            yield _TableLookup(tx)
 
 
 def reindex(store: Store, *, progress: Callable[[int], None] | None = None, user: str | None = None) -> int:
