@@ -60,8 +60,8 @@ class Settings(BaseSettings):
     shared_data_dir
         The open national data (division files, population rasters) for imports.
     warm_indexes
-        Build the division tree and the name indexes at start-up rather than on the first request;
-        ``/ready`` answers 503 until they are built.
+        Build the division tree at start-up rather than on the first request (and log whether the persisted
+        name index is usable); ``/ready`` answers 503 until it is built.
     cors_origins
         Web origins allowed to call the API from a browser (JSON list); empty: same origin only.
     log_level

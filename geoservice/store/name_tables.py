@@ -56,6 +56,8 @@ __all__ = [
 
 #: The layout of the tables and grams this code writes; a database built in another format is refused.
 FORMAT: Final = 1
+#: The schema version (migration) that creates the tables.
+SINCE_VERSION: Final = 5
 #: The collections whose writes keep the tables in step.
 NAME_COLLECTIONS: Final = frozenset({"place_names", "name_alternates"})
 #: The columns of ``name_keys`` a check or search reads, in this order.
@@ -241,10 +243,25 @@ def write_former(tx: Transaction, features: Sequence[Feature]) -> None:
         _replace_grams(tx, -fid, None if old is None else str(old[0]), text)
 
 
+def _tables_exist(tx: Transaction) -> bool:
+    """Whether the database has the tables (schema 5 or later: a write before migrating, as in an upgrade test)."""
+    if tx.store.__dict__.get("_name_tables_exist"):
+        return True
+    version = int(tx.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()[0])
+    exist = version >= SINCE_VERSION
+    tx.store.__dict__["_name_tables_exist"] = exist
+    return exist
+
+
 def after_write(
     tx: Transaction, collection: str, features: Sequence[Feature], *, fresh: bool = False
 ) -> None:
-    """The hook every write of ``place_names`` / ``name_alternates`` calls (same transaction)."""
+    """The hook every write of ``place_names`` / ``name_alternates`` calls (same transaction).
+
+    On a database not yet migrated to the tables nothing is written: the migration then marks them ``missing``.
+    """
+    if not _tables_exist(tx):
+        return
     if collection == "place_names":
         write_names(tx, features, fresh=fresh)
     elif collection == "name_alternates":

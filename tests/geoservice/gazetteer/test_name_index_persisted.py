@@ -106,3 +106,33 @@ def test_two_workers__a_registration_on_one_is_a_duplicate_in_the_others_check_a
         ]
         found = httpx.get(f"{second}/names/search", params={"q": "lsdd"}, headers=headers, timeout=60)
         assert [h["id"] for h in found.json()["hits"]] == [created.json()["id"]]
+
+
+def test_upgrade__names_stored_before_the_index_answer_503_until_reindex(store_url: str) -> None:
+    from geoservice.cli import main
+    from geoservice.store import Feature, open_store
+
+    with open_store(store_url, migrate=False) as store:
+        store.migrate(to_version=name_tables.SINCE_VERSION - 1)
+        load_divisions(store)
+        props = {
+            "name": "烈山大道",
+            "category": "road",
+            "division_code": DAZHI,
+            "scope": "4201",
+            "status": "current",
+            "comparison": "烈山大道",
+            "pinyin_key": "lieshandadao",
+            "pinyin_initials": "lsdd",
+            "stem": "烈山",
+            "generic": "大道",
+        }
+        old = store.insert("place_names", Feature.new(props, key="4201|烈山大道"), user="officer")
+    assert main(["migrate", "--db", store_url]) == 0
+    with open_store(store_url) as store:
+        with pytest.raises(UnavailableError, match="never built") as info:
+            names.check(store, "列山大道", "road", DAZHI)
+        assert info.value.details is not None and info.value.details["fix"] == "geoservice names reindex"
+        assert reindex(store) == 1
+        result = names.check(store, "列山大道", "road", DAZHI)
+        assert [(i.rule, [c.id for c in i.conflicts]) for i in result.issues] == [("homophone", [old.id])]
