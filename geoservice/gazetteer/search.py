@@ -58,6 +58,7 @@ _SCORES: Final[dict[str, float]] = {
 PREFIX_SCAN: Final = 4000  # entries looked at per prefix range (filters apply while scanning)
 FUZZY_CANDIDATES: Final = 400
 COMMON_GRAM: Final = 200_000  # postings longer than this are skipped when rarer grams exist
+FUZZY_MIN_RATIO: Final = 60  # rapidfuzz ratio a fuzzy hit needs
 _DELTA_LIMIT: Final = 20_000  # entries added since the last build before the sorted arrays are rebuilt
 
 
@@ -415,5 +416,5 @@ def _search_fuzzy(lookup: Lookup, text: str, accept: _Accept) -> None:
         if entry is None or entry.text == text:
             continue
         ratio = fuzz.ratio(text, entry.text)
-        if ratio >= 60:
+        if ratio >= FUZZY_MIN_RATIO:
             accept(index, ratio * 0.8, "fuzzy")

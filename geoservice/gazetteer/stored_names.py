@@ -20,12 +20,21 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, Final, Literal
 
+from rapidfuzz import fuzz
+
 from geoservice.errors import UnavailableError
 from geoservice.gazetteer.categories import category
 from geoservice.gazetteer.name_index import IndexedName, comparison_form
 from geoservice.gazetteer.romanize import initials_key, pinyin_key
 from geoservice.gazetteer.rules import LIVE_STATUSES
-from geoservice.gazetteer.search import COMMON_GRAM, FUZZY_CANDIDATES, Entry, Lookup, Searcher
+from geoservice.gazetteer.search import (
+    COMMON_GRAM,
+    FUZZY_CANDIDATES,
+    FUZZY_MIN_RATIO,
+    Entry,
+    Lookup,
+    Searcher,
+)
 from geoservice.store import Feature, Store, Transaction, name_tables
 from geoservice.store.name_tables import grams_of
 
@@ -34,6 +43,10 @@ __all__ = ["REINDEX_COMMAND", "StoredNameIndex", "StoredSearch", "former_keys", 
 #: The command that (re)builds the persisted name indexes.
 REINDEX_COMMAND: Final = "geoservice names reindex"
 _CHUNK: Final = 5_000
+#: Postings read per gram for the fuzzy candidates. The in-memory index reads all of a gram's postings up to
+#: ``COMMON_GRAM``; the two agree whenever no gram of the query has more than this many (always below some
+#: 100,000 names), and beyond that differ only among candidates tied on shared grams.
+FUZZY_SCAN: Final = 20_000
 
 
 def former_keys(name: str) -> tuple[str, str, str]:
@@ -144,9 +157,10 @@ class _TableLookup:
 
     def _keep(self, row: tuple[Any, ...]) -> int:
         ref, kind, text, pinyin, initials = row[:5]
-        record = _record(row[5:])
-        self._records[record.id] = record
-        self._entries[int(ref)] = Entry(str(text), record.id, kind, str(pinyin), str(initials))
+        id = str(row[6])
+        if id not in self._records:
+            self._records[id] = _record(row[5:])
+        self._entries[int(ref)] = Entry(str(text), id, kind, str(pinyin), str(initials))
         return int(ref)
 
     def entry(self, index: int) -> Entry | None:
@@ -171,8 +185,14 @@ class _TableLookup:
         if not present:
             return []
         kept = [g for g, n in present.items() if n <= COMMON_GRAM] or list(present)
-        refs = name_tables.gram_candidates(self._tx, kept, FUZZY_CANDIDATES, COMMON_GRAM)
-        return [self._keep(r) for r in name_tables.entries_by_refs(self._tx, refs)]
+        refs = name_tables.gram_candidates(self._tx, kept, FUZZY_CANDIDATES, FUZZY_SCAN)
+        # scored on their text first: only the candidates that can be hits have their records read
+        close = [
+            ref
+            for ref, other in name_tables.entry_texts(self._tx, refs)
+            if other != text and fuzz.ratio(text, other) >= FUZZY_MIN_RATIO
+        ]
+        return [self._keep(r) for r in name_tables.entries_by_refs(self._tx, close)]
 
 
 class StoredSearch(Searcher):

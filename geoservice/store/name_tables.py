@@ -39,8 +39,10 @@ __all__ = [
     "NAME_COLLECTIONS",
     "after_write",
     "clear",
+    "clear_counts",
     "ddl",
     "entries_by_refs",
+    "entry_texts",
     "exact_entries",
     "gram_candidates",
     "gram_counts",
@@ -275,6 +277,11 @@ def clear(tx: Transaction) -> None:
     tx.execute("UPDATE name_index_state SET state = 'building'")
 
 
+def clear_counts(tx: Transaction) -> None:
+    """Forget the grams' posting counts (``mark_built`` takes them again)."""
+    tx.execute("DELETE FROM name_gram_counts")
+
+
 def mark_built(tx: Transaction) -> int:
     """Count each gram's postings, stamp the tables ``ready`` in this code's format; the number of names."""
     tx.execute(
@@ -360,6 +367,20 @@ def gram_candidates(tx: Transaction, grams: Sequence[str], limit: int, scan: int
     params: list[Any] = [v for g in grams for v in (g, scan)]
     sql = f"SELECT ref FROM ({parts}) p GROUP BY ref ORDER BY COUNT(*) DESC, ref LIMIT ?"
     return [int(r[0]) for r in tx.execute(sql, [*params, limit]).fetchall()]
+
+
+def entry_texts(tx: Transaction, refs: Sequence[int]) -> list[tuple[int, str]]:
+    """(ref, comparison form) of ``refs``: what a fuzzy candidate is scored on, before its record is read."""
+    names = [r for r in refs if r > 0]
+    former = [-r for r in refs if r < 0]
+    rows: list[Any] = []
+    if names:
+        marks = ", ".join("?" for _ in names)
+        rows += tx.execute(f"SELECT fid, comparison FROM name_keys WHERE fid IN ({marks})", names).fetchall()
+    if former:
+        marks = ", ".join("?" for _ in former)
+        rows += tx.execute(f"SELECT -fid, text FROM name_former WHERE fid IN ({marks})", former).fetchall()
+    return [(int(r[0]), str(r[1])) for r in rows]
 
 
 def entries_by_refs(tx: Transaction, refs: Sequence[int]) -> list[tuple[Any, ...]]:
