@@ -313,3 +313,18 @@ def test_planner__siting_on_a_phone_with_the_division_picked_by_name(
         assert page.locator("path.proposed-site").count() == 5
         assert overflow_px(page) <= 0
         shot(page, "phone-siting-result")
+
+
+@pytest.mark.parametrize(
+    ("typed", "first"),
+    [("江岸", ("420102", "county")), ("武汉", ("4201", "city")), ("4201", ("4201", "city"))],
+)
+def test_division_picker__names_and_codes_the_higher_level_first(
+    sample_server: str, typed: str, first: tuple
+):
+    from urllib.parse import quote
+
+    found = get_json(f"{sample_server}/map/divisions?limit=5&q={quote(typed)}")["divisions"]
+    assert (found[0]["code"], found[0]["level"]) == first
+    assert found[0]["chain"].startswith("湖北省武汉市")
+    assert all(d["level_label"] and " " in d["level_label"] for d in found)  # 中文 and English
