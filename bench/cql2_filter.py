@@ -28,11 +28,10 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.features_items import bboxes, load_points, percentiles
+from bench.features_items import bboxes, load_points, percentiles, postgis_schema
 from bench.tiles import free_port, wait_until_up
 from bench.tiles_vs_tipg import stop
 from geoservice.store import open_store
@@ -111,18 +110,20 @@ def ours(url: str, label: str) -> tuple[list[float], list[int]]:
     return seconds, matched
 
 
-def tipg(schema: str, postgres_url: str) -> tuple[list[float], list[int]] | None:
+def tipg(schema: str) -> tuple[list[float], list[int]] | None:
     """TiPg over the same table: the timed requests (``None`` when tipg is not installed)."""
     if importlib.util.find_spec("tipg") is None:
         print("TiPg: skipped — tipg is missing (pip install the 'bench' extra)")
         return None
     import tipg as tipg_package
 
+    from tests.conftest import postgres_url
+
     port = free_port()
     command = one_worker("tipg.main:app", port)
     process = start(
         command,
-        {"DATABASE_URL": postgres_url, "TIPG_DB_SCHEMAS": f'["{schema}"]'},
+        {"DATABASE_URL": postgres_url(), "TIPG_DB_SCHEMAS": f'["{schema}"]'},
         f"http://127.0.0.1:{port}/healthz",
     )
     try:
@@ -149,19 +150,10 @@ def main(n_text: str = "1000000") -> None:
         store.close()
         print(f"sqlite: loaded in {time.perf_counter() - began:.1f} s")
         sqlite_s, sqlite_matched = ours(url, "sqlite")
-    try:
-        import psycopg
-
-        from tests.conftest import postgres_url
-
-        schema = f"bench_cql_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(postgres_url(), autocommit=True) as conn:
-            conn.execute(f"CREATE SCHEMA {schema}")
-    except Exception as exc:  # no server: say so and stop
-        print(f"postgis: skipped ({type(exc).__name__}: {exc})")
-        return
-    url = f"{postgres_url()}?options=-csearch_path%3D{schema},public"
-    try:
+    with postgis_schema("bench_cql") as found:
+        if found is None:
+            return
+        schema, url = found
         store = open_store(url)
         began = time.perf_counter()
         load_points(store, n)
@@ -171,7 +163,7 @@ def main(n_text: str = "1000000") -> None:
         print(f"postgis: loaded in {time.perf_counter() - began:.1f} s")
         pg_s, pg_matched = ours(url, "postgis")
         assert pg_matched == sqlite_matched, "SQLite and PostGIS disagree on numberMatched"
-        baseline = tipg(schema, postgres_url())
+        baseline = tipg(schema)
         _, sqlite_p95 = percentiles(sqlite_s)
         _, pg_p95 = percentiles(pg_s)
         if baseline is not None:
@@ -181,9 +173,6 @@ def main(n_text: str = "1000000") -> None:
             print(
                 f"ratio p95 ours postgis / TiPg: {pg_p95 / tipg_p95:.2f}x; ours sqlite / TiPg: {sqlite_p95 / tipg_p95:.2f}x"
             )
-    finally:
-        with psycopg.connect(postgres_url(), autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 if __name__ == "__main__":

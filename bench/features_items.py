@@ -16,6 +16,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +27,29 @@ from geoservice.store import Feature, Store, open_store
 
 EXTENT = (113.70, 29.97, 115.08, 31.36)  # Wuhan, lon/lat
 QUERIES = 300
+
+
+@contextmanager
+def postgis_schema(prefix: str) -> Iterator[tuple[str, str] | None]:
+    """A fresh schema on the test PostGIS server and a store URL in it (dropped afterwards), or ``None`` (and why,
+    printed) when no server answers."""
+    try:
+        import psycopg
+
+        from tests.conftest import postgres_url
+
+        schema = f"{prefix}_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(postgres_url(), autocommit=True) as conn:
+            conn.execute(f"CREATE SCHEMA {schema}")
+    except Exception as exc:  # no server: say so
+        print(f"postgis: skipped ({type(exc).__name__}: {exc})")
+        yield None
+        return
+    try:
+        yield schema, f"{postgres_url()}?options=-csearch_path%3D{schema},public"
+    finally:
+        with psycopg.connect(postgres_url(), autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 def load_points(store: Store, n: int, seed: int = 42) -> None:
@@ -95,19 +120,10 @@ def main(n_text: str = "1000000") -> None:
         print(f"sqlite: loaded {n:,} points in {time.perf_counter() - t:.1f} s")
         run(store, "sqlite")
         store.close()
-    try:
-        import psycopg
-
-        from tests.conftest import postgres_url
-
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(postgres_url(), autocommit=True) as conn:
-            conn.execute(f"CREATE SCHEMA {schema}")
-    except Exception as exc:  # no server: say so and stop
-        print(f"postgis: skipped ({type(exc).__name__}: {exc})")
-        return
-    url = f"{postgres_url()}?options=-csearch_path%3D{schema},public"
-    try:
+    with postgis_schema("bench") as found:
+        if found is None:
+            return
+        _, url = found
         store = open_store(url)
         t = time.perf_counter()
         load_points(store, n)
@@ -116,9 +132,6 @@ def main(n_text: str = "1000000") -> None:
         print(f"postgis: loaded {n:,} points in {time.perf_counter() - t:.1f} s")
         run(store, "postgis")
         store.close()
-    finally:
-        with psycopg.connect(postgres_url(), autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 if __name__ == "__main__":
