@@ -250,9 +250,10 @@ def _tables_exist(tx: Transaction) -> bool:
     if tx.store.__dict__.get("_name_tables_exist"):
         return True
     version = int(tx.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()[0])
-    exist = version >= SINCE_VERSION
-    tx.store.__dict__["_name_tables_exist"] = exist
-    return exist
+    if version < SINCE_VERSION:  # asked again next time: the same store may migrate later
+        return False
+    tx.store.__dict__["_name_tables_exist"] = True
+    return True
 
 
 def after_write(
