@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     upload_max_rows, upload_max_vertices, upload_max_problems, upload_max_work_steps
         Limits on what one uploaded file may hold, per layer, and on the problems an answer lists (the
         first N and the count): see :mod:`geoservice.upload_limits`.
+    export_max_rows
+        Records one download may hold (``f=gpkg`` … on items, analysis results); more get 413 naming the
+        limit. ``geoservice export`` on the server has no limit.
     db_wait_s
         A request waits at most this long (seconds) for a database connection; then 503 with
         ``Retry-After`` (the database is down or every connection is busy).
@@ -107,6 +110,7 @@ class Settings(BaseSettings):
     upload_max_vertices: int = 2_000_000
     upload_max_problems: int = 100
     upload_max_work_steps: int = 200_000_000
+    export_max_rows: int = Field(default=200_000, gt=0)
     cors_origins: list[str] = []
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["json", "text"] = "json"

@@ -16,6 +16,7 @@ All functions take and return (lon, lat) order (经度, 纬度); pyproj transfor
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Final, overload
 
@@ -31,8 +32,11 @@ if TYPE_CHECKING:
 __all__ = [
     "CGCS2000",
     "GK3_CENTRAL_MERIDIANS_DEG",
+    "GK_ZONE_EPSG",
+    "GaussKrugerZone",
     "bd09_to_gcj02",
     "bd09_to_wgs84",
+    "gauss_kruger_zone",
     "gcj02_to_bd09",
     "gcj02_to_wgs84",
     "is_geographic",
@@ -713,3 +717,62 @@ def to_metric_crs(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     minx, miny, maxx, maxy = (float(v) for v in gdf.total_bounds)
     lon, lat = transform_coords((minx + maxx) / 2.0, (miny + maxy) / 2.0, gdf.crs, "EPSG:4490")
     return gdf.to_crs(metric_crs_for(lon, lat))
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The CGCS2000 Gauss-Krüger zones by EPSG code (高斯-克吕格投影带)
+# --------------------------------------------------------------------------------------------------------------
+
+#: Every CGCS2000 Gauss-Krüger zone's EPSG code: 4491–4501 6° with zone prefix, 4502–4512 6° CM 75–135°E,
+#: 4513–4533 3° with zone prefix, 4534–4554 3° CM 75–135°E.
+GK_ZONE_EPSG: Final = range(4491, 4555)
+#: (first EPSG code, zone width in degrees, easting with zone number prefix) of each series.
+_GK_SERIES: Final = ((4534, 3, False), (4513, 3, True), (4502, 6, False), (4491, 6, True))
+#: How far beyond its own edges data may lie in a zone, in zone widths (a neighbour's half zone).
+_GK_REACH_WIDTHS: Final = 1.0
+
+
+@dataclass(frozen=True)
+class GaussKrugerZone:
+    """One CGCS2000 Gauss-Krüger zone (高斯-克吕格投影带): its EPSG code, central meridian and width."""
+
+    epsg: int
+    central_meridian_deg: float
+    width_deg: int
+    zone_prefix: bool
+
+    @property
+    def reach_deg(self) -> tuple[float, float]:
+        """Longitudes data may span in this zone: the zone and half a zone either side (distortion < 0.5 %)."""
+        half = self.width_deg / 2 + _GK_REACH_WIDTHS * self.width_deg / 2
+        return self.central_meridian_deg - half, self.central_meridian_deg + half
+
+    def covers(self, min_lon: float, max_lon: float) -> bool:
+        """Whether longitudes ``min_lon`` … ``max_lon`` (degrees) lie within :attr:`reach_deg`."""
+        west, east = self.reach_deg
+        return west <= min_lon and max_lon <= east
+
+
+def gauss_kruger_zone(epsg: int) -> GaussKrugerZone:
+    """The Gauss-Krüger zone of an EPSG code in :data:`GK_ZONE_EPSG`.
+
+    Raises
+    ------
+    CRSError
+        If ``epsg`` is not a CGCS2000 Gauss-Krüger zone.
+
+    Examples
+    --------
+    >>> gauss_kruger_zone(4547)
+    GaussKrugerZone(epsg=4547, central_meridian_deg=114.0, width_deg=3, zone_prefix=False)
+    >>> gauss_kruger_zone(4498).central_meridian_deg  # 6° zone 20, CM 117°E
+    117.0
+    """
+    for first, width, prefix in _GK_SERIES:
+        count = 60 // width + 1
+        if first <= epsg < first + count:
+            return GaussKrugerZone(epsg, 75.0 + width * (epsg - first), width, prefix)
+    raise CRSError(
+        f"EPSG:{epsg} 不是 CGCS2000 高斯-克吕格投影带 / EPSG:{epsg} is not a CGCS2000 Gauss-Krüger zone; "
+        f"expected EPSG:{GK_ZONE_EPSG.start}–{GK_ZONE_EPSG.stop - 1}"
+    )

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any, Final, Literal
 
 from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
 
 from geoservice.analyses.inputs import AnalysisRequest, check_request, load_inputs
 from geoservice.analyses.processes import this_process
@@ -37,6 +38,7 @@ from geoservice.store import Feature, Store, utc_now
 log = logging.getLogger("geoservice.analyses")
 
 RESULT_LAYERS = ("gaps", "cells", "sites")
+_BOOKKEEPING: Final = frozenset({"analysis_id", "layer", "version", "updated_at"})
 Status = Literal["queued", "running", "done", "failed", "interrupted"]
 #: Every status of a run (分析状态), in lifecycle order.
 STATUSES: Final[tuple[Status, ...]] = ("queued", "running", "done", "failed", "interrupted")
@@ -229,8 +231,8 @@ def get_run(store: Store, analysis_id: str) -> Feature:
     return record
 
 
-def result_features(store: Store, analysis_id: str, layer: str) -> list[Feature]:
-    """The stored result layer of a finished run (409 while it is still running)."""
+def done_run(store: Store, analysis_id: str) -> Feature:
+    """The run ``analysis_id`` if it is done: 404 naming the id, 409 while it is still running or failed."""
     record = get_run(store, analysis_id)
     status = record.properties.get("status")
     if status != "done":
@@ -238,6 +240,12 @@ def result_features(store: Store, analysis_id: str, layer: str) -> list[Feature]
             f"分析尚未完成(状态 {status})/ analysis {analysis_id} is {status}, results exist only when it is done",
             details={"status": status, "error": record.properties.get("error")},
         )
+    return record
+
+
+def result_features(store: Store, analysis_id: str, layer: str) -> list[Feature]:
+    """The stored result layer of a finished run (409 while it is still running)."""
+    done_run(store, analysis_id)
     with store.transaction(readonly=True) as tx:
         return tx.query("analysis_results", filters={"ref": analysis_id, "layer": layer}).features
 
@@ -249,10 +257,28 @@ def result_collection(store: Store, analysis_id: str, layer: str) -> dict[str, A
     features = []
     for feature in result_features(store, analysis_id, layer):
         geo = feature.to_geojson()
-        for key in ("analysis_id", "layer", "version", "updated_at"):
-            geo["properties"].pop(key, None)
+        geo["properties"] = result_properties(feature)
         features.append(geo)
     return {"type": "FeatureCollection", "features": features}
+
+
+def result_properties(feature: Feature) -> dict[str, Any]:
+    """A result feature's own properties, without the bookkeeping (``analysis_id``, ``layer``, ``version``,
+    ``updated_at``)."""
+    return {k: v for k, v in feature.properties.items() if k not in _BOOKKEEPING}
+
+
+def division_coverage(
+    store: Store, analysis_id: str
+) -> tuple[list[dict[str, Any]], list[BaseGeometry | None]]:
+    """Coverage per division (分区覆盖率) of a finished run: its summary rows with each division's polygon
+    (``None`` where the division has none)."""
+    summary = done_run(store, analysis_id).properties.get("summary") or {}
+    rows = [dict(row) for row in summary.get("divisions", [])]
+    with store.transaction(readonly=True) as tx:
+        found = tx.query("divisions", filters={"code": [r["division_code"] for r in rows]}).features
+    shapes = {f.properties.get("code"): f.geometry for f in found}
+    return rows, [shapes.get(r["division_code"]) for r in rows]
 
 
 def report_html(store: Store, analysis_id: str) -> str:

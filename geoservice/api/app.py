@@ -106,7 +106,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "If-Match"],
-            expose_headers=["ETag", "Location", "Retry-After"],
+            expose_headers=["ETag", "Location", "Retry-After", "Content-Disposition"],
         )
     app.add_middleware(RequestContext)  # outermost of ours: every answer gets its request id
     install_error_handlers(app)
@@ -117,6 +117,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         addresses,
         boundaries,
         cleanup,
+        downloads,
         feature_edits,
         features,
         health,
@@ -135,6 +136,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         operations,
         boundaries,
         siting,
+        downloads,
         addresses,
         address_batch,
         names,

@@ -34,12 +34,13 @@ from urllib.parse import urlencode
 import numpy as np
 import shapely
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
 from geoservice.api.deps import ReaderDep, StoreDep
+from geoservice.api.downloads import DOWNLOAD_RESPONSES, items_download
 from geoservice.api.items_query import (
     EXACT_COUNT_MAX,
     FILTER_CONFORMANCE,
@@ -54,6 +55,7 @@ from geoservice.api.items_query import (
 )
 from geoservice.api.openapi_contract import BBOX_4_OR_6
 from geoservice.errors import BadRequestError, NotFoundError
+from geoservice.exports import EXPORT_FORMATS, parse_format
 from geoservice.store import COLLECTIONS, Between, Collection, Feature, Page, Transaction, utc_now
 from geoservice.store.cql import CqlFilter
 from geoservice.store.schema import PROMOTED
@@ -100,8 +102,11 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixset",
 ]
 _ITEMS_PARAMETERS = (
-    frozenset({"bbox", "bbox-crs", "crs", "limit", "offset", "datetime", "f"}) | FILTER_PARAMETERS
+    frozenset({"bbox", "bbox-crs", "crs", "limit", "offset", "datetime", "f", "encoding"}) | FILTER_PARAMETERS
 )
+#: ``f`` values of ``items``: the GeoJSON page, or a file of every match (see :mod:`geoservice.api.downloads`).
+PAGE_FORMATS = ("json", "geojson")
+ITEMS_FORMATS = (*PAGE_FORMATS, *(f for f in EXPORT_FORMATS if f not in PAGE_FORMATS))
 #: The property ``datetime`` filters on (时间属性), per collection; the others use :data:`DEFAULT_TEMPORAL_PROPERTY`.
 TEMPORAL_PROPERTY: dict[str, str] = {"marker_inspections": "inspected_at"}
 DEFAULT_TEMPORAL_PROPERTY = "updated_at"
@@ -127,7 +132,12 @@ ITEMS_QUERY_PARAMETERS = [
     _query_parameter(
         "bbox-crs", "CRS of bbox (default CRS84)", {"type": "string", "enum": [CRS84, *list(CRS_AXES)[1:]]}
     ),
-    _query_parameter("crs", "CRS of the response geometries (default CRS84)", {"type": "string"}),
+    _query_parameter(
+        "crs",
+        "CRS of the response geometries (default CRS84); for a file (f=gpkg …) EPSG:4490 (default), EPSG:4326, "
+        "a CGCS2000 Gauss-Krüger zone EPSG:4491–4554 or gk (the 3° zone of the data)",
+        {"type": "string"},
+    ),
     _query_parameter(
         "limit", f"page size 1…{MAX_LIMIT}", {"type": "integer", "minimum": 1, "default": DEFAULT_LIMIT}
     ),
@@ -139,6 +149,17 @@ ITEMS_QUERY_PARAMETERS = [
         {"type": "string"},
     ),
     *filter_parameters_openapi(list(CRS_AXES)),
+    _query_parameter(
+        "f",
+        "json / geojson: this page as GeoJSON; gpkg, shp (zip), csv, xlsx, kml: a file of every matching feature "
+        "(no paging; at most GEOSERVICE_EXPORT_MAX_ROWS, else 413)",
+        {"type": "string", "enum": list(ITEMS_FORMATS), "default": "json"},
+    ),
+    _query_parameter(
+        "encoding",
+        "text encoding of f=shp and f=csv",
+        {"type": "string", "enum": ["UTF-8", "GBK"], "default": "UTF-8"},
+    ),
 ]
 
 
@@ -446,7 +467,9 @@ def _geojson_response(body: dict[str, Any], crs: str) -> JSONResponse:
     return JSONResponse(body, media_type=GEOJSON, headers={"Content-Crs": f"<{crs}>"})
 
 
-def _check_known(request: Request, allowed: set[str] | frozenset[str]) -> None:
+def _check_known(
+    request: Request, allowed: set[str] | frozenset[str], formats: tuple[str, ...] = PAGE_FORMATS
+) -> None:
     unknown = sorted({k for k in request.query_params if k not in allowed})
     if unknown:
         raise BadRequestError(
@@ -458,12 +481,13 @@ def _check_known(request: Request, allowed: set[str] | frozenset[str]) -> None:
             details={"unknown": unknown},
         )
     f = request.query_params.get("f")
-    if f is not None and f not in ("json", "geojson"):
+    if f is not None and f not in formats:
         raise BadRequestError(
-            f"不支持的格式 f={f!r} / unsupported format f={f!r}; use f=json",
+            f"不支持的格式 f={f!r} / unsupported format f={f!r}; use one of {', '.join(formats)}",
             field="f",
             value=f,
             rule="format",
+            details={"allowed": list(formats)},
         )
 
 
@@ -692,16 +716,27 @@ def get_queryables(collectionId: str, request: Request, user: ReaderDep) -> Quer
     "/collections/{collectionId}/items",
     response_model=None,
     operation_id="getFeatures",
-    responses={200: {"model": FeatureCollectionPublic, "content": {GEOJSON: {}}}},
+    responses={
+        200: {
+            "model": FeatureCollectionPublic,
+            "content": {GEOJSON: {}, **DOWNLOAD_RESPONSES[200]["content"]},
+        },
+        413: DOWNLOAD_RESPONSES[413],
+    },
     openapi_extra={"parameters": ITEMS_QUERY_PARAMETERS},
 )
-def get_features(collectionId: str, request: Request, store: StoreDep, user: ReaderDep) -> JSONResponse:
-    """Features of a collection: bbox, CRS, paging (``next`` / ``prev``) and property filters."""
+def get_features(
+    collectionId: str, request: Request, store: StoreDep, user: ReaderDep
+) -> JSONResponse | FileResponse:
+    """Features of a collection: bbox, CRS, paging (``next`` / ``prev``) and property filters; with
+    ``f=gpkg|shp|csv|xlsx|kml`` a file of every matching feature (文件下载)."""
     collection = served_collection(collectionId)
-    _check_known(request, _ITEMS_PARAMETERS | set(queryables_of(collection)))
+    _check_known(request, _ITEMS_PARAMETERS | set(queryables_of(collection)), ITEMS_FORMATS)
     params = request.query_params
-    crs = parse_crs(params.get("crs"), "crs")
     query = parse_items_query(collection, params)
+    if params.get("f", "json") not in PAGE_FORMATS:
+        return items_download(request, store, query, parse_format(params["f"]))
+    crs = parse_crs(params.get("crs"), "crs")
     limit = min(parse_int(params.get("limit"), "limit", DEFAULT_LIMIT, 1), MAX_LIMIT)
     offset = parse_int(params.get("offset"), "offset", 0, 0)
     fields = parse_properties(params.get("properties")), parse_skip_geometry(params.get("skipGeometry"))
@@ -722,6 +757,17 @@ def get_features(collectionId: str, request: Request, store: StoreDep, user: Rea
         Link(
             href=f"{_base(request)}/collections/{collection.name}", rel="collection", type="application/json"
         ),
+    ]
+    selection = [(k, v) for k, v in keep if k not in ("f", "crs", "properties", "skipGeometry")]
+    links += [
+        Link(
+            href=f"{url}?{urlencode([*selection, ('f', fmt)])}",
+            rel="alternate",
+            type=media,
+            title=f"全部匹配要素 / every matching feature as {fmt}",
+        )
+        for fmt, (_, media) in EXPORT_FORMATS.items()
+        if fmt in ITEMS_FORMATS and fmt not in PAGE_FORMATS
     ]
     if (len(features) == limit) if estimated else (offset + len(features) < matched):
         links.append(page_link("next", offset + limit))

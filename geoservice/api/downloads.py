@@ -1,0 +1,138 @@
+"""Downloads (文件下载): ``items`` with ``f=gpkg|shp|geojson|csv|xlsx|kml`` and analysis results as files.
+
+``/collections/{id}/items?f=…`` hands its query here (:func:`items_download`); the analysis results are
+``GET /siting/analyses/{id}/export?layer=gaps|cells|sites|divisions&f=…``. Both take ``crs`` (``EPSG:4490``
+default, ``EPSG:4326``, a Gauss-Krüger zone ``EPSG:4491``–``4554`` or ``gk``) and ``encoding`` (``UTF-8`` or
+``GBK``, for Shapefile and CSV), write the file to a temporary directory (removed once sent) and answer with
+its media type and a ``Content-Disposition`` naming it (RFC 6266: an ASCII ``filename`` and the Chinese name in
+``filename*``). More than ``GEOSERVICE_EXPORT_MAX_ROWS`` records → 413 naming the limit.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse
+from starlette.background import BackgroundTask
+
+from geoservice.api.deps import ReaderDep, SettingsDep, StoreDep
+from geoservice.errors import BadRequestError
+from geoservice.exports import (
+    EXPORT_FORMATS,
+    ExportFormat,
+    ExportOptions,
+    ExportResult,
+    export_analysis,
+    export_collection,
+    options_from,
+    parse_format,
+)
+from geoservice.store import Store
+
+if TYPE_CHECKING:
+    from geoservice.api.features import ItemsQuery
+
+router = APIRouter(prefix="/siting", tags=["siting 选址"])
+
+#: The download parameters besides the selection (the OpenAPI document lists them).
+DOWNLOAD_PARAMETERS = ("f", "crs", "encoding")
+#: Responses of a download for the OpenAPI document.
+DOWNLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {media.split(";")[0]: {} for _, media in EXPORT_FORMATS.values()}},
+    413: {"description": "more records than GEOSERVICE_EXPORT_MAX_ROWS"},
+}
+
+
+def content_disposition(filename: str, fallback: str) -> str:
+    """``attachment`` with an ASCII ``filename`` and the UTF-8 ``filename*`` (RFC 6266 / RFC 5987).
+
+    Examples
+    --------
+    >>> content_disposition("设施_facilities.gpkg", "facilities.gpkg")
+    "attachment; filename=\\"facilities.gpkg\\"; filename*=UTF-8''%E8%AE%BE%E6%96%BD_facilities.gpkg"
+    """
+    ascii_name = fallback.encode("ascii", "replace").decode().replace('"', "")
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def _send(write: Callable[[Path], ExportResult], fmt: ExportFormat, fallback_stem: str) -> FileResponse:
+    folder = Path(tempfile.mkdtemp(prefix="geoservice-export-"))
+    try:
+        result = write(folder / f"export{EXPORT_FORMATS[fmt][0]}")  # GDAL picks e.g. KML by the suffix
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    suffix = EXPORT_FORMATS[fmt][0]
+    return FileResponse(
+        result.path,
+        media_type=result.media_type,
+        headers={
+            "Content-Disposition": content_disposition(result.filename, f"{fallback_stem}{suffix}"),
+            "Content-Crs": f"<http://www.opengis.net/def/crs/EPSG/0/{result.crs.removeprefix('EPSG:')}>",
+            "X-Feature-Count": str(result.rows),
+        },
+        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
+    )
+
+
+def items_download(request: Request, store: Store, query: ItemsQuery, fmt: ExportFormat) -> FileResponse:
+    """The file of everything ``query`` selects (no paging), in ``fmt`` with the request's ``crs`` / ``encoding``."""
+    options = options_from(request.query_params, fmt)
+    max_rows = request.app.state.settings.export_max_rows
+    return _send(
+        lambda path: export_collection(store, query, path, options, max_rows=max_rows),
+        fmt,
+        query.collection.name,
+    )
+
+
+@router.get(
+    "/analyses/{analysis_id}/export",
+    response_class=FileResponse,
+    operation_id="siting_export",
+    responses=DOWNLOAD_RESPONSES,
+)
+def analysis_export(
+    analysis_id: str,
+    request: Request,
+    store: StoreDep,
+    settings: SettingsDep,
+    _: ReaderDep,
+    layer: Annotated[str, Query(description="gaps | cells | sites | divisions (coverage per division)")],
+    f: Annotated[
+        str,
+        Query(
+            description="gpkg | shp | geojson | csv | xlsx | kml",
+            json_schema_extra={"enum": list(EXPORT_FORMATS)},
+        ),
+    ],
+    crs: Annotated[
+        str | None, Query(description="EPSG:4490 (default), EPSG:4326, EPSG:4491–4554 or gk")
+    ] = None,
+    encoding: Annotated[str | None, Query(description="UTF-8 (default) or GBK, for shp and csv")] = None,
+) -> FileResponse:
+    """An analysis result layer as a file (分析结果下载): gap polygons, gap cells, sites or the coverage per
+    division with its polygons; 409 until the run is done."""
+    unknown = sorted(set(request.query_params) - {"layer", *DOWNLOAD_PARAMETERS})
+    if unknown:
+        raise BadRequestError(
+            f"未知的查询参数 {', '.join(unknown)} / unknown query parameter(s) {', '.join(unknown)}; allowed: "
+            f"layer, {', '.join(DOWNLOAD_PARAMETERS)}",
+            field=unknown[0],
+            value=request.query_params.get(unknown[0]),
+            rule="known_parameter",
+        )
+    fmt = parse_format(f)
+    options: ExportOptions = options_from({"crs": crs, "encoding": encoding}, fmt)
+    max_rows = settings.export_max_rows
+    return _send(
+        lambda path: export_analysis(store, analysis_id, layer, path, options, max_rows=max_rows),
+        fmt,
+        f"analysis-{analysis_id[:8]}-{layer}",
+    )
