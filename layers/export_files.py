@@ -64,20 +64,6 @@ _SHAPE_FAMILY: Final[dict[str, str]] = {
     "Polygon": "polygon",
     "MultiPolygon": "polygon",
 }
-_TYPE_NAMES: Final = dict(
-    enumerate(
-        (
-            "Point",
-            "LineString",
-            "LinearRing",
-            "Polygon",
-            "MultiPoint",
-            "MultiLineString",
-            "MultiPolygon",
-            "GeometryCollection",
-        )
-    )
-)
 _SHAPE_TYPE: Final = {
     "point": "Point",
     "multipoint": "MultiPoint",
@@ -130,7 +116,8 @@ class FieldSchema:
         array = np.asarray(geometries, dtype=object)
         present = array[~shapely.is_missing(array) & ~shapely.is_empty(array)] if len(array) else array
         if len(present):
-            self.geometry_types.update(_TYPE_NAMES[int(t)] for t in np.unique(shapely.get_type_id(present)))
+            ids = shapely.get_type_id(present)
+            self.geometry_types.update(present[np.argmax(ids == t)].geom_type for t in np.unique(ids))
             b = shapely.total_bounds(present)
             if self.bounds is not None:
                 b = np.array([*np.minimum(b[:2], self.bounds[:2]), *np.maximum(b[2:], self.bounds[2:])])

@@ -22,7 +22,6 @@ from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
 from geoservice.api.deps import ReaderDep, SettingsDep, StoreDep
-from geoservice.errors import BadRequestError
 from geoservice.exports import (
     EXPORT_FORMATS,
     ExportFormat,
@@ -40,8 +39,6 @@ if TYPE_CHECKING:
 
 router = APIRouter(prefix="/siting", tags=["siting 选址"])
 
-#: The download parameters besides the selection (the OpenAPI document lists them).
-DOWNLOAD_PARAMETERS = ("f", "crs", "encoding")
 #: Responses of a download for the OpenAPI document.
 DOWNLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"content": {media.split(";")[0]: {} for _, media in EXPORT_FORMATS.values()}},
@@ -100,7 +97,6 @@ def items_download(request: Request, store: Store, query: ItemsQuery, fmt: Expor
 )
 def analysis_export(
     analysis_id: str,
-    request: Request,
     store: StoreDep,
     settings: SettingsDep,
     _: ReaderDep,
@@ -119,15 +115,6 @@ def analysis_export(
 ) -> FileResponse:
     """An analysis result layer as a file (分析结果下载): gap polygons, gap cells, sites or the coverage per
     division with its polygons; 409 until the run is done."""
-    unknown = sorted(set(request.query_params) - {"layer", *DOWNLOAD_PARAMETERS})
-    if unknown:
-        raise BadRequestError(
-            f"未知的查询参数 {', '.join(unknown)} / unknown query parameter(s) {', '.join(unknown)}; allowed: "
-            f"layer, {', '.join(DOWNLOAD_PARAMETERS)}",
-            field=unknown[0],
-            value=request.query_params.get(unknown[0]),
-            rule="known_parameter",
-        )
     fmt = parse_format(f)
     options: ExportOptions = options_from({"crs": crs, "encoding": encoding}, fmt)
     max_rows = settings.export_max_rows
