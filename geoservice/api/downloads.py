@@ -22,6 +22,7 @@ from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
 from geoservice.api.deps import ReaderDep, SettingsDep, StoreDep
+from geoservice.api.openapi_contract import ErrorPublic
 from geoservice.exports import (
     EXPORT_FORMATS,
     ExportFormat,
@@ -42,7 +43,10 @@ router = APIRouter(prefix="/siting", tags=["siting 选址"])
 #: Responses of a download for the OpenAPI document.
 DOWNLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"content": {media.split(";")[0]: {} for _, media in EXPORT_FORMATS.values()}},
-    413: {"description": "more records than GEOSERVICE_EXPORT_MAX_ROWS"},
+    413: {
+        "model": ErrorPublic,
+        "description": "超过导出行数上限 / more records than GEOSERVICE_EXPORT_MAX_ROWS",
+    },
 }
 
 
@@ -93,7 +97,10 @@ def items_download(request: Request, store: Store, query: ItemsQuery, fmt: Expor
     "/analyses/{analysis_id}/export",
     response_class=FileResponse,
     operation_id="siting_export",
-    responses=DOWNLOAD_RESPONSES,
+    responses={
+        **DOWNLOAD_RESPONSES,
+        409: {"model": ErrorPublic, "description": "分析尚未完成 / the run is not done"},
+    },
 )
 def analysis_export(
     analysis_id: str,
