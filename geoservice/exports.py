@@ -280,7 +280,9 @@ def export_collection(
     title = query.collection.title.split(" / ")[0]
     with store.transaction(readonly=True) as tx:
         if max_rows is not None:
-            counted = query.page(tx, limit=1)  # an estimated count is left to the first pass, which stops exactly
+            counted = query.page(
+                tx, limit=1
+            )  # an estimated count is left to the first pass, which stops exactly
             if not counted.estimated and int(counted.number_matched or 0) > max_rows:
                 raise too_many_rows(max_rows, "export_max_rows")
         written = write_export(
