@@ -138,3 +138,15 @@ def test_live_server__gdal_reads_a_downloaded_geopackage(store, area, tmp_path: 
     frame = pyogrio.read_dataframe(path)
     assert frame.crs.to_epsg() == 4547
     assert sorted(frame["id"]) == sorted(f.id for f in area["boundary_markers"])
+
+
+def test_items_f__cql2_filter_applies_to_the_download_as_to_the_page(client, area, tmp_path):
+    selection = "filter=name LIKE '养老服务中心1%'"
+    page = client.get(f"/collections/facilities/items?{selection}&limit=1000").json()
+    response = client.get(f"/collections/facilities/items?{selection}&f=csv")
+    assert response.status_code == 200
+    path = tmp_path / "some.csv"
+    path.write_bytes(response.content)
+    frame = pyogrio.read_dataframe(path, read_geometry=False)
+    assert sorted(frame["id"]) == sorted(f["id"] for f in page["features"])
+    assert 0 < len(frame) < len(area["facilities"])
