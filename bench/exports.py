@@ -8,7 +8,7 @@ in the same process: the same records already in one GeoDataFrame (built before 
 bounded-memory path costs over writing a frame that is already in memory; ``read ×2`` is the two passes over
 the store alone.
 
-Run: ``.venv/bin/python -m bench exports [N]``
+Run: ``.venv/bin/python -m bench exports [N [FORMAT …]]``
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ def baseline(frame: gpd.GeoDataFrame, fmt: str, path: Path) -> None:
             frame.to_file(path, driver=driver, engine="pyogrio", **options)
 
 
-def main(n_text: str = "100000") -> None:
+def main(n_text: str = "100000", *formats: str) -> None:
     n = int(n_text)
     with tempfile.TemporaryDirectory(prefix="bench-exports-") as tmp:
         folder = Path(tmp)
@@ -105,7 +105,7 @@ def main(n_text: str = "100000") -> None:
         frame = in_memory(store)
         print(f"exports: {n:,} points on SQLite; reading the query twice (two passes): {read_s:.2f} s")
         print(f"{'format':8} {'export s':>9} {'to_file s':>10} {'ratio':>6} {'size MB':>8}")
-        for fmt in EXPORT_FORMATS:
+        for fmt in formats or tuple(EXPORT_FORMATS):
             suffix = EXPORT_FORMATS[fmt][0]
             path = folder / f"export{suffix}"
             export_s, result = median_time(

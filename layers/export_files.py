@@ -276,6 +276,8 @@ class ChunkWriter:
             return
         if self.fmt == "csv":
             self._write_csv(self.convert.table(rows, geometries))
+        elif self.fmt == "geojson":
+            self._write_geojson(self.convert.frame(rows, geometries))
         elif self.fmt == "shp":
             self._write_shapefiles(self.convert.frame(rows, geometries))
         else:
@@ -311,6 +313,28 @@ class ChunkWriter:
             name = self.layer if len(known) <= 1 else f"{self.layer}_{family}"
             self._append(part, self._parts / f"{name}.shp", _SHAPE_TYPE[str(family)], encoding=self.encoding)
 
+    def _write_geojson(self, gdf: gpd.GeoDataFrame) -> None:
+        """Features appended as text (GDAL's GeoJSON append re-reads the whole file on every chunk)."""
+        first = str(self.path) not in self._started
+        epsg = pyproj.CRS(self.crs).to_epsg()
+        table = pd.DataFrame(gdf.drop(columns=gdf.geometry.name)).astype(object)
+        rows = table.where(table.notna(), None).to_dict("records")
+        shapes = shapely.to_geojson(gdf.geometry.to_numpy())
+        with self.path.open("w" if first else "a", encoding="utf-8") as out:
+            if first:
+                crs = {"type": "name", "properties": {"name": f"urn:ogc:def:crs:EPSG::{epsg}"}}
+                out.write(
+                    f'{{"type": "FeatureCollection", "name": {json.dumps(self.layer)}, "crs": {json.dumps(crs)}'
+                )
+                out.write(',\n"features": [\n')
+            for i, (row, shape) in enumerate(zip(rows, shapes, strict=True)):
+                props = json.dumps(row, ensure_ascii=False, default=str)
+                comma = "" if first and i == 0 else ",\n"
+                out.write(
+                    f'{comma}{{"type": "Feature", "properties": {props}, "geometry": {shape or "null"}}}'
+                )
+        self._started.add(str(self.path))
+
     def _write_csv(self, data: pd.DataFrame) -> None:
         first = str(self.path) not in self._started
         data.to_csv(
@@ -330,8 +354,13 @@ class ChunkWriter:
         elif self.fmt == "shp" and not self._started:
             empty = self.convert.frame([], []).rename(columns=self.field_names)
             self._append(empty, self._parts / f"{self.layer}.shp", "Point", encoding=self.encoding)
+        elif self.fmt == "geojson" and not self._started:
+            self._write_geojson(self.convert.frame([], []))
         elif not self._started:
             self._append(self.convert.frame([], []), self.path, self._geometry_type, layer=self.layer)
+        if self.fmt == "geojson":
+            with self.path.open("a", encoding="utf-8") as out:
+                out.write("\n]}\n")
         if self.fmt != "shp":
             return
         mapping = "field,original\n" + "".join(
