@@ -39,6 +39,7 @@ from pydantic import BaseModel, Field
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
+from geoservice.api.collection_geometry import feature_geometry, served_geometry
 from geoservice.api.deps import ReaderDep, StoreDep
 from geoservice.api.downloads import DOWNLOAD_RESPONSES, items_download
 from geoservice.api.items_query import (
@@ -54,12 +55,23 @@ from geoservice.api.items_query import (
     select_fields,
 )
 from geoservice.api.openapi_contract import BBOX_4_OR_6
+from geoservice.api.tiles import tile_state
 from geoservice.errors import BadRequestError, NotFoundError
 from geoservice.exports import EXPORT_FORMATS, parse_format
-from geoservice.store import COLLECTIONS, Between, Collection, Feature, Page, Transaction, utc_now
+from geoservice.store import (
+    COLLECTIONS,
+    GEOMETRY_FIRST,
+    Between,
+    Collection,
+    Feature,
+    Page,
+    Transaction,
+    utc_now,
+)
 from geoservice.store.cql import CqlFilter
 from geoservice.store.schema import PROMOTED
 from geoservice.tiles.grid import MAX_LAT, lonlat_to_mercator, mercator_to_lonlat
+from geoservice.tiles.mvt import CHINA_BOUNDS
 
 router = APIRouter(tags=["OGC API – Features 要素服务"])
 
@@ -455,11 +467,21 @@ def transformer_for(crs: str) -> Callable[[BaseGeometry], BaseGeometry]:
     )
 
 
-def feature_geojson(feature: Feature, transform: Callable[[BaseGeometry], BaseGeometry]) -> dict[str, Any]:
-    """The GeoJSON of a stored record in the requested CRS."""
+def feature_geojson(
+    feature: Feature,
+    transform: Callable[[BaseGeometry], BaseGeometry],
+    geometry_type: str | None = None,
+) -> dict[str, Any]:
+    """The GeoJSON of a stored record in the requested CRS, its geometry as the collection's ``geometry_type``.
+
+    A place name served as its location point keeps the named feature's own line or area in the
+    ``feature_geometry`` property (GeoJSON, 地名实体几何).
+    """
     body = feature.to_geojson()
-    if feature.geometry is not None and not feature.geometry.is_empty:
-        body["geometry"] = mapping(transform(feature.geometry))
+    served = served_geometry(feature.geometry, geometry_type)
+    body["geometry"] = mapping(transform(served)) if served is not None and not served.is_empty else None
+    if geometry_type == "Point" and (own := feature_geometry(feature.geometry)) is not None:
+        body["properties"]["feature_geometry"] = mapping(transform(own))
     return body
 
 
@@ -495,14 +517,23 @@ def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
-def _collection_public(collection: Collection, base: str) -> CollectionPublic:
+def _extent(request: Request, collection: Collection) -> tuple[float, float, float, float] | None:
+    """The collection's extent from its data (the worker's cache, current with every worker's writes)."""
+    state = tile_state(request.app)
+    state.feed.sync()
+    return state.extents.get(request.app.state.store, collection.name)
+
+
+def _collection_public(
+    collection: Collection, base: str, bbox: tuple[float, float, float, float] | None
+) -> CollectionPublic:
     url = f"{base}/collections/{collection.name}"
     return CollectionPublic(
         id=collection.name,
         title=collection.title,
         description=f"{collection.description} 时间筛选 datetime 依据 / filters on: {temporal_property(collection)}.",
         extent=Extent(
-            spatial={"bbox": [[73.5, 18.1, 135.1, 53.6]], "crs": CRS84},
+            spatial={"bbox": [list(bbox or CHINA_BOUNDS)], "crs": CRS84},
             temporal={
                 "interval": [[None, None]],
                 "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian",
@@ -522,6 +553,12 @@ def _collection_public(collection: Collection, base: str) -> CollectionPublic:
                 rel="http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector",
                 type="application/json",
                 title="瓦片集 / tilesets (OGC API – Tiles)",
+            ),
+            Link(
+                href=f"{url}/schema",
+                rel="describedby",
+                type="application/schema+json",
+                title=f"要素结构 / schema: {collection.item_geometry_type}",
             ),
             Link(
                 href=f"{base}/tiles/{collection.name}/tilejson.json",
@@ -576,6 +613,7 @@ class ItemsQuery:
                 sortby=sortby,
                 limit=limit,
                 offset=offset,
+                order_by=GEOMETRY_FIRST,  # QGIS 3.22 takes the geometry type from the first page
                 exact_count_max=EXACT_COUNT_MAX,
             )
         assert self.interval is not None
@@ -680,7 +718,7 @@ def get_collections(request: Request, user: ReaderDep) -> CollectionsPublic:
     _check_known(request, {"f"})
     base = _base(request)
     return CollectionsPublic(
-        collections=[_collection_public(c, base) for c in served_collections()],
+        collections=[_collection_public(c, base, _extent(request, c)) for c in served_collections()],
         links=[Link(href=f"{base}/collections", rel="self", type="application/json")],
     )
 
@@ -689,7 +727,8 @@ def get_collections(request: Request, user: ReaderDep) -> CollectionsPublic:
 def describe_collection(collectionId: str, request: Request, user: ReaderDep) -> CollectionPublic:
     """One collection's description."""
     _check_known(request, {"f"})
-    return _collection_public(served_collection(collectionId), _base(request))
+    collection = served_collection(collectionId)
+    return _collection_public(collection, _base(request), _extent(request, collection))
 
 
 @router.get(
@@ -710,6 +749,24 @@ def get_queryables(collectionId: str, request: Request, user: ReaderDep) -> Quer
             "queryables": [{"id": name} for name, schema in properties.items() if "type" in schema],
         }
     )
+
+
+@router.get(
+    "/collections/{collectionId}/schema",
+    response_model=None,
+    operation_id="getCollectionSchema",
+    responses={200: {"content": {"application/schema+json": {}}}},
+)
+def get_schema(collectionId: str, request: Request, user: ReaderDep) -> JSONResponse:
+    """The feature schema (要素结构): the one geometry type and the queryable properties (Part 5)."""
+    collection = served_collection(collectionId)
+    queryables = get_queryables(collectionId, request, user).model_dump(by_alias=True)
+    # The queryables name every property with its type and the geometry (x-ogc-role primary-geometry).
+    body = queryables | {
+        "$id": f"{_base(request)}/collections/{collection.name}/schema",
+        "additionalProperties": True,
+    }
+    return JSONResponse(body, media_type="application/schema+json")
 
 
 @router.get(
@@ -775,7 +832,10 @@ def get_features(
         links.append(page_link("prev", max(offset - limit, 0)))
     body = {
         "type": "FeatureCollection",
-        "features": [select_fields(feature_geojson(f, transform), *fields) for f in features],
+        "features": [
+            select_fields(feature_geojson(f, transform, collection.item_geometry_type), *fields)
+            for f in features
+        ],
         "numberMatched": matched,
         **({"numberMatchedEstimated": True} if estimated else {}),
         "numberReturned": len(features),
@@ -807,7 +867,7 @@ def get_feature(
             value=featureId,
             rule="feature_exists",
         )
-    body = feature_geojson(feature, transformer_for(crs))
+    body = feature_geojson(feature, transformer_for(crs), collection.item_geometry_type)
     base = _base(request)
     body["links"] = [
         {"href": f"{base}/collections/{collection.name}/items/{feature.id}", "rel": "self", "type": GEOJSON},

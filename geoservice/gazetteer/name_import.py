@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from geoservice.gazetteer.name_registry import PLACE_NAMES, registry_for
-from geoservice.gazetteer.names import NameInput, record_properties
+from geoservice.gazetteer.names import NameInput, located_feature, record_properties
 from geoservice.gazetteer.rules import CheckResult, NameRulesSettings, check_name
 from geoservice.store import Feature, Store
 
@@ -42,19 +42,19 @@ def import_names(
     warnings are accepted with the import's ``reason``, which the audit keeps. Names enter with
     ``status`` (``current`` for names already in use).
     """
-    stored: list[Feature | None] = []
     refused: list[dict[str, Any]] = []
-    features: list[Feature] = []
+    accepted: list[tuple[int, dict[str, Any], Any, str]] = []
     for position, data, result, issues in _checked(store, inputs, settings):
         if issues:
             refused.append({"index": position, "name": data.name, "issues": issues})
-            stored.append(None)
             continue
-        feature = Feature.new(record_properties(result, data, status), data.geometry, key=result.key)
-        features.append(feature)
-        stored.append(feature)
+        accepted.append((position, record_properties(result, data, status), data.geometry, result.key))
+    stored: list[Feature | None] = [None] * len(inputs)
     with store.transaction(user=user) as tx:
+        features = [located_feature(tx, props, geometry, key) for _, props, geometry, key in accepted]
         tx.insert_many(PLACE_NAMES, features, action="import", reason=reason)
+    for (position, *_), feature in zip(accepted, features, strict=True):
+        stored[position] = feature
     return ImportResult(stored=stored, refused=refused)
 
 

@@ -40,6 +40,7 @@ from geoservice.gazetteer.name_registry import PLACE_NAMES, registry_for
 from geoservice.gazetteer.rules import CheckResult, NameRulesSettings, check_name
 from geoservice.settings import get_name_rules_settings
 from geoservice.store import AuditEntry, Feature, Store, Transaction
+from geoservice.store.locations import name_location
 from geoservice.store.transaction import require_version
 
 __all__ = [
@@ -213,6 +214,15 @@ def record_properties(result: CheckResult, data: NameInput, status: str) -> dict
     return props
 
 
+def located_feature(
+    tx: Transaction, props: dict[str, Any], geometry: BaseGeometry | None, key: str | None
+) -> Feature:
+    """A new name record with its location (图上位置): the drawn point or the named feature as given, else its
+    division's seat or centre flagged ``location_approximate`` (:func:`geoservice.store.locations.name_location`)."""
+    located, location = name_location(tx, props.get("division_code"), geometry)
+    return Feature.new(props | location, located, key=key)
+
+
 def _conflict_for_key(store: Store, key: str, exc: ConflictError, name: str) -> ConflictError:
     with store.transaction(readonly=True) as tx:
         holder = tx.find_by_key(PLACE_NAMES, key)
@@ -275,7 +285,9 @@ def register(
                 geometry=data.geometry,
                 settings=settings,
             )
-            feature = Feature.new(record_properties(result, data, data.status), data.geometry, key=result.key)
+            feature = located_feature(
+                tx, record_properties(result, data, data.status), data.geometry, result.key
+            )
             stored = tx.insert(PLACE_NAMES, feature, action="register", reason=_reason(data.reason, result))
     except ConflictError as exc:
         if (exc.details or {}).get("rule") == "duplicate":  # the final check's own answer

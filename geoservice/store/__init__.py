@@ -11,12 +11,14 @@ from pathlib import Path
 
 from geoservice.errors import BadRequestError
 from geoservice.store.base import Store
+from geoservice.store.filters import GEOMETRY_FIRST
 from geoservice.store.records import AuditEntry, Between, Feature, Page, User, utc_now
 from geoservice.store.schema import COLLECTIONS, Collection
 from geoservice.store.transaction import Transaction
 
 __all__ = [
     "COLLECTIONS",
+    "GEOMETRY_FIRST",
     "AuditEntry",
     "Between",
     "Collection",

@@ -79,8 +79,15 @@ def where_clause(
     return ((" WHERE " + " AND ".join(clauses)) if clauses else "", params)
 
 
+#: ``order_by`` value: records with a geometry first, then those without, each in ``fid`` order (OGC items:
+#: QGIS and GDAL take a layer's geometry type from the first page).
+GEOMETRY_FIRST = "geometry_first"
+
+
 def order_clause(order_by: str) -> str:
     """``ORDER BY`` terms for a column name, optionally prefixed with ``-`` (descending); then by fid."""
+    if order_by == GEOMETRY_FIRST:
+        return "(geom IS NULL) ASC, fid ASC"
     desc = order_by.startswith("-")
     column = order_by.lstrip("-")
     if column not in RECORD.sortable:

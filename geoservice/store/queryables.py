@@ -51,7 +51,7 @@ class Queryable:
     storage
         Where the value lives: its own ``column``, the JSON ``props``, or the ``geometry`` column.
     geometry_type
-        For the geometry: the collection's geometry type (``Point`` …, ``Geometry`` when mixed).
+        For the geometry: the type the collection serves (``Point`` …, :attr:`Collection.item_geometry_type`).
     """
 
     name: str
@@ -74,5 +74,6 @@ def queryables(collection: str) -> dict[str, Queryable]:
     for name in RECORD_TIMES:
         out[name] = Queryable(name, "date-time", "column")
     if spec.geometry_type is not None:
-        out[GEOMETRY_NAMES[0]] = Queryable(GEOMETRY_NAMES[0], "geometry", "geometry", spec.geometry_type)
+        # The type clients are served (divisions MultiPolygon, place names Point), not the mixed stored one.
+        out[GEOMETRY_NAMES[0]] = Queryable(GEOMETRY_NAMES[0], "geometry", "geometry", spec.item_geometry_type)
     return out

@@ -68,6 +68,10 @@ class Collection:
         Served by OGC API – Features and tiles.
     queryables
         Properties a client may filter on (besides the promoted ones).
+    served_as
+        The one geometry type OGC API clients (QGIS, GDAL) are told and given where the store keeps mixed
+        geometries (``Geometry``): divisions serve their areas as ``MultiPolygon``, place names their location
+        as a ``Point`` (图上位置). ``None``: the stored ``geometry_type`` is already one type.
     """
 
     name: str
@@ -77,6 +81,12 @@ class Collection:
     ref_field: str | None = None
     public: bool = True
     queryables: tuple[str, ...] = field(default_factory=tuple)
+    served_as: str | None = None
+
+    @property
+    def item_geometry_type(self) -> str | None:
+        """The geometry type ``items`` serve (``served_as``, else ``geometry_type``)."""
+        return self.served_as or self.geometry_type
 
 
 COLLECTIONS: dict[str, Collection] = {
@@ -89,6 +99,7 @@ COLLECTIONS: dict[str, Collection] = {
             "Divisions with codes (6/9/12 digits), level and parent; polygons where known.",
             ref_field="parent_code",
             queryables=("level", "parent_code", "urban_rural_class"),
+            served_as="MultiPolygon",
         ),
         Collection(
             "place_names",
@@ -96,6 +107,7 @@ COLLECTIONS: dict[str, Collection] = {
             "Geometry",
             "Standard place names with 专名/通名, romanisation, lifecycle and history.",
             queryables=("category", "specific", "generic", "romanized"),
+            served_as="Point",
         ),
         Collection(
             "name_alternates",
@@ -127,6 +139,7 @@ COLLECTIONS: dict[str, Collection] = {
             "Geometry",
             "Boundary lines between two divisions (left/right codes, level).",
             queryables=("left_code", "right_code", "level"),
+            served_as="LineString",
         ),
         Collection(
             "boundary_markers",
@@ -292,6 +305,12 @@ MIGRATIONS: list[Migration] = [
         5,
         "persisted name indexes (name_keys, name_former, name_grams …): the check and search query them directly",
         {backend: name_tables.ddl(backend) for backend in ("sqlite", "postgis")},
+    ),
+    Migration(
+        6,
+        "place names without a location get their division's seat or centre, flagged approximate "
+        "(data step: geoservice.store.locations.fill_name_locations)",
+        {"sqlite": [], "postgis": []},
     ),
 ]
 

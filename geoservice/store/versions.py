@@ -13,11 +13,16 @@ geoservice release that applied it). Three rules:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from geoservice import __version__
 from geoservice.errors import SchemaTooNewError
+from geoservice.store.locations import fill_name_locations
 from geoservice.store.schema import APP_VERSION_SINCE, LATEST_VERSION, MIGRATIONS, Backend, Migration
+
+#: Data steps run after a migration's SQL, in the same transaction (audited record updates, not SQL).
+DATA_STEPS: dict[int, Callable[[Any], None]] = {6: fill_name_locations}
 
 CREATE_TABLE = "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, description TEXT, applied_at TEXT)"
 
@@ -94,6 +99,8 @@ def apply_migrations(tx: Any, backend: Backend, *, applied_at: str, to_version: 
     for migration in pending_migrations(current, to_version=to_version):
         for statement in migration.sql[backend]:
             tx.execute(statement)
+        if (step := DATA_STEPS.get(migration.version)) is not None:
+            step(tx)
         columns, values = (
             "version, description, applied_at",
             [

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from geoservice.store import COLLECTIONS
 from tests.geoservice.features.small_area import fill_small_area
 
 PUBLIC = [
@@ -55,7 +56,9 @@ def test_items__every_collection_serves_geojson(client, area, collection):
         body["numberMatched"] == len(area[collection]) == body["numberReturned"]
         or body["numberReturned"] == 10
     )
-    assert body["features"][0]["geometry"]["type"] in {"Point", "LineString", "Polygon"}
+    # Each collection serves the one geometry type it declares (QGIS reads it from this first page).
+    declared = COLLECTIONS[collection].item_geometry_type
+    assert {f["geometry"]["type"] for f in body["features"] if f["geometry"]} == {declared}
 
 
 def test_items__paging_links_walk_every_feature_once(client, area):
@@ -175,3 +178,43 @@ def test_items__sql_looking_filter_value_is_plain_text(client, area, value):
 def test_bad_requests__sql_in_filter_leaves_the_table(client, area):
     client.get("/collections/facilities/items?name=a;DROP%20TABLE%20facilities")
     assert client.get("/collections/facilities/items").json()["numberMatched"] == 25
+
+
+@pytest.mark.parametrize("collection", PUBLIC)
+def test_schema__declares_the_one_geometry_type_and_is_linked(client, collection):
+    described = client.get(f"/collections/{collection}").json()
+    link = next(link for link in described["links"] if link["rel"] == "describedby")
+    assert link["href"].endswith(f"/collections/{collection}/schema")
+    schema = client.get(f"/collections/{collection}/schema")
+    assert schema.status_code == 200 and schema.headers["content-type"].startswith("application/schema+json")
+    geometry = schema.json()["properties"]["geometry"]
+    declared = COLLECTIONS[collection].item_geometry_type
+    assert geometry["x-ogc-role"] == "primary-geometry"
+    assert geometry["format"] == f"geometry-{declared.lower()}"
+
+
+def test_collections__extent_comes_from_the_data_and_follows_writes(client, area, store):
+    from shapely.geometry import Point
+
+    from geoservice.store import Feature
+
+    def bbox(collection):
+        return client.get(f"/collections/{collection}").json()["extent"]["spatial"]["bbox"][0]
+
+    assert bbox("divisions") == pytest.approx([114.20, 30.55, 114.40, 30.70])  # the district, not China
+    store.insert(
+        "facilities", Feature.new({"name": "远处", "kind": "elderly_care"}, Point(115.0, 31.0)), user="t"
+    )
+    assert bbox("facilities")[2:] == pytest.approx(
+        [115.0, 31.0]
+    )  # the cached extent was dropped on the write
+
+
+def test_items__records_with_a_geometry_come_first(client, area, store):
+    from geoservice.store import Feature
+
+    with store.transaction(user="t") as tx:
+        tx.insert_many("divisions", [Feature.new({"code": f"4{i}", "name": f"省{i}"}) for i in range(12)])
+    first = client.get("/collections/divisions/items", params={"limit": 1}).json()
+    assert first["numberMatched"] == 13 and first["features"][0]["properties"]["name"] == "江岸区"
+    assert first["features"][0]["geometry"]["type"] == "MultiPolygon"

@@ -220,7 +220,9 @@ def test_queryables__real_json_schema_types(client):
     assert addresses["updated_at"] == {"title": "updated_at", "type": "string", "format": "date-time"}
     assert addresses["geometry"]["format"] == "geometry-point"
     divisions = client.get("/collections/divisions/queryables").json()
-    assert divisions["properties"]["geometry"]["format"] == "geometry-any"
+    assert (
+        divisions["properties"]["geometry"]["format"] == "geometry-multipolygon"
+    )  # issue 12: the type clients are served
     assert {"id": "level"} in divisions["queryables"]  # the draft's list, read by GDAL's OAPIF driver
 
 

@@ -128,7 +128,11 @@ def test_names_mode__search_draw_check_duplicate_and_register(
     hits = get_json(f"{base}/names/search?q=%E6%9C%9B%E5%B2%B3%E8%B7%AF&limit=5")["hits"]
     assert [(h["name"], h["status"]) for h in hits][:1] == [("望岳路", "proposed")]
     stored = get_json(f"{base}/collections/place_names/items/{hits[0]['id']}")
-    assert stored["geometry"]["type"] == "LineString" and len(stored["geometry"]["coordinates"]) == 3
+    # Served as its location (a point on the drawn road), the drawn line kept as the named feature's geometry.
+    assert stored["geometry"]["type"] == "Point"
+    drawn = stored["properties"]["feature_geometry"]
+    assert drawn["type"] == "LineString" and len(drawn["coordinates"]) == 3
+    assert stored["properties"]["location_source"] == "feature"
 
 
 def test_names_mode__planner_sees_no_register_button_but_the_reason(
