@@ -227,11 +227,15 @@
     }).catch(fail);
   });
   // A place name's geometry: its own, else the roads that carry it (roads.name_id), else null.
+  // A name's own line or area (feature_geometry) first; its point unless approximate (a division's seat),
+  // then the roads carrying the name; the approximate point last.
   function nameGeometry(id) {
     return api("/collections/place_names/items/" + encodeURIComponent(id)).then(function (f) {
-      if (f.geometry) return { type: "FeatureCollection", features: [f] };
+      var p = f.properties || {}, own = f.geometry ? { type: "FeatureCollection", features: [f] } : null;
+      if (p.feature_geometry) return { type: "FeatureCollection", features: [{ type: "Feature", properties: p, geometry: p.feature_geometry }] };
+      if (own && !p.location_approximate) return own;
       return api("/collections/roads/items?limit=100&name_id=" + encodeURIComponent(id)).then(function (fc) {
-        return fc.features.length ? fc : null;
+        return fc.features.length ? fc : own;
       });
     });
   }
