@@ -22,8 +22,9 @@ from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
 from geoservice.api.deps import ReaderDep, SettingsDep, StoreDep
-from geoservice.api.openapi_contract import ErrorPublic
+from geoservice.api.openapi_contract import ErrorPublic, enum_of
 from geoservice.exports import (
+    ANALYSIS_LAYERS,
     EXPORT_FORMATS,
     ExportFormat,
     ExportOptions,
@@ -34,6 +35,12 @@ from geoservice.exports import (
     parse_format,
 )
 from geoservice.store import Store
+
+#: The output CRSs :func:`geoservice.exports.parse_crs_choice` takes (EPSG:n, n or the OGC URI; gk).
+EXPORT_CRS_PATTERN = (
+    r"^\s*(<?([gG][kK]|(EPSG:|http://www\.opengis\.net/def/crs/EPSG/0/)?"
+    r"(4490|4326|449[1-9]|45[0-4][0-9]|455[0-4]))>?)?\s*$"
+)
 
 if TYPE_CHECKING:
     from geoservice.api.features import ItemsQuery
@@ -107,7 +114,13 @@ def analysis_export(
     store: StoreDep,
     settings: SettingsDep,
     _: ReaderDep,
-    layer: Annotated[str, Query(description="gaps | cells | sites | divisions (coverage per division)")],
+    layer: Annotated[
+        str,
+        Query(
+            description="gaps | cells | sites | divisions (coverage per division)",
+            json_schema_extra=enum_of(lambda: ANALYSIS_LAYERS),
+        ),
+    ],
     f: Annotated[
         str,
         Query(
@@ -116,7 +129,11 @@ def analysis_export(
         ),
     ],
     crs: Annotated[
-        str | None, Query(description="EPSG:4490 (default), EPSG:4326, EPSG:4491–4554 or gk")
+        str | None,
+        Query(
+            description="EPSG:4490 (default), EPSG:4326, EPSG:4491–4554 or gk",
+            json_schema_extra={"pattern": EXPORT_CRS_PATTERN},
+        ),
     ] = None,
     encoding: Annotated[str | None, Query(description="UTF-8 (default) or GBK, for shp and csv")] = None,
 ) -> FileResponse:

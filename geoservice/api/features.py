@@ -57,7 +57,7 @@ from geoservice.api.items_query import (
 from geoservice.api.openapi_contract import BBOX_4_OR_6
 from geoservice.api.tiles import tile_state
 from geoservice.errors import BadRequestError, NotFoundError
-from geoservice.exports import EXPORT_FORMATS, parse_format
+from geoservice.exports import EXPORT_FORMATS, parse_encoding, parse_format
 from geoservice.store import (
     COLLECTIONS,
     GEOMETRY_FIRST,
@@ -793,6 +793,7 @@ def get_features(
     query = parse_items_query(collection, params)
     if params.get("f", "json") not in PAGE_FORMATS:
         return items_download(request, store, query, parse_format(params["f"]))
+    parse_encoding(params.get("encoding"))  # checked on a page too, as the OpenAPI document says
     crs = parse_crs(params.get("crs"), "crs")
     limit = min(parse_int(params.get("limit"), "limit", DEFAULT_LIMIT, 1), MAX_LIMIT)
     offset = parse_int(params.get("offset"), "offset", 0, 0)
