@@ -16,7 +16,8 @@ carries ``fields.csv`` (``field,original``) mapping each DBF field back to its n
 geometry family (points and polygons) becomes one Shapefile per family: ``NAME_point``, ``NAME_line``,
 ``NAME_polygon``. CSV: ``lon``/``lat`` columns when every geometry is a point (``x``/``y`` in a projected
 CRS), otherwise ``wkt``; UTF-8 with a byte-order mark (so Excel reads Chinese) or GBK. KML is always WGS84
-lon/lat (the KML standard).
+lon/lat (the KML standard); GDAL's KML writer re-reads the file on every append, so KML chunks are spooled to a
+GeoPackage and converted in one write at the end (its memory grows with the layer).
 """
 
 from __future__ import annotations
@@ -249,6 +250,7 @@ class ChunkWriter:
         self.crs = self.convert.crs
         self.field_names = shapefile_field_names(list(schema.fields), encoding) if fmt == "shp" else {}
         self._parts = path.with_name(path.name + ".parts")
+        self._spool = self._parts / "spool.gpkg"
         self._started: set[str] = set()
         self._geometry_type = (
             next(iter(schema.geometry_types)) if len(schema.geometry_types) == 1 else "Unknown"
@@ -256,7 +258,7 @@ class ChunkWriter:
 
     def __enter__(self) -> ChunkWriter:
         self.path.unlink(missing_ok=True)
-        if self.fmt == "shp":
+        if self.fmt in ("shp", "kml"):
             shutil.rmtree(self._parts, ignore_errors=True)
             self._parts.mkdir(parents=True)
         return self
@@ -278,6 +280,10 @@ class ChunkWriter:
             self._write_csv(self.convert.table(rows, geometries))
         elif self.fmt == "geojson":
             self._write_geojson(self.convert.frame(rows, geometries))
+        elif self.fmt == "kml":  # LIBKML's append re-reads the file: spool to a GeoPackage, convert on close
+            self._append(
+                self.convert.frame(rows, geometries), self._spool, self._geometry_type, driver="GPKG"
+            )
         elif self.fmt == "shp":
             self._write_shapefiles(self.convert.frame(rows, geometries))
         else:
@@ -287,10 +293,10 @@ class ChunkWriter:
 
     def _append(self, gdf: gpd.GeoDataFrame, path: Path, geometry_type: str, **options: Any) -> None:
         key = str(path)
+        options.setdefault("driver", _DRIVERS[self.fmt])
         pyogrio.write_dataframe(
             gdf,
             path,
-            driver=_DRIVERS[self.fmt],
             append=key in self._started,
             geometry_type=geometry_type,
             promote_to_multi=False,
@@ -354,6 +360,9 @@ class ChunkWriter:
         elif self.fmt == "shp" and not self._started:
             empty = self.convert.frame([], []).rename(columns=self.field_names)
             self._append(empty, self._parts / f"{self.layer}.shp", "Point", encoding=self.encoding)
+        elif self.fmt == "kml":
+            spooled = pyogrio.read_dataframe(self._spool) if self._started else self.convert.frame([], [])
+            pyogrio.write_dataframe(spooled, self.path, driver="LIBKML", layer=self.layer)
         elif self.fmt == "geojson" and not self._started:
             self._write_geojson(self.convert.frame([], []))
         elif not self._started:
