@@ -1,8 +1,10 @@
 """Open OGC API collections in QGIS's OAPIF provider and print what QGIS sees (run by the system python3).
 
-Usage: ``QT_QPA_PLATFORM=offscreen /usr/bin/python3 qgis_probe.py BASE_URL MINLON,MINLAT,MAXLON,MAXLAT ID…``.
-Prints one JSON object per collection: ``valid``, ``crs`` (authid), ``geometry_type`` (QgsWkbTypes display
-string), ``features_in_box`` (features QGIS returns for the box) and ``error``. This file runs outside the
+Usage: ``QT_QPA_PLATFORM=offscreen /usr/bin/python3 qgis_probe.py BASE_URL MINLON,MINLAT,MAXLON,MAXLAT ID…``;
+an ID may carry a QGIS filter expression, ``ID::EXPRESSION`` (e.g. ``place_names::"category" = 'road'``).
+Prints one JSON object per ID: ``valid``, ``crs`` (authid), ``geometry_type`` (QgsWkbTypes display
+string), ``features_in_box`` (features QGIS returns for the box, filtered by the expression if given) and
+``error``. This file runs outside the
 project's venv (Debian's python3-qgis), so it imports nothing of geoservice.
 """
 
@@ -20,17 +22,20 @@ def main() -> None:
     minx, miny, maxx, maxy = (float(v) for v in box.split(","))
     app = QgsApplication([], False)
     app.initQgis()
-    for collection in collections:
+    for argument in collections:
+        collection, _, expression = argument.partition("::")
         # Only the features of the requested box, as QGIS does with "only request features overlapping the view".
         uri = f"url='{base}' typename='{collection}' restrictToRequestBBOX='1'"
         layer = QgsVectorLayer(uri, collection, "OAPIF")
         row: dict[str, object] = {
-            "collection": collection,
+            "collection": argument,
             "valid": layer.isValid(),
             "qgis": Qgis.QGIS_VERSION,
         }
         if layer.isValid():
             request = QgsFeatureRequest().setFilterRect(QgsRectangle(minx, miny, maxx, maxy))
+            if expression:
+                request.setFilterExpression(expression)
             row |= {
                 "crs": layer.crs().authid(),
                 "geometry_type": QgsWkbTypes.displayString(layer.wkbType()),

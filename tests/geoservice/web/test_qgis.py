@@ -6,6 +6,10 @@ CRS, geometry type and the features it returns for a box in central Wuhan (江�
 geometry type from the first page of ``items`` and requests CRS84 (it has no OGC API – Features Part 2), so
 the layer CRS is EPSG:4326; CGCS2000 and WGS84 differ by less than a metre.
 
+QGIS 3.22 predates server-side filtering in its OAPIF provider (OGC API – Features Part 3 arrived in QGIS 3.32), so
+a filtered layer is filtered by QGIS itself: the filtered case checks that it gets the same features as our
+CQL2 ``filter`` answers for the same condition and box.
+
 Skips only when python3-qgis is absent and ``GEOSERVICE_REQUIRE_QGIS`` is not set (CI sets it).
 """
 
@@ -117,3 +121,25 @@ def test_qgis_oapif__every_public_collection_has_crs_geometry_type_and_features_
         assert row["crs"] in ("EPSG:4326", "OGC:CRS84", "EPSG:4490"), (name, row)
         assert row["geometry_type"] == COLLECTIONS[name].item_geometry_type, (name, row)
         assert row["features_in_box"] > 0, (name, row)
+
+
+@pytest.mark.slow
+def test_qgis_oapif__a_filtered_layer_gets_the_features_of_the_same_cql2_filter(
+    qgis_or_skip: None, sample_db: SampleDatabase, tmp_path: Path
+) -> None:
+    import httpx
+
+    path = sample_db.copy_to(tmp_path)
+    box = ",".join(str(v) for v in CENTRAL_WUHAN)
+    with serve_url(str(path), tmp_path) as base:
+        seen = _probe(base, ["place_names::\"category\" = 'road'"])
+        served = httpx.get(
+            f"{base}/collections/place_names/items",
+            params={"bbox": box, "filter": "category = 'road'", "filter-lang": "cql2-text", "limit": 1000},
+            timeout=60,
+        ).json()
+    row = seen["place_names::\"category\" = 'road'"]
+    assert row["valid"], row.get("error")
+    roads = [f for f in served["features"] if f["geometry"] is not None]
+    assert served["numberMatched"] == len(served["features"]) > 0
+    assert row["features_in_box"] == len(roads)
