@@ -13,10 +13,13 @@ from typing import Any
 import geopandas as gpd
 import shapely
 
+from layers.admin import division_code
 from tests.conftest import DATA_DIR
 
 JIANGAN = "420102"
 WUHAN = "420100"
+#: How the store keeps Wuhan's code (GB/T 2260's 420100 shortened, as the division tree and the sample do).
+WUHAN_STORED = division_code(WUHAN)
 SAMPLE = DATA_DIR / "wuhan" / "wuhan_sample.gpkg"
 
 
@@ -31,10 +34,10 @@ def _divisions(code: str) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """The analysed division (with ``parent_code``) and its children (with ``parent_code`` = ``code``)."""
     if code == WUHAN:
         city = gpd.read_file(SAMPLE, layer="city_outline")
-        city = city.assign(code=WUHAN, level="city", parent_code="42")
+        city = city.assign(code=WUHAN_STORED, level="city", parent_code="42")
         return city, gpd.read_file(SAMPLE, layer="districts")
     district = gpd.read_file(SAMPLE, layer="districts", where=f"code = '{code}'")
-    district = district.assign(parent_code=WUHAN)
+    district = district.assign(parent_code=WUHAN_STORED)
     return district, gpd.read_file(SAMPLE, layer="townships", where=f"district_code = '{code}'")
 
 
@@ -58,10 +61,12 @@ def seed_sample(store: Any, code: str = JIANGAN) -> dict[str, Any]:
         if code != WUHAN:
             tx.insert(
                 "divisions",
-                Feature.new({"code": WUHAN, "name": "武汉市", "level": "city", "parent_code": "42"}),
+                Feature.new({"code": WUHAN_STORED, "name": "武汉市", "level": "city", "parent_code": "42"}),
             )
         tx.insert_many("divisions", _features(division, ["code", "name", "level", "parent_code"]))
-        tx.insert_many("divisions", _features(children, ["code", "name", "level"], parent_code=code))
+        tx.insert_many(
+            "divisions", _features(children, ["code", "name", "level"], parent_code=division_code(code))
+        )
         tx.insert_many("roads", _features(merged, ["name", "road_class"]), reason="test")
         tx.insert_many("facilities", _features(facilities, ["name", "kind", "beds", "division_code"]))
     register_population(
