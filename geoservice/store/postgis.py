@@ -89,10 +89,17 @@ class PostGISStore(Store):
 
     @contextmanager
     def transaction(self, *, user: str | None = None, readonly: bool = False) -> Iterator[Transaction]:
-        """One pooled connection, checked on checkout; an outage is :class:`UnavailableError` (503)."""
+        """One pooled connection, checked on checkout; an outage is :class:`UnavailableError` (503).
+
+        A read-only transaction runs at REPEATABLE READ: every statement sees the same snapshot, so reads that
+        take several queries (the name check's duplicate, homophone and similar-name lookups; a page and its
+        count) never mix data from before and after another transaction's commit.
+        """
         self._gate()
         try:
             with self.pool.connection() as conn, conn.transaction():
+                if readonly:  # one snapshot for all its statements: a check's lookups agree with each other
+                    conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
                 tx = Transaction(self, conn, user)
                 yield tx
         except PoolTimeout as exc:  # no connection within wait_s: down, or every connection busy
