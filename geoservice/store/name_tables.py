@@ -370,31 +370,32 @@ def gram_candidates(tx: Transaction, grams: Sequence[str], limit: int, scan: int
     return [int(r[0]) for r in tx.execute(sql, [*params, limit]).fetchall()]
 
 
+def _by_refs(tx: Transaction, refs: Sequence[int], names_sql: str, former_sql: str) -> list[Any]:
+    """Rows of ``refs`` (fid of a name, minus fid of a former name): ``names_sql`` / ``former_sql`` each end
+    with ``IN (`` and get the placeholders and the fids."""
+    rows: list[Any] = []
+    for sql, fids in ((names_sql, [r for r in refs if r > 0]), (former_sql, [-r for r in refs if r < 0])):
+        if fids:
+            rows += tx.execute(f"{sql}{', '.join('?' for _ in fids)})", fids).fetchall()
+    return rows
+
+
 def entry_texts(tx: Transaction, refs: Sequence[int]) -> list[tuple[int, str]]:
     """(ref, comparison form) of ``refs``: what a fuzzy candidate is scored on, before its record is read."""
-    names = [r for r in refs if r > 0]
-    former = [-r for r in refs if r < 0]
-    rows: list[Any] = []
-    if names:
-        marks = ", ".join("?" for _ in names)
-        rows += tx.execute(f"SELECT fid, comparison FROM name_keys WHERE fid IN ({marks})", names).fetchall()
-    if former:
-        marks = ", ".join("?" for _ in former)
-        rows += tx.execute(f"SELECT -fid, text FROM name_former WHERE fid IN ({marks})", former).fetchall()
+    rows = _by_refs(
+        tx,
+        refs,
+        "SELECT fid, comparison FROM name_keys WHERE fid IN (",
+        "SELECT -fid, text FROM name_former WHERE fid IN (",
+    )
     return [(int(r[0]), str(r[1])) for r in rows]
 
 
 def entries_by_refs(tx: Transaction, refs: Sequence[int]) -> list[tuple[Any, ...]]:
     """Entries (``ENTRY_COLUMNS``) of ``refs`` (fid of a name, minus fid of a former name)."""
-    names = [r for r in refs if r > 0]
-    former = [-r for r in refs if r < 0]
-    rows: list[Any] = []
-    if names:
-        marks = ", ".join("?" for _ in names)
-        rows += tx.execute(f"{_entry_select('name')} WHERE k.fid IN ({marks})", names).fetchall()
-    if former:
-        marks = ", ".join("?" for _ in former)
-        rows += tx.execute(f"{_entry_select('historic')} WHERE f.fid IN ({marks})", former).fetchall()
+    rows = _by_refs(
+        tx, refs, f"{_entry_select('name')} WHERE k.fid IN (", f"{_entry_select('historic')} WHERE f.fid IN ("
+    )
     return [tuple(r) for r in rows]
 
 
