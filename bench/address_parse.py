@@ -16,7 +16,8 @@ of this process (single-threaded), wall time printed beside: the machine's 2 cor
 Further tables score the same parsers, the same way, on each set labelled with codes (:data:`CODED_SETS`): the
 national held-out set (``fixtures/heldout_national_addresses.jsonl``, written from issue 11's classes by an
 engineer who did not read the parser), a second national held-out set
-(``fixtures/heldout_national_addresses_2.jsonl``, 378 addresses from 31 provinces, likewise, by another engineer), the
+(``fixtures/heldout_national_addresses_2.jsonl``, 378 addresses from 31 provinces, likewise, by another engineer), a
+third (``fixtures/heldout_national_addresses_3.jsonl``, 421 addresses from 31 provinces, likewise, by a third), the
 Hubei held-out set (``fixtures/heldout_addresses.jsonl``, 150 addresses, likewise) and the parser author's national development set (``fixtures/national_dev_addresses.jsonl``); division
 levels are given there by code and named here from the tree; ours is broken down per component. A last table puts
 every set side by side, per component. Speed is measured on the labelled set and on the coded sets' texts.
@@ -44,6 +45,7 @@ HELDOUT = FIXTURES / "heldout_addresses.jsonl"
 CODED_SETS = {
     "held-out national": FIXTURES / "heldout_national_addresses.jsonl",
     "held-out national 2": FIXTURES / "heldout_national_addresses_2.jsonl",
+    "held-out national 3": FIXTURES / "heldout_national_addresses_3.jsonl",
     "held-out Hubei": HELDOUT,
     "national dev": FIXTURES / "national_dev_addresses.jsonl",
 }
