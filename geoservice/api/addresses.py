@@ -64,6 +64,10 @@ class Ambiguity(BaseModel):
     text: str
     reason: Literal["ambiguous", "not_in_context"]
     candidates: list[Candidate]
+    levels: list[str] = Field(
+        default_factory=list,
+        description="every level the namesakes leave open (朝阳区 alone: province, city, county)",
+    )
 
 
 class ParseNote(BaseModel):

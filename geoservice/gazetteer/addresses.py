@@ -6,17 +6,13 @@ village, then road (街路巷), door number (门牌号), building (楼栋), unit
 simplified, full-width → half-width, Chinese numerals before counting units: 八十八号 → 88号).
 
 How divisions are resolved
-    One left-to-right maximal-munch scan over the division name index (:class:`DivisionTree`; a dict lookup
-    per candidate length, no regex per division). Each name found narrows a set of hypotheses — the deepest
-    division the address can mean so far. A name is taken only where it is consistent (a descendant of a
-    hypothesis), so a lower level fills in omitted upper ones (江岸区大智街道 → 湖北省 武汉市) and an upper
-    level picks between namesakes (吉林省长春市朝阳区). Short forms followed by a road generic are road names
-    (大智路, 汉阳大道), not divisions. Villages need a county or township before them, a township's short
-    form too. When the hypotheses still disagree at the end, the component is **left unresolved and the
-    candidates are listed** in ``ambiguities`` — never guessed (two 朝阳区: Beijing and Changchun).
-    A road generic may come after a direction or an ordinal (滨湖北路, 章华中路, 建设二路): still a road. A
-    short form followed by its level's generic takes the generic too (大冶县 → 大冶市: the county's former
-    type, not the start of the road). Former names (曾用名: 襄樊市, 郧县, 京山县) resolve to today's division
+    One left-to-right maximal-munch scan over the division name index (:mod:`geoservice.gazetteer.address_scan`)
+    narrows a set of hypotheses — the deepest division the address can mean so far: a lower level fills in
+    omitted upper ones (江岸区大智街道 → 湖北省 武汉市), an upper level picks between namesakes
+    (吉林省长春市朝阳区), a short form followed by a road generic is a road name (大智路, 汉阳大道). When the
+    hypotheses still disagree at the end, every level they disagree on is **left unresolved and its candidates
+    are listed** in ``ambiguities`` — never guessed (two 朝阳区: Beijing and Changchun, so province, city and
+    county). Former names (曾用名: 襄樊市, 郧县, 京山县) resolve to today's division
     (see :mod:`geoservice.gazetteer.divisions`); the parse lists them in :attr:`ParsedAddress.renamed`.
 
 Postal codes (邮政编码)
@@ -50,8 +46,9 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from geoservice.errors import InvalidInputError
+from geoservice.gazetteer.address_scan import Segment, first_division, later_address, scan_divisions
 from geoservice.gazetteer.address_street import parse_street
-from geoservice.gazetteer.divisions import DEPTH, LEVELS, DivisionTree, NameEntry, generic_of
+from geoservice.gazetteer.divisions import LEVELS, DivisionTree
 from geoservice.gazetteer.text import normalize
 
 __all__ = [
@@ -81,21 +78,6 @@ COMPONENTS: Final = (
 )
 #: Longest address accepted, in characters (an address is a line, not a document).
 MAX_ADDRESS_CHARS: Final = 200
-
-# What makes the text after a division's short form the rest of a road's name: a road generic (大智路), or a
-# direction and / or an ordinal before one (滨湖北路, 章华中路, 建设二路, 中山东一路); 街道 is a township.
-_ROAD_START: Final = re.compile(
-    r"(?:大道|大街|胡同|路|街(?!道)|巷|弄|里|道"
-    r"|[东南西北中]?[一二三四五六七八九十]*(?:大道|大街|路|街(?!道)|巷))"
-)
-# A short form followed by its level's generic (通名) takes it (京山县, 大冶县: a county's former type) unless
-# the generic starts an ordinary word (江夏市场, 洪山区域).
-_TRAILING_GENERICS: Final[dict[str, tuple[str, ...]]] = {
-    "city": ("地区", "市", "州", "盟"),
-    "county": ("县", "市", "区", "旗"),
-    "township": ("街道", "镇", "乡"),
-}
-_NOT_GENERICS: Final = ("市场", "市政", "市民", "市容", "区域", "区间", "县道", "镇江", "乡村", "街道口")
 # Postal code (邮政编码), before normalisation (full-width digits too): leading, or trailing after a separator
 # or a 邮编 label; never a door number or building (430074号).
 _DIGIT: Final = "[0-9０-９]"
@@ -106,17 +88,12 @@ _LEADING_POSTCODE: Final = re.compile(
 _TRAILING_POSTCODE: Final = re.compile(
     rf"(?:[\s,，;；]+(?:{_POSTCODE_LABEL})?|{_POSTCODE_LABEL}){_DIGIT}{{6}}\s*$"
 )
-# Separators and export debris between levels (浙江省-温州市-鹿城区, 江苏省_苏州市, 杭州市null西湖区).
-_SEPARATORS: Final = frozenset(" ,，、;；:：/|()（）-_—–·.>＞\\\t")
+# Export debris between levels (杭州市null西湖区).
 _DEBRIS: Final = re.compile(
     r"(?<![A-Za-z])(?:null|NULL|Null|None|none|NaN|nan|undefined|N/A|n/a)(?![A-Za-z])"
 )
-_MAX_HYPOTHESES: Final = 512
 #: Municipalities (直辖市): the province is the city too (上海市浦东新区 → city 上海市).
 MUNICIPALITIES: Final = frozenset({"11", "12", "31", "50"})
-_RESTART_LEVELS: Final = frozenset({"province", "city"})
-# Statistical groupings written like names in exported tables (市辖区, 重庆市县): never divisions.
-_PLACEHOLDERS: Final = ("市辖区", "县")
 
 
 @dataclass
@@ -131,6 +108,8 @@ class ParsedAddress:
         One entry per name that could mean more than one division: ``{"component", "text", "reason",
         "candidates": [{"name", "code", "chain"}]}``; ``reason`` is ``ambiguous`` (namesakes the text does
         not tell apart) or ``not_in_context`` (a division name that does not belong under the ones before it).
+        An ``ambiguous`` entry also lists in ``levels`` every level its namesakes leave open (朝阳区 alone:
+        ``province``, ``city``, ``county``); none of those levels is among the components.
     unresolved
         Text that was not attributed to any component (ambiguous names, stray text), space-separated.
     text
@@ -176,25 +155,6 @@ class ParsedAddress:
         return None
 
 
-@dataclass
-class _Segment:
-    text: str
-    entries: tuple[NameEntry, ...]
-    kind: str = ""  # "" a plain name; former_type when a short form took another generic of its level
-
-
-@dataclass
-class _Scan:
-    """Where the divisions end, the hypotheses left, the names taken, the misfits and the notes."""
-
-    position: int
-    hypotheses: list[str | None]
-    segments: list[_Segment]
-    misfits: list[_Segment]
-    notes: list[dict[str, str]]
-    start: int = 0
-
-
 def _normalised(text: str, field: str) -> tuple[str, str]:
     if not isinstance(text, str) or not text.strip():
         raise InvalidInputError(
@@ -236,253 +196,29 @@ def strip_postcode(text: str) -> str:
     return _TRAILING_POSTCODE.sub("", text, count=1)
 
 
-def _extend(
-    tree: DivisionTree,
-    hypotheses: list[str | None],
-    entries: tuple[NameEntry, ...],
-    *,
-    short_ok: bool = False,
-) -> list[str | None]:
-    """The hypotheses that ``entries`` can continue (each a deeper division under one of them)."""
-    extended: list[str | None] = []
-    for hypothesis in hypotheses:
-        depth = -1 if hypothesis is None else DEPTH[tree.get(hypothesis).level]  # type: ignore[union-attr]
-        for entry in entries:
-            entry_depth = DEPTH[entry.level]
-            if entry_depth <= depth:
-                continue
-            if hypothesis is None or hypothesis in tree.chain_codes(entry.code):
-                # Context rules: a village, or a township's short form, needs a county or deeper before it —
-                # or its own parent (东莞虎门: a city without counties holds its towns directly).
-                if (
-                    not short_ok
-                    and (entry.level == "village" or (entry.level == "township" and not entry.full))
-                    and depth < 2
-                    and (hypothesis is None or tree.get(entry.code).parent_code != hypothesis)  # type: ignore[union-attr]
-                ):
-                    continue
-                if entry.code not in extended:
-                    extended.append(entry.code)
-    # One name meaning a division and its own descendant (恩施: the prefecture and its city) means the upper one.
-    if len(extended) > 1:
-        codes = set(extended)
-        extended = [c for c in extended if not any(a in codes for a in tree.chain_codes(c)[:-1])]  # type: ignore[arg-type]
-    return extended[:_MAX_HYPOTHESES]
-
-
-def _starts_with_road_generic(text: str, position: int) -> bool:
-    return _ROAD_START.match(text, position) is not None
-
-
-def _trailing_generic(
-    tree: DivisionTree, text: str, end: int, entries: tuple[NameEntry, ...], taken: list[str | None]
-) -> tuple[int, bool]:
-    """(length, changed) of a generic of the level after a short form at ``text[:end]`` (京山县, 良渚镇).
-
-    ``changed`` is True when that generic is not the division's own today (萧山市 for 萧山区: a former type).
-    """
-    if end >= len(text) or any(e.full for e in entries) or text.startswith(_NOT_GENERICS, end):
-        return 0, False
-    for entry in entries:
-        if entry.code not in taken:
-            continue
-        for generic in _TRAILING_GENERICS.get(entry.level, ()):
-            if text.startswith(generic, end):
-                division = tree.get(entry.code)
-                assert division is not None
-                return len(generic), generic_of(division.name, entry.level) != generic
-    return 0, False
-
-
-def _skip_separators(text: str, position: int) -> int:
-    while position < len(text) and text[position] in _SEPARATORS:
-        position += 1
-    return position
-
-
-def _extends_next(tree: DivisionTree, text: str, position: int, codes: list[str | None]) -> bool:
-    """True when the next division name after ``position`` is a descendant of one of ``codes``."""
-    position = _skip_separators(text, position)
-    for length, entries in tree.matches_at(text, position):
-        if _starts_with_road_generic(text, position + length) and not all(e.full for e in entries):
-            continue
-        if _extend(tree, codes, entries):
-            return True
-    return False
-
-
-def _restart_codes(
-    tree: DivisionTree, text: str, end: int, entries: tuple[NameEntry, ...], hypotheses: list[str | None]
-) -> list[str | None]:
-    """The start of a later address (杭州市 after 西湖区, 江苏省 after 浙江省…): a province or city written in
-    full (or a province's short form) that the next division name continues, where the current chain does not."""
-    starts: list[str | None] = [
-        e.code for e in entries if e.level in _RESTART_LEVELS and (e.full or e.level == "province")
-    ]
-    if not starts or _extends_next(tree, text, end, hypotheses):
-        return []
-    position = _skip_separators(text, end)
-    for length, next_entries in tree.matches_at(text, position):
-        if _starts_with_road_generic(text, position + length) and not all(e.full for e in next_entries):
-            continue
-        extended = _extend(tree, starts, next_entries)
-        if extended:
-            return [c for c in starts if any(c in tree.chain_codes(x) for x in extended if x)]
-    return []
-
-
-def _in_context(
-    tree: DivisionTree,
-    text: str,
-    position: int,
-    matches: list[tuple[int, tuple[NameEntry, ...]]],
-    scan: _Scan,
-) -> int:
-    """Where a name that fits only in a wider sense ends (0 when none): a former name or variant that is
-    another division's name today (铜仁地区铜仁市 → 碧江区; 上海市黄埔区 → 黄浦区), or a township written under
-    the county it belonged to before it was moved to a sibling (余杭区临平街道 → 临平区), which is noted."""
-    for length, entries in tree.context_matches_at(text, position):
-        extended = _extend(tree, scan.hypotheses, entries)
-        if extended:
-            scan.hypotheses = extended
-            scan.segments.append(_Segment(text[position : position + length], entries))
-            return position + length
-    held = [h for h in scan.hypotheses if h is not None]
-    parents = [tree.get(h).parent_code for h in held if tree.get(h).level == "county"]  # type: ignore[union-attr]
-    if not parents or None in parents:
-        return 0
-    for length, entries in matches:
-        end = position + length
-        townships = tuple(e for e in entries if e.level == "township")
-        if not townships or (_starts_with_road_generic(text, end) and not all(e.full for e in townships)):
-            continue
-        extra, changed = _trailing_generic(tree, text, end, townships, [e.code for e in townships])
-        if not (all(e.full for e in townships) or extra):
-            continue  # a short form alone under the wrong county is no evidence (西塘 could be anything)
-        extended = _extend(tree, parents, townships, short_ok=True)  # type: ignore[arg-type]
-        if len(extended) == 1:
-            scan.hypotheses = extended
-            segment_text = text[position : end + extra]
-            scan.segments.append(_Segment(segment_text, townships, "former_type" if changed else ""))
-            scan.notes.append({"kind": "moved", "text": segment_text, "code": str(extended[0])})
-            return end + extra
-    return 0
-
-
-def _already_taken(tree: DivisionTree, code: str, held: list[str]) -> bool:
-    """True when ``code`` is one of the hypotheses or above every one of them."""
-    return bool(held) and (code in held or all(tree.is_ancestor(code, h) for h in held))
-
-
-def _scan_divisions(tree: DivisionTree, text: str, start: int = 0) -> _Scan:
-    """Maximal-munch scan of the division names from ``start``.
-
-    A name is taken where it continues the hypotheses; a full name already taken (宁波市镇海区镇海区,
-    北京北京市) is a duplicate; a province or city that starts a new chain continued by the next name is a
-    later address, which replaces the earlier one (its text is noted as dropped); any other full name that
-    does not fit is a misfit (reported, skipped).
-    """
-    position = start
-    scan = _Scan(start, [None], [], [], [], start)
-    chain_start = start
-    if text.startswith("中国", position):
-        position += 2
-    while position < len(text):
-        position = _skip_separators(text, position)
-        if text.startswith(_PLACEHOLDERS, position) and not tree.matches_at(text, position):
-            # 上海市市辖区, 重庆市县巫山县: statistical groupings exported with the name, no divisions
-            position += 3 if text.startswith("市辖区", position) else 1
-            continue
-        taken = False
-        matches = tree.matches_at(text, position)
-        for length, entries in matches:
-            end = position + length
-            if _starts_with_road_generic(text, end) and not all(e.full for e in entries):
-                continue  # 大智路, 汉阳大道: a road named after the division
-            extended = _extend(tree, scan.hypotheses, entries)
-            if extended:
-                scan.hypotheses = extended
-                extra, changed = _trailing_generic(tree, text, end, entries, extended)
-                scan.segments.append(
-                    _Segment(text[position : end + extra], entries, "former_type" if changed else "")
-                )
-                position = end + extra
-                taken = True
-                break
-        if not taken:
-            found = _in_context(tree, text, position, matches, scan)
-            if found:
-                position = found
-                continue
-            for length, entries in matches:
-                end = position + length
-                if length < 2 or _starts_with_road_generic(text, end):
-                    continue
-                held = [h for h in scan.hypotheses if h is not None]
-                restart = _restart_codes(tree, text, end, entries, scan.hypotheses) if held else []
-                if restart:  # a later address: it wins, the earlier one is dropped
-                    scan.notes.append({"kind": "dropped", "text": text[chain_start:position]})
-                    chain_start = scan.start = position
-                    scan.hypotheses = restart
-                    scan.segments = [_Segment(text[position:end], entries)]
-                    scan.misfits = []
-                    position = end
-                    taken = True
-                    break
-                same = [e for e in entries if e.full and _already_taken(tree, e.code, held)]
-                if same:  # a level written twice: 镇海区镇海区, 北京北京市
-                    scan.notes.append({"kind": "duplicate", "text": text[position:end], "code": same[0].code})
-                    position = end
-                    taken = True
-                    break
-                full = tuple(e for e in entries if e.full and e.level != "village")
-                if length >= 3 and full:  # a full name that does not belong under the ones before it
-                    scan.misfits.append(_Segment(text[position:end], full))
-                    position = end
-                    taken = True
-                    break
-        if not taken:
-            break
-    scan.position = position
-    return scan
-
-
-def _first_division(tree: DivisionTree, text: str) -> int | None:
-    """Where the first province or city name (or a county's full name) is, when the text starts otherwise
-    (收件人张三13800000000湖北省…): the text before it is dropped."""
-    for position in range(1, len(text)):
-        for length, entries in tree.matches_at(text, position):
-            if _starts_with_road_generic(text, position + length) and not all(e.full for e in entries):
-                continue
-            if any(e.level in _RESTART_LEVELS or (e.full and e.level == "county") for e in entries):
-                return position
-    return None
-
-
-def _later_address(tree: DivisionTree, text: str, start: int) -> _Scan | None:
-    """A later complete address in ``text[start:]`` (two in one field): a province or city name followed by
-    at least one more division name."""
-    for position in range(start + 1, len(text)):
-        for length, entries in tree.matches_at(text, position):
-            if _starts_with_road_generic(text, position + length) and not all(e.full for e in entries):
-                continue
-            if not any(e.level in _RESTART_LEVELS and (e.full or e.level == "province") for e in entries):
-                continue
-            scan = _scan_divisions(tree, text, position)
-            if len(scan.segments) >= 2:
-                return scan
-            break
-    return None
-
-
 def _candidate(tree: DivisionTree, code: str) -> dict[str, str]:
     division = tree.get(code)
     assert division is not None
     return {"name": division.name, "code": code, "chain": tree.chain_text(code)}
 
 
+def _open_levels(tree: DivisionTree, codes: list[str], level: str) -> list[str]:
+    """The levels down to ``level`` on which the namesakes ``codes`` differ: the levels the name leaves open
+    (朝阳区 alone: province, city and county; 江苏省鼓楼区: city and county)."""
+    chains = [tree.chain_by_level(code) for code in codes]
+    # a municipality's district has no city in the tree: its city is the municipality (its grouping code)
+    cities = {chain.get("city") or (chain["province"] if chain.get("province") in MUNICIPALITIES else None)
+              for chain in chains}  # fmt: skip
+    open_levels: list[str] = []
+    for name in LEVELS[: LEVELS.index(level) + 1]:  # type: ignore[arg-type]
+        values = cities if name == "city" else {chain.get(name) for chain in chains}
+        if len(values) > 1:
+            open_levels.append(name)
+    return open_levels
+
+
 def _resolve(
-    tree: DivisionTree, hypotheses: list[str | None], segments: list[_Segment], misfits: list[_Segment]
+    tree: DivisionTree, hypotheses: list[str | None], segments: list[Segment], misfits: list[Segment]
 ) -> tuple[dict[str, Any], list[dict[str, Any]], list[str]]:
     components: dict[str, Any] = {}
     ambiguities: list[dict[str, Any]] = []
@@ -517,6 +253,7 @@ def _resolve(
                     "text": segment.text,
                     "reason": "ambiguous",
                     "candidates": [_candidate(tree, c) for c in codes],
+                    "levels": _open_levels(tree, codes, level),
                 }
             )
             unresolved.append(segment.text)
@@ -572,21 +309,21 @@ def parse_address(text: str, tree: DivisionTree, *, field: str = "text") -> Pars
     """
     normal, original = _normalised(text, field)
     compact = normal.replace(" ", "") if " " in normal else normal
-    scan = _scan_divisions(tree, compact)
+    scan = scan_divisions(tree, compact)
     notes: list[dict[str, str]] = []
     if not scan.segments and not scan.misfits:
-        first = _first_division(tree, compact)
+        first = first_division(tree, compact)
         if first is not None:
-            found = _scan_divisions(tree, compact, first)
+            found = scan_divisions(tree, compact, first)
             if found.segments:
                 notes.append({"kind": "dropped", "text": compact[:first]})
                 scan = found
-    while (later := _later_address(tree, compact, scan.position)) is not None:
+    while (later := later_address(tree, compact, scan.position)) is not None:
         notes.append({"kind": "dropped", "text": compact[scan.start : later.start]})
         scan = later  # two addresses in one field: the later complete one wins
     notes += scan.notes
     components, ambiguities, unresolved = _resolve(tree, scan.hypotheses, scan.segments, scan.misfits)
-    _fill_municipality(tree, components)
+    _fill_municipality(tree, components, scan.hypotheses)
     resolved = {value["code"]: level for level, value in components.items()}
     renamed: list[dict[str, str]] = []
     for segment in scan.segments:
@@ -612,17 +349,21 @@ def parse_address(text: str, tree: DivisionTree, *, field: str = "text") -> Pars
     return ParsedAddress(ordered, ambiguities, " ".join(unresolved), normal, original, renamed, notes)
 
 
-def _fill_municipality(tree: DivisionTree, components: dict[str, Any]) -> None:
+def _fill_municipality(tree: DivisionTree, components: dict[str, Any], hypotheses: list[str | None]) -> None:
     """A municipality (直辖市) is its own city: 上海市浦东新区 → city 上海市, coded as the statistical grouping
-    of its counties (3101 市辖区; Chongqing 5001 for districts, 5002 for counties), left out for 重庆市 alone."""
+    of its counties (3101 市辖区; Chongqing 5001 for districts, 5002 for counties), left out for 重庆市 alone —
+    unless every namesake left open lies in one grouping (重庆市白沙镇: towns of districts only → 5001)."""
     province = components.get("province")
     if not province or "city" in components or province["code"] not in MUNICIPALITIES:
         return
     county = components.get("county")
+    groupings = {tree.chain_by_level(h).get("county", "")[:4] for h in hypotheses if h is not None}
     if county:
         code = county["code"][:4]
     elif province["code"] != "50":
         code = province["code"] + "01"
+    elif len(groupings) == 1 and "" not in groupings:
+        (code,) = groupings
     else:
         return  # 重庆市 without a county: 5001 or 5002, not guessed
     components["city"] = {"name": province["name"], "code": code}
