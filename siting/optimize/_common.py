@@ -178,3 +178,27 @@ def pair_model_rows(
         shape=(1, n_columns),
     )
     return demand_rows, link_rows, count_row
+
+
+def capacity_rows(pairs: sp.coo_array, weights: FloatArray, capacities: FloatArray) -> sp.csr_array:
+    """``Σ_i w_i s_ij − cap_j x_j`` per site ``j`` (容量约束行; ≤ 0 keeps each open site within its capacity), for
+    the models with columns x_j then one share s_ij per (demand, site) pair of ``pairs``."""
+    n_candidates = pairs.shape[1]
+    n_pairs = pairs.nnz
+    sites = np.arange(n_candidates)
+    return sp.csr_array(
+        (
+            np.concatenate([weights[pairs.row], -capacities]),
+            (np.concatenate([pairs.col, sites]), np.concatenate([n_candidates + np.arange(n_pairs), sites])),
+        ),
+        shape=(n_candidates, n_candidates + n_pairs),
+    )
+
+
+def allocation_matrix(served: FloatArray, pairs: sp.coo_array, rows: IntArray, n_demand: int) -> sp.csr_array:
+    """Who serves whom (分配矩阵): the weight ``served`` per pair of ``pairs`` (whose rows index ``rows``) as an
+    n_demand × n_candidates matrix, shares below 1e-9 dropped."""
+    keep = served > 1e-9
+    return sp.csr_array(
+        (served[keep], (rows[pairs.row[keep]], pairs.col[keep])), shape=(n_demand, pairs.shape[1])
+    )

@@ -17,6 +17,8 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from siting.optimize._common import (
+    allocation_matrix,
+    capacity_rows,
     checked_input,
     largest_share,
     pair_model_rows,
@@ -51,17 +53,9 @@ def _capacitated_model(
     n_demand, n_candidates = cover.shape
     pairs = cover.tocoo()
     n_pairs = pairs.nnz
-    pair_index = np.arange(n_pairs)
-    x = np.arange(n_candidates)
     demand_rows, link_rows, count_row = pair_model_rows(pairs.row, pairs.col, n_demand, n_candidates)
-    capacity_rows = sp.csr_array(
-        (
-            np.concatenate([weights[pairs.row], -capacities]),
-            (np.concatenate([pairs.col, x]), np.concatenate([n_candidates + pair_index, x])),
-        ),
-        shape=(n_candidates, n_candidates + n_pairs),
-    )
-    rows = sp.csr_array(sp.vstack([demand_rows, capacity_rows, link_rows, count_row], format="csr"))
+    site_rows = capacity_rows(pairs, weights, capacities)
+    rows = sp.csr_array(sp.vstack([demand_rows, site_rows, link_rows, count_row], format="csr"))
     col_lower = np.zeros(n_candidates + n_pairs)
     col_upper = np.ones(n_candidates + n_pairs)
     col_lower[fixed] = 1.0
@@ -190,22 +184,18 @@ def capacitated_coverage(
     else:
         values, objective, bound, _, model_pairs = _solve(None)
     site_open = values[:n_candidates] > 0.5
-    share = values[n_candidates:]
-    served = share * weight[rows][model_pairs.row]
-    keep = served > 1e-9
-    allocation_matrix = sp.csr_array(
-        (served[keep], (rows[model_pairs.row[keep]], model_pairs.col[keep])), shape=(n_demand, n_candidates)
-    )
+    served = values[n_candidates:] * weight[rows][model_pairs.row]
+    allocated = allocation_matrix(served, model_pairs, rows, n_demand)
     selected = np.flatnonzero(site_open).astype(np.int64)
     if selected.size < p:  # pad with the largest capacities; they cannot lower what is served
         spare = np.setdiff1d(np.arange(n_candidates), selected)
         extra = spare[np.argsort(-capacity[spare], kind="stable")[: int(p) - selected.size]]
         selected = np.union1d(selected, extra).astype(np.int64)
-    objective = float(allocation_matrix.sum())
+    objective = float(allocated.sum())
     bound = max(bound, objective) if math.isfinite(bound) else math.inf
     gap = relative_gap(objective, bound)
-    assignment = largest_share(allocation_matrix)
-    served_by_site = np.asarray(allocation_matrix.sum(axis=0)).ravel()
+    assignment = largest_share(allocated)
+    served_by_site = np.asarray(allocated.sum(axis=0)).ravel()
     return Solution(
         model="capacitated_coverage",
         selected=selected,
@@ -224,5 +214,5 @@ def capacitated_coverage(
         solve_time_s=time.perf_counter() - started,
         stop_reason=stop_reason_for(gap, mip_rel_gap, "mip"),
         unreachable=np.flatnonzero(~reachable).astype(np.int64),
-        allocation=allocation_matrix,
+        allocation=allocated,
     )

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterable
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -23,6 +23,9 @@ import scipy.sparse as sp
 
 from siting.errors import InfeasibleError
 from siting.optimize._common import (
+    ABSENT,
+    allocation_matrix,
+    capacity_rows,
     checked_input,
     largest_share,
     pair_model_rows,
@@ -31,16 +34,12 @@ from siting.optimize._common import (
     stop_reason_for,
 )
 from siting.optimize._highs import MipModel, relative_gap, solve_mip
-from siting.optimize._inputs import (
-    CostMatrix,
-    FloatArray,
-    IntArray,
-    Pairs,
-)
+from siting.optimize._inputs import CostMatrix, FloatArray, IntArray
 from siting.optimize.capacitated import _capacitated_model
 from siting.optimize.solution import ModelName, Solution
 
 Assignment = Literal["split", "single"]
+ASSIGNMENTS: Final = ("split", "single")
 
 
 def _assignment_model(
@@ -61,15 +60,7 @@ def _assignment_model(
     n_demand, n_candidates = pairs.shape
     n_pairs = pairs.nnz
     demand_rows, link_rows, count_row = pair_model_rows(pairs.row, pairs.col, n_demand, n_candidates)
-    sites = np.arange(n_candidates)
-    capacity_rows = sp.csr_array(
-        (
-            np.concatenate([weights[pairs.row], -capacities]),
-            (np.concatenate([pairs.col, sites]), np.concatenate([n_candidates + np.arange(n_pairs), sites])),
-        ),
-        shape=(n_candidates, n_candidates + n_pairs),
-    )
-    blocks = [demand_rows, capacity_rows, link_rows]
+    blocks = [demand_rows, capacity_rows(pairs, weights, capacities), link_rows]
     lower = [np.ones(n_demand), np.full(n_candidates + n_pairs, -np.inf)]
     upper = [np.ones(n_demand), np.zeros(n_candidates + n_pairs)]
     if n_sites is not None:
@@ -95,6 +86,15 @@ def _assignment_model(
     )
 
 
+def _within(distance_m: sp.csr_array, radius_m: float) -> sp.csr_array:
+    """The pairs of ``distance_m`` no farther than ``radius_m`` (inclusive)."""
+    distance = distance_m.tocoo()
+    inside = distance.data <= radius_m
+    return sp.csr_array(
+        (distance.data[inside], (distance.row[inside], distance.col[inside])), shape=distance.shape
+    )
+
+
 def _unserved(
     allowed: sp.csr_array,
     weights: FloatArray,
@@ -115,19 +115,37 @@ def _unserved(
 
 def _solve(
     model_name: ModelName,
-    pairs: Pairs,
-    allowed: sp.csr_array,
-    weight: FloatArray,
-    capacity: FloatArray,
+    cost: CostMatrix,
+    weights: npt.ArrayLike,
+    capacities: npt.ArrayLike,
     *,
-    n_sites: int | None,
-    fixed_sites: IntArray,
+    p: Any = ABSENT,
+    radius_m: Any = ABSENT,
+    fixed: Iterable[int],
     assignment: Assignment,
-    started: float,
     time_limit_s: float,
     mip_rel_gap: float,
     threads: int,
 ) -> Solution:
+    """Check the inputs, then serve all demand: from ``p`` sites (p-median) or the fewest sites, each demand point
+    served only from within ``radius_m`` (LSCP)."""
+    started = time.perf_counter()
+    model = checked_input(
+        cost,
+        weights=weights,
+        capacities=capacities,
+        radius_m=radius_m,
+        p=p,
+        fixed=fixed,
+        choices={"assignment": (assignment, ASSIGNMENTS)},
+        time_limit_s=time_limit_s,
+        mip_rel_gap=mip_rel_gap,
+        threads=threads,
+    )
+    pairs, weight, capacity, fixed_sites = model.pairs, model.weights, model.capacities, model.fixed
+    assert capacity is not None
+    n_sites = None if p is ABSENT else int(p)
+    allowed = pairs.distance_m if radius_m is ABSENT else _within(pairs.distance_m, float(radius_m))
     n_demand, n_candidates = pairs.shape
     reachable = np.diff(allowed.indptr) > 0
     rows = np.flatnonzero(weight > 0)
@@ -162,12 +180,8 @@ def _solve(
             details={"field": "capacities", "unserved_demand": unserved, "total_demand": total},
         ) from None
     selected = np.flatnonzero(result.values[:n_candidates] > 0.5).astype(np.int64)
-    share = result.values[n_candidates:]
-    served = share * weight[rows][sub.row]
-    keep = served > 1e-9
-    allocation = sp.csr_array(
-        (served[keep], (rows[sub.row[keep]], sub.col[keep])), shape=(n_demand, n_candidates)
-    )
+    served = result.values[n_candidates:] * weight[rows][sub.row]
+    allocation = allocation_matrix(served, sub, rows, n_demand)
     assigned = largest_share(allocation)
     coo = allocation.tocoo()
     served_by_site = np.bincount(coo.col, weights=coo.data, minlength=n_candidates)
@@ -199,9 +213,6 @@ def _solve(
         allocation=allocation,
         stop_reason=stop_reason_for(gap, mip_rel_gap, "mip"),
     )
-
-
-ASSIGNMENTS: Final = ("split", "single")
 
 
 def capacitated_median(
@@ -257,30 +268,14 @@ def capacitated_median(
     >>> solution.objective, solution.assignment.tolist()
     (1.0, [0, 1, 0])
     """
-    started = time.perf_counter()
-    model = checked_input(
-        cost,
-        weights=weights,
-        capacities=capacities,
-        p=p,
-        fixed=fixed,
-        choices={"assignment": (assignment, ASSIGNMENTS)},
-        time_limit_s=time_limit_s,
-        mip_rel_gap=mip_rel_gap,
-        threads=threads,
-    )
-    pairs, weight, capacity, fixed_sites = model.pairs, model.weights, model.capacities, model.fixed
-    assert capacity is not None
     return _solve(
         "capacitated_median",
-        pairs,
-        pairs.distance_m,
-        weight,
-        capacity,
-        n_sites=int(p),
-        fixed_sites=fixed_sites,
+        cost,
+        weights,
+        capacities,
+        p=p,
+        fixed=fixed,
         assignment=assignment,
-        started=started,
         time_limit_s=time_limit_s,
         mip_rel_gap=mip_rel_gap,
         threads=threads,
@@ -330,35 +325,14 @@ def capacitated_lscp(
     >>> capacitated_lscp(cost, [50, 40, 30], capacities=[60, 100], radius_m=500).objective
     2.0
     """
-    started = time.perf_counter()
-    model = checked_input(
-        cost,
-        weights=weights,
-        capacities=capacities,
-        radius_m=radius_m,
-        fixed=fixed,
-        choices={"assignment": (assignment, ASSIGNMENTS)},
-        time_limit_s=time_limit_s,
-        mip_rel_gap=mip_rel_gap,
-        threads=threads,
-    )
-    pairs, weight, capacity, fixed_sites = model.pairs, model.weights, model.capacities, model.fixed
-    assert capacity is not None
-    distance = pairs.distance_m.tocoo()
-    inside = distance.data <= float(radius_m)
-    allowed = sp.csr_array(
-        (distance.data[inside], (distance.row[inside], distance.col[inside])), shape=distance.shape
-    )
     return _solve(
         "capacitated_lscp",
-        pairs,
-        allowed,
-        weight,
-        capacity,
-        n_sites=None,
-        fixed_sites=fixed_sites,
+        cost,
+        weights,
+        capacities,
+        radius_m=radius_m,
+        fixed=fixed,
         assignment=assignment,
-        started=started,
         time_limit_s=time_limit_s,
         mip_rel_gap=mip_rel_gap,
         threads=threads,
