@@ -15,7 +15,8 @@ aggregated to squares of ``demand_cell_m`` (default 250 m) to keep the model sma
 proposals is then re-counted exactly on the cells.
 
 The checks of the parameters and input layers live in :mod:`siting.checks`, the proposal step (location model,
-distance matrix, demand squares) in :mod:`siting.proposals`; this module holds the request and result types and
+distance matrix, demand squares) in :mod:`siting.proposals`, the result's layers and tables (per-division summary,
+gap cells and polygons, sites) in :mod:`siting.result_layers`; this module holds the request and result types and
 runs the stages in order.
 """
 
@@ -37,15 +38,22 @@ from layers.crs import CGCS2000, metric_crs_for_bounds
 from siting.checks import check_inputs, check_parameters, lonlat_demand
 from siting.coverage import CoverageResult, coverage
 from siting.errors import SitingInputError
-from siting.proposals import ModelName, cost_matrix, propose_sites, to_squares
+from siting.proposals import ModelName, cost_matrix, propose_sites
 from siting.quotas import admin_unit_gaps
+from siting.result_layers import (
+    distance_label,
+    division_summary,
+    gap_layers,
+    sites_layer,
+    unreachable_by_reason,
+)
 from siting.standards import (
     FacilityType,
     PopulationGroup,
     StandardsCatalogue,
     default_catalogue,
 )
-from siting.travel_time import Distance, TravelTime, travel_time
+from siting.travel_time import Distance, travel_time
 
 __all__ = [
     "AgeGroup",
@@ -255,29 +263,6 @@ class AnalysisResult:
         }
 
 
-def _distance_label(distance: str, radius: float | None, travel: TravelTime | None) -> str:
-    """Which distance the analysis used, for the summary and the report (所用距离)."""
-    if travel is not None:
-        return travel.label
-    zh, en = ("", "") if radius is None else (f" {radius:,.0f} 米", f" {radius:,.0f} m")
-    if distance == "network":
-        return f"路网距离{zh} / road-network distance{en}"
-    return f"直线距离{zh} / straight-line distance{en}"
-
-
-def _unreachable_by_reason(
-    cov: CoverageResult | None, pop: np.ndarray, no_facility: bool
-) -> dict[str, float]:
-    """Population no existing facility serves, by reason (不可达人口): beyond the radius or travel time, on a road
-    piece with no facility (disconnected), too far from any road (off_network); network distances only."""
-    if no_facility:
-        return {"no_facility": float(pop.sum())}
-    if cov is None or "reason" not in cov.cells.columns:
-        return {}
-    by_reason = pd.Series(pop).groupby(cov.cells["reason"].to_numpy()).sum()
-    return {str(reason): float(value) for reason, value in by_reason.items() if reason != "reachable"}
-
-
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     out = frame.astype(object).where(frame.notna(), None)
     return [{str(k): _plain(v) for k, v in row.items()} for row in out.to_dict(orient="records")]
@@ -466,8 +451,8 @@ def run_analysis(
 
     # -- gaps, cells, summary ------------------------------------------------------------------------------
     stage(0.8, "gaps")
-    gaps, cells = _gap_layers(demand, covered, covered_after, params.gap_cell_m, metric, radius is not None)
-    summary = _summary(
+    gaps, cells = gap_layers(demand, covered, covered_after, params.gap_cell_m, metric, radius is not None)
+    summary = division_summary(
         divisions, demand, covered, covered_after, access, admin, fac_division, fac_table, capacity_column
     )
     total_pop = float(pop.sum())
@@ -487,11 +472,11 @@ def run_analysis(
         "radius_m": radius,
         "divisions_below_quota": int(admin.loc[~admin["met"], "division_code"].nunique()),
         "unreachable_population": unreachable["population"],
-        "distance_used": _distance_label(params.distance, radius, travel),
+        "distance_used": distance_label(params.distance, radius, travel),
         "travel_time": None if travel is None else travel.to_dict(),
-        "unreachable_by_reason": _unreachable_by_reason(cov, pop, radius is not None and fac.empty),
+        "unreachable_by_reason": unreachable_by_reason(cov, pop, radius is not None and fac.empty),
     }
-    sites = _sites_layer(facilities, proposed, capacity_column)
+    sites = sites_layer(facilities, proposed, capacity_column)
     stage(1.0, "done")
     timings.pop("done", None)
     parameters = params.to_dict() | {"radius_m": radius, "metric_crs": metric.to_string()}
@@ -556,119 +541,3 @@ def _rescale(
         else:
             notes.append(f"未校正 / {row.code} not rescaled: {row.status}")
     return result.cells["population"].to_numpy(dtype=np.float64)
-
-
-def _gap_layers(
-    demand: pd.DataFrame,
-    covered: np.ndarray,
-    covered_after: np.ndarray,
-    size: float,
-    metric: pyproj.CRS,
-    distance_based: bool,
-) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    from siting.coverage import gap_polygons
-
-    x, y, pop = demand["x"].to_numpy(), demand["y"].to_numpy(), demand["population"].to_numpy()
-    gap = ~covered & (pop > 0) if distance_based else np.zeros(pop.size, dtype=bool)
-    square, sx, sy = to_squares(x[gap], y[gap], size)
-    uncovered = np.bincount(square, weights=pop[gap], minlength=sx.size)
-    still = np.bincount(square, weights=pop[gap] * ~covered_after[gap], minlength=sx.size)
-    divisions = demand["division_code"].to_numpy()[gap]
-    division = pd.Series(divisions).groupby(square).first().reindex(range(sx.size)).to_numpy()
-    half = size / 2
-    cells = gpd.GeoDataFrame(
-        {"division_code": division, "population": uncovered, "uncovered_after": still},
-        geometry=shapely.box(sx - half, sy - half, sx + half, sy + half),
-        crs=metric,
-    ).to_crs(CGCS2000)
-    polys = gap_polygons(
-        sx,
-        sy,
-        pd.DataFrame({"population": uncovered, "uncovered_after": still}),
-        np.ones(sx.size, dtype=bool),
-        cell_size_m=size,
-        crs=metric,
-    )
-    return polys.to_crs(CGCS2000), cells
-
-
-def _summary(
-    divisions: gpd.GeoDataFrame,
-    demand: pd.DataFrame,
-    covered: np.ndarray,
-    covered_after: np.ndarray,
-    access: np.ndarray,
-    admin: pd.DataFrame,
-    fac_division: np.ndarray,
-    fac_table: pd.DataFrame,
-    capacity_column: str | None,
-) -> pd.DataFrame:
-    pop = demand["population"].to_numpy()
-    code = demand["division_code"].to_numpy()
-    frame = pd.DataFrame(
-        {
-            "code": code,
-            "population": pop,
-            "covered_before": pop * covered,
-            "covered_after": pop * covered_after,
-            "access_weighted": pop * access,
-        }
-    )
-    sums = frame.groupby("code").sum()
-    out = pd.DataFrame(
-        {"division_code": divisions["code"].to_numpy(), "name": divisions["name"].astype(str).to_numpy()}
-    )
-    for column in ("population", "covered_before", "covered_after", "access_weighted"):
-        out[column] = sums[column].reindex(out["division_code"]).fillna(0.0).to_numpy()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out["coverage_rate_before"] = out["covered_before"] / out["population"]
-        out["coverage_rate_after"] = out["covered_after"] / out["population"]
-        # Capacity per 1000 people within reach (2SFCA), e.g. beds per 1000 elderly.
-        out["access_per_1000"] = out["access_weighted"] / out["population"] * 1000.0
-    out = out.drop(columns="access_weighted")
-    counts = pd.Series(fac_division).value_counts()
-    out["facilities"] = counts.reindex(out["division_code"]).fillna(0).astype(int).to_numpy()
-    if capacity_column is not None and capacity_column in fac_table.columns:
-        cap = fac_table.groupby("division_code")[capacity_column].sum()
-        out["capacity"] = cap.reindex(out["division_code"]).fillna(0.0).to_numpy()
-    short = admin.groupby("division_code").agg(quota_met=("met", "all"))
-    out["quota_met"] = short["quota_met"].reindex(out["division_code"]).to_numpy()
-    return out
-
-
-def _sites_layer(
-    facilities: gpd.GeoDataFrame, proposed: gpd.GeoDataFrame, capacity_column: str | None
-) -> gpd.GeoDataFrame:
-    existing = facilities.to_crs(CGCS2000) if not facilities.empty else facilities
-    rows = gpd.GeoDataFrame(
-        {
-            "status": "existing",
-            "site_id": existing["id"].astype(str).to_numpy()
-            if "id" in existing.columns
-            else np.arange(len(existing)).astype(str),
-            "name": existing["name"].to_numpy() if "name" in existing.columns else None,
-            "capacity": pd.to_numeric(existing[capacity_column]).to_numpy()
-            if capacity_column and capacity_column in existing.columns
-            else np.nan,
-        },
-        geometry=gpd.GeoSeries(existing.geometry.to_numpy(), crs=CGCS2000),
-        crs=CGCS2000,
-    )
-    if proposed.empty:
-        return rows
-    new = proposed.to_crs(CGCS2000)
-    new_rows = gpd.GeoDataFrame(
-        {
-            "status": "proposed",
-            "site_id": new["candidate_id"].to_numpy(),
-            "name": [f"新增站点 {r} / proposed site {r}" for r in new["rank"]],
-            "rank": new["rank"].to_numpy(),
-            "marginal_gain": new["marginal_gain"].to_numpy(),
-            "added_population": new["added_population"].to_numpy(),
-            "cumulative_rate": new["cumulative_rate"].to_numpy(),
-            "candidate_source": new["source"].to_numpy(),
-        },
-        geometry=new.geometry.to_numpy(),
-        crs=CGCS2000,
-    )
-    return gpd.GeoDataFrame(pd.concat([rows, new_rows], ignore_index=True), crs=CGCS2000)

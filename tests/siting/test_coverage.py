@@ -1,4 +1,4 @@
-"""Tests of distance coverage and gap polygons (覆盖分析与缺口)."""
+"""Tests of distance coverage (覆盖分析); the gap polygons of a result too."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 import shapely
 
 from layers.network import network_from_edges
-from siting.coverage import coverage, gap_polygons
+from siting.coverage import coverage
 from siting.errors import SitingInputError
 
 METRIC = "EPSG:4547"  # CGCS2000 3-degree GK zone, CM 114°E (Wuhan)
@@ -118,34 +118,6 @@ def test_gap_polygons__population_sums_equal_uncovered_cells() -> None:
     assert gaps.geometry.area.sum() == pytest.approx((uncovered["population"] > 0).sum() * 100.0 * 100.0)
     assert gaps["population"].is_monotonic_decreasing
     assert gaps.crs is not None and gaps.crs.to_epsg() == 4547
-
-
-def test_gap_polygons__edge_neighbours_join_corner_neighbours_stay_apart() -> None:
-    #  row 0: X X . .
-    #  row 1: . . X .    (touches the pair only at a corner)
-    x = np.array([50.0, 150.0, 250.0])
-    y = np.array([150.0, 150.0, 50.0])
-    pop = pd.DataFrame({"population": [1.0, 2.0, 4.0]})
-    gaps = gap_polygons(x, y, pop, np.array([True, True, True]), cell_size_m=100.0)
-    assert sorted(gaps["population"].tolist()) == [3.0, 4.0]
-    assert sorted(gaps["n_cells"].tolist()) == [1, 2]
-    assert gaps.geometry.is_valid.all()
-
-
-def test_gap_polygons__inferred_cell_size_and_nothing_uncovered() -> None:
-    pop = pd.DataFrame({"population": [1.0, 2.0]})
-    x, y = np.array([50.0, 150.0]), np.array([50.0, 50.0])
-    assert len(gap_polygons(x, y, pop, np.array([False, False]))) == 0
-    gaps = gap_polygons(x, y, pop, np.array([True, True]))
-    assert gaps.geometry.area.tolist() == [20000.0]
-
-
-def test_gap_polygons__irregular_cells_are_refused() -> None:
-    pop = pd.DataFrame({"population": [1.0, 2.0]})
-    with pytest.raises(SitingInputError, match="not on a regular grid of cell_size_m=100"):
-        gap_polygons(
-            np.array([0.0, 130.0]), np.array([0.0, 0.0]), pop, np.array([True, True]), cell_size_m=100.0
-        )
 
 
 def test_coverage__facility_outside_area_is_reported_not_dropped() -> None:
