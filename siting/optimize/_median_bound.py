@@ -43,6 +43,7 @@ class MedianBound:
     must_close: BoolArray
     iterations: int
     relaxed_open: BoolArray
+    multipliers: FloatArray
 
 
 def _restricted_pairs(weighted: sp.coo_array, incumbent_open: BoolArray) -> tuple[BoolArray, FloatArray]:
@@ -146,4 +147,4 @@ def _fixing(
     must_open = free_open & (bound + np.maximum(first_out - site_value, 0.0) >= threshold)
     pair_bound = bound + open_price[weighted.col] + np.maximum(reduced, 0.0)
     keep_pair = (pair_bound < threshold) & ~must_close[weighted.col]
-    return MedianBound(bound, keep_pair, must_open | fixed_mask, must_close, iterations, is_open)
+    return MedianBound(bound, keep_pair, must_open | fixed_mask, must_close, iterations, is_open, multipliers)

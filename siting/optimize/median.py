@@ -31,7 +31,8 @@ from siting.optimize._inputs import (
     IntArray,
     nearest_selected,
 )
-from siting.optimize._median_bound import median_bound
+from siting.optimize._median_bound import MedianBound, median_bound
+from siting.optimize._median_branching import MAX_DENSE_ENTRIES, branch_and_bound
 from siting.optimize._radius import radius_model
 from siting.optimize.solution import BoundMethod, MethodChoice, MethodUsed, Solution
 
@@ -154,6 +155,9 @@ def _greedy(weighted: sp.coo_array, fixed: IntArray, n_sites: int, penalty: floa
     return np.flatnonzero(is_open).astype(np.int64)
 
 
+#: branch-and-bound on sites (not HiGHS) closes the gap when at most this many sites are still to choose
+BRANCHING_MAX_NEW_SITES = 10
+
 #: random restarts of the interchange when the Lagrangian bound does not prove the first local optimum
 RESTARTS = 8
 
@@ -214,6 +218,13 @@ def _start(weighted: sp.coo_array, is_open: npt.NDArray[np.bool_], penalty: floa
     return np.concatenate([is_open.astype(np.float64), start_z])
 
 
+def _branching_pays(n_demand: int, found: MedianBound, n_new_sites: int) -> bool:
+    """Few sites to choose (small p, where the Lagrangian root gap stays open and each LP of the reduced MIP is
+    slow) and a dense (demand × undecided site) array of bounded size."""
+    undecided = int((~found.must_close).sum())
+    return n_new_sites <= BRANCHING_MAX_NEW_SITES and n_demand * undecided <= MAX_DENSE_ENTRIES
+
+
 def _solve_core(
     weighted: sp.coo_array,
     fixed_mask: npt.NDArray[np.bool_],
@@ -249,6 +260,20 @@ def _solve_core(
     gap = relative_gap(incumbent, bound)
     if method == "heuristic" or gap <= mip_rel_gap or time.perf_counter() >= deadline:
         return _Core(selected, bound, "heuristic", "lagrangian", True)
+    if _branching_pays(weighted.shape[0], found, n_sites - fixed_sites.size):
+        branched = branch_and_bound(
+            weighted,
+            n_sites,
+            found.must_open,
+            found.must_close,
+            selected,
+            incumbent,
+            multipliers=found.multipliers,
+            deadline=deadline,
+            mip_rel_gap=mip_rel_gap,
+        )
+        bound = min(max(branched.bound, bound), branched.value)
+        return _Core(branched.selected, bound, "heuristic+branching", "lagrangian+branching", False)
     # the bound does not prove the local optimum: look for a better one before the MIP (at most a tenth of the time)
     restart_deadline = time.perf_counter() + 0.1 * max(deadline - time.perf_counter(), 0.0)
     better, value = _restarted(

@@ -21,8 +21,8 @@ ModelName = Literal[
 ]
 SolutionStatus = Literal["optimal", "feasible", "heuristic"]
 MethodChoice = Literal["auto", "mip", "heuristic"]
-MethodUsed = Literal["mip", "heuristic", "heuristic+reduced_mip"]
-BoundMethod = Literal["mip", "lagrangian", "lagrangian+reduced_mip", "trivial"]
+MethodUsed = Literal["mip", "heuristic", "heuristic+reduced_mip", "heuristic+branching"]
+BoundMethod = Literal["mip", "lagrangian", "lagrangian+reduced_mip", "lagrangian+branching", "trivial"]
 StopReason = Literal["optimal", "mip_rel_gap", "time_limit", "heuristic"]
 
 
@@ -66,11 +66,12 @@ class Solution:
     status : {"optimal", "feasible", "heuristic"}
         ``optimal``: gap within the requested ``mip_rel_gap``; ``feasible``: a MIP stopped by its time limit with
         the reported gap; ``heuristic``: heuristic solution, its gap proven by the bound.
-    method : {"mip", "heuristic", "heuristic+reduced_mip"}
+    method : {"mip", "heuristic", "heuristic+reduced_mip", "heuristic+branching"}
         ``mip``: HiGHS on the whole model; ``heuristic``: greedy + local search, bound by Lagrangian relaxation;
         ``heuristic+reduced_mip``: the heuristic, then HiGHS on the model left after Lagrangian reduced-cost
-        fixing.
-    bound_method : {"mip", "lagrangian", "lagrangian+reduced_mip", "trivial"}
+        fixing; ``heuristic+branching`` (p-median with few sites to choose): the heuristic, then branch-and-bound
+        on sites with the Lagrangian bound.
+    bound_method : {"mip", "lagrangian", "lagrangian+reduced_mip", "lagrangian+branching", "trivial"}
         Where ``bound`` comes from.
     solve_time_s : float
         Wall time of the solve, seconds.
