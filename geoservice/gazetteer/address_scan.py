@@ -25,10 +25,11 @@ from geoservice.gazetteer.divisions import DEPTH, DivisionTree, NameEntry, gener
 __all__ = ["Scan", "Segment", "first_division", "later_address", "scan_divisions"]
 
 # What makes the text after a division's short form the rest of a road's name: a road generic (大智路), or a
-# direction and / or an ordinal before one (滨湖北路, 章华中路, 建设二路, 中山东一路); 街道 is a township.
+# direction or position and / or an ordinal before one (滨湖北路, 章华中路, 建设二路, 中山东一路, 农林下路,
+# 东直门内大街, 谢家湾正街); 街道 is a township.
 _ROAD_START: Final = re.compile(
     r"(?:大道|大街|胡同|路|街(?!道)|巷|弄|里|道"
-    r"|[东南西北中]?[一二三四五六七八九十]*(?:大道|大街|路|街(?!道)|巷))"
+    r"|[东南西北中上下前后内外正]?[一二三四五六七八九十]*(?:大道|大街|路|街(?!道)|巷))"
 )
 # A short form followed by its level's generic (通名) takes it (京山县, 大冶县: a county's former type) unless
 # the generic starts an ordinary word (江夏市场, 洪山区域).
@@ -225,9 +226,12 @@ def scan_divisions(tree: DivisionTree, text: str, start: int = 0) -> Scan:
     while position < len(text):
         position = _skip_separators(text, position)
         if text.startswith(_PLACEHOLDERS, position) and not tree.matches_at(text, position):
-            # 上海市市辖区, 重庆市县巫山县: statistical groupings exported with the name, no divisions
-            position += 3 if text.startswith("市辖区", position) else 1
-            continue
+            # 上海市市辖区, 重庆市县巫山县: statistical groupings exported with the name, no divisions — when a
+            # division name follows (县府街 is a road)
+            skip = 3 if text.startswith("市辖区", position) else 1
+            if tree.matches_at(text, _skip_separators(text, position + skip)):
+                position += skip
+                continue
         taken = False
         matches = tree.matches_at(text, position)
         for length, entries in matches:

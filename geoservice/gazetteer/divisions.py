@@ -278,17 +278,19 @@ class DivisionTree:
         # Former names and variants that are some other division's name today (铜仁市 the county, now 碧江区;
         # 黄埔区 written for 上海 黄浦区): taken only where the regular name does not fit the context.
         self._context_names: dict[str, tuple[NameEntry, ...]] = {}
+        current_names = set(names)
         for former_name, current, code in former_names() if former else ():
             renamed = self._by_code.get(code)
             if renamed is None or renamed.name != current:
                 continue
-            if former_name in names:
-                self._context_names[former_name] = (NameEntry(code, renamed.level, True, former=True),)
+            entry = NameEntry(code, renamed.level, True, former=True)
+            if former_name in current_names:  # 市中区 (济宁 → 任城区): only where the current ones do not fit
+                self._context_names[former_name] = (*self._context_names.get(former_name, ()), entry)
                 continue
-            names[former_name] = [NameEntry(code, renamed.level, True, former=True)]
+            names.setdefault(former_name, []).append(entry)  # 东山区: 广州 → 越秀区, 乌鲁木齐 → 米东区
             for short in short_forms(former_name, renamed.level):
-                if short not in names:  # 襄樊 yes; 京山 (already 京山市's short form) stays as it is
-                    names[short] = [NameEntry(code, renamed.level, False, former=True)]
+                if short not in current_names:  # 襄樊 yes; 京山 (already 京山市's short form) stays as it is
+                    names.setdefault(short, []).append(NameEntry(code, renamed.level, False, former=True))
         for variant, code in variant_names() if former else ():
             spelt = self._by_code.get(code)
             if spelt is None:
@@ -428,12 +430,17 @@ class DivisionTree:
         return found
 
     def context_matches_at(self, text: str, start: int) -> list[tuple[int, tuple[NameEntry, ...]]]:
-        """Former names and variants that are another division's name today, found at ``start``."""
-        return [
-            (len(name), entries)
-            for name, entries in self._context_names.items()
-            if text.startswith(name, start)
-        ]
+        """Former names and variants that are another division's name today, found at ``start``, longest first."""
+        found = []
+        for length in self._context_lengths:
+            entries = self._context_names.get(text[start : start + length])
+            if entries:
+                found.append((length, entries))
+        return found
+
+    @cached_property
+    def _context_lengths(self) -> list[int]:
+        return sorted({len(name) for name in self._context_names}, reverse=True)
 
     @cached_property
     def max_name_length(self) -> int:

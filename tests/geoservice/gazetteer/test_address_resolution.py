@@ -1,5 +1,6 @@
-"""How the division chain of an address is resolved (地址行政区划解析): levels written twice, namesakes left open
-on every level they differ on, municipalities' towns. Addresses written for these tests, country-wide."""
+"""How the division chain of an address is resolved (地址行政区划解析): levels written twice, former names
+country-wide, namesakes left open on every level they differ on, municipalities' towns. Addresses written for
+these tests, country-wide."""
 
 from __future__ import annotations
 
@@ -19,22 +20,43 @@ def _codes(components: dict) -> dict:
     return {k: (v["code"] if isinstance(v, dict) else v) for k, v in components.items()}
 
 
-@pytest.mark.parametrize(
-    ("text", "county"),
-    [
-        pytest.param("湖南省长沙市长沙市芙蓉区五一大道1号", "430102", id="长沙市_twice"),
-        pytest.param("江西省南昌市南昌市东湖区八一大道2号", "360102", id="南昌市_twice"),
-        pytest.param("新疆乌鲁木齐市乌鲁木齐市沙依巴克区友好南路5号", "650103", id="乌鲁木齐市_twice"),
-    ],
-)
-def test_parse__city_written_twice_is_not_its_namesake_county(
-    tree: DivisionTree, text: str, county: str
+#: (text, expected components (a subset; None = absent), note kinds that must be there / must not be there)
+CASES = [
+    # a city written twice is the city twice, not 长沙 + 市 (长沙县 under a former type)
+    ("湖南省长沙市长沙市芙蓉区五一大道1号", {"county": "430102"}, {"duplicate"}, {"former_type"}),
+    ("江西省南昌市南昌市东湖区八一大道2号", {"county": "360102"}, {"duplicate"}, {"former_type"}),
+    ("新疆乌鲁木齐市乌鲁木齐市沙依巴克区友好南路5号", {"county": "650103"}, {"duplicate"}, {"former_type"}),
+    # former counties resolve to today's code and say so
+    ("黑龙江省哈尔滨市动力区和平路5号", {"county": "230110"}, {"former_name"}, set()),
+    ("江苏省淮阴市清浦区承德南路6号", {"city": "3208", "county": "320812"}, {"former_name"}, set()),
+    ("西藏林芝县八一镇广州大道2号", {"county": "540402", "township": "540402102"}, {"former_name"}, set()),
+    # a former name that is another division's name today: taken only where that one does not fit
+    ("四川省广元市市中区蜀门北路3号", {"county": "510802"}, {"former_name"}, set()),
+    ("山东省济宁市市中区古槐路8号", {"county": "370811"}, {"former_name"}, set()),
+    ("河北省邢台市桥东区新华南路7号", {"county": "130502"}, {"former_name"}, set()),
+    ("广东省广州市东山区农林下路3号", {"county": "440104"}, {"former_name"}, set()),
+    ("甘肃省张掖地区张掖市县府街3号", {"county": "620702", "road": "县府街"}, {"former_name"}, set()),
+    ("山东省枣庄市市中区文化路2号", {"county": "370402"}, set(), {"former_name"}),
+    ("河北省张家口市桥东区胜利北路9号", {"county": "130702"}, set(), {"former_name"}),
+    ("黑龙江省鹤岗市东山区工农路1号", {"county": "230406"}, set(), {"former_name"}),
+    # 公主岭市 moved from 四平 to 长春 (2020): 四平市 is still 四平市
+    ("吉林省四平市铁西区英雄大街4号", {"city": "2203", "county": "220302"}, set(), {"former_name"}),
+    # a road that starts like a division word stays a road
+    ("广东省广州市越秀区农林下路3号", {"township": None, "road": "农林下路"}, set(), set()),
+    ("甘肃省张掖市甘州区县府街3号", {"county": "620702", "road": "县府街"}, set(), set()),
+]
+
+
+@pytest.mark.parametrize(("text", "expected", "notes", "no_notes"), CASES, ids=[c[0][:14] for c in CASES])
+def test_parse__division_chain_as_written_resolves_to_todays_codes(
+    tree: DivisionTree, text: str, expected: dict, notes: set, no_notes: set
 ) -> None:
-    """长沙市 written again is the city twice, not 长沙 + 市 (长沙县 under a former type)."""
     parsed = parse_address(text, tree)
-    assert parsed.components["county"]["code"] == county
-    assert "duplicate" in [n["kind"] for n in parsed.notes]
-    assert "former_type" not in [n["kind"] for n in parsed.notes]
+    codes = _codes(parsed.components)
+    assert {k: codes.get(k) for k in expected} == expected
+    kinds = {n["kind"] for n in parsed.notes}
+    assert notes <= kinds and not no_notes & kinds
+    assert not parsed.ambiguities
 
 
 def test_parse__namesake_district_alone_leaves_province_city_and_county_open(tree: DivisionTree) -> None:
