@@ -155,8 +155,11 @@ def _greedy(weighted: sp.coo_array, fixed: IntArray, n_sites: int, penalty: floa
     return np.flatnonzero(is_open).astype(np.int64)
 
 
-#: branch-and-bound on sites (not HiGHS) closes the gap when at most this many sites are still to choose
+#: branch-and-bound on sites (not HiGHS) closes the gap when at most this many sites are still to choose (small
+#: p: the Lagrangian root gap stays open and each LP of the reduced MIP is slow); with more, it gets a trial of
+#: this share of the time left (it often proves the optimum in a second, but can fail to find it when p is large)
 BRANCHING_MAX_NEW_SITES = 10
+BRANCHING_TRIAL_SHARE = 0.05
 
 #: random restarts of the interchange when the Lagrangian bound does not prove the first local optimum
 RESTARTS = 8
@@ -218,11 +221,9 @@ def _start(weighted: sp.coo_array, is_open: npt.NDArray[np.bool_], penalty: floa
     return np.concatenate([is_open.astype(np.float64), start_z])
 
 
-def _branching_pays(n_demand: int, found: MedianBound, n_new_sites: int) -> bool:
-    """Few sites to choose (small p, where the Lagrangian root gap stays open and each LP of the reduced MIP is
-    slow) and a dense (demand × undecided site) array of bounded size."""
-    undecided = int((~found.must_close).sum())
-    return n_new_sites <= BRANCHING_MAX_NEW_SITES and n_demand * undecided <= MAX_DENSE_ENTRIES
+def _branching_fits(n_demand: int, found: MedianBound) -> bool:
+    """The dense (demand × undecided site) array of the branch-and-bound is of bounded size."""
+    return n_demand * int((~found.must_close).sum()) <= MAX_DENSE_ENTRIES
 
 
 def _solve_core(
@@ -260,7 +261,11 @@ def _solve_core(
     gap = relative_gap(incumbent, bound)
     if method == "heuristic" or gap <= mip_rel_gap or time.perf_counter() >= deadline:
         return _Core(selected, bound, "heuristic", "lagrangian", True)
-    if _branching_pays(weighted.shape[0], found, n_sites - fixed_sites.size):
+    start_incumbent = incumbent
+    if _branching_fits(weighted.shape[0], found):
+        # few sites to choose: the branch-and-bound to the end; else a trial, then restarts and HiGHS if unfinished
+        few = n_sites - fixed_sites.size <= BRANCHING_MAX_NEW_SITES
+        trial_end = time.perf_counter() + BRANCHING_TRIAL_SHARE * max(deadline - time.perf_counter(), 0.0)
         branched = branch_and_bound(
             weighted,
             n_sites,
@@ -269,17 +274,26 @@ def _solve_core(
             selected,
             incumbent,
             multipliers=found.multipliers,
-            deadline=deadline,
+            deadline=deadline if few else trial_end,
             mip_rel_gap=mip_rel_gap,
         )
-        bound = min(max(branched.bound, bound), branched.value)
-        return _Core(branched.selected, bound, "heuristic+branching", "lagrangian+branching", False)
+        bound = max(bound, branched.bound)
+        if few or branched.exhausted:
+            return _Core(
+                branched.selected,
+                min(bound, branched.value),
+                "heuristic+branching",
+                "lagrangian+branching",
+                False,
+            )
+        selected, incumbent = branched.selected, branched.value
+        is_open = np.isin(np.arange(n_candidates), selected)
     # the bound does not prove the local optimum: look for a better one before the MIP (at most a tenth of the time)
     restart_deadline = time.perf_counter() + 0.1 * max(deadline - time.perf_counter(), 0.0)
     better, value = _restarted(
         weighted, selected, incumbent, found.relaxed_open, fixed_mask, penalty, restart_deadline
     )
-    if value < incumbent:
+    if value < start_incumbent:
         selected, incumbent = better, value
         is_open = np.isin(np.arange(n_candidates), selected)
         found = median_bound(weighted, fixed_mask, n_sites, incumbent, is_open, deadline=deadline)

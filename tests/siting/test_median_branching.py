@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import math
 import time
@@ -91,10 +92,17 @@ def test_branch_and_bound__equals_brute_force_from_a_poor_start(
     assert float((weights * cost[:, result.selected].min(axis=1)).sum()) == pytest.approx(expected, rel=1e-12)
 
 
+@pytest.mark.parametrize("path", ["branching", "trial_then_mip"])
 @pytest.mark.parametrize("kind", COSTS)
 @pytest.mark.parametrize("fixed", FIXED)
 @pytest.mark.parametrize("seed", SEEDS)
-def test_p_median__default_equals_brute_force(seed: int, fixed: tuple[int, ...], kind: str) -> None:
+def test_p_median__default_equals_brute_force(
+    seed: int, fixed: tuple[int, ...], kind: str, path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if path == "trial_then_mip":  # as for a large p: a short branch-and-bound trial, then restarts and HiGHS
+        median = importlib.import_module("siting.optimize.median")
+        monkeypatch.setattr(median, "BRANCHING_MAX_NEW_SITES", 0)
+        monkeypatch.setattr(median, "BRANCHING_TRIAL_SHARE", 0.0)
     cost, weights = instance_costs(seed, kind)
     dense = np.where(np.isinf(cost), np.inf, cost)
 
