@@ -26,10 +26,12 @@ __all__ = ["Scan", "Segment", "first_division", "later_address", "scan_divisions
 
 # What makes the text after a division's short form the rest of a road's name: a road generic (大智路), or a
 # direction or position and / or an ordinal before one (滨湖北路, 章华中路, 建设二路, 中山东一路, 农林下路,
-# 东直门内大街, 谢家湾正街); 街道 is a township.
+# 东直门内大街, 谢家湾正街, 新港3号路), a pedestrian street (观音桥步行街), a square with a number (高笋塘广场1号),
+# a numbered hutong (东四十条); 街道 is a township.
 _ROAD_START: Final = re.compile(
-    r"(?:大道|大街|胡同|路|街(?!道)|巷|弄|里|道"
-    r"|[东南西北中上下前后内外正]?[一二三四五六七八九十]*(?:大道|大街|路|街(?!道)|巷))"
+    r"(?:步行街|广场(?=\d)|大道|大街|胡同|路|街(?!道)|巷|弄|里|道"
+    r"|(?P<qualifier>[东南西北中上下前后内外正])?(?P<ordinal>[一二三四五六七八九十]+|\d+号?)?(?:大道|大街|路|街(?!道)|巷)"
+    r"|[东南西北]?[一二三四五六七八九十]+条)"
 )
 # A short form followed by its level's generic (通名) takes it (京山县, 大冶县: a county's former type) unless
 # the generic starts an ordinary word (江夏市场, 洪山区域).
@@ -39,6 +41,7 @@ _TRAILING_GENERICS: Final[dict[str, tuple[str, ...]]] = {
     "township": ("街道", "镇", "乡"),
 }
 _NOT_GENERICS: Final = ("市场", "市政", "市民", "市容", "区域", "区间", "县道", "镇江", "乡村", "街道口")
+_DIRECTIONS: Final = frozenset("东南西北")
 # Separators and export debris between levels (浙江省-温州市-鹿城区, 江苏省_苏州市, 杭州市null西湖区).
 _SEPARATORS: Final = frozenset(" ,，、;；:：/|()（）-_—–·.>＞\\\t")
 _MAX_HYPOTHESES: Final = 512
@@ -100,8 +103,42 @@ def _extend(
     return extended[:_MAX_HYPOTHESES]
 
 
-def _starts_with_road_generic(text: str, position: int) -> bool:
-    return _ROAD_START.match(text, position) is not None
+def _is_town(tree: DivisionTree, code: str) -> bool:
+    """True for a town or township (镇 / 乡), not a sub-district (街道)."""
+    division = tree.get(code)
+    return division is not None and division.name.endswith(("镇", "乡"))
+
+
+def _road_after(
+    tree: DivisionTree,
+    text: str,
+    position: int,
+    entries: tuple[NameEntry, ...],
+    hypotheses: list[str | None] | None = None,
+) -> bool:
+    """True when the short form(s) ``entries`` ending at ``position`` begin a road's name (大智路, 汉阳大道).
+
+    Not when a full division name starts there (黄州路口镇: 路口镇 is the town), nor when the short form of a
+    town (镇 / 乡) of the county before it is followed by a direction and 街 / 大街 alone (朱家角北大街: the town's
+    北大街); a sub-district's (街道) is (东直门内大街, 谢家湾正街: streets named after the quarter), and so is a
+    direction and 路 (万东北路).
+    """
+    if all(e.full for e in entries):
+        return False
+    match = _ROAD_START.match(text, position)
+    if match is None:
+        return False
+    if any(length >= 3 and any(e.full for e in found) for length, found in tree.matches_at(text, position)):
+        return False
+    if (
+        hypotheses is not None
+        and match.group("qualifier") in _DIRECTIONS
+        and not match.group("ordinal")
+        and match.group(0).endswith("街")
+    ):
+        towns = tuple(e for e in entries if e.level == "township" and _is_town(tree, e.code))
+        return not (towns and _extend(tree, hypotheses, towns))  # a town of the county written before it
+    return True
 
 
 def _trailing_generic(
@@ -134,7 +171,7 @@ def _extends_next(tree: DivisionTree, text: str, position: int, codes: list[str 
     """True when the next division name after ``position`` is a descendant of one of ``codes``."""
     position = _skip_separators(text, position)
     for length, entries in tree.matches_at(text, position):
-        if _starts_with_road_generic(text, position + length) and not all(e.full for e in entries):
+        if _road_after(tree, text, position + length, entries):
             continue
         if _extend(tree, codes, entries):
             return True
@@ -153,7 +190,7 @@ def _restart_codes(
         return []
     position = _skip_separators(text, end)
     for length, next_entries in tree.matches_at(text, position):
-        if _starts_with_road_generic(text, position + length) and not all(e.full for e in next_entries):
+        if _road_after(tree, text, position + length, next_entries):
             continue
         extended = _extend(tree, starts, next_entries)
         if extended:
@@ -169,13 +206,15 @@ def _in_context(
     scan: Scan,
 ) -> int:
     """Where a name that fits only in a wider sense ends (0 when none): a former name or variant that is
-    another division's name today (铜仁地区铜仁市 → 碧江区; 上海市黄埔区 → 黄浦区), or a township written under
+    another division's name today (铜仁地区铜仁市 → 碧江区; 上海市黄埔区 → 黄浦区), a township under its former
+    generic (萧山区城厢镇 → 城厢街道), or a township written under
     the county it belonged to before it was moved to a sibling (余杭区临平街道 → 临平区), which is noted."""
     for length, entries in tree.context_matches_at(text, position):
         extended = _extend(tree, scan.hypotheses, entries)
         if extended:
             scan.hypotheses = extended
-            scan.segments.append(Segment(text[position : position + length], entries))
+            kind = "former_type" if any(e.retyped for e in entries) else ""  # 萧山区城厢镇 → 城厢街道
+            scan.segments.append(Segment(text[position : position + length], entries, kind))
             return position + length
     held = [h for h in scan.hypotheses if h is not None]
     parents = [tree.get(h).parent_code for h in held if tree.get(h).level == "county"]  # type: ignore[union-attr]
@@ -184,7 +223,7 @@ def _in_context(
     for length, entries in matches:
         end = position + length
         townships = tuple(e for e in entries if e.level == "township")
-        if not townships or (_starts_with_road_generic(text, end) and not all(e.full for e in townships)):
+        if not townships or _road_after(tree, text, end, townships):
             continue
         extra, changed = _trailing_generic(tree, text, end, townships, [e.code for e in townships])
         if not (all(e.full for e in townships) or extra):
@@ -236,7 +275,7 @@ def scan_divisions(tree: DivisionTree, text: str, start: int = 0) -> Scan:
         matches = tree.matches_at(text, position)
         for length, entries in matches:
             end = position + length
-            if _starts_with_road_generic(text, end) and not all(e.full for e in entries):
+            if _road_after(tree, text, end, entries, scan.hypotheses):
                 continue  # 大智路, 汉阳大道: a road named after the division
             extended = _extend(tree, scan.hypotheses, entries)
             if extended:
@@ -257,7 +296,7 @@ def scan_divisions(tree: DivisionTree, text: str, start: int = 0) -> Scan:
                 continue
             for length, entries in matches:
                 end = position + length
-                if length < 2 or _starts_with_road_generic(text, end):
+                if length < 2 or _road_after(tree, text, end, entries):
                     continue
                 held = [h for h in scan.hypotheses if h is not None]
                 restart = _restart_codes(tree, text, end, entries, scan.hypotheses) if held else []
@@ -293,7 +332,7 @@ def first_division(tree: DivisionTree, text: str) -> int | None:
     (收件人张三13800000000湖北省…): the text before it is dropped."""
     for position in range(1, len(text)):
         for length, entries in tree.matches_at(text, position):
-            if _starts_with_road_generic(text, position + length) and not all(e.full for e in entries):
+            if _road_after(tree, text, position + length, entries):
                 continue
             if any(e.level in _RESTART_LEVELS or (e.full and e.level == "county") for e in entries):
                 return position
@@ -305,7 +344,7 @@ def later_address(tree: DivisionTree, text: str, start: int) -> Scan | None:
     at least one more division name."""
     for position in range(start + 1, len(text)):
         for length, entries in tree.matches_at(text, position):
-            if _starts_with_road_generic(text, position + length) and not all(e.full for e in entries):
+            if _road_after(tree, text, position + length, entries):
                 continue
             if not any(e.level in _RESTART_LEVELS and (e.full or e.level == "province") for e in entries):
                 continue

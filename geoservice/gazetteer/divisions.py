@@ -110,6 +110,9 @@ _GENERIC_STEMS: Final = frozenset(
 # The committee (委员会) generics' own short forms.
 _COMMITTEE_SHORT: Final = {"村民委员会": "村委会", "居民委员会": "居委会"}
 
+# Township generics a town changes between (撤镇设街道, 撤乡设镇): 城厢镇 is today 城厢街道.
+_RETYPED_GENERICS: Final = ("街道", "镇", "乡")
+
 _ROAD_ENDINGS: Final = ("路", "街", "大道", "巷", "胡同", "弄", "里", "道")
 
 
@@ -126,13 +129,15 @@ class Division:
 @dataclass(frozen=True, slots=True)
 class NameEntry:
     """One way of writing a division's name: the division, whether this is its full name (全称), whether it is
-    a former name (曾用名) of that division, and whether it is a known variant spelling (异写)."""
+    a former name (曾用名) of that division, whether it is a known variant spelling (异写), and whether it is the
+    name with another generic of its level (城厢镇 for 城厢街道: a former type, 撤镇设街道)."""
 
     code: str
     level: Level
     full: bool
     former: bool = False
     variant: bool = False
+    retyped: bool = False
 
 
 @cache
@@ -224,7 +229,7 @@ def short_forms(name: str, level: str) -> list[str]:
                 if generic in _COMMITTEE_SHORT:  # 白桃村民委员会 is also written 白桃村委会
                     everyday.append(base + _COMMITTEE_SHORT[generic])
             break
-    if "自治" in name or name.endswith("民族乡"):
+    if "自治" in name or (level == "township" and name.endswith(("族乡", "族镇"))):  # 于家务回族乡 → 于家务
         cut = min((i for i in (name.find(e) for e in _ETHNIC) if i > 0), default=-1)
         if cut > 0:
             stems = [name[:cut]]  # 恩施土家族苗族 (the name less its generic) is written by nobody
@@ -233,6 +238,8 @@ def short_forms(name: str, level: str) -> list[str]:
     result: list[str] = [form for form in everyday if len(form) >= 3]
     if level == "township" and name.endswith("街街道") and len(name) >= 5:
         result.append(name[:-3] + "街道")  # 万松街街道 is written 万松街道 (the stem 万松街 is a road's name)
+    if level == "township" and name.endswith("新镇") and len(name) >= 4:
+        stems.append(name[:-2])  # 川沙新镇 (川沙 and 城镇 merged) is written 川沙
     for stem in stems:
         if (
             len(stem) >= 2
@@ -300,6 +307,9 @@ class DivisionTree:
                 self._context_names[variant] = (*self._context_names.get(variant, ()), entry)
             else:
                 names[variant] = [entry]
+        for division in self._by_code.values():
+            if division.level == "township":
+                self._add_retyped(division)
         variants = standard_variants()
         for key in [k for k in names if not variants.keys().isdisjoint(k)]:
             # 竹溪县 is also written 竹谿县: 谿 is a standard character the normalisation keeps
@@ -321,6 +331,20 @@ class DivisionTree:
         self._trie = trie
         self._chains: dict[str, tuple[str, ...]] = {}
         self._levels: dict[str, dict[str, str]] = {}
+
+    def _add_retyped(self, township: Division) -> None:
+        """城厢街道 was 城厢镇: its name with another generic of the level, where the stem has no short form to
+        carry one (城厢, 城关 are everyday words), taken only in context (only where no current name fits)."""
+        generic = generic_of(township.name, "township")
+        if generic not in _RETYPED_GENERICS:
+            return
+        stem = township.name[: -len(generic)]
+        if stem in short_forms(township.name, "township"):
+            return  # 良渚镇: the short form 良渚 takes any generic already (a former type)
+        for other in _RETYPED_GENERICS:
+            if other != generic:
+                entry = NameEntry(township.code, "township", True, retyped=True)
+                self._context_names[stem + other] = (*self._context_names.get(stem + other, ()), entry)
 
     # -- constructors -----------------------------------------------------------------------------------
     @classmethod

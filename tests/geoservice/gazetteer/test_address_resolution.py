@@ -41,6 +41,21 @@ CASES = [
     ("黑龙江省鹤岗市东山区工农路1号", {"county": "230406"}, set(), {"former_name"}),
     # 公主岭市 moved from 四平 to 长春 (2020): 四平市 is still 四平市
     ("吉林省四平市铁西区英雄大街4号", {"city": "2203", "county": "220302"}, set(), {"former_name"}),
+    # townships in everyday form within the county written before them
+    ("北京市怀柔区长哨营政府路1号", {"township": "110116211", "road": "政府路"}, set(), set()),  # 满族乡
+    ("上海市浦东新区川沙城南路9号", {"township": "310115103", "road": "城南路"}, set(), set()),  # 川沙新镇
+    (
+        "上海市青浦区练塘东大街5号",
+        {"township": "310118103", "road": "东大街"},
+        set(),
+        set(),
+    ),  # the town's street
+    ("江西省萍乡市莲花路口镇新街1号", {"county": "360321", "township": "360321102"}, set(), set()),  # 路口镇
+    # a town turned sub-district whose stem is an everyday word (城关): its former generic, in context only
+    ("北京市房山区城关镇永安西街5号", {"township": "110111001", "road": "永安西街"}, {"former_type"}, set()),
+    # streets named after a sub-district's quarter are roads, not the sub-district
+    ("北京市东城区朝阳门内大街2号", {"township": None, "road": "朝阳门内大街"}, set(), set()),
+    ("重庆市渝中区解放碑步行街8号", {"township": None, "road": "解放碑步行街"}, set(), set()),
     # a road that starts like a division word stays a road
     ("广东省广州市越秀区农林下路3号", {"township": None, "road": "农林下路"}, set(), set()),
     ("甘肃省张掖市甘州区县府街3号", {"county": "620702", "road": "县府街"}, set(), set()),
