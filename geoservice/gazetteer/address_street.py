@@ -5,9 +5,11 @@ What comes after the divisions, as people write it:
 - **road** (街路巷): the shortest run ending in a road generic (路 街 大道 巷 胡同 弄 里 道) that is not itself
   followed by another generic (万里路 is one road); a numbered road (``21号大街``, ``3号路``); a development zone
   before it (东湖新技术开发区光谷大道) is no division and is left out; a section (段) belongs to the road
-  (``一环路南三段``). A villagers' group (村民小组: ``三组``,
-  ``2组``, ``第3村民小组``) is the street-level part of a village address and stands in the road's place, as
-  ``3组``.
+  (``一环路南三段``, ``中山路中段``), and so does a direction before the number (``花地大道南68号``); a lane
+  ``宽巷子``, a numbered hutong ``东四十条``, a pedestrian street ``南京东路步行街`` and a square before its number
+  ``高笋塘广场1号`` are roads. A villagers' group (村民小组: ``三组``, ``2组``, ``第3村民小组``) is the street-level
+  part of a village address and stands in the road's place, as written (a standard address does not rewrite a
+  name; :func:`geoservice.gazetteer.addresses.parse_address` gives it back with the writer's numerals).
 - **number** (门牌号), normalised to end in 号 where the writer left it off: ``88号``; ``体育场路824`` → ``824号``;
   lanes (弄 / 巷) kept in front: ``169弄47号``, ``12巷3号``; suffixes kept: ``12-1号``, ``12号之一``, ``甲12号``,
   ``101甲`` → ``101甲号``, ``101号甲``, ``188号附3号``; ranges ``56-58号`` (``28~30号``, ``56至58号`` → ``28-30号``).
@@ -36,22 +38,20 @@ from __future__ import annotations
 import re
 from typing import Any, Final
 
-from geoservice.gazetteer.text import chinese_numerals_to_int
-
 __all__ = ["parse_street"]
 
 _ROAD: Final = re.compile(
-    r"(?P<road>[^\d\s,，]{1,24}?(?:大道|大街|胡同|路|街(?!道)|巷|弄|里|道))"
-    r"(?![路街巷弄里道]|大道|大街|胡同|[东南西北中]?[一二三四五六七八九十]+[路街巷])"
+    r"(?P<road>[^\d\s,，]{1,24}?(?:大道|大街|胡同|路|街(?!道)|巷子|巷|弄|里|道|广场(?=\d)|[一二三四五六七八九十]+条))"
+    r"(?![路街巷弄里道]|大道|大街|胡同|步行街|[东南西北中]?[一二三四五六七八九十]+[路街巷])"
 )
 # The same with the strong generics only: 里, 道 and 弄 also end ordinary words (同里湖路, 八里庄路, 道口), so a
 # road ending in 路 / 街 / 大道 / 大街 / 巷 / 胡同 before the number wins over one ending in them.
 _STRONG_ROAD: Final = re.compile(
-    r"(?P<road>[^\d\s,，]{1,24}?(?:大道|大街|胡同|路|街(?!道)|巷))"
-    r"(?![路街巷弄里道]|大道|大街|胡同|[东南西北中]?[一二三四五六七八九十]+[路街巷])"
+    r"(?P<road>[^\d\s,，]{1,24}?(?:大道|大街|胡同|路|街(?!道)|巷子|巷))"
+    r"(?![路街巷弄里道]|大道|大街|胡同|步行街|[东南西北中]?[一二三四五六七八九十]+[路街巷])"
 )
 # A numbered road: 21号大街, 3号路, 8号街 (not 3号楼, not a door number followed by 街道).
-_NUMBERED_ROAD: Final = re.compile(r"(?P<road>\d+号?(?:大街|大道|路|街(?!道)))")
+_NUMBERED_ROAD: Final = re.compile(r"(?P<road>[^\d\s,，]{0,8}?\d+号?(?:大街|大道|路|街(?!道)))")
 # Zones that are not divisions (开发区, 新区, 风景区 ...) and may come before a road name.
 _ZONE: Final = re.compile(
     r".{2,16}?(?:开发区|高新区|新区|工业园区|产业园区|园区|风景区|风景名胜区|管理区|保税区)"
@@ -72,15 +72,19 @@ _NUMBER: Final = re.compile(
 # Building / unit / room (楼栋 单元 室): 3栋2单元501室, 3号楼2单元501, A座1201, 5-2-301, 3栋501室.
 _BUILDING_UNIT_ROOM: Final = re.compile(
     r"(?:(?P<b1>\d+|[A-Za-z]\d*)(?:栋|幢|号楼|座|#楼|#|号院)"
-    r"(?:(?P<u1>\d+)单元)?(?:(?P<r1>\d+)(?:室|号房|房|户)?)?"
-    r"|(?P<u2>\d+)单元(?:(?P<r2>\d+)(?:室|号房|房|户)?)?"
+    r"(?:(?P<u1>\d+)单元)?(?:(?P<r1>\d+)(?:室|号房|房|户|号)?)?"
+    r"|(?P<u2>\d+)单元(?:(?P<r2>\d+)(?:室|号房|房|户|号)?)?"
     r"|(?P<b3>\d+)-(?P<u3>\d+)-(?P<r3>\d+)(?:室|号)?"
     r"|(?P<r4>\d+)(?:室|号房))"
 )
 # A range of plates written with another dash or 至 (28~30号, 56至58号, 100—102号) → 28-30号.
 _RANGE: Final = re.compile(r"(?<=\d)\s*(?:~|～|至|—|–|－|－)\s*(?=\d+号)")
 # A road's section (段) after its name: 一环路南三段, 人民南路四段.
-_SECTION: Final = re.compile(r"[东南西北中]?(?:\d+|[一二三四五六七八九十]+)段")
+_SECTION: Final = re.compile(
+    r"(?:[东南西北中](?:\d+|[一二三四五六七八九十]+)?|\d+|[一二三四五六七八九十]+)段"
+)
+# A direction after a road's name and before its number: 花地大道南68号, 江南大道中180号.
+_DIRECTION_BEFORE_NUMBER: Final = re.compile(r"[东南西北中](?=[甲乙丙丁附]?\d)")
 _DROPPED_CHARS: Final = frozenset(" ,，、;；")
 _LEADING_DEBRIS: Final = "-_—–·.>|/\\"
 
@@ -98,7 +102,7 @@ def _road(rest: str, components: dict[str, Any], unresolved: list[str]) -> str:
             unresolved.append(zone.group(0))
             road = road[zone.end() :]
         rest = rest[match.end() :]
-        section = _SECTION.match(rest)
+        section = _SECTION.match(rest) or _DIRECTION_BEFORE_NUMBER.match(rest)
         if section:
             road += section.group(0)
             rest = rest[section.end() :]
@@ -108,8 +112,8 @@ def _road(rest: str, components: dict[str, Any], unresolved: list[str]) -> str:
     if group:
         if group.group("village"):
             unresolved.append(group.group("village"))  # a village the tree does not hold: not guessed
-        number = group.group("group")
-        components["road"] = f"{int(number) if number.isdigit() else chinese_numerals_to_int(number)}组"
+        # the group as written (三组, 第3村民小组): a standard address does not rewrite a name
+        components["road"] = group.group(0)[len(group.group("village") or "") :]
         return rest[group.end() :].lstrip(_LEADING_DEBRIS)
     return rest
 

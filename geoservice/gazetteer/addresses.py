@@ -49,7 +49,7 @@ from geoservice.errors import InvalidInputError
 from geoservice.gazetteer.address_scan import Segment, first_division, later_address, scan_divisions
 from geoservice.gazetteer.address_street import parse_street
 from geoservice.gazetteer.divisions import LEVELS, DivisionTree
-from geoservice.gazetteer.text import normalize
+from geoservice.gazetteer.text import normalize, replace_numerals
 
 __all__ = [
     "COMPONENTS",
@@ -92,6 +92,7 @@ _TRAILING_POSTCODE: Final = re.compile(
 _DEBRIS: Final = re.compile(
     r"(?<![A-Za-z])(?:null|NULL|Null|None|none|NaN|nan|undefined|N/A|n/a)(?![A-Za-z])"
 )
+_QUOTES: Final = "\"'“”‘’「」"
 #: Municipalities (直辖市): the province is the city too (上海市浦东新区 → city 上海市).
 MUNICIPALITIES: Final = frozenset({"11", "12", "31", "50"})
 
@@ -173,7 +174,7 @@ def _normalised(text: str, field: str) -> tuple[str, str]:
             details={"limit": MAX_ADDRESS_CHARS},
         )
     normal = normalize(strip_postcode(text), numerals=True, field=field)
-    cleaned = normal.text
+    cleaned = normal.text.strip(_QUOTES)  # "浙江省杭州市…": quotes of an exported cell
     if cleaned.isascii() or any("A" <= ch <= "z" for ch in cleaned):
         cleaned = _DEBRIS.sub(" ", cleaned)  # 杭州市null西湖区: export debris between levels
     return cleaned, text
@@ -345,8 +346,29 @@ def parse_address(text: str, tree: DivisionTree, *, field: str = "text") -> Pars
                 renamed.append(note)
     unresolved = [n["text"] for n in notes if n["kind"] == "dropped" and n["text"]] + unresolved
     parse_street(compact[scan.position :], components, unresolved)
+    road = components.get("road")
+    if road and any(ch.isdigit() for ch in road):  # 新港三号路, 三组: the name as written, not 新港3号路, 3组
+        components["road"] = _as_written(road, original)
     ordered: dict[str, Any] = {name: components[name] for name in COMPONENTS if name in components}
     return ParsedAddress(ordered, ambiguities, " ".join(unresolved), normal, original, renamed, notes)
+
+
+def _as_written(piece: str, original: str) -> str:
+    """``piece`` (normalised, counting numerals as digits) with the numerals the writer used in ``original``.
+
+    Examples
+    --------
+    >>> _as_written("3组", "谢店村三组12号"), _as_written("新港3号路", "新港三号路28号"), _as_written("2组", "2组")
+    ('三组', '新港三号路', '2组')
+    """
+    written = normalize(strip_postcode(original)).text.replace(" ", "")
+    if piece in written:
+        return piece
+    for start in range(len(written)):
+        for end in range(start + 1, min(len(written), start + 2 * len(piece) + 4) + 1):
+            if replace_numerals(written[start:end]) == piece:
+                return written[start:end]
+    return piece
 
 
 def _fill_municipality(tree: DivisionTree, components: dict[str, Any], hypotheses: list[str | None]) -> None:
