@@ -42,6 +42,8 @@ _TRAILING_GENERICS: Final[dict[str, tuple[str, ...]]] = {
 }
 _NOT_GENERICS: Final = ("市场", "市政", "市民", "市容", "区域", "区间", "县道", "镇江", "乡村", "街道口")
 _DIRECTIONS: Final = frozenset("东南西北")
+# Generics that end a county-level name (an unknown one before a known township is dropped, not guessed).
+_UNKNOWN_GENERICS: Final = frozenset("区县市旗")
 # Separators and export debris between levels (浙江省-温州市-鹿城区, 江苏省_苏州市, 杭州市null西湖区).
 _SEPARATORS: Final = frozenset(" ,，、;；:：/|()（）-_—–·.>＞\\\t")
 _MAX_HYPOTHESES: Final = 512
@@ -273,6 +275,11 @@ def scan_divisions(tree: DivisionTree, text: str, start: int = 0) -> Scan:
                 continue
         taken = False
         matches = tree.matches_at(text, position)
+        if _spelt_again(tree, matches, scan.hypotheses):  # 大理州大理白族自治州大理市: not 大理 + 白族自治州…
+            scan.notes.append({"kind": "duplicate", "text": text[position : position + matches[0][0]],
+                               "code": matches[0][1][0].code})  # fmt: skip
+            position += matches[0][0]
+            continue
         for length, entries in matches:
             end = position + length
             if _road_after(tree, text, end, entries, scan.hypotheses):
@@ -322,9 +329,51 @@ def scan_divisions(tree: DivisionTree, text: str, start: int = 0) -> Scan:
                     taken = True
                     break
         if not taken:
-            break
+            unknown = _unknown_level(tree, text, position, scan.hypotheses)
+            if not unknown:
+                break
+            scan.notes.append({"kind": "dropped", "text": text[position:unknown]})
+            position = unknown
     scan.position = position
     return scan
+
+
+def _spelt_again(
+    tree: DivisionTree, matches: list[tuple[int, tuple[NameEntry, ...]]], hypotheses: list[str | None]
+) -> bool:
+    """True when the longest name here is the full name of a division already taken and a shorter one would
+    otherwise be read inside it as a deeper division (大理白族自治州 after 大理州: not 大理市 + 白族自治州)."""
+    held = [h for h in hypotheses if h is not None]
+    if not held or not matches or matches[0][0] < 3:
+        return False
+    if not any(e.full and _already_taken(tree, e.code, held) for e in matches[0][1]):
+        return False
+    return any(_extend(tree, hypotheses, entries) for _, entries in matches[1:])
+
+
+def _unknown_level(tree: DivisionTree, text: str, position: int, hypotheses: list[str | None]) -> int:
+    """Where a word that is no division's name but is written as one (a county's generic ends it: 黄坡区, 祈春县)
+    ends, when the full name of a township under the hypotheses follows it (滠口街道 under 武汉市): 0 otherwise.
+
+    The word is not guessed at: it is dropped (reported as unresolved); the township's full name alone gives the
+    county.
+    """
+    if not any(h is not None and tree.get(h).level == "city" for h in hypotheses):  # type: ignore[union-attr]
+        return 0
+    for length in range(2, 5):
+        end = position + length
+        if end >= len(text) or text[end - 1] not in _UNKNOWN_GENERICS or not _is_cjk_run(text[position:end]):
+            continue
+        after = _skip_separators(text, end)
+        for _, entries in tree.matches_at(text, after):
+            townships = tuple(e for e in entries if e.full and e.level == "township")
+            if townships and len(_extend(tree, hypotheses, townships, short_ok=True)) == 1:
+                return after
+    return 0
+
+
+def _is_cjk_run(word: str) -> bool:
+    return all("\u4e00" <= ch <= "\u9fff" for ch in word)
 
 
 def first_division(tree: DivisionTree, text: str) -> int | None:

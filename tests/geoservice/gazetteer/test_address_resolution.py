@@ -26,6 +26,13 @@ CASES = [
     ("湖南省长沙市长沙市芙蓉区五一大道1号", {"county": "430102"}, {"duplicate"}, {"former_type"}),
     ("江西省南昌市南昌市东湖区八一大道2号", {"county": "360102"}, {"duplicate"}, {"former_type"}),
     ("新疆乌鲁木齐市乌鲁木齐市沙依巴克区友好南路5号", {"county": "650103"}, {"duplicate"}, {"former_type"}),
+    # a full name already taken, written again in full, is read whole (not 恩施市 + 土家族苗族自治州…)
+    (
+        "湖北省恩施州恩施土家族苗族自治州恩施市舞阳大街5号",
+        {"county": "422801", "road": "舞阳大街"},
+        {"duplicate"},
+        set(),
+    ),
     # former counties resolve to today's code and say so
     ("黑龙江省哈尔滨市动力区和平路5号", {"county": "230110"}, {"former_name"}, set()),
     ("江苏省淮阴市清浦区承德南路6号", {"city": "3208", "county": "320812"}, {"former_name"}, set()),
@@ -112,3 +119,24 @@ def test_parse__municipal_town_namesakes_keep_the_city_when_they_share_a_groupin
     assert _codes(parsed.components).get("city") == city
     assert "township" not in parsed.components
     assert "township" in {a["component"] for a in parsed.ambiguities}
+
+
+@pytest.mark.parametrize(
+    ("text", "word", "county", "township"),
+    [
+        pytest.param("武汉市江厦区纸坊街道文化大道1号", "江厦区", "420115", "420115001", id="武汉_纸坊街道"),
+        pytest.param(
+            "广东省广州市番愚区市桥街道繁华路3号", "番愚区", "440113", "440113007", id="广州_市桥街道"
+        ),
+    ],
+)
+def test_parse__unknown_county_word_before_a_known_township_is_dropped_not_guessed(
+    tree: DivisionTree, text: str, word: str, county: str, township: str
+) -> None:
+    """A misspelt county (江厦区) is no name of the tree: it is reported as unresolved, never matched to a
+    similar name; the township's full name under the written city alone gives the county."""
+    parsed = parse_address(text, tree)
+    assert _codes(parsed.components)["county"] == county
+    assert _codes(parsed.components)["township"] == township
+    assert parsed.unresolved == word
+    assert {"kind": "dropped", "text": word} in parsed.notes
