@@ -10,7 +10,7 @@ from numpy.typing import NDArray
 
 from layers.problems import Problems
 
-__all__ = ["example_rows", "numeric_column"]
+__all__ = ["add_rows_problem", "example_rows", "numeric_column"]
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -18,6 +18,15 @@ BoolArray = NDArray[np.bool_]
 
 def example_rows(mask: BoolArray, index: pd.Index, limit: int = 10) -> list[Any]:
     return [index[i] for i in np.flatnonzero(mask)[:limit]]
+
+
+def add_rows_problem(
+    problems: Problems, field: str, mask: BoolArray, index: pd.Index, finding: str, hint: str = ""
+) -> None:
+    """Add the problem of the rows where ``mask`` is set, naming up to ten of them (问题行示例):
+    ``"{finding}, e.g. rows [...]{hint}"``."""
+    rows = example_rows(mask, index)
+    problems.add(field, rows, f"{finding}, e.g. rows {rows}{hint}")
 
 
 def numeric_column(
@@ -40,18 +49,10 @@ def numeric_column(
         return None
     bad = ~np.isfinite(values)
     if bad.any():
-        problems.add(
-            column,
-            example_rows(bad, frame.index),
-            f"{name}.{column} has {int(bad.sum())} NaN or infinite values ({what}), e.g. rows "
-            f"{example_rows(bad, frame.index)}; fill or drop them",
-        )
+        finding = f"{name}.{column} has {int(bad.sum())} NaN or infinite values ({what})"
+        add_rows_problem(problems, column, bad, frame.index, finding, "; fill or drop them")
     negative = values < 0
     if negative.any():
-        problems.add(
-            column,
-            example_rows(negative, frame.index),
-            f"{name}.{column} has {int(negative.sum())} negative values ({what}), e.g. rows "
-            f"{example_rows(negative, frame.index)}",
-        )
+        finding = f"{name}.{column} has {int(negative.sum())} negative values ({what})"
+        add_rows_problem(problems, column, negative, frame.index, finding)
     return values

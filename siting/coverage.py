@@ -28,7 +28,7 @@ from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
 from layers.problems import Problems
-from siting.columns import example_rows, numeric_column
+from siting.columns import add_rows_problem, numeric_column
 from siting.errors import SitingInputError
 from siting.gap_polygons import gap_polygons
 
@@ -328,12 +328,8 @@ def coverage(
     for name, xy, index in (("demand", dem_xy, demand.index), ("facilities", fac_xy, facilities.index)):
         bad = np.asarray(~np.isfinite(xy).all(axis=1), dtype=bool)
         if bad.any():
-            problems.add(
-                name,
-                example_rows(bad, index),
-                f"{name} has {int(bad.sum())} rows with missing or non-finite coordinates, e.g. rows "
-                f"{example_rows(bad, index)}",
-            )
+            finding = f"{name} has {int(bad.sum())} rows with missing or non-finite coordinates"
+            add_rows_problem(problems, name, bad, index, finding)
     _metric_problems("demand", dem_xy, demand_crs, problems)
     _metric_problems("facilities", fac_xy, facility_crs, problems)
     if demand_crs is not None and facility_crs is not None and demand_crs != facility_crs:
@@ -372,12 +368,9 @@ def coverage(
             divisions = demand[division_column]
             missing = divisions.isna().to_numpy()
             if missing.any():
-                problems.add(
-                    division_column,
-                    example_rows(missing, demand.index),
-                    f"demand.{division_column} is missing on {int(missing.sum())} cells, e.g. rows "
-                    f"{example_rows(missing, demand.index)}; assign every cell a division",
-                )
+                finding = f"demand.{division_column} is missing on {int(missing.sum())} cells"
+                hint = "; assign every cell a division"
+                add_rows_problem(problems, division_column, missing, demand.index, finding, hint)
     if capacity_column is not None:
         numeric_column(facilities, capacity_column, "facilities", problems, what="capacity")
     _raise(problems)

@@ -114,31 +114,40 @@ def check_radius(radius_m: float, problems: Problems) -> None:
         )
 
 
+def _per_item(
+    name: str, values: npt.ArrayLike, n_items: int | None, item: tuple[str, str, str], problems: Problems
+) -> FloatArray | None:
+    """One finite value ≥ 0 per item; ``item`` is (its Chinese name, English name, English plural), e.g.
+    ("需求点", "demand point", "demand"). None when a problem was added."""
+    item_zh, item_en, items_en = item
+    array = np.asarray(values, dtype=np.float64).reshape(-1)
+    if n_items is not None and array.size != n_items:
+        problems.add(
+            name,
+            array.size,
+            f"{name} 长度应等于{item_zh}数 {n_items} / {name} must have one value per {item_en} "
+            f"({n_items}), got {array.size}",
+        )
+        return None
+    bad = np.flatnonzero(~np.isfinite(array) | (array < 0))
+    if bad.size:
+        problems.add(
+            name,
+            array[bad[:5]].tolist(),
+            f"{name} 须为非负有限数 / {name} must be finite and ≥ 0; {bad.size} are not, e.g. at {items_en} "
+            f"{bad[:5].tolist()}: {array[bad[:5]].tolist()}",
+        )
+        return None
+    return array
+
+
 def check_weights(
     weights: npt.ArrayLike | None, n_demand: int | None, problems: Problems
 ) -> FloatArray | None:
     """Demand weights (需求权重, e.g. elderly population): one finite value ≥ 0 per demand point."""
     if weights is None:
         return None if n_demand is None else np.ones(n_demand)
-    array = np.asarray(weights, dtype=np.float64).reshape(-1)
-    if n_demand is not None and array.size != n_demand:
-        problems.add(
-            "weights",
-            array.size,
-            f"weights 长度应等于需求点数 {n_demand} / weights must have one value per demand point "
-            f"({n_demand}), got {array.size}",
-        )
-        return None
-    bad = np.flatnonzero(~np.isfinite(array) | (array < 0))
-    if bad.size:
-        problems.add(
-            "weights",
-            array[bad[:5]].tolist(),
-            f"weights 须为非负有限数 / weights must be finite and ≥ 0; {bad.size} are not, e.g. at demand "
-            f"{bad[:5].tolist()}: {array[bad[:5]].tolist()}",
-        )
-        return None
-    return array
+    return _per_item("weights", weights, n_demand, ("需求点", "demand point", "demand"), problems)
 
 
 def check_fixed(fixed: Iterable[int], n_candidates: int | None, problems: Problems) -> IntArray:
@@ -175,25 +184,11 @@ def check_p(p: int, n_fixed: int, n_candidates: int | None, problems: Problems) 
         )
 
 
-def check_capacities(capacities: npt.ArrayLike, n_candidates: int | None, problems: Problems) -> FloatArray:
+def check_capacities(
+    capacities: npt.ArrayLike, n_candidates: int | None, problems: Problems
+) -> FloatArray | None:
     """Capacity of each candidate (容量, beds, places …) in the unit of the weights: finite and ≥ 0."""
-    capacity = np.asarray(capacities, dtype=np.float64).reshape(-1)
-    if n_candidates is not None and capacity.size != n_candidates:
-        problems.add(
-            "capacities",
-            capacity.size,
-            f"capacities 长度应等于候选点数 {n_candidates} / capacities must have one value per candidate "
-            f"({n_candidates}), got {capacity.size}",
-        )
-    elif not np.all(np.isfinite(capacity) & (capacity >= 0)):
-        bad = np.flatnonzero(~(np.isfinite(capacity) & (capacity >= 0)))
-        problems.add(
-            "capacities",
-            capacity[bad[:5]].tolist(),
-            f"capacities 须为非负有限数 / capacities must be finite and ≥ 0; at candidates {bad[:5].tolist()}: "
-            f"{capacity[bad[:5]].tolist()}",
-        )
-    return capacity
+    return _per_item("capacities", capacities, n_candidates, ("候选点", "candidate", "candidates"), problems)
 
 
 def check_positive_number(name: str, value: float, problems: Problems, *, allow_zero: bool = False) -> None:

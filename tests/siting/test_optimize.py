@@ -115,13 +115,8 @@ def test_lscp__sparse_cost_equals_dense(method: str) -> None:
 # ------------------------------------------------------------------------------------------------- MCLP
 
 
-@pytest.mark.parametrize("method", METHODS_EXACT)
-@pytest.mark.parametrize("p", [pytest.param(3, id="p3"), pytest.param(6, id="p6")])
-@pytest.mark.parametrize("fixed", FIXED)
-@pytest.mark.parametrize("seed", SEEDS)
-def test_mclp__matches_spopt(seed: int, fixed: tuple[int, ...], p: int, method: str) -> None:
-    instance = make_instance(seed)
-    radius_m = 2_000.0
+def _spopt_mclp_objective(instance: Instance, radius_m: float, p: int, fixed: tuple[int, ...]) -> float:
+    """The covered weight of spopt's MCLP (the reference) on the same instance."""
     reference = MCLP.from_cost_matrix(
         instance.cost,
         instance.weights,
@@ -129,10 +124,21 @@ def test_mclp__matches_spopt(seed: int, fixed: tuple[int, ...], p: int, method: 
         p,
         predefined_facilities_arr=np.array(fixed, dtype=int) if fixed else None,
     ).solve(spopt_solver())
+    return float(reference.problem.objective.value())
+
+
+@pytest.mark.parametrize("method", METHODS_EXACT)
+@pytest.mark.parametrize("p", [pytest.param(3, id="p3"), pytest.param(6, id="p6")])
+@pytest.mark.parametrize("fixed", FIXED)
+@pytest.mark.parametrize("seed", SEEDS)
+def test_mclp__matches_spopt(seed: int, fixed: tuple[int, ...], p: int, method: str) -> None:
+    instance = make_instance(seed)
+    radius_m = 2_000.0
+    reference = _spopt_mclp_objective(instance, radius_m, p, fixed)
 
     solution = mclp(instance.cost, instance.weights, radius_m, p, fixed=fixed, method=method, mip_rel_gap=0.0)  # type: ignore[arg-type]
 
-    assert solution.objective == pytest.approx(reference.problem.objective.value())
+    assert solution.objective == pytest.approx(reference)
     assert solution.status == "optimal"
     assert solution.selected.size == p
     assert set(fixed) <= set(solution.selected.tolist())
@@ -144,14 +150,7 @@ def test_mclp__heuristic_within_its_reported_bound(seed: int, fixed: tuple[int, 
     instance = make_instance(seed, n_demand=300, n_candidates=60)
     radius_m, p = 1_200.0, 8
     optimum = mclp(instance.cost, instance.weights, radius_m, p, fixed=fixed, method="mip", mip_rel_gap=0.0)
-    reference = MCLP.from_cost_matrix(
-        instance.cost,
-        instance.weights,
-        radius_m,
-        p,
-        predefined_facilities_arr=np.array(fixed, dtype=int) if fixed else None,
-    ).solve(spopt_solver())
-    assert optimum.objective == pytest.approx(reference.problem.objective.value())
+    assert optimum.objective == pytest.approx(_spopt_mclp_objective(instance, radius_m, p, fixed))
 
     heuristic = mclp(instance.cost, instance.weights, radius_m, p, fixed=fixed, method="heuristic")
 
