@@ -19,8 +19,9 @@ from geoservice.sample_db import build_sample_database
 from geoservice.store import open_store
 from geoservice.users import add_user
 from tests.conftest import DATA_DIR
+from tests.geoservice.features.small_area import fill_small_area
 from tests.geoservice.web.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, browser_or_skip
-from tests.geoservice.web.live_server import serve_url
+from tests.geoservice.web.live_server import serve, serve_url
 
 ROLES = ("officer", "inspector", "planner", "admin")
 
@@ -79,3 +80,11 @@ def chromium() -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
+
+
+@pytest.fixture
+def live(store: Any, tmp_path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    """A server over the small test area (:func:`fill_small_area`) in this test's store: (base URL, the area)."""
+    area = fill_small_area(store)
+    with serve(store, tmp_path) as base:
+        yield base, area

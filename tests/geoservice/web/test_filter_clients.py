@@ -7,18 +7,7 @@ from __future__ import annotations
 import json
 
 import pyogrio
-import pytest
 from owslib.ogcapi.features import Features
-
-from tests.geoservice.features.small_area import fill_small_area
-from tests.geoservice.web.live_server import serve
-
-
-@pytest.fixture
-def live(store, tmp_path):
-    area = fill_small_area(store)
-    with serve(store, tmp_path) as base:
-        yield base, area
 
 
 def test_owslib__filters_with_cql2_text_and_json_and_sorts(live):

@@ -10,16 +10,8 @@ import pyogrio
 import pytest
 
 from geoservice.tiles.grid import tiles_covering
-from tests.geoservice.features.small_area import CENTRE, fill_small_area
+from tests.geoservice.features.small_area import CENTRE
 from tests.geoservice.features.test_features_api import PUBLIC
-from tests.geoservice.web.live_server import serve
-
-
-@pytest.fixture
-def live(store, tmp_path):
-    area = fill_small_area(store)
-    with serve(store, tmp_path) as base:
-        yield base, area
 
 
 def test_oapif__gdal_lists_and_reads_every_collection(live):

@@ -13,6 +13,7 @@ from geoservice.users import add_user
 from tests.geoservice.features.small_area import fill_small_area, write_population_raster
 from tests.geoservice.web.browser import ARTIFACTS
 from tests.geoservice.web.live_server import serve
+from tests.geoservice.web.map_page import map_page
 
 
 def _post(url: str, body: dict, token: str) -> dict:
@@ -46,20 +47,13 @@ def test_map_page__tiles_search_and_inspection(store, tmp_path, chromium):
             {"name": "江滩路", "category": "road", "division_code": "420102", "reason": "test"},
             token,
         )
-        context = chromium.new_context(
-            viewport={"width": 1280, "height": 800},
+        with map_page(
+            chromium,
+            base,
+            token,
             geolocation={"longitude": 114.30002, "latitude": 30.70001, "accuracy": 5},
             permissions=["geolocation"],
-        )
-        try:
-            page = context.new_page()
-            errors: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.add_init_script(f"localStorage.setItem('geoservice.token', {json.dumps(token)})")
-            page.goto(f"{base}/map")
-            page.wait_for_function(
-                "document.querySelectorAll('img.leaflet-tile-loaded').length > 0", timeout=20_000
-            )
+        ) as page:
             page.wait_for_function(
                 "document.querySelectorAll('path.leaflet-interactive').length > 0", timeout=20_000
             )
@@ -87,6 +81,3 @@ def test_map_page__tiles_search_and_inspection(store, tmp_path, chromium):
             )
             page.screenshot(path=str(ARTIFACTS / "map-3-inspection.png"))
             assert "displacement" in page.inner_text("#status"), page.inner_text("#status")
-            assert not errors, errors
-        finally:
-            context.close()

@@ -10,7 +10,7 @@ import pytest
 
 from tests.geoservice.web.browser import ARTIFACTS
 from tests.geoservice.web.conftest import SampleDatabase
-from tests.geoservice.web.test_map_sample import map_page
+from tests.geoservice.web.map_page import map_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.geoservice.web.conftest import SampleDatabase
-from tests.geoservice.web.test_map_sample import click_map, get_json, map_page, shot, wait_overlay
+from tests.geoservice.web.map_page import click_map, get_json, map_page, shot, wait_overlay
 
 pytestmark = pytest.mark.browser
 

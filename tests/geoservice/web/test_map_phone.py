@@ -19,7 +19,7 @@ from geoservice.store import open_store
 from geoservice.users import remove_user
 from tests.geoservice.web.browser import ARTIFACTS
 from tests.geoservice.web.conftest import SampleDatabase
-from tests.geoservice.web.test_map_sample import get_json, map_page, shot, wait_overlay
+from tests.geoservice.web.map_page import get_json, map_page, shot, wait_overlay
 
 pytestmark = pytest.mark.browser
 
