@@ -28,6 +28,7 @@ from typing import Final
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import shapely
 from shapely.geometry import Point, Polygon
@@ -141,30 +142,39 @@ def _finish(
         total,
         "DERIVED estimate of total population (60+ x census ratio)",
     )
-    n_d, n_t = len(districts), len(townships)
-    metric_d = in_metric_crs(ctx, districts.geometry)
-    metric_t = in_metric_crs(ctx, townships.geometry)
+
+    def measured(
+        frame: gpd.GeoDataFrame, labels: npt.NDArray[np.int32]
+    ) -> tuple[list[str], npt.NDArray[np.float64], dict[str, npt.NDArray[np.float64]]]:
+        """What every division polygon carries: its id, its area (km²) and the population the rasters put in it."""
+        n = len(frame)
+        populations = {
+            "worldpop_60p": zonal_sum(labels, grid.pop60, grid.valid, n).round(1),
+            "worldpop_65p": zonal_sum(labels, grid.pop65, grid.valid, n).round(1),
+            "est_population": zonal_sum(labels, total, grid.valid, n).round(0),
+        }
+        area_km2 = (in_metric_crs(ctx, frame.geometry).area / 1e6).round(3).to_numpy()
+        return [sample_uuid(f"division:{c}") for c in frame["code"]], area_km2, populations
+
+    uuids, area_km2, populations = measured(districts, labels_d)
     districts = districts.assign(
-        uuid=[sample_uuid(f"division:{c}") for c in districts["code"]],
+        uuid=uuids,
         level="county",
         parent_code="4201",
-        area_km2=(metric_d.area / 1e6).round(3).to_numpy(),
+        area_km2=area_km2,
         census_population=[int(census.loc[c, "population"]) for c in districts["code"]],
         census_share_60p=[float(census.loc[c, "share_60p"]) for c in districts["code"]],
         census_share_65p=[float(census.loc[c, "share_65p"]) for c in districts["code"]],
         census_population_65p=[int(census.loc[c, "population_65p"]) for c in districts["code"]],
-        worldpop_60p=zonal_sum(labels_d, grid.pop60, grid.valid, n_d).round(1),
-        worldpop_65p=zonal_sum(labels_d, grid.pop65, grid.valid, n_d).round(1),
-        est_population=zonal_sum(labels_d, total, grid.valid, n_d).round(0),
+        **populations,
         geometry_source="synthetic: Voronoi cell of the real seat, clipped to the real city outline",
     )
+    uuids, area_km2, populations = measured(townships, labels_t)
     townships = townships.assign(
-        uuid=[sample_uuid(f"division:{c}") for c in townships["code"]],
+        uuid=uuids,
         level="township",
-        area_km2=(metric_t.area / 1e6).round(3).to_numpy(),
-        worldpop_60p=zonal_sum(labels_t, grid.pop60, grid.valid, n_t).round(1),
-        worldpop_65p=zonal_sum(labels_t, grid.pop65, grid.valid, n_t).round(1),
-        est_population=zonal_sum(labels_t, total, grid.valid, n_t).round(0),
+        area_km2=area_km2,
+        **populations,
         geometry_source="synthetic: Voronoi cell of a seeded point, clipped to the district",
     )
     villages = villages.assign(

@@ -79,6 +79,27 @@ def facilities_layer(
         )
         points.append(xy)
 
+    def add_care(
+        category: str,
+        name: str,
+        division: str,
+        where: tuple[str, int],
+        beds: tuple[int, int],
+        nursing_share: tuple[float, float],
+    ) -> None:
+        """An elderly-care facility: beds drawn from ``beds`` (high exclusive), a share of them nursing beds."""
+        n_beds = int(rng.integers(*beds))
+        xy = place(*where)
+        add(
+            "elderly_care",
+            category,
+            name,
+            division,
+            xy,
+            beds=n_beds,
+            nursing_beds=int(n_beds * rng.uniform(*nursing_share)),
+        )
+
     pop_t = townships["worldpop_60p"].to_numpy()
     low_pop = np.quantile(pop_t, 0.25)
     high_pop = np.quantile(pop_t, 0.75)
@@ -93,26 +114,22 @@ def facilities_layer(
             chance = 0.1
         if rng.random() < chance:
             if town["rural"]:
-                beds = int(rng.integers(40, 161))
-                add(
-                    "elderly_care",
+                add_care(
                     "rural_home",
                     f"{dname}{town['name']}敬老院",
                     town["code"],
-                    place("t", ti),
-                    beds=beds,
-                    nursing_beds=int(beds * rng.uniform(0.2, 0.5)),
+                    ("t", ti),
+                    (40, 161),
+                    (0.2, 0.5),
                 )
             else:
-                beds = int(rng.integers(10, 61))
-                add(
-                    "elderly_care",
+                add_care(
                     "community_centre",
                     f"{dname}{town['name']}社区养老服务中心",
                     town["code"],
-                    place("t", ti),
-                    beds=beds,
-                    nursing_beds=int(beds * rng.uniform(0.3, 0.65)),
+                    ("t", ti),
+                    (10, 61),
+                    (0.3, 0.65),
                 )
         if pop_t[i] > high_pop:
             communities = villages[
@@ -121,27 +138,16 @@ def facilities_layer(
             for _, community in communities.sample(
                 n=min(2, len(communities)), random_state=int(rng.integers(1 << 31))
             ).iterrows():
-                beds = int(rng.integers(0, 21))
-                add(
-                    "elderly_care",
+                add_care(
                     "day_care",
                     f"{dname}{town['name']}{str(community['name']).removesuffix('居委会').removesuffix('居民委员会')}养老服务站",
                     community["code"],
-                    place("t", ti),
-                    beds=beds,
-                    nursing_beds=int(beds * rng.uniform(0.0, 0.5)),
+                    ("t", ti),
+                    (0, 21),
+                    (0.0, 0.5),
                 )
     for code, dname in d_name.items():
-        beds = int(rng.integers(150, 501))
-        add(
-            "elderly_care",
-            "welfare_home",
-            f"{dname}社会福利院",
-            code,
-            place("d", d_index[code]),
-            beds=beds,
-            nursing_beds=int(beds * rng.uniform(0.5, 0.8)),
-        )
+        add_care("welfare_home", f"{dname}社会福利院", code, ("d", d_index[code]), (150, 501), (0.5, 0.8))
     # Emergency shelters (应急避难场所): by population, graded by effective area.
     places = (
         "中心公园",
