@@ -15,16 +15,13 @@ from shapely.geometry import Point
 
 from geoservice.errors import InvalidInputError, NotFoundError
 from geoservice.gazetteer import names
-from geoservice.gazetteer.name_import import import_names
-from geoservice.gazetteer.names import NameInput
 from geoservice.signs.inspections import SignInspectionInput, overdue_signs, record_sign_inspection
 from geoservice.signs.packages import SIGN_INSPECTION_COLUMNS, export_sign_package, import_sign_package
 from geoservice.signs.register import SignInput, register_sign, signs_to_replace
 from geoservice.store import Store
 from layers.crs import transform_coords, wgs84_to_bd09, wgs84_to_gcj02
-from tests.geoservice.gazetteer.wuhan_divisions import load_divisions
+from tests.geoservice.signs.roads import DAZHI, current_roads
 
-DAZHI = "420102002"  # 江岸区大智街道
 LON, LAT = 114.30, 30.595
 GK = "EPSG:4547"  # CGCS2000 3-degree Gauss-Krüger zone 38 (114° E)
 
@@ -32,15 +29,7 @@ GK = "EPSG:4547"  # CGCS2000 3-degree Gauss-Krüger zone 38 (114° E)
 @pytest.fixture
 def roads(store: Store) -> dict[str, str]:
     """Two current road names of 江岸区 (中山路, 西安路): name → record id."""
-    load_divisions(store)
-    result = import_names(
-        store,
-        [NameInput(n, "road", DAZHI, reason="存量地名") for n in ("中山路", "西安路")],
-        status="current",
-        user="test",
-        reason="存量地名入库",
-    )
-    return {f.properties["name"]: f.id for f in result.stored if f is not None}
+    return current_roads(store, ("中山路", "西安路"))
 
 
 def _sign(store: Store, name_id: str, chinese: str, romanized: str, **kwargs: object) -> str:

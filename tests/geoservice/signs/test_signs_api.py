@@ -10,27 +10,16 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from geoservice.gazetteer.name_import import import_names
-from geoservice.gazetteer.names import NameInput
 from geoservice.store import Store
 from layers.crs import transform_coords, wgs84_to_gcj02
-from tests.geoservice.gazetteer.wuhan_divisions import load_divisions
+from tests.geoservice.signs.roads import DAZHI, current_roads
 
-DAZHI = "420102002"
 LON, LAT = 114.30, 30.595
 
 
 @pytest.fixture
 def names(store: Store) -> dict[str, str]:
-    load_divisions(store)
-    result = import_names(
-        store,
-        [NameInput(n, "road", DAZHI, reason="存量地名") for n in ("中山路", "中华大道")],
-        status="current",
-        user="test",
-        reason="存量地名入库",
-    )
-    return {f.properties["name"]: f.id for f in result.stored if f is not None}
+    return current_roads(store, ("中山路", "中华大道"))
 
 
 def _sign_body(name_id: str, **extra: Any) -> dict[str, Any]:
