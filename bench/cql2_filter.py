@@ -31,7 +31,7 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.features_items import bboxes, load_points, percentiles, postgis_schema
+from bench.features_items import bboxes, load_points, percentiles, postgis_points
 from bench.tiles import free_port, wait_until_up
 from bench.tiles_vs_tipg import stop
 from geoservice.store import open_store
@@ -150,17 +150,11 @@ def main(n_text: str = "1000000") -> None:
         store.close()
         print(f"sqlite: loaded in {time.perf_counter() - began:.1f} s")
         sqlite_s, sqlite_matched = ours(url, "sqlite")
-    with postgis_schema("bench_cql") as found:
+    with postgis_points("bench_cql", n) as found:
         if found is None:
             return
-        schema, url = found
-        store = open_store(url)
-        began = time.perf_counter()
-        load_points(store, n)
-        with store.transaction() as tx:
-            tx.execute("ANALYZE facilities")
-        store.close()
-        print(f"postgis: loaded in {time.perf_counter() - began:.1f} s")
+        schema, url, load_s = found
+        print(f"postgis: loaded in {load_s:.1f} s")
         pg_s, pg_matched = ours(url, "postgis")
         assert pg_matched == sqlite_matched, "SQLite and PostGIS disagree on numberMatched"
         baseline = tipg(schema)

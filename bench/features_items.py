@@ -52,7 +52,26 @@ def postgis_schema(prefix: str) -> Iterator[tuple[str, str] | None]:
             conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
-def load_points(store: Store, n: int, seed: int = 42) -> None:
+@contextmanager
+def postgis_points(prefix: str, n: int) -> Iterator[tuple[str, str, float] | None]:
+    """:func:`postgis_schema` with ``n`` points loaded (and analysed) into its ``facilities``: (schema, store URL,
+    seconds the load took), or ``None`` when no server answers."""
+    with postgis_schema(prefix) as found:
+        if found is None:
+            yield None
+            return
+        schema, url = found
+        store = open_store(url)
+        began = time.perf_counter()
+        load_points(store, n, analyze=True)
+        load_s = time.perf_counter() - began
+        store.close()
+        yield schema, url, load_s
+
+
+def load_points(store: Store, n: int, seed: int = 42, *, analyze: bool = False) -> None:
+    """``n`` seeded points over Wuhan into ``facilities``; ``analyze``: refresh the planner's statistics after
+    (PostGIS ``ANALYZE``), as a server would before the figures."""
     rng = np.random.default_rng(seed)
     lon = rng.uniform(EXTENT[0], EXTENT[2], n)
     lat = rng.uniform(EXTENT[1], EXTENT[3], n)
@@ -66,6 +85,9 @@ def load_points(store: Store, n: int, seed: int = 42) -> None:
         ]
         with store.transaction(user="bench") as tx:
             tx.insert_many("facilities", features)
+    if analyze:
+        with store.transaction() as tx:
+            tx.execute("ANALYZE facilities")
 
 
 def bboxes(seed: int = 7) -> list[tuple[float, float, float, float]]:
@@ -120,16 +142,12 @@ def main(n_text: str = "1000000") -> None:
         print(f"sqlite: loaded {n:,} points in {time.perf_counter() - t:.1f} s")
         run(store, "sqlite")
         store.close()
-    with postgis_schema("bench") as found:
+    with postgis_points("bench", n) as found:
         if found is None:
             return
-        _, url = found
+        _, url, load_s = found
+        print(f"postgis: loaded {n:,} points in {load_s:.1f} s")
         store = open_store(url)
-        t = time.perf_counter()
-        load_points(store, n)
-        with store.transaction() as tx:
-            tx.execute("ANALYZE facilities")
-        print(f"postgis: loaded {n:,} points in {time.perf_counter() - t:.1f} s")
         run(store, "postgis")
         store.close()
 

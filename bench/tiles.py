@@ -30,7 +30,7 @@ import mapbox_vector_tile
 import numpy as np
 import shapely
 
-from bench.features_items import EXTENT, load_points
+from bench.features_items import EXTENT, load_points, postgis_points
 from geoservice.store import Store, open_store
 from geoservice.tiles.feed import ChangeFeed
 from geoservice.tiles.grid import tile_bounds_lonlat, tile_bounds_mercator, tiles_covering
@@ -222,31 +222,16 @@ def main(n_text: str = "100000") -> None:
         marker_cost(store, "sqlite ")
         serve_and_hammer(store.url, "sqlite ", tmp)
         store.close()
-    try:
-        import psycopg
-
-        from tests.conftest import postgres_url
-
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(postgres_url(), autocommit=True) as conn:
-            conn.execute(f"CREATE SCHEMA {schema}")
-    except Exception as exc:
-        print(f"postgis: skipped ({type(exc).__name__}: {exc})")
-        return
-    url = f"{postgres_url()}?options=-csearch_path%3D{schema},public"
-    try:
+    with postgis_points("bench", n) as found:
+        if found is None:
+            return
+        _, url, _ = found
         store = open_store(url)
-        load_points(store, n)
-        with store.transaction() as tx:
-            tx.execute("ANALYZE facilities")
         cold(store, "postgis")
         marker_cost(store, "postgis")
         with tempfile.TemporaryDirectory() as tmp:
             serve_and_hammer(url, "postgis", tmp)
         store.close()
-    finally:
-        with psycopg.connect(postgres_url(), autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 if __name__ == "__main__":

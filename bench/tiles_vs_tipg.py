@@ -23,9 +23,8 @@ import sys
 import tempfile
 import time
 import urllib.request
-import uuid
 
-from bench.features_items import load_points
+from bench.features_items import postgis_points
 from bench.tiles import free_port, p50_p95, run_wrk, sample_tiles, wait_until_up
 from geoservice.store import open_store
 from geoservice.tiles.mvt import render_mvt, vector_layer
@@ -65,25 +64,21 @@ def main(n_text: str = "100000") -> None:
     if importlib.util.find_spec("tipg") is None:
         print("tiles_vs_tipg: skipped — tipg is missing (.venv/bin/pip install 'tipg>=1.0,<2')")
         return
-    import psycopg
-
     from tests.conftest import postgres_url
 
-    schema = f"bench_tipg_{uuid.uuid4().hex[:8]}"
-    try:
-        with psycopg.connect(postgres_url(), autocommit=True) as conn:
-            conn.execute(f"CREATE SCHEMA {schema}")
-    except Exception as exc:
-        print(f"tiles_vs_tipg: skipped — no PostGIS ({type(exc).__name__}: {exc})")
-        return
-    url = f"{postgres_url()}?options=-csearch_path%3D{schema},public"
+    with postgis_points("bench_tipg", n) as found:
+        if found is None:
+            return
+        schema, url, _ = found
+        _compare(n, schema, url, postgres_url())
+
+
+def _compare(n: int, schema: str, url: str, server_url: str) -> None:
+    """Serve the same tiles of the ``n`` points in ``schema`` (store URL ``url``) from ours and from TiPg."""
     tiles = sample_tiles(ZOOM, 40)
     processes: list[subprocess.Popen[bytes]] = []
     try:
         store = open_store(url)
-        load_points(store, n)
-        with store.transaction() as tx:
-            tx.execute("ANALYZE facilities")
         layer, points = vector_layer("facilities"), PointIndexes()
         cold = []
         for t in tiles:
@@ -108,7 +103,7 @@ def main(n_text: str = "100000") -> None:
             stop(ours)
             tipg = start(
                 uvicorn("tipg.main:app", tipg_port),
-                {"DATABASE_URL": postgres_url(), "TIPG_DB_SCHEMAS": f'["{schema}"]'},
+                {"DATABASE_URL": server_url, "TIPG_DB_SCHEMAS": f'["{schema}"]'},
                 f"http://127.0.0.1:{tipg_port}/healthz",
             )
             processes.append(tipg)
@@ -129,8 +124,6 @@ def main(n_text: str = "100000") -> None:
         for process in processes:
             if process.poll() is None:
                 stop(process)
-        with psycopg.connect(postgres_url(), autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 def _tipg_version() -> str:
