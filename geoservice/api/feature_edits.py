@@ -17,7 +17,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from geoservice.api.deps import OfficerDep, StoreDep, VersionDep
-from geoservice.api.features import CRS84, GEOJSON, feature_geojson, served_collection, transformer_for
+from geoservice.api.feature_collections import GEOJSON, served_collection
+from geoservice.api.feature_crs import CRS84, transformer_for
+from geoservice.api.features import feature_geojson
 from geoservice.api.names import geometry_from_geojson
 from geoservice.api.openapi_contract import ErrorPublic, enum_of, geometry_schema
 from geoservice.edit_workflows import EDIT_WORKFLOWS, EditWorkflow, FeatureEdit

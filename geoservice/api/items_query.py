@@ -41,6 +41,7 @@ __all__ = [
     "parse_properties",
     "parse_skip_geometry",
     "parse_sortby",
+    "query_parameter",
     "queryables_schema",
     "select_fields",
 ]
@@ -181,37 +182,40 @@ def queryables_schema(collection: str) -> dict[str, dict[str, Any]]:
     return out
 
 
+def query_parameter(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """An optional query parameter (查询参数) of the OpenAPI document, read by the route itself."""
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
+
+
 def filter_parameters_openapi(crs_uris: list[str]) -> list[dict[str, Any]]:
     """The OpenAPI description of this module's ``items`` parameters, with their enums and patterns."""
-
-    def parameter(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
-        return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
-
     return [
-        parameter(
+        query_parameter(
             "filter",
             "CQL2 filter on the collection's queryables (see /collections/{collectionId}/queryables)",
             {"type": "string"},
         ),
-        parameter(
+        query_parameter(
             "filter-lang",
             "encoding of filter (default cql2-text)",
             {"type": "string", "enum": list(FILTER_LANGS), "default": "cql2-text"},
         ),
-        parameter(
+        query_parameter(
             "filter-crs",
             "CRS of the geometries in filter (default CRS84)",
             {"type": "string", "enum": crs_uris},
         ),
-        parameter(
+        query_parameter(
             "sortby",
             "queryables to sort by, comma-separated, each prefixed + (ascending) or - (descending)",
             {"type": "string", "pattern": rf"^[+ -]?{_NAME}(,[+ -]?{_NAME})*$"},
         ),
-        parameter(
+        query_parameter(
             "properties",
             "properties each feature keeps, comma-separated",
             {"type": "string", "pattern": _PROPERTIES.pattern},
         ),
-        parameter("skipGeometry", "true: features without geometry", {"type": "boolean", "default": False}),
+        query_parameter(
+            "skipGeometry", "true: features without geometry", {"type": "boolean", "default": False}
+        ),
     ]

@@ -20,7 +20,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict
 
 from geoservice.api.deps import ReaderDep
-from geoservice.api.features import Link, served_collection
+from geoservice.api.feature_collections import Link, served_collection
 from geoservice.errors import NotFoundError
 from geoservice.map_layers import vector_layer_names
 from geoservice.tiles import mvt

@@ -51,7 +51,8 @@ def add_commands(subparsers: Any, common: argparse.ArgumentParser) -> None:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from geoservice.api.features import parse_items_query, queryables_of, served_collection
+    from geoservice.api.feature_collections import queryables_of, served_collection
+    from geoservice.api.features import parse_items_query
     from geoservice.exports import export_analysis, export_collection, options_from, parse_format
 
     suffix = "".join(args.out.suffixes[-2:]) if args.out.name.endswith(".shp.zip") else args.out.suffix

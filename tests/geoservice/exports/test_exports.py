@@ -15,7 +15,8 @@ import pytest
 import shapely
 from shapely.geometry import Point, box
 
-from geoservice.api.features import parse_items_query, served_collection
+from geoservice.api.feature_collections import served_collection
+from geoservice.api.features import parse_items_query
 from geoservice.cli import main
 from geoservice.errors import BadRequestError, InvalidInputError
 from geoservice.exports import EXPORT_FORMATS, ExportOptions, export_collection
