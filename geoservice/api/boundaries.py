@@ -17,7 +17,16 @@ from pydantic import BaseModel, Field
 from shapely.geometry import Point
 
 from geoservice.api.deps import InspectorDep, IsoDate, OfficerDep, ReaderDep, SettingsDep, StoreDep
-from geoservice.api.field_packages import GEOPACKAGE_RESPONSES, geopackage_download, saved_upload
+from geoservice.api.field_work import (
+    GEOPACKAGE_RESPONSES,
+    PackageImportPublic,
+    Position,
+    attach_uploaded_photos,
+    geopackage_download,
+    inspection_input,
+    parse_lonlat_bbox,
+    saved_upload,
+)
 from geoservice.api.names import geometry_from_geojson
 from geoservice.api.openapi_contract import BBOX_4, geometry_schema
 from geoservice.boundaries.inspections import (
@@ -36,9 +45,8 @@ from geoservice.boundaries.markers import (
     resolve_marker,
 )
 from geoservice.boundaries.packages import export_package, import_package, parse_package
-from geoservice.boundaries.photos import attach_photos
 from geoservice.boundaries.reports import line_report, marker_table_csv, report_csv, report_html, report_json
-from geoservice.errors import BadRequestError, ConflictError
+from geoservice.errors import ConflictError
 from geoservice.store import Feature
 
 router = APIRouter(prefix="/boundaries", tags=["boundaries"])
@@ -46,13 +54,6 @@ router = APIRouter(prefix="/boundaries", tags=["boundaries"])
 
 # ------------------------------------------------------------------------------------------------------------
 # Schemas
-
-
-class Position(BaseModel):
-    """A measured or registered position: longitude and latitude in degrees (经度, 纬度)."""
-
-    lon: float
-    lat: float
 
 
 class LineCreate(BaseModel):
@@ -207,14 +208,6 @@ class LineReportPublic(BaseModel):
     markers: list[dict[str, Any]]
 
 
-class PackageImportPublic(BaseModel):
-    imported: int
-    already_present: int
-    imported_ids: list[str]
-    conflicts: list[dict[str, Any]]
-    message: str
-
-
 # ------------------------------------------------------------------------------------------------------------
 # Conversions
 
@@ -285,23 +278,6 @@ def _inspection_public(f: Feature) -> InspectionPublic:
     )
 
 
-def _bbox(text: str | None) -> list[float] | None:
-    if text is None:
-        return None
-    try:
-        values = [float(v) for v in text.split(",")]
-    except ValueError:
-        values = []
-    if len(values) != 4 or values[0] >= values[2] or values[1] >= values[3]:
-        raise BadRequestError(
-            f"bbox 格式应为 minlon,minlat,maxlon,maxlat / bbox must be minlon,minlat,maxlon,maxlat, got {text!r}",
-            field="bbox",
-            value=text,
-            rule="bbox",
-        )
-    return values
-
-
 # ------------------------------------------------------------------------------------------------------------
 # Lines
 
@@ -338,7 +314,10 @@ def list_lines(
     """Boundary lines, optionally within a bbox or of one level."""
     with store.transaction(readonly=True) as tx:
         page = tx.query(
-            "boundary_lines", bbox=_bbox(bbox), filters={"kind": level} if level else None, count=False
+            "boundary_lines",
+            bbox=parse_lonlat_bbox(bbox),
+            filters={"kind": level} if level else None,
+            count=False,
         )
     return LinesPublic(lines=[_line_public(f) for f in page.features])
 
@@ -504,19 +483,7 @@ def create_inspection(
     404 for an unknown marker; 422 for a position over 1 km from the marker, saying whether latitude and
     longitude look swapped or another coordinate system fits.
     """
-    data = InspectionInput(
-        inspected_at=body.inspected_at,
-        team=body.team,
-        condition=body.condition,
-        lon=body.position.lon if body.position else None,
-        lat=body.position.lat if body.position else None,
-        position_crs=body.position_crs,
-        accuracy_m=body.accuracy_m,
-        photos=body.photos,
-        notes=body.notes,
-        round_id=body.round_id,
-        id=body.uuid,
-    )
+    data = inspection_input(body, InspectionInput, round_id=body.round_id)
     with store.transaction(user=user.name) as tx:
         return _inspection_public(record_inspection(tx, marker, data, user=user.name))
 
@@ -549,14 +516,8 @@ def upload_photos(
 
     Photos are stored once by SHA-256 under the photo directory; the inspection's other fields never change.
     """
-    updated = attach_photos(
-        store,
-        "marker_inspections",
-        inspection_id,
-        [(upload.file, upload.filename or "photo") for upload in file],
-        photo_dir=settings.photo_dir,
-        max_bytes=settings.max_photo_bytes,
-        user=user.name,
+    updated = attach_uploaded_photos(
+        store, "marker_inspections", inspection_id, file, settings, user=user.name
     )
     return _inspection_public(updated)
 
@@ -580,7 +541,7 @@ def get_field_package(
     ] = None,
 ) -> Response:
     """A GeoPackage for QGIS / QField: lines, markers, last inspections and an empty ``inspections`` layer."""
-    box = _bbox(bbox)
+    box = parse_lonlat_bbox(bbox)
 
     def write(path: Path) -> str:
         with store.transaction(readonly=True) as tx:

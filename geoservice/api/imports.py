@@ -18,7 +18,7 @@ from fastapi import APIRouter, File, Form, UploadFile
 from pydantic import BaseModel, Field
 
 from geoservice.api.deps import AdminDep, StoreDep
-from geoservice.api.field_packages import saved_upload
+from geoservice.api.field_work import saved_upload
 from geoservice.api.openapi_contract import enum_of
 from geoservice.errors import GeoserviceError, from_library_error
 from geoservice.imports import DOMAIN_COLLECTIONS, import_layer, parse_column_map

@@ -15,7 +15,6 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from shapely.geometry import Point
 
-from geoservice.api.boundaries import PackageImportPublic, Position, _bbox
 from geoservice.api.deps import (
     DivisionCodeQuery,
     InspectorDep,
@@ -25,9 +24,17 @@ from geoservice.api.deps import (
     SettingsDep,
     StoreDep,
 )
-from geoservice.api.field_packages import GEOPACKAGE_RESPONSES, geopackage_download, saved_upload
+from geoservice.api.field_work import (
+    GEOPACKAGE_RESPONSES,
+    PackageImportPublic,
+    Position,
+    attach_uploaded_photos,
+    geopackage_download,
+    inspection_input,
+    parse_lonlat_bbox,
+    saved_upload,
+)
 from geoservice.api.openapi_contract import BBOX_4, NO_CONTROLS, enum_of
-from geoservice.boundaries.photos import attach_photos
 from geoservice.gazetteer.categories import categories
 from geoservice.signs.inspections import (
     INSPECTIONS,
@@ -282,7 +289,7 @@ def get_field_package(
     ] = None,
 ) -> Response:
     """A GeoPackage for offline inspection (QField): the signs and an empty ``inspections`` layer to fill in."""
-    box = _bbox(bbox)
+    box = parse_lonlat_bbox(bbox)
 
     def write(path: Path) -> str:
         export_sign_package(store, path, division_code=division_code, bbox=box)
@@ -320,20 +327,7 @@ def create_inspection(
     sign_id: str, body: SignInspectionCreate, store: StoreDep, user: InspectorDep
 ) -> SignInspectionPublic:
     """Record an inspection from a phone (巡检, append-only): displacement and flags; 422 for a far position."""
-    data = SignInspectionInput(
-        inspected_at=body.inspected_at,
-        team=body.team,
-        condition=body.condition,
-        lon=body.position.lon if body.position else None,
-        lat=body.position.lat if body.position else None,
-        position_crs=body.position_crs,
-        accuracy_m=body.accuracy_m,
-        photos=body.photos,
-        notes=body.notes,
-        chinese=body.chinese,
-        romanized=body.romanized,
-        id=body.uuid,
-    )
+    data = inspection_input(body, SignInspectionInput, chinese=body.chinese, romanized=body.romanized)
     return _inspection_public(record_sign_inspection(store, sign_id, data, user=user.name))
 
 
@@ -350,15 +344,7 @@ def upload_photos(
     file: Annotated[list[UploadFile], File(description="one or more JPEG / PNG / WebP / HEIC photos")],
 ) -> SignInspectionPublic:
     """Attach photos to a sign inspection (multipart ``file`` parts), as for marker inspections (413 over the limit)."""
-    updated = attach_photos(
-        store,
-        INSPECTIONS,
-        inspection_id,
-        [(upload.file, upload.filename or "photo") for upload in file],
-        photo_dir=settings.photo_dir,
-        max_bytes=settings.max_photo_bytes,
-        user=user.name,
-    )
+    updated = attach_uploaded_photos(store, INSPECTIONS, inspection_id, file, settings, user=user.name)
     return _inspection_public(updated)
 
 
