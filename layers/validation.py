@@ -101,6 +101,13 @@ def _short(geom: BaseGeometry | None) -> str | None:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+def _geometry_problem(
+    i: int, ids: list[Any], geoms: np.ndarray, rule: str, message: str, *, repairable: bool = False
+) -> Problem:
+    """A problem with feature ``i``'s geometry (几何问题), its value the geometry's WKT, shortened."""
+    return Problem(i, ids[i], "geometry", _short(geoms[i]), rule, message, repairable=repairable)
+
+
 def _feature_ids(gdf: gpd.GeoDataFrame, id_column: str | None) -> list[Any]:
     if id_column is not None and id_column in gdf.columns:
         return list(gdf[id_column])
@@ -205,11 +212,10 @@ def validate_layer(
     for i in np.flatnonzero(invalid):
         reason = shapely.is_valid_reason(geoms[i])
         problems.append(
-            Problem(
+            _geometry_problem(
                 int(i),
-                ids[i],
-                "geometry",
-                _short(geoms[i]),
+                ids,
+                geoms,
                 "valid_geometry",
                 f"几何无效 / invalid geometry: {reason}; expected a valid OGC geometry (no self-intersection). "
                 "Add --repair to fix it with make_valid (Python: read_layer(..., repair=True))",
@@ -271,8 +277,8 @@ def _type_problems(geoms: np.ndarray, present: np.ndarray, ids: list[Any]) -> li
     return problems
 
 
-def _centres(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    bounds = shapely.bounds(geoms)
+def _centres(bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The centres (x, y) of bounding boxes given as ``shapely.bounds`` rows (minx, miny, maxx, maxy)."""
     return (bounds[:, 0] + bounds[:, 2]) / 2.0, (bounds[:, 1] + bounds[:, 3]) / 2.0
 
 
@@ -285,16 +291,15 @@ def _lonlat_problems(geoms: np.ndarray, present: np.ndarray, ids: list[Any]) -> 
     out_of_range = (
         (bounds[:, 0] < -180) | (bounds[:, 2] > 180) | (bounds[:, 1] < -90) | (bounds[:, 3] > 90)
     ) | ~np.isfinite(bounds).all(axis=1)
-    x, y = (bounds[:, 0] + bounds[:, 2]) / 2.0, (bounds[:, 1] + bounds[:, 3]) / 2.0
+    x, y = _centres(bounds)
     swapped = out_of_china(x, y) & ~out_of_china(y, x)
     for k, i in enumerate(index):
         if swapped[k]:
             problems.append(
-                Problem(
+                _geometry_problem(
                     int(i),
-                    ids[i],
-                    "geometry",
-                    _short(geoms[i]),
+                    ids,
+                    geoms,
                     "lonlat_order",
                     f"经纬度颠倒 / latitude and longitude swapped: ({x[k]:.4f}, {y[k]:.4f}) lies in China only as "
                     "(lat, lon); expected (lon, lat) order. --repair swaps them when every feature is swapped",
@@ -303,11 +308,10 @@ def _lonlat_problems(geoms: np.ndarray, present: np.ndarray, ids: list[Any]) -> 
             )
         elif out_of_range[k]:
             problems.append(
-                Problem(
+                _geometry_problem(
                     int(i),
-                    ids[i],
-                    "geometry",
-                    _short(geoms[i]),
+                    ids,
+                    geoms,
                     "coordinate_range",
                     f"坐标超出经纬度范围 / coordinates out of range: bounds {tuple(np.round(bounds[k], 4))}; "
                     "expected lon −180…180, lat −90…90 degrees. Projected metres in a lon/lat layer? "
@@ -326,7 +330,7 @@ def china_problems(geoms: np.ndarray, ids: list[Any], *, declared: str, hint: st
     present = np.flatnonzero(~(shapely.is_missing(geoms) | shapely.is_empty(geoms)))
     if present.size == 0:
         return []
-    x, y = _centres(geoms[present])
+    x, y = _centres(shapely.bounds(geoms[present]))
     outside = out_of_china(x, y) | ~(np.isfinite(x) & np.isfinite(y))
     return [
         Problem(
