@@ -579,19 +579,8 @@ def is_projected(crs: Any) -> bool:
 def is_geographic(crs: Any) -> bool:
     """Whether ``crs`` is geographic (地理坐标系): longitude/latitude in degrees.
 
-    Parameters
-    ----------
-    crs : str, int or pyproj.CRS
-        Anything ``pyproj.CRS.from_user_input`` accepts.
-
-    Returns
-    -------
-    bool
-
-    Raises
-    ------
-    CRSError
-        If ``crs`` is None or unknown.
+    Takes what :func:`is_projected` takes and raises what it raises (``CRSError`` for None or an unknown CRS).
+    A CRS can be neither (an engineering or a vertical CRS), so ``not is_projected(crs)`` is not the same test.
 
     Examples
     --------
