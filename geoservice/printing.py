@@ -14,6 +14,7 @@ from __future__ import annotations
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Final
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -31,16 +32,17 @@ class PrintSettings(BaseSettings):
     timeout_s: float = 120.0
 
 
-_ARGS = (
-    "--headless",
+#: Chromium in a container or on a server (无界面浏览器): no sandbox (no user namespaces there), no GPU, and nothing
+#: fetched or updated in the background. The map page's browser tests launch it with the same flags.
+CHROMIUM_SERVER_ARGS: Final = (
     "--no-sandbox",
     "--disable-gpu",
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
-    "--no-pdf-header-footer",
 )
+_ARGS = ("--headless", *CHROMIUM_SERVER_ARGS, "--no-pdf-header-footer")
 
 
 def html_to_pdf(page: str, *, settings: PrintSettings | None = None) -> bytes:

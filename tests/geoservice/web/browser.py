@@ -7,16 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from geoservice.printing import CHROMIUM_SERVER_ARGS
+
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+CHROMIUM_ARGS = list(CHROMIUM_SERVER_ARGS)
 
 
 def browser_or_skip() -> None:
