@@ -24,6 +24,7 @@ from shapely.geometry.base import BaseGeometry
 from geoservice.boundaries.lines import metric_crs_of, to_metric
 from geoservice.errors import InvalidInputError
 from geoservice.gazetteer.categories import categories
+from geoservice.gazetteer.divisions import DivisionTree
 from geoservice.gazetteer.name_registry import PLACE_NAMES, registry_for
 from geoservice.store import Feature, Store, Transaction, utc_now
 from geoservice.workbooks import Sheet, workbook_bytes
@@ -89,7 +90,14 @@ def _entry(feature: Feature, chain_text: str, geometry: BaseGeometry | None) -> 
     }
 
 
-def _sorted(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _entries(tx: Transaction, features: list[Feature], tree: DivisionTree) -> list[dict[str, Any]]:
+    """The entries (地名条目) of ``features``, each located (:func:`_located`) and placed in its division chain, in
+    the conventional order: division code, category, pinyin, name."""
+    located = _located(tx, features)
+    entries = [
+        _entry(f, tree.chain_text(str(f.properties.get("division_code"))), located.get(f.id))
+        for f in features
+    ]
     order = _category_order()
     return sorted(
         entries,
@@ -127,13 +135,7 @@ def directory(store: Store, division_code: str) -> dict[str, Any]:
         outline = next(
             iter(tx.query("divisions", filters={"code": division_code}, count=False).features), None
         )
-        located = _located(tx, features)
-    entries = _sorted(
-        [
-            _entry(f, tree.chain_text(str(f.properties.get("division_code"))), located.get(f.id))
-            for f in features
-        ]
-    )
+        entries = _entries(tx, features, tree)
     return {
         "kind": "directory",
         "title": f"{title}地名录",
@@ -167,13 +169,7 @@ def announcement_list(
             and start.isoformat() <= str(f.properties["announced_on"]) <= end.isoformat()
             and str(f.properties.get("division_code") or "").startswith(division_code or "")
         ]
-        located = _located(tx, features)
-    entries = _sorted(
-        [
-            _entry(f, tree.chain_text(str(f.properties.get("division_code"))), located.get(f.id))
-            for f in features
-        ]
-    )
+        entries = _entries(tx, features, tree)
     return {
         "kind": "announcements",
         "title": f"标准地名公告（{scope}，{start.isoformat()} 至 {end.isoformat()}）",
