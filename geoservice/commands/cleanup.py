@@ -70,11 +70,8 @@ def _output_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    store = open_db(args)
-    try:
+    with open_db(args) as store:
         campaign = run_campaign(store, args.division_code, user=user_of(args), name=args.name)
-    finally:
-        store.close()
     p = campaign.properties
     summary = {
         "id": campaign.id,
@@ -85,21 +82,15 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    store = open_db(args)
-    try:
+    with open_db(args) as store:
         args.out.write_bytes(campaign_workbook(store, args.campaign_id))
-    finally:
-        store.close()
     print(f"已写出 / written: {args.out}", file=sys.stderr)
     return 0
 
 
 def cmd_progress(args: argparse.Namespace) -> int:
-    store = open_db(args)
-    try:
+    with open_db(args) as store:
         rows = campaign_progress(store, args.campaign_id)
-    finally:
-        store.close()
     print(json.dumps(rows, ensure_ascii=False, indent=2))
     return 0
 
@@ -132,18 +123,12 @@ def _write(publication: dict[str, Any], args: argparse.Namespace) -> int:
 
 
 def cmd_directory(args: argparse.Namespace) -> int:
-    store = open_db(args)
-    try:
+    with open_db(args) as store:
         publication = directory(store, args.division_code)
-    finally:
-        store.close()
     return _write(publication, args)
 
 
 def cmd_announcements(args: argparse.Namespace) -> int:
-    store = open_db(args)
-    try:
+    with open_db(args) as store:
         publication = announcement_list(store, args.start, args.end, division_code=args.division)
-    finally:
-        store.close()
     return _write(publication, args)

@@ -49,40 +49,28 @@ def add_commands(subparsers: Any, common: argparse.ArgumentParser) -> None:
 
 def cmd_export(args: argparse.Namespace) -> int:
     bbox = _bbox(args.bbox)
-    store = open_db(args)
-    try:
+    with open_db(args) as store:
         print(json.dumps(export_sign_package(store, args.out, division_code=args.division, bbox=bbox)))
-    finally:
-        store.close()
     return 0
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    store = open_db(args)
-    try:
+    with open_db(args) as store:
         report = import_sign_package(store, args.package, user=user_of(args))
-    finally:
-        store.close()
     print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
     return 0
 
 
 def cmd_overdue(args: argparse.Namespace) -> int:
-    store = open_db(args)
-    try:
+    with open_db(args) as store:
         rows = overdue_signs(store, today=args.today or today_in_china(), division_code=args.division)
-    finally:
-        store.close()
     print(json.dumps(rows, ensure_ascii=False, indent=2))
     return 0
 
 
 def cmd_to_replace(args: argparse.Namespace) -> int:
-    store = open_db(args)
-    try:
+    with open_db(args) as store:
         rows = signs_to_replace(store, division_code=args.division)
-    finally:
-        store.close()
     out = [
         {"id": r["sign"].id, "name": r["sign"].properties.get("name"), "reasons": r["reasons"]} for r in rows
     ]

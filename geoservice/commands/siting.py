@@ -200,12 +200,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def _cmd_compare(args: argparse.Namespace) -> int:
     from geoservice.analyses import runs
 
-    store = open_db(args)
-    try:
+    with open_db(args) as store:
         print(json.dumps(runs.compare_runs(store, args.a, args.b), ensure_ascii=False, indent=2))
         return 0
-    finally:
-        store.close()
 
 
 def _cmd_regional(args: argparse.Namespace) -> int:
