@@ -12,6 +12,7 @@ import csv
 import html
 import io
 from collections import Counter
+from collections.abc import Iterable
 from datetime import date
 from typing import Any, Final
 
@@ -122,30 +123,26 @@ def report_json(report: dict[str, Any]) -> dict[str, Any]:
 
 def report_csv(report: dict[str, Any]) -> str:
     """One row per marker: number, kind, last condition (bilingual), last inspection, displacement, flags."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
+    header = [
+        "界桩编号 number",
+        "类型 kind",
+        "状况 condition",
+        "状况 label",
+        "最近检查 last_inspected_at",
+        "标记 flags",
+    ]
+    rows = (
         [
-            "界桩编号 number",
-            "类型 kind",
-            "状况 condition",
-            "状况 label",
-            "最近检查 last_inspected_at",
-            "标记 flags",
+            row["number"],
+            row["kind_label"],
+            row["condition"] or "not_inspected",
+            row["condition_label"],
+            row["last_inspected_at"] or "",
+            ";".join(row["flags"]),
         ]
+        for row in report["markers"]
     )
-    for row in report["markers"]:
-        writer.writerow(
-            [
-                row["number"],
-                row["kind_label"],
-                row["condition"] or "not_inspected",
-                row["condition_label"],
-                row["last_inspected_at"] or "",
-                ";".join(row["flags"]),
-            ]
-        )
-    return out.getvalue()
+    return _csv_text(header, rows)
 
 
 def marker_table_csv(markers: list[Feature]) -> str:
@@ -153,41 +150,46 @@ def marker_table_csv(markers: list[Feature]) -> str:
 
     X/Y are in the 3-degree zone of each marker (EPSG given per row), the way survey tables print them.
     """
+    header = [
+        "界桩编号 number",
+        "类型 kind",
+        "所属界线 line_code",
+        "经度 lon (CGCS2000)",
+        "纬度 lat (CGCS2000)",
+        "X 北 north_m",
+        "Y 东 east_m",
+        "投影 EPSG",
+        "高程 elevation_m",
+        "埋设日期 installed_on",
+    ]
+    return _csv_text(header, (_marker_table_row(m) for m in markers))
+
+
+def _marker_table_row(marker: Feature) -> list[Any]:
+    point = point_of(marker)
+    crs = metric_crs_of(point)
+    east, north = transform_coords(point.x, point.y, CGCS2000, crs)
+    p = marker.properties
+    return [
+        p["number"],
+        p.get("kind_label"),
+        p.get("line_code"),
+        f"{point.x:.8f}",
+        f"{point.y:.8f}",
+        f"{north:.3f}",
+        f"{east:.3f}",
+        crs.to_epsg(),
+        "" if p.get("elevation_m") is None else f"{p['elevation_m']:.3f}",
+        p.get("installed_on") or "",
+    ]
+
+
+def _csv_text(header: list[str], rows: Iterable[list[Any]]) -> str:
+    """A CSV table as text: the bilingual header row, then the rows."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(
-        [
-            "界桩编号 number",
-            "类型 kind",
-            "所属界线 line_code",
-            "经度 lon (CGCS2000)",
-            "纬度 lat (CGCS2000)",
-            "X 北 north_m",
-            "Y 东 east_m",
-            "投影 EPSG",
-            "高程 elevation_m",
-            "埋设日期 installed_on",
-        ]
-    )
-    for m in markers:
-        point = point_of(m)
-        crs = metric_crs_of(point)
-        east, north = transform_coords(point.x, point.y, CGCS2000, crs)
-        p = m.properties
-        writer.writerow(
-            [
-                p["number"],
-                p.get("kind_label"),
-                p.get("line_code"),
-                f"{point.x:.8f}",
-                f"{point.y:.8f}",
-                f"{north:.3f}",
-                f"{east:.3f}",
-                crs.to_epsg(),
-                "" if p.get("elevation_m") is None else f"{p['elevation_m']:.3f}",
-                p.get("installed_on") or "",
-            ]
-        )
+    writer.writerow(header)
+    writer.writerows(rows)
     return out.getvalue()
 
 
