@@ -25,8 +25,9 @@ import pyproj
 import shapely
 from numpy.typing import NDArray
 
-from layers.crs import CGCS2000, bd09_to_wgs84, gcj02_to_wgs84
+from layers.crs import CGCS2000
 from layers.errors import CRSError
+from layers.offset_coords import bd09_to_wgs84, gcj02_to_wgs84
 
 __all__ = ["InputCRS", "declare_crs", "geometries_to_cgcs2000", "parse_input_crs", "zone_prefix_hint"]
 
@@ -154,7 +155,7 @@ def geometries_to_cgcs2000(geometries: NDArray[np.object_], offset: OffsetKind) 
     """Geometries in GCJ-02 or BD-09 lon/lat converted to CGCS2000 lon/lat (去偏移), vertex by vertex.
 
     The inverse of the published forward algorithm, solved by iteration to well under 1 cm
-    (:func:`layers.crs.gcj02_to_wgs84`, :func:`layers.crs.bd09_to_wgs84`); WGS84 is taken as CGCS2000.
+    (:func:`layers.offset_coords.gcj02_to_wgs84`, :func:`layers.offset_coords.bd09_to_wgs84`); WGS84 is taken as CGCS2000.
     """
     convert = gcj02_to_wgs84 if offset == "gcj02" else bd09_to_wgs84
 

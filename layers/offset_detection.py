@@ -27,7 +27,7 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
-from layers.crs import out_of_china, wgs84_to_bd09, wgs84_to_gcj02
+from layers.offset_coords import out_of_china, wgs84_to_bd09, wgs84_to_gcj02
 from layers.problems import Problem
 
 __all__ = ["MATCH_RADIUS_M", "OffsetEstimate", "estimate_offset", "offset_warnings"]

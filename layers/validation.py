@@ -30,7 +30,7 @@ import shapely
 import shapely.errors
 from shapely.geometry.base import BaseGeometry
 
-from layers.crs import out_of_china
+from layers.offset_coords import out_of_china
 from layers.problems import Problem
 
 __all__ = ["Problem", "ValidationReport", "china_problems", "repair_layer", "validate_layer"]

@@ -33,7 +33,8 @@ from geoservice.boundaries.lines import geometry_of, metric_crs_of, to_metric
 from geoservice.boundaries.markers import MarkerRules, marker_line_geometry, markers_of_line, resolve_marker
 from geoservice.errors import InvalidInputError, NotFoundError
 from geoservice.store import Feature, Transaction
-from layers.crs import CGCS2000, metric_crs_for, out_of_china, to_wgs84, transform_coords
+from layers.crs import CGCS2000, metric_crs_for, to_wgs84, transform_coords
+from layers.offset_coords import out_of_china
 
 Condition = Literal["intact", "damaged", "missing", "displaced", "newly_set", "reset"]
 CONDITIONS: Final[tuple[str, ...]] = get_args(Condition)

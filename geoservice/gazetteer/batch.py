@@ -115,7 +115,7 @@ class PointIndex:
     @classmethod
     def from_seats(cls, path: Path) -> PointIndex:
         """Seats of provinces, cities and counties from ``adcodes.csv`` (GCJ-02, converted to CGCS2000)."""
-        from layers.crs import gcj02_to_wgs84
+        from layers.offset_coords import gcj02_to_wgs84
 
         index = cls()
         if not path.is_file():

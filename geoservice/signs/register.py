@@ -25,7 +25,8 @@ from geoservice.errors import InvalidInputError, NotFoundError
 from geoservice.gazetteer.name_registry import PLACE_NAMES
 from geoservice.signs.text_check import check_sign_text
 from geoservice.store import Feature, Store, Transaction
-from layers.crs import out_of_china, to_wgs84
+from layers.crs import to_wgs84
+from layers.offset_coords import out_of_china
 
 __all__ = [
     "SIGNS",

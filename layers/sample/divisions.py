@@ -18,8 +18,8 @@ from shapely.geometry import MultiPoint, MultiPolygon, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from layers.admin import read_divisions
-from layers.crs import gcj02_to_wgs84
 from layers.errors import LayerReadError
+from layers.offset_coords import gcj02_to_wgs84
 from layers.sample.frame import Frame
 from layers.sample.rasters import Grid
 from layers.sample.sampling import PopulationCells, sample_in_polygon, spaced_seeds

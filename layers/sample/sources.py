@@ -109,7 +109,7 @@ WorldPop: Tatem, A. J. (2017) WorldPop, open data for spatial demography. Scient
 {layer_rows}
 
 How the synthetic parts are made (all seeded; UUIDs are `uuid5` of a fixed namespace and a natural key):
-- **Districts**: district seats from `adcodes.csv` converted from GCJ-02 (`layers.crs.gcj02_to_wgs84`); built
+- **Districts**: district seats from `adcodes.csv` converted from GCJ-02 (`layers.offset_coords.gcj02_to_wgs84`); built
   in a local equirectangular frame (an affine map of longitude/latitude, so edges stay straight in EPSG:4490) on a
   1 mm grid. The seven central districts (census urban share ≥ 95 %) take their Voronoi cell among all seats
   within a disc of the area their census population fills at 8,000 people/km²; the six outer districts share the

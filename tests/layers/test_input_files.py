@@ -13,10 +13,10 @@ import pyproj
 import pytest
 from shapely.geometry import Point, Polygon
 
-from layers.crs import wgs84_to_bd09, wgs84_to_gcj02
 from layers.errors import CRSError, LayerReadError, LayerValidationError
 from layers.input_crs import parse_input_crs
 from layers.io import read_layer
+from layers.offset_coords import wgs84_to_bd09, wgs84_to_gcj02
 
 SEATS = [("江岸区", 114.3037, 30.6025), ("江汉区", 114.2706, 30.6015), ("武昌区", 114.3163, 30.5545)]
 

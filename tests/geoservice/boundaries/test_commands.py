@@ -79,7 +79,7 @@ def test_markers_import__foreign_file_exit_1(store, seeded, tmp_path, capsys) ->
 
 
 def test_markers_import__positions_typed_from_a_web_map_with_crs(store, seeded, tmp_path, capsys) -> None:
-    from layers.crs import wgs84_to_gcj02
+    from layers.offset_coords import wgs84_to_gcj02
 
     package = tmp_path / "0203.gpkg"
     assert main(["markers", "export", "--line", "0203", "--out", str(package), "--db", store.url]) == 0

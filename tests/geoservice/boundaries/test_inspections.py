@@ -10,7 +10,8 @@ from fastapi.testclient import TestClient
 
 from geoservice.api import create_app
 from geoservice.settings import Settings
-from layers.crs import transform_coords, wgs84_to_bd09, wgs84_to_gcj02
+from layers.crs import transform_coords
+from layers.offset_coords import wgs84_to_bd09, wgs84_to_gcj02
 
 MARKER = "0203002Q"
 LON, LAT = 114.30, 30.595

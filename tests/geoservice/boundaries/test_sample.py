@@ -14,7 +14,8 @@ from geoservice.boundaries.inspections import normalize_condition
 from geoservice.boundaries.lines import lines_from_frame, save_lines
 from geoservice.boundaries.markers import check_line_markers, markers_from_frame, markers_of_line
 from geoservice.boundaries.packages import INSPECTION_COLUMNS
-from layers.crs import transform_coords, wgs84_to_gcj02
+from layers.crs import transform_coords
+from layers.offset_coords import wgs84_to_gcj02
 from tests.conftest import DATA_DIR
 from tests.geoservice.boundaries.test_inspections import _body, _offset
 

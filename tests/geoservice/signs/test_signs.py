@@ -19,7 +19,8 @@ from geoservice.signs.inspections import SignInspectionInput, overdue_signs, rec
 from geoservice.signs.packages import SIGN_INSPECTION_COLUMNS, export_sign_package, import_sign_package
 from geoservice.signs.register import SignInput, register_sign, signs_to_replace
 from geoservice.store import Store
-from layers.crs import transform_coords, wgs84_to_bd09, wgs84_to_gcj02
+from layers.crs import transform_coords
+from layers.offset_coords import wgs84_to_bd09, wgs84_to_gcj02
 from tests.geoservice.signs.roads import DAZHI, current_roads
 
 LON, LAT = 114.30, 30.595

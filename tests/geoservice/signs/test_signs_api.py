@@ -11,7 +11,8 @@ import pytest
 from openpyxl import load_workbook
 
 from geoservice.store import Store
-from layers.crs import transform_coords, wgs84_to_gcj02
+from layers.crs import transform_coords
+from layers.offset_coords import wgs84_to_gcj02
 from tests.geoservice.signs.roads import DAZHI, current_roads
 
 LON, LAT = 114.30, 30.595
