@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Query, UploadFile
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from shapely.geometry import Point
@@ -20,7 +20,9 @@ from geoservice.api.deps import InspectorDep, IsoDate, OfficerDep, ReaderDep, Se
 from geoservice.api.field_work import (
     GEOPACKAGE_RESPONSES,
     PackageImportPublic,
+    PhotoFiles,
     Position,
+    ReturnedPackage,
     attach_uploaded_photos,
     geopackage_download,
     inspection_input,
@@ -510,7 +512,7 @@ def upload_photos(
     store: StoreDep,
     settings: SettingsDep,
     user: InspectorDep,
-    file: Annotated[list[UploadFile], File(description="one or more JPEG / PNG / WebP / HEIC photos")],
+    file: PhotoFiles,
 ) -> InspectionPublic:
     """Attach photos to an inspection (multipart ``file`` parts); each at most ``max_photo_bytes`` (else 413).
 
@@ -555,7 +557,7 @@ def get_field_package(
 def post_field_package(
     store: StoreDep,
     user: InspectorDep,
-    file: Annotated[UploadFile, File(description="the returned GeoPackage")],
+    file: ReturnedPackage,
 ) -> PackageImportPublic:
     """Merge a returned field package: idempotent by record UUID, conflicts reported, all or nothing."""
     with saved_upload(file) as path:

@@ -13,9 +13,9 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Annotated, Any, Protocol, TypeVar
 
-from fastapi import UploadFile
+from fastapi import File, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel
 
@@ -28,6 +28,10 @@ from geoservice.store import Feature, Store
 GEOPACKAGE_MEDIA_TYPE = "application/geopackage+sqlite3"
 GEOPACKAGE_RESPONSES: dict[int | str, dict[str, Any]] = {200: {"content": {GEOPACKAGE_MEDIA_TYPE: {}}}}
 UPLOAD_CHUNK_BYTES = 1024 * 1024
+#: The multipart ``file`` parts of photos uploaded to an inspection.
+PhotoFiles = Annotated[list[UploadFile], File(description="one or more JPEG / PNG / WebP / HEIC photos")]
+#: The multipart ``file`` of a field package returned from the field.
+ReturnedPackage = Annotated[UploadFile, File(description="the returned GeoPackage")]
 
 
 class Position(BaseModel):

@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Query, UploadFile
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from shapely.geometry import Point
@@ -27,7 +27,9 @@ from geoservice.api.deps import (
 from geoservice.api.field_work import (
     GEOPACKAGE_RESPONSES,
     PackageImportPublic,
+    PhotoFiles,
     Position,
+    ReturnedPackage,
     attach_uploaded_photos,
     geopackage_download,
     inspection_input,
@@ -302,7 +304,7 @@ def get_field_package(
 def post_field_package(
     store: StoreDep,
     user: InspectorDep,
-    file: Annotated[UploadFile, File(description="the returned GeoPackage")],
+    file: ReturnedPackage,
 ) -> PackageImportPublic:
     """Merge a returned package's inspections, all or nothing (422 lists every bad record)."""
     with saved_upload(file) as path:
@@ -341,7 +343,7 @@ def upload_photos(
     store: StoreDep,
     settings: SettingsDep,
     user: InspectorDep,
-    file: Annotated[list[UploadFile], File(description="one or more JPEG / PNG / WebP / HEIC photos")],
+    file: PhotoFiles,
 ) -> SignInspectionPublic:
     """Attach photos to a sign inspection (multipart ``file`` parts), as for marker inspections (413 over the limit)."""
     updated = attach_uploaded_photos(store, INSPECTIONS, inspection_id, file, settings, user=user.name)
