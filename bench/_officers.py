@@ -16,7 +16,7 @@ import subprocess
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -152,14 +152,24 @@ def verify(bases: Sequence[str], token: str, database_url: str, run: OfficerRun)
 
 
 @contextmanager
-def serve(database_url: str, workdir: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """One uvicorn worker over ``database_url`` on a free loopback port; yields its base URL and process."""
+def serve(
+    database_url: str, workdir: Path, environment: Mapping[str, str | None] | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """One uvicorn worker over ``database_url`` on a free loopback port; yields its base URL and process.
+
+    ``environment``: variables set for the worker (``None`` unsets one).
+    """
     port = free_port()
     env = dict(os.environ) | {
         "GEOSERVICE_DATABASE_URL": database_url,
         "GEOSERVICE_PHOTO_DIR": str(workdir / "photos"),
         "PYTHONPATH": str(ROOT),
     }
+    for variable, value in (environment or {}).items():
+        if value is None:
+            env.pop(variable, None)
+        else:
+            env[variable] = value
     command = [*uvicorn("geoservice.api:create_app", port, "--factory"), "--workers", "1"]
     with (workdir / f"uvicorn-{port}.log").open("wb") as log:
         process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)

@@ -9,11 +9,9 @@ layer → 404, a raster whose units are wrong → 422) so a planner learns at on
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import geopandas as gpd
 import numpy as np
-import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 from shapely.geometry import box
 
@@ -21,7 +19,14 @@ from geoservice.division_areas import division_area, is_area
 from geoservice.division_codes import DivisionCode
 from geoservice.errors import InvalidInputError, NotFoundError
 from geoservice.store import Feature, Store
-from siting.analysis import AnalysisInputs, AnalysisParameters
+
+if (
+    TYPE_CHECKING
+):  # geopandas, pandas and the analysis are imported by the functions that run one, not at start
+    import geopandas as gpd
+    import pandas as pd
+
+    from siting.analysis import AnalysisInputs, AnalysisParameters
 
 FacilityTypeName = Literal["elderly_care", "emergency_shelter", "public_cemetery", "rescue_station"]
 
@@ -76,6 +81,8 @@ class AnalysisRequest(BaseModel):
 
     def parameters(self, age_group: str) -> AnalysisParameters:
         """The analysis parameters (``age_group`` from the request, else the layer's)."""
+        from siting.analysis import AnalysisParameters
+
         return AnalysisParameters(
             facility_type=self.facility_type,
             division_code=self.division_code,
@@ -177,6 +184,9 @@ def _expand(bounds: tuple[float, float, float, float], metres: float) -> tuple[f
 
 
 def _frame(features: list[Feature], columns: list[str]) -> gpd.GeoDataFrame:
+    import geopandas as gpd
+    import pandas as pd
+
     rows = [{"id": f.id, **f.properties} for f in features]
     frame = pd.DataFrame(rows, columns=None if rows else ["id", *columns])
     for column in columns:
@@ -192,7 +202,9 @@ def load_inputs(
 
     Returns the inputs and the population layer's age group.
     """
-    from siting.analysis import CAPACITY_COLUMNS
+    import geopandas as gpd
+
+    from siting.analysis import CAPACITY_COLUMNS, AnalysisInputs
     from siting.candidates import candidates_from_facilities, grid_candidates
     from siting.standards import default_catalogue
     from siting.travel_time import travel_time

@@ -184,7 +184,11 @@ def _cmd_search(args: argparse.Namespace) -> int:
 def _cmd_reindex(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     with open_db(args) as store:
-        count = reindex(store, user=user_of(args))
+        count = reindex(
+            store,
+            user=user_of(args),
+            progress=lambda step: print(f"  {time.perf_counter() - started:.1f} s: {step}", file=sys.stderr),
+        )
     print(f"地名索引已重建 / name index rebuilt: {count} names in {time.perf_counter() - started:.1f} s")
     return 0
 

@@ -35,14 +35,13 @@ from geoservice.gazetteer.search import (
     Lookup,
     Searcher,
 )
-from geoservice.store import Feature, Store, Transaction, name_tables
+from geoservice.store import Store, Transaction, name_bulk, name_tables
 from geoservice.store.name_tables import grams_of
 
 __all__ = ["REINDEX_COMMAND", "StoredNameIndex", "StoredSearch", "former_keys", "reindex", "require_ready"]
 
 #: The command that (re)builds the persisted name indexes.
 REINDEX_COMMAND: Final = "geoservice names reindex"
-_CHUNK: Final = 5_000
 #: Postings read per gram for the fuzzy candidates. The in-memory index reads all of a gram's postings up to
 #: ``COMMON_GRAM``; the two agree whenever no gram of the query has more than this many (always below some
 #: 100,000 names), and beyond that differ only among candidates tied on shared grams.
@@ -209,30 +208,8 @@ class StoredSearch(Searcher):
             yield _TableLookup(tx)
 
 
-def reindex(store: Store, *, progress: Callable[[int], None] | None = None, user: str | None = None) -> int:
-    """Rebuild the tables from every place name and former name, in one transaction; the number of names.
-
-    Readers see the previous tables until the rebuild commits.
-    """
-    done = 0
+def reindex(store: Store, *, progress: Callable[[str], None] | None = None, user: str | None = None) -> int:
+    """Rebuild the tables from every place name and former name, set-wise in one transaction; the number of
+    names (:func:`geoservice.store.name_bulk.rebuild`; ``progress`` is told each step)."""
     with store.transaction(user=user) as tx:
-        name_tables.clear(tx)
-        for chunk in _chunks(tx.iter_features("place_names")):
-            name_tables.write_names(tx, chunk, fresh=True)
-            done += len(chunk)
-            if progress is not None:
-                progress(done)
-        for chunk in _chunks(tx.iter_features("name_alternates", filters={"kind": "historic"})):
-            name_tables.write_former(tx, chunk)
-        return name_tables.mark_built(tx)
-
-
-def _chunks(features: Iterable[Feature]) -> Iterator[list[Feature]]:
-    chunk: list[Feature] = []
-    for feature in features:
-        chunk.append(feature)
-        if len(chunk) >= _CHUNK:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+        return name_bulk.rebuild(tx, progress=progress)

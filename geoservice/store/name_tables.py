@@ -90,6 +90,8 @@ log = logging.getLogger(__name__)
 #: registered by :mod:`geoservice.gazetteer.stored_names` on import; the store cannot import it).
 FormerKeys = Callable[[str], tuple[str, str, str]]
 _former_keys: list[FormerKeys] = []
+#: Set on a store object while :func:`geoservice.store.name_bulk.load_names` runs: its writes skip the tables.
+DEFERRED: Final = "_name_tables_deferred"
 
 
 def register_former_keys(keys: FormerKeys) -> None:
@@ -263,7 +265,7 @@ def after_write(
 
     On a database not yet migrated to the tables nothing is written: the migration then marks them ``missing``.
     """
-    if not _tables_exist(tx):
+    if not _tables_exist(tx) or tx.store.__dict__.get(DEFERRED):
         return
     if collection == "place_names":
         write_names(tx, features, fresh=fresh)
