@@ -6,15 +6,15 @@ the other worker's check at once.
 
 The database (SQLite under /tmp, or PostGIS given a URL) is built once and kept: the divisions of the whole
 country (province to township), then N synthetic names of ``bench.names.name_stream`` (seeded; specific parts
-of two or three common characters, Zipf-like reuse, every county and city scope, 7 categories), stored as
-place-name records through ``Transaction.insert_many`` — which writes the name tables in the same transactions
-— and the grams' posting counts taken once (``name_tables.mark_built``). A later run on the same file skips
-the build.
+of two or three common characters, Zipf-like reuse, every county and city scope, 7 categories), stored by the
+bulk path (``geoservice.store.name_bulk.load_rows``: 250,000 records a transaction, rows made in a second
+process, then the name tables built set-wise). A later run on the same file skips the build (and rebuilds the
+tables set-wise if a build stopped before they were complete).
 
 Measured:
 
 - start to first answer: two uvicorn processes (two workers on one database) from ``Popen`` to the first
-  ``POST /names/check`` answered by each;
+  ``POST /names/check`` answered by each, with a bytecode cache (after one compiling start, reported apart);
 - check and search p50 / p95 / p99, in process (as ``bench names``) and over HTTP through the two workers;
 - RSS of both worker processes after the queries (``/proc/<pid>/status`` VmRSS);
 - a registration through worker A, then worker B's check of the same name: duplicate at once;
