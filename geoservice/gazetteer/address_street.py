@@ -56,6 +56,8 @@ _NUMBERED_ROAD: Final = re.compile(r"(?P<road>[^\d\s,，]{0,8}?\d+号?(?:大街|
 _ZONE: Final = re.compile(
     r".{2,16}?(?:开发区|高新区|新区|工业园区|产业园区|园区|风景区|风景名胜区|管理区|保税区)"
 )
+# A word written as a county that the scan did not know (桥口区, 黄坡区), before the road's own name; not 县府路.
+_UNKNOWN_COUNTY: Final = re.compile(r"[\u4e00-\u9fff]{2,3}[区县](?![府政前后])")
 # Villagers' group (村民小组), with an unresolved village's name before it (淤头村2组).
 _GROUP: Final = re.compile(
     r"(?P<village>[^\d]{1,10}?村)?第?(?P<group>\d+|[一二三四五六七八九十]+)(?:村民小组|村民组|小组|组|队)(?![栋幢座楼单室])"
@@ -101,6 +103,11 @@ def _road(rest: str, components: dict[str, Any], unresolved: list[str]) -> str:
             # 东湖新技术开发区光谷大道: a development zone is no division of the statistical tree; the road follows it
             unresolved.append(zone.group(0))
             road = road[zone.end() :]
+        unknown = _UNKNOWN_COUNTY.match(road)
+        if unknown and len(road) - unknown.end() >= 3:
+            # 桥口区古田二路: a county the division tree does not hold (a misspelling) is no part of the road
+            unresolved.append(unknown.group(0))
+            road = road[unknown.end() :]
         rest = rest[match.end() :]
         section = _SECTION.match(rest) or _DIRECTION_BEFORE_NUMBER.match(rest)
         if section:

@@ -36,3 +36,11 @@ def test_parse__street_level_part_as_written(tree: DivisionTree, text: str, expe
     parsed = parse_address(text, tree)
     assert {k: parsed.components.get(k) for k in expected} == expected
     assert "poi" not in parsed.components and not parsed.unresolved
+
+
+def test_parse__unknown_county_word_is_no_part_of_the_road(tree: DivisionTree) -> None:
+    """江厦区 is in no division list: reported as unresolved, not guessed as 江夏区, and not part of the road."""
+    parsed = parse_address("武汉市江厦区文化大道1号", tree)
+    assert "county" not in parsed.components
+    assert parsed.components["road"] == "文化大道"
+    assert parsed.unresolved == "江厦区"
