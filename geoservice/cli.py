@@ -25,6 +25,7 @@ from geoservice.commands import (
     server,
     signs,
     siting,
+    tiles,
     users,
 )
 from geoservice.commands._common import report_error
@@ -43,6 +44,7 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
     names,
     cleanup,
     signs,
+    tiles,
 )
 
 

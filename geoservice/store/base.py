@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -121,6 +121,13 @@ class Store(ABC):
     @abstractmethod
     def bulk_insert(self, tx: Transaction, collection: str, features: list[Feature]) -> None:
         """Insert many new records efficiently."""
+
+    def bulk_rows(
+        self, tx: Transaction, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+    ) -> None:
+        """Append many rows to a derived table (the aggregated points): ``executemany`` here, ``COPY`` on PostGIS."""
+        placeholders = ", ".join("?" for _ in columns)
+        tx.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})", rows)
 
     @abstractmethod
     def estimate_count(self, tx: Transaction, collection: str, where: str, params: list[Any]) -> int:

@@ -276,6 +276,15 @@ class Dialect(ABC):
     def point_positions(self, collection: str, ref: str | None) -> Query:
         """``fid, lon, lat`` of every point of a collection (narrowed to ``ref``), by fid."""
 
+    def index_position(self, lon: float, lat: float) -> tuple[float, float]:
+        """A lower-left corner as the spatial index keeps it (and :meth:`point_positions` reads it back)."""
+        return lon, lat
+
+    @abstractmethod
+    def first_point_in(self, collection: str, box: Bounds) -> Query:
+        """``fid, lon, lat`` of the lowest-fid record whose position (its point, or its box's lower-left corner)
+        lies in the lon/lat ``box``; no row when none does."""
+
     @abstractmethod
     def extent(self, collection: str, ref: str | None) -> Query:
         """``min_lon, min_lat, max_lon, max_lat`` of a collection's geometries (narrowed to ``ref``)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -176,6 +176,13 @@ class PostGISStore(Store):
         for feature in features:
             feature.fid = int(cursor.fetchone()[0])  # type: ignore[index]
             cursor.nextset()
+
+    def bulk_rows(
+        self, tx: Transaction, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+    ) -> None:
+        with tx.connection.cursor().copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
 
     def estimate_count(self, tx: Transaction, collection: str, where: str, params: list[Any]) -> int:
         # The planner's row estimate (from the statistics ANALYZE / autovacuum keep).

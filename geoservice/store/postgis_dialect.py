@@ -8,6 +8,7 @@ from typing import ClassVar, Final
 from geoservice.store.columns import SRID, check_identifier
 from geoservice.store.dialect import (
     Backend,
+    Bounds,
     Dialect,
     MvtEncoding,
     PointPicks,
@@ -135,6 +136,14 @@ class PostGISDialect(Dialect):
         if ref is None:
             return sql + " ORDER BY 1", []
         return sql + " AND ref = ? ORDER BY 1", [ref]
+
+    def first_point_in(self, collection: str, box: Bounds) -> Query:
+        return (
+            f"SELECT fid, ST_XMin(geom), ST_YMin(geom) FROM {collection} "
+            f"WHERE geom && ST_MakeEnvelope(?, ?, ?, ?, {SRID}) "
+            "AND ST_XMin(geom) BETWEEN ? AND ? AND ST_YMin(geom) BETWEEN ? AND ? ORDER BY fid LIMIT 1",
+            [*box, box[0], box[2], box[1], box[3]],
+        )
 
     def extent(self, collection: str, ref: str | None) -> Query:
         where, params = (" WHERE t.ref = ?", [ref]) if ref is not None else ("", [])

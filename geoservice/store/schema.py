@@ -29,7 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Final
 
-from geoservice.store import name_tables
+from geoservice.store import name_tables, point_cells
 from geoservice.store.columns import PROMOTED, SRID
 from geoservice.store.dialect import Backend, Dialect
 from geoservice.store.postgis_dialect import PostGISDialect
@@ -311,6 +311,12 @@ MIGRATIONS: list[Migration] = [
         "place names without a location get their division's seat or centre, flagged approximate "
         "(data step: geoservice.store.locations.fill_name_locations)",
         {"sqlite": [], "postgis": []},
+    ),
+    Migration(
+        7,
+        "aggregated points for low-zoom tiles (point_cells, point_cell_layers): filled for a collection on request "
+        "(geoservice.store.point_cells.build), then kept in step by every write",
+        {backend: point_cells.ddl() for backend in ("sqlite", "postgis")},
     ),
 ]
 

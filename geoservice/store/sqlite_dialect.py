@@ -10,8 +10,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
-from geoservice.store.dialect import Backend, Dialect, Query, SpatialTest, TileWindow
+import numpy as np
+
+from geoservice.store.dialect import Backend, Bounds, Dialect, Query, SpatialTest, TileWindow
 from geoservice.store.records import dumps_json
+
+
+def _float32_down(value: float) -> float:
+    """``value`` as SQLite's R-tree keeps a box's minimum: a 32-bit float not above it (``rtreeValueDown``).
+
+    Examples
+    --------
+    >>> _float32_down(114.3) <= 114.3 < _float32_down(114.3) + 1e-4
+    True
+    """
+    rounded = np.float32(value)
+    if float(rounded) > value:  # SQLite scales by 1 ∓ 2⁻²³ towards −∞ and rounds again
+        rounded = np.float32(value * ((1.0 + 1.0 / 8388608.0) if value < 0 else (1.0 - 1.0 / 8388608.0)))
+    return float(rounded)
 
 
 def like_to_glob(pattern: str) -> str:
@@ -148,6 +164,17 @@ class SQLiteDialect(Dialect):
             f"SELECT r.fid, r.minx, r.miny FROM {collection}_rtree r "
             f"JOIN {collection} t ON t.fid = r.fid AND t.ref = ? ORDER BY 1",
             [ref],
+        )
+
+    def index_position(self, lon: float, lat: float) -> tuple[float, float]:
+        # The R-tree keeps 32-bit floats, a box's minimum rounded down (SQLite's rtreeValueDown).
+        return _float32_down(lon), _float32_down(lat)
+
+    def first_point_in(self, collection: str, box: Bounds) -> Query:
+        return (
+            f"SELECT fid, minx, miny FROM {collection}_rtree "
+            "WHERE minx BETWEEN ? AND ? AND miny BETWEEN ? AND ? ORDER BY fid LIMIT 1",
+            [box[0], box[2], box[1], box[3]],
         )
 
     def extent(self, collection: str, ref: str | None) -> Query:

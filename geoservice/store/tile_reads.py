@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from geoservice.store import point_cells
 from geoservice.store.columns import RECORD
 from geoservice.store.dialect import Bounds, Dialect, MvtEncoding, PointPicks, TileWindow
 from geoservice.store.records import loads_json
@@ -69,6 +70,13 @@ class TileReads:
             return None
         row = self.execute(*query).fetchone()
         return bytes(row[0]) if row and row[0] is not None else b""
+
+    def aggregated_points(
+        self, collection: str, z: int, x: int, y: int, bounds: Bounds
+    ) -> tuple[list[int], list[int]] | None:
+        """``(fids, point_counts)`` of tile ``z/x/y`` from the aggregated points (:mod:`point_cells`), or ``None``
+        where ``collection`` is not aggregated at that zoom."""
+        return point_cells.tile_points(self, collection, z, x, y, bounds)  # type: ignore[arg-type]
 
     def point_positions(self, collection: str, ref: str | None = None) -> list[tuple[int, float, float]]:
         """``(fid, lon, lat)`` of every point of ``collection`` (narrowed to ``ref``), by ``fid``."""

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from shapely.geometry.base import BaseGeometry
 
 from geoservice.errors import BadRequestError, NotFoundError, PreconditionFailedError
-from geoservice.store import name_tables
+from geoservice.store import name_tables, point_cells
 from geoservice.store.changes import Change, bounds_of, ref_of
 from geoservice.store.columns import RECORD
 from geoservice.store.cql import CqlFilter
@@ -218,6 +218,7 @@ class Transaction(TileReads):
         ).fetchone()[0]
         stored.fid = int(fid)
         self.store.after_write(self, collection, stored)
+        self._after_points(collection, [], [stored])
         if collection in name_tables.NAME_COLLECTIONS:
             name_tables.after_write(self, collection, [stored])
         self.audit(action, collection, stored.id, None, stored.snapshot(), reason)
@@ -241,6 +242,7 @@ class Transaction(TileReads):
         now = utc_now()
         stored = [replace(f, version=1, created_at=now, updated_at=now) for f in features]
         self.store.bulk_insert(self, collection, stored)
+        self._after_points(collection, [], stored)
         if collection in name_tables.NAME_COLLECTIONS:
             name_tables.after_write(self, collection, stored, fresh=True)
         boxes = bounds_of(*(f.geometry for f in stored))
@@ -307,6 +309,8 @@ class Transaction(TileReads):
                 value=id,
             )
         self.store.after_write(self, collection, after)
+        if before.geometry != after.geometry:
+            self._after_points(collection, [before], [after])
         if collection in name_tables.NAME_COLLECTIONS:
             name_tables.after_write(self, collection, [after])
         self.audit(action, collection, after.id, before.snapshot(), after.snapshot(), reason)
@@ -329,6 +333,7 @@ class Transaction(TileReads):
         before = self.get(collection, id, for_update=True)
         self.execute(f"DELETE FROM {collection} WHERE id = ?", [before.id])
         self.store.after_delete(self, collection, before)
+        self._after_points(collection, [before], [])
         if collection in name_tables.NAME_COLLECTIONS:
             name_tables.after_write(self, collection, [replace(before, properties={})])
         self.audit("delete", collection, before.id, before.snapshot(), None, reason)
@@ -363,6 +368,11 @@ class Transaction(TileReads):
         )
 
     # -- helpers ---------------------------------------------------------------------------------------
+    def _after_points(self, collection: str, before: Sequence[Feature], after: Sequence[Feature]) -> None:
+        """The aggregated points of low-zoom tiles follow a write (collections with a geometry only)."""
+        if COLLECTIONS[collection].geometry_type is not None:
+            point_cells.after_write(self, collection, before, after)
+
     def values(self, collection: str, feature: Feature) -> dict[str, Any]:
         """Column name → value of ``feature`` as stored in ``collection`` (refused: geometry where none goes)."""
         geom = feature.geometry

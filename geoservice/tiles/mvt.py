@@ -89,15 +89,9 @@ def render_mvt(
     ``points`` holds the worker's point indexes (read here, once per layer, when not given).
     """
     check_tile(z, x, y)
-    picks: TileWindow | PointPicks
-    if z < DETAIL_ZOOM and COLLECTIONS[layer.collection].geometry_type == "Point":
-        index = (points or PointIndexes()).get(store, layer.collection, layer.ref)
-        fids, point_counts = index.aggregate(z, x, y)
-        if fids.size == 0:
-            return b""
-        picks = PointPicks(layer.collection, tuple(fids.tolist()), tuple(point_counts.tolist()))
-    else:
-        picks = _window(layer, z, x, y)
+    picks = _picks(store, layer, z, x, y, points)
+    if picks is None:
+        return b""
     bounds_m = tile_bounds_mercator(z, x, y)
     encoding = MvtEncoding(
         layer.name,
@@ -113,6 +107,28 @@ def render_mvt(
             return tile
         records = tx.tile_records(picks)
     return _encode(records, encoding, z, picks)
+
+
+def _picks(
+    store: Store, layer: VectorLayer, z: int, x: int, y: int, points: PointIndexes | None
+) -> TileWindow | PointPicks | None:
+    """What tile ``z/x/y`` draws (``None``: nothing). Below :data:`DETAIL_ZOOM`: a layer aggregated in the database
+    (:mod:`geoservice.store.point_cells`) reads its cells; another point layer asks the worker's point index;
+    lines and polygons are thinned per pixel cell."""
+    if z < DETAIL_ZOOM and layer.ref is None:
+        with store.transaction(readonly=True) as tx:
+            bounds = buffered_bounds_lonlat(z, x, y, BUFFER / EXTENT)
+            aggregated = tx.aggregated_points(layer.collection, z, x, y, bounds)
+        if aggregated is not None:
+            fids, counts = aggregated
+            return PointPicks(layer.collection, tuple(fids), tuple(counts)) if fids else None
+    if z < DETAIL_ZOOM and COLLECTIONS[layer.collection].geometry_type == "Point":
+        index = (points or PointIndexes()).get(store, layer.collection, layer.ref)
+        fids_a, counts_a = index.aggregate(z, x, y)
+        if fids_a.size == 0:
+            return None
+        return PointPicks(layer.collection, tuple(fids_a.tolist()), tuple(counts_a.tolist()))
+    return _window(layer, z, x, y)
 
 
 def _window(layer: VectorLayer, z: int, x: int, y: int) -> TileWindow:

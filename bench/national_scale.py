@@ -1,0 +1,209 @@
+"""Benchmark: items and vector tiles at national size, ours side by side with TiPg on the same tables (issue 17).
+
+Needs the store of ``bench national_data`` (10,000,000 place names as points, 1,000,000 roads, in the schema
+``bench_national`` of the test PostGIS server); aggregates the place names' points for low zooms first when that
+has not been done (:func:`geoservice.store.point_cells.build`, timed). Then, one server after the other, each
+as 2 uvicorn workers on a free loopback port over the same tables:
+
+- items: ``GET …/items?bbox=…&limit=100`` for ``QUERIES`` boxes of 1–5 km around seats (where the names are),
+  then the same with a CQL2 filter (``kind='village'``), one request at a time: p50 / p95;
+- cold tiles: for each zoom 0–16, up to ``TILES`` tiles holding data (around seats), each asked once: on ours
+  the first request of a tile renders it (no cache has it), TiPg renders every request; p50 / p95 per zoom, for
+  the place names and for the roads;
+- warm tiles: ``wrk`` (2 threads, 16 connections, 10 s) cycling the place-name tiles of zooms 4–14 already
+  asked: tiles/s.
+
+TiPg (developmentseed, ``tipg.main:app``) is asked for the same properties as ours draws and serves with its
+defaults: at most 10,000 features a tile (``TIPG_MAX_FEATURES_PER_TILE``), whichever the database returns
+first, no aggregation, no cache. The ratio printed is ours / TiPg (p95 latency: < 1 is ours faster;
+tiles/s: > 1).
+
+Run: ``.venv/bin/python -m bench national_scale [QUERIES] [TILES]`` (defaults 200, 20).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+
+import httpx
+import numpy as np
+
+from bench.national_data import SCHEMA, exists, schema_url, seats
+from bench.tiles import free_port, p50_p95, run_wrk
+from bench.tiles_vs_tipg import start, stop, uvicorn
+from geoservice.tiles.grid import tiles_covering
+
+ZOOMS = range(0, 17)
+PROPERTIES = "id,name,code,kind,status,division_code"
+CQL = "kind='village'"
+
+
+def boxes(count: int, seed: int = 5) -> list[tuple[float, float, float, float]]:
+    """Boxes of 1–5 km around randomly chosen seats (weighted as the names are)."""
+    rng = np.random.default_rng(seed)
+    lon, lat, _, weight = seats()
+    out = []
+    for i in rng.choice(len(weight), size=count, p=weight):
+        size_km = rng.uniform(1.0, 5.0)
+        cx, cy = lon[i] + rng.normal(0, 0.05), lat[i] + rng.normal(0, 0.05)
+        half_lon, half_lat = size_km / 2 / (111.0 * np.cos(np.radians(cy))), size_km / 2 / 111.0
+        out.append((cx - half_lon, cy - half_lat, cx + half_lon, cy + half_lat))
+    return out
+
+
+def tiles_at(z: int, count: int, seed: int = 11) -> list[tuple[int, int, int]]:
+    """Up to ``count`` distinct tiles at zoom ``z`` near seats (so they hold data)."""
+    rng = np.random.default_rng(seed + z)
+    lon, lat, _, weight = seats()
+    found: list[tuple[int, int, int]] = []
+    for i in rng.choice(len(weight), size=count * 20, p=weight):
+        x, y, _, _ = tiles_covering((lon[i], lat[i], lon[i], lat[i]), z)
+        if (z, x, y) not in found:
+            found.append((z, x, y))
+        if len(found) == count:
+            break
+    return found
+
+
+def timed(client: httpx.Client, urls: list[str]) -> tuple[list[float], int]:
+    """Seconds per request, one at a time, and how many answered other than 200/204."""
+    seconds, bad = [], 0
+    for url in urls:
+        began = time.perf_counter()
+        response = client.get(url)
+        seconds.append(time.perf_counter() - began)
+        bad += response.status_code not in (200, 204)
+    return seconds, bad
+
+
+def measure(
+    label: str,
+    base: str,
+    items: Callable[[tuple[float, ...], bool], str],
+    tile: Callable[[str, int, int, int], str],
+    queries: int,
+    per_zoom: int,
+    tmp: str,
+) -> dict[str, float]:
+    """Every figure of one server: items p95 (bbox; filter + bbox), cold tile p95 per layer and zoom, warm tiles/s."""
+    out: dict[str, float] = {}
+    with httpx.Client(base_url=base, timeout=120) as client:
+        for name, cql in (("items bbox", False), ("items filter+bbox", True)):
+            seconds, bad = timed(client, [items(b, cql) for b in boxes(queries)])
+            p50, p95 = p50_p95(seconds)
+            out[name] = p95
+            print(
+                f"{label} {name} limit=100: p50 {p50:.1f} ms, p95 {p95:.1f} ms (not 200: {bad})", flush=True
+            )
+        for layer in ("place_names", "roads"):
+            for z in ZOOMS:
+                seconds, bad = timed(client, [tile(layer, *t) for t in tiles_at(z, per_zoom)])
+                p50, p95 = p50_p95(seconds)
+                out[f"{layer} z{z}"] = p95
+                print(
+                    f"{label} {layer} z{z:<2} cold: p50 {p50:7.1f} ms, p95 {p95:7.1f} ms (not 200/204: {bad})",
+                    flush=True,
+                )
+    warm = [tile("place_names", *t) for z in range(4, 15) for t in tiles_at(z, per_zoom)]
+    rate, latency = run_wrk(base, warm, tmp, seconds=10)
+    out["warm tiles/s"] = rate
+    print(
+        f"{label} warm place-name tiles z4–14 (wrk -t2 -c16, 10 s): {rate:,.0f} tiles/s; {latency}",
+        flush=True,
+    )
+    return out
+
+
+def _bbox(b: tuple[float, ...]) -> str:
+    return ",".join(f"{v:.6f}" for v in b)
+
+
+def main(queries_text: str = "200", tiles_text: str = "20") -> None:
+    queries, per_zoom = int(queries_text), int(tiles_text)
+    if shutil.which("wrk") is None or importlib.util.find_spec("tipg") is None:
+        print("national_scale: skipped — needs wrk (apt-get install -y wrk) and tipg")
+        return
+    names = exists()
+    if names == 0:
+        print(
+            f"national_scale: skipped — no {SCHEMA}; build it first: nice -n 5 python -m bench national_data"
+        )
+        return
+    from geoservice.store import open_store, point_cells
+    from tests.conftest import postgres_url
+
+    url = schema_url()
+    store = open_store(url)  # brings the bench schema to the current migrations
+    with store.transaction() as tx:
+        built = point_cells.is_built(tx, "place_names")
+    if not built:
+        began = time.perf_counter()
+        with store.transaction(user="bench") as tx:
+            point_cells.build(tx, "place_names")
+            tx.execute("ANALYZE point_cells")
+        print(f"place_names aggregated for zooms 0–13 in {time.perf_counter() - began:.0f} s", flush=True)
+    store.close()
+    print(f"{names:,.0f} place names (and the roads) in {SCHEMA}; load average {os.getloadavg()}", flush=True)
+    figures: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        port, tipg_port = free_port(), free_port()
+        ours = start(
+            uvicorn("geoservice.api:create_app", port, "--factory"),
+            {"GEOSERVICE_DATABASE_URL": url, "GEOSERVICE_WARM_INDEXES": "false"},
+            f"http://127.0.0.1:{port}/health",
+        )
+        try:
+            figures["ours"] = measure(
+                "ours",
+                f"http://127.0.0.1:{port}",
+                lambda b, cql: (
+                    f"/collections/place_names/items?limit=100&bbox={_bbox(b)}"
+                    + (f"&filter={CQL}" if cql else "")
+                ),
+                lambda layer, z, x, y: f"/tiles/{layer}/{z}/{x}/{y}.mvt",
+                queries,
+                per_zoom,
+                tmp,
+            )
+        finally:
+            stop(ours)
+        tipg = start(
+            uvicorn("tipg.main:app", tipg_port),
+            {"DATABASE_URL": postgres_url(), "TIPG_DB_SCHEMAS": f'["{SCHEMA}"]'},
+            f"http://127.0.0.1:{tipg_port}/healthz",
+        )
+        try:
+            figures["tipg"] = measure(
+                "TiPg",
+                f"http://127.0.0.1:{tipg_port}",
+                lambda b, cql: (
+                    f"/collections/{SCHEMA}.place_names/items?limit=100&bbox={_bbox(b)}"
+                    + (f"&filter={CQL}&filter-lang=cql2-text" if cql else "")
+                ),
+                lambda layer, z, x, y: (
+                    f"/collections/{SCHEMA}.{layer}/tiles/WebMercatorQuad/{z}/{x}/{y}?properties={PROPERTIES}"
+                ),
+                queries,
+                per_zoom,
+                tmp,
+            )
+        finally:
+            stop(tipg)
+    print(f"load average after: {os.getloadavg()}")
+    for key, ours_value in figures["ours"].items():
+        theirs = figures["tipg"][key]
+        unit = "tiles/s" if key.endswith("/s") else "ms p95"
+        print(
+            f"ratio ours/TiPg {key}: {ours_value:,.1f} / {theirs:,.1f} {unit} = {ours_value / max(theirs, 1e-9):.2f}"
+        )
+
+
+if __name__ == "__main__":
+    import sys
+
+    main(*sys.argv[1:])

@@ -1,0 +1,238 @@
+"""Aggregated points for low-zoom tiles (点聚合金字塔): per zoom, per grid cell, how many points and which one shows.
+
+A point layer below the detail zoom is drawn as at most one point per cell of :data:`CELLS` × :data:`CELLS` per
+tile (8 × 8 screen pixels), the one with the lowest ``fid``, carrying ``point_count``. Worked out per request
+(or per worker, in memory: :mod:`geoservice.tiles.points`) that costs a read of every point under the tile —
+10,000,000 rows for a national layer at zoom 4. This module keeps the answer in the table ``point_cells``,
+one row per non-empty cell of zooms 0 … :data:`ZOOMS` - 1: ``(collection, z, tx, ty, cx, cy)`` (the tile and
+the cell in it), the representative's ``fid`` and position, and ``point_count``. A tile then reads at most its
+own 1,024 cells and the neighbours' cells whose representative lies in its buffer, through the primary key.
+
+Cells are those of :meth:`geoservice.tiles.points.PointIndex.aggregate`: equal steps of lon and lat within
+each tile (a point's tile from its Web Mercator position), so a tile's own cells hold the same points and the
+same representative either way. The buffer differs: here a neighbour's cell is shown whole, with its whole
+count, where the in-memory index counts only the points inside the buffer strip.
+
+A layer is aggregated on request (:func:`build`: an operator's command or a bench's setup, for a collection
+large enough to need it; ``point_cell_layers`` lists those built). From then on every write of the
+collection keeps its cells in step in the same transaction (:func:`after_write`): counts by difference,
+the lowest ``fid`` by ``min`` on insert, looked up again in the cell when the representative moves or goes.
+A record's position is its point, or the lower-left corner of a line's or polygon's box (as the in-memory
+index takes it).
+
+Examples
+--------
+>>> import numpy as np
+>>> cells_at(np.array([114.30, 114.30001]), np.array([30.6, 30.6]), 8)  # two Wuhan points, one cell
+(array([209, 209]), array([105, 105]), array([10, 10]), array([28, 28]))
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Final
+
+import numpy as np
+
+from geoservice.store.dialect import Dialect
+from geoservice.store.records import Feature, utc_now
+from geoservice.tiles.grid import ORIGIN_M, lonlat_to_mercator, mercator_to_lonlat
+
+if TYPE_CHECKING:
+    from geoservice.store.transaction import Transaction
+
+__all__ = ["CELLS", "ZOOMS", "after_write", "build", "cells_at", "ddl", "drop", "is_built", "tile_points"]
+
+#: Cells across a tile (one per 8 × 8 pixels of a 256 px tile).
+CELLS: Final = 32
+#: Zooms aggregated: 0 … ZOOMS - 1 (the tiles' detail zoom draws every point).
+ZOOMS: Final = 14
+_KEY: Final = ("z", "tx", "ty", "cx", "cy")
+_BATCH: Final = 200_000
+
+
+def ddl() -> list[str]:
+    """The tables, the same on both backends (a migration)."""
+    return [
+        """CREATE TABLE point_cells (
+            collection TEXT NOT NULL, z INTEGER NOT NULL, tx INTEGER NOT NULL, ty INTEGER NOT NULL,
+            cx INTEGER NOT NULL, cy INTEGER NOT NULL, fid BIGINT NOT NULL, point_count INTEGER NOT NULL,
+            lon DOUBLE PRECISION NOT NULL, lat DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (collection, z, tx, ty, cx, cy)
+        )""",
+        "CREATE TABLE point_cell_layers (collection TEXT PRIMARY KEY, built_at TEXT NOT NULL, points BIGINT NOT NULL)",
+    ]
+
+
+def cells_at(
+    lon: np.ndarray, lat: np.ndarray, z: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The tile ``(tx, ty)`` and the cell in it ``(cx, cy)`` of each position at zoom ``z`` (arrays of int64)."""
+    n = 2**z
+    size_m = 2 * ORIGIN_M / n
+    mx, my = lonlat_to_mercator(lon, lat)
+    tx = np.clip(np.floor((mx + ORIGIN_M) / size_m), 0, n - 1).astype(np.int64)
+    ty = np.clip(np.floor((ORIGIN_M - my) / size_m), 0, n - 1).astype(np.int64)
+    min_lon, min_lat = mercator_to_lonlat(-ORIGIN_M + tx * size_m, ORIGIN_M - ty * size_m - size_m)
+    max_lon, max_lat = mercator_to_lonlat(-ORIGIN_M + tx * size_m + size_m, ORIGIN_M - ty * size_m)
+    cx = np.clip(np.floor((lon - min_lon) / ((max_lon - min_lon) / CELLS)), 0, CELLS - 1).astype(np.int64)
+    cy = np.clip(np.floor((lat - min_lat) / ((max_lat - min_lat) / CELLS)), 0, CELLS - 1).astype(np.int64)
+    return tx, ty, cx, cy
+
+
+def _cell_box(z: int, tx: int, ty: int, cx: int, cy: int) -> tuple[float, float, float, float]:
+    """The lon/lat box of one cell."""
+    size_m = 2 * ORIGIN_M / 2**z
+    min_lon, min_lat = mercator_to_lonlat(-ORIGIN_M + tx * size_m, ORIGIN_M - ty * size_m - size_m)
+    max_lon, max_lat = mercator_to_lonlat(-ORIGIN_M + tx * size_m + size_m, ORIGIN_M - ty * size_m)
+    w, h = (max_lon - min_lon) / CELLS, (max_lat - min_lat) / CELLS
+    return (
+        float(min_lon + cx * w),
+        float(min_lat + cy * h),
+        float(min_lon + (cx + 1) * w),
+        float(min_lat + (cy + 1) * h),
+    )
+
+
+def is_built(tx: Transaction, collection: str) -> bool:
+    """Whether ``collection``'s points are aggregated (:func:`build` has run)."""
+    row = tx.execute("SELECT 1 FROM point_cell_layers WHERE collection = ?", [collection]).fetchone()
+    return row is not None
+
+
+def tile_points(
+    tx: Transaction, collection: str, z: int, x: int, y: int, bounds: Sequence[float]
+) -> tuple[list[int], list[int]] | None:
+    """``(fids, point_counts)`` drawn in tile ``z/x/y`` (its cells, and the neighbours' cells whose point lies in
+    the buffered lon/lat ``bounds``), by fid; ``None`` when the layer is not aggregated or ``z`` is too deep."""
+    if z >= ZOOMS or not is_built(tx, collection):
+        return None
+    rows = tx.execute(
+        "SELECT fid, point_count FROM point_cells WHERE collection = ? AND z = ? AND tx IN (?, ?, ?) "
+        "AND ty BETWEEN ? AND ? AND lon BETWEEN ? AND ? AND lat BETWEEN ? AND ? ORDER BY fid",
+        [collection, z, x - 1, x, x + 1, y - 1, y + 1, *bounds[0::2], *bounds[1::2]],
+    ).fetchall()
+    return [int(r[0]) for r in rows], [int(r[1]) for r in rows]
+
+
+def _position(dialect: Dialect, feature: Feature) -> tuple[float, float] | None:
+    """Where a record counts: the lower-left corner of its box (its point), as the backend's spatial index keeps
+    it, so that a write and :func:`build` agree to the bit; ``None`` without geometry."""
+    geom = feature.geometry
+    if geom is None or geom.is_empty:
+        return None
+    minx, miny, _, _ = geom.bounds
+    return dialect.index_position(float(minx), float(miny))
+
+
+def _cell_rows(fids: np.ndarray, lon: np.ndarray, lat: np.ndarray) -> Iterable[tuple[Any, ...]]:
+    """``(z, tx, ty, cx, cy, fid, point_count, lon, lat)`` of every cell the points (``fid`` ascending) fill."""
+    for z in range(ZOOMS):
+        tx, ty, cx, cy = cells_at(lon, lat, z)
+        keys = ((tx * 2**z + ty) * CELLS + cx) * CELLS + cy  # < 2**(2·13 + 10): fits int64
+        _, first, counts = np.unique(keys, return_index=True, return_counts=True)
+        yield from zip(
+            [z] * len(first),
+            tx[first].tolist(),
+            ty[first].tolist(),
+            cx[first].tolist(),
+            cy[first].tolist(),
+            fids[first].tolist(),
+            counts.tolist(),
+            lon[first].tolist(),
+            lat[first].tolist(),
+            strict=True,
+        )
+
+
+_UPSERT: Final = (
+    "INSERT INTO point_cells (collection, z, tx, ty, cx, cy, fid, point_count, lon, lat) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (collection, z, tx, ty, cx, cy) DO UPDATE SET "
+    "point_count = point_cells.point_count + excluded.point_count, "
+    "lon = CASE WHEN excluded.fid < point_cells.fid THEN excluded.lon ELSE point_cells.lon END, "
+    "lat = CASE WHEN excluded.fid < point_cells.fid THEN excluded.lat ELSE point_cells.lat END, "
+    "fid = CASE WHEN excluded.fid < point_cells.fid THEN excluded.fid ELSE point_cells.fid END"
+)
+
+
+def build(tx: Transaction, collection: str) -> int:
+    """Aggregate every point of ``collection`` afresh (replacing its cells); returns how many points.
+
+    The positions are read in ``fid`` order in batches, the cells counted per zoom with NumPy, and the rows
+    written with the backend's bulk path (``COPY`` on PostGIS).
+    """
+    drop(tx, collection)
+    parts: list[np.ndarray] = []
+    sql, params = tx.dialect.point_positions(collection, None)
+    cursor = tx.execute(sql, params)
+    while rows := cursor.fetchmany(_BATCH):
+        parts.append(np.array(rows, dtype=np.float64).reshape(-1, 3))
+    table = np.concatenate(parts) if parts else np.zeros((0, 3))
+    fids, lon, lat = table[:, 0].astype(np.int64), table[:, 1].copy(), table[:, 2].copy()
+    tx.store.bulk_rows(
+        tx,
+        "point_cells",
+        ("collection", *_KEY, "fid", "point_count", "lon", "lat"),
+        ((collection, *row) for row in _cell_rows(fids, lon, lat)),
+    )
+    tx.execute(
+        "INSERT INTO point_cell_layers (collection, built_at, points) VALUES (?, ?, ?)",
+        [collection, utc_now(), len(fids)],
+    )
+    return len(fids)
+
+
+def drop(tx: Transaction, collection: str) -> None:
+    """Stop aggregating ``collection`` (its tiles go back to the per-request path)."""
+    tx.execute("DELETE FROM point_cells WHERE collection = ?", [collection])
+    tx.execute("DELETE FROM point_cell_layers WHERE collection = ?", [collection])
+
+
+def after_write(
+    tx: Transaction, collection: str, before: Sequence[Feature], after: Sequence[Feature]
+) -> None:
+    """Keep an aggregated collection's cells in step with a write: ``before`` are the records as they were
+    (updated or deleted ones), ``after`` as they are now (inserted or updated ones)."""
+    if not is_built(tx, collection):
+        return
+    gone = [(f.fid, p) for f in before if f.fid is not None and (p := _position(tx.dialect, f)) is not None]
+    added = [(f.fid, p) for f in after if f.fid is not None and (p := _position(tx.dialect, f)) is not None]
+    if gone:
+        _remove(tx, collection, gone)
+    if added:
+        fids = np.array([fid for fid, _ in added], dtype=np.int64)
+        order = np.argsort(fids, kind="stable")
+        lon = np.array([p[0] for _, p in added])[order]
+        lat = np.array([p[1] for _, p in added])[order]
+        rows = sorted(_cell_rows(fids[order], lon, lat))  # one lock order for every writer
+        tx.executemany(_UPSERT, [(collection, *row) for row in rows])
+
+
+def _remove(tx: Transaction, collection: str, gone: list[tuple[int, tuple[float, float]]]) -> None:
+    """Take records out of their cells: fewer points, and a new representative where it was one of them."""
+    removed: dict[tuple[int, ...], list[int]] = defaultdict(list)
+    for fid, (lon, lat) in gone:
+        for z in range(ZOOMS):
+            tx_, ty, cx, cy = (int(v[0]) for v in cells_at(np.array([lon]), np.array([lat]), z))
+            removed[(z, tx_, ty, cx, cy)].append(fid)
+    where = "collection = ? AND z = ? AND tx = ? AND ty = ? AND cx = ? AND cy = ?"
+    for key in sorted(removed):  # one lock order for every writer
+        fids = removed[key]
+        row = tx.execute(
+            f"UPDATE point_cells SET point_count = point_count - ? WHERE {where} RETURNING point_count, fid",
+            [len(fids), collection, *key],
+        ).fetchone()
+        if row is None:
+            continue
+        if int(row[0]) <= 0:
+            tx.execute(f"DELETE FROM point_cells WHERE {where}", [collection, *key])
+        elif int(row[1]) in fids:  # the point shown went: the lowest fid still in the cell shows
+            found = tx.execute(*tx.dialect.first_point_in(collection, _cell_box(*key))).fetchone()
+            if found is None:
+                tx.execute(f"DELETE FROM point_cells WHERE {where}", [collection, *key])
+            else:
+                tx.execute(
+                    f"UPDATE point_cells SET fid = ?, lon = ?, lat = ? WHERE {where}",
+                    [int(found[0]), float(found[1]), float(found[2]), collection, *key],
+                )
