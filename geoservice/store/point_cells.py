@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 
 from geoservice.store.dialect import Dialect
+from geoservice.store.inventory import present_tables
 from geoservice.store.records import Feature, utc_now
 from geoservice.tiles.grid import ORIGIN_M, lonlat_to_mercator, mercator_to_lonlat
 
@@ -96,7 +97,12 @@ def _cell_box(z: int, tx: int, ty: int, cx: int, cy: int) -> tuple[float, float,
 
 
 def is_built(tx: Transaction, collection: str) -> bool:
-    """Whether ``collection``'s points are aggregated (:func:`build` has run)."""
+    """Whether ``collection``'s points are aggregated (:func:`build` has run); never before migration 7 (the
+    data step of an earlier migration writes records before the tables exist)."""
+    if not tx.store.__dict__.get("_point_cells_ready"):
+        if "point_cell_layers" not in present_tables(tx, tx.dialect.backend):
+            return False
+        tx.store.__dict__["_point_cells_ready"] = True  # tables are never dropped: ask once
     row = tx.execute("SELECT 1 FROM point_cell_layers WHERE collection = ?", [collection]).fetchone()
     return row is not None
 

@@ -265,6 +265,8 @@ _V1_COLLECTIONS = (
     "population_layers",
 )
 
+_V2_COLLECTIONS = ("cleanup_campaigns", "cleanup_items", "place_signs", "sign_inspections")
+
 
 #: Ordered migrations. Append, never edit a released step: an existing database upgrades in place.
 MIGRATIONS: list[Migration] = [
@@ -277,11 +279,7 @@ MIGRATIONS: list[Migration] = [
         2,
         "name clean-up campaigns and worklist, place-name signs and their inspections",
         {
-            backend: [
-                stmt
-                for name in ("cleanup_campaigns", "cleanup_items", "place_signs", "sign_inspections")
-                for stmt in collection_ddl(name, backend)
-            ]
+            backend: [stmt for name in _V2_COLLECTIONS for stmt in collection_ddl(name, backend)]
             for backend in ("sqlite", "postgis")
         },
     ),
@@ -315,8 +313,19 @@ MIGRATIONS: list[Migration] = [
     Migration(
         7,
         "aggregated points for low-zoom tiles (point_cells, point_cell_layers): filled for a collection on request "
-        "(geoservice.store.point_cells.build), then kept in step by every write",
-        {backend: point_cells.ddl() for backend in ("sqlite", "postgis")},
+        "(geoservice.store.point_cells.build), then kept in step by every write; an index in the order of items "
+        "pages ((geom IS NULL), fid), so a first page of 10,000,000 records reads 100 of them, not sorts them all",
+        {
+            backend: [
+                *point_cells.ddl(),
+                *(
+                    f"CREATE INDEX {name}_geometry_first_idx ON {name} ((geom IS NULL), fid)"
+                    for name in (*_V1_COLLECTIONS, *_V2_COLLECTIONS)  # frozen: the tables of this version
+                    if COLLECTIONS[name].geometry_type is not None
+                ),
+            ]
+            for backend in ("sqlite", "postgis")
+        },
     ),
 ]
 
