@@ -156,14 +156,20 @@ def uuids(rng: np.random.Generator, n: int) -> list[str]:
     ]
 
 
-def place_name_rows(n: int, seed: int = 17) -> Iterator[str]:
-    """COPY text lines of ``n`` place names, in spatial order (see the module's docstring)."""
-    rng = np.random.default_rng(seed)
+def placed(
+    rng: np.random.Generator, n: int
+) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Seat codes, then ``n`` clustered positions in spatial order with their seat and a random fid each."""
     _, _, codes, _ = seats()
     lon, lat, seat = scatter(rng, n)
     order = morton_order(lon, lat)
-    lon, lat, seat = lon[order], lat[order], seat[order]
-    fids = rng.permutation(n) + 1
+    return codes, lon[order], lat[order], seat[order], rng.permutation(n) + 1
+
+
+def place_name_rows(n: int, seed: int = 17) -> Iterator[str]:
+    """COPY text lines of ``n`` place names, in spatial order (see the module's docstring)."""
+    rng = np.random.default_rng(seed)
+    codes, lon, lat, seat, fids = placed(rng, n)
     chars = [(c[0], c[1:]) for c in CHARACTERS]
     kinds = list(GENERICS)
     kind_of = rng.choice(len(kinds), size=n, p=[GENERICS[k][2] for k in kinds])
@@ -201,11 +207,7 @@ def place_name_rows(n: int, seed: int = 17) -> Iterator[str]:
 def road_rows(n: int, seed: int = 29) -> Iterator[str]:
     """COPY text lines of ``n`` road centre lines near the seats, in spatial order."""
     rng = np.random.default_rng(seed)
-    _, _, codes, _ = seats()
-    lon, lat, seat = scatter(rng, n)
-    order = morton_order(lon, lat)
-    lon, lat, seat = lon[order], lat[order], seat[order]
-    fids = rng.permutation(n) + 1
+    codes, lon, lat, seat, fids = placed(rng, n)
     vertices = rng.integers(3, 7, n)
     road_class = rng.choice(len(ROAD_CLASSES), size=n, p=[0.05, 0.15, 0.3, 0.5])
     chars = [c[0] for c in CHARACTERS]
@@ -213,16 +215,19 @@ def road_rows(n: int, seed: int = 29) -> Iterator[str]:
     for start in range(0, n, CHUNK):
         stop = min(start + CHUNK, n)
         ids = uuids(rng, stop - start)
-        geoms = []
-        for i in range(start, stop):
-            steps_km = rng.uniform(0.15, 0.9, vertices[i] - 1)
-            heading = rng.uniform(0, 2 * np.pi) + np.cumsum(rng.normal(0, 0.3, vertices[i] - 1))
-            dx = np.concatenate([[0.0], np.cumsum(steps_km * np.cos(heading))]) / (
-                111.0 * np.cos(np.radians(lat[i]))
-            )
-            dy = np.concatenate([[0.0], np.cumsum(steps_km * np.sin(heading))]) / 111.0
-            geoms.append(shapely.linestrings(lon[i] + dx, lat[i] + dy))
-        wkb = shapely.to_wkb(shapely.set_srid(np.array(geoms), 4490), hex=True, include_srid=True)
+        m = stop - start
+        steps_km = rng.uniform(0.15, 0.9, (m, 5))
+        heading = rng.uniform(0, 2 * np.pi, (m, 1)) + np.cumsum(rng.normal(0, 0.3, (m, 5)), axis=1)
+        east = np.cumsum(steps_km * np.cos(heading), axis=1) / (
+            111.0 * np.cos(np.radians(lat[start:stop, None]))
+        )
+        north = np.cumsum(steps_km * np.sin(heading), axis=1) / 111.0
+        xs = np.column_stack([lon[start:stop], lon[start:stop, None] + east])
+        ys = np.column_stack([lat[start:stop], lat[start:stop, None] + north])
+        keep = np.arange(6)[None, :] < vertices[start:stop, None]  # the first 3–6 vertices of each road
+        row = np.broadcast_to(np.arange(m)[:, None], keep.shape)[keep]
+        geoms = shapely.linestrings(xs[keep], ys[keep], indices=row)
+        wkb = shapely.to_wkb(shapely.set_srid(geoms, 4490), hex=True, include_srid=True)
         lines = []
         for i in range(start, stop):
             name = chars[first[i]] + chars[second[i]] + "路"

@@ -29,11 +29,12 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import httpx
 import numpy as np
 
-from bench.national_data import SCHEMA, exists, schema_url, seats
+from bench.national_data import SCHEMA, aggregate, exists, schema_url, seats
 from bench.tiles import free_port, p50_p95, run_wrk
 from bench.tiles_vs_tipg import start, stop, uvicorn
 from geoservice.tiles.grid import tiles_covering
@@ -41,6 +42,18 @@ from geoservice.tiles.grid import tiles_covering
 ZOOMS = range(0, 17)
 PROPERTIES = "id,name,code,kind,status,division_code"
 CQL = "kind='village'"
+
+
+@dataclass(frozen=True)
+class Server:
+    """One server under test: its uvicorn app, environment, health path and URL of an items query and a tile."""
+
+    label: str
+    app: list[str]
+    env: dict[str, str]
+    health: str
+    items: Callable[[tuple[float, ...], bool], str]
+    tile: Callable[[str, int, int, int], str]
 
 
 def boxes(count: int, seed: int = 5) -> list[tuple[float, float, float, float]]:
@@ -137,66 +150,63 @@ def main(queries_text: str = "200", tiles_text: str = "20") -> None:
     from geoservice.store import open_store, point_cells
     from tests.conftest import postgres_url
 
-    url = schema_url()
-    store = open_store(url)  # brings the bench schema to the current migrations
+    store = open_store(schema_url())  # brings the bench schema to the current migrations
     with store.transaction() as tx:
         built = point_cells.is_built(tx, "place_names")
-    if not built:
-        began = time.perf_counter()
-        with store.transaction(user="bench") as tx:
-            point_cells.build(tx, "place_names")
-            tx.execute("ANALYZE point_cells")
-        print(f"place_names aggregated for zooms 0–13 in {time.perf_counter() - began:.0f} s", flush=True)
     store.close()
+    if not built:
+        aggregate()
     print(f"{names:,.0f} place names (and the roads) in {SCHEMA}; load average {os.getloadavg()}", flush=True)
+    servers = [
+        Server(
+            "ours",
+            ["geoservice.api:create_app", "--factory"],
+            {"GEOSERVICE_DATABASE_URL": schema_url(), "GEOSERVICE_WARM_INDEXES": "false"},
+            "/health",
+            lambda b, cql: (
+                f"/collections/place_names/items?limit=100&bbox={_bbox(b)}"
+                + (f"&filter={CQL}" if cql else "")
+            ),
+            lambda layer, z, x, y: f"/tiles/{layer}/{z}/{x}/{y}.mvt",
+        ),
+        Server(
+            "TiPg",
+            ["tipg.main:app"],
+            {"DATABASE_URL": postgres_url(), "TIPG_DB_SCHEMAS": f'["{SCHEMA}"]'},
+            "/healthz",
+            lambda b, cql: (
+                f"/collections/{SCHEMA}.place_names/items?limit=100&bbox={_bbox(b)}"
+                + (f"&filter={CQL}&filter-lang=cql2-text" if cql else "")
+            ),
+            lambda layer, z, x, y: (
+                f"/collections/{SCHEMA}.{layer}/tiles/WebMercatorQuad/{z}/{x}/{y}?properties={PROPERTIES}"
+            ),
+        ),
+    ]
     figures: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        port, tipg_port = free_port(), free_port()
-        ours = start(
-            uvicorn("geoservice.api:create_app", port, "--factory"),
-            {"GEOSERVICE_DATABASE_URL": url, "GEOSERVICE_WARM_INDEXES": "false"},
-            f"http://127.0.0.1:{port}/health",
-        )
-        try:
-            figures["ours"] = measure(
-                "ours",
-                f"http://127.0.0.1:{port}",
-                lambda b, cql: (
-                    f"/collections/place_names/items?limit=100&bbox={_bbox(b)}"
-                    + (f"&filter={CQL}" if cql else "")
-                ),
-                lambda layer, z, x, y: f"/tiles/{layer}/{z}/{x}/{y}.mvt",
-                queries,
-                per_zoom,
-                tmp,
+        for server in servers:  # one after the other: each has the 2 cores to itself
+            port = free_port()
+            process = start(
+                uvicorn(server.app[0], port, *server.app[1:]),
+                server.env,
+                f"http://127.0.0.1:{port}{server.health}",
             )
-        finally:
-            stop(ours)
-        tipg = start(
-            uvicorn("tipg.main:app", tipg_port),
-            {"DATABASE_URL": postgres_url(), "TIPG_DB_SCHEMAS": f'["{SCHEMA}"]'},
-            f"http://127.0.0.1:{tipg_port}/healthz",
-        )
-        try:
-            figures["tipg"] = measure(
-                "TiPg",
-                f"http://127.0.0.1:{tipg_port}",
-                lambda b, cql: (
-                    f"/collections/{SCHEMA}.place_names/items?limit=100&bbox={_bbox(b)}"
-                    + (f"&filter={CQL}&filter-lang=cql2-text" if cql else "")
-                ),
-                lambda layer, z, x, y: (
-                    f"/collections/{SCHEMA}.{layer}/tiles/WebMercatorQuad/{z}/{x}/{y}?properties={PROPERTIES}"
-                ),
-                queries,
-                per_zoom,
-                tmp,
-            )
-        finally:
-            stop(tipg)
+            try:
+                figures[server.label] = measure(
+                    server.label,
+                    f"http://127.0.0.1:{port}",
+                    server.items,
+                    server.tile,
+                    queries,
+                    per_zoom,
+                    tmp,
+                )
+            finally:
+                stop(process)
     print(f"load average after: {os.getloadavg()}")
     for key, ours_value in figures["ours"].items():
-        theirs = figures["tipg"][key]
+        theirs = figures["TiPg"][key]
         unit = "tiles/s" if key.endswith("/s") else "ms p95"
         print(
             f"ratio ours/TiPg {key}: {ours_value:,.1f} / {theirs:,.1f} {unit} = {ours_value / max(theirs, 1e-9):.2f}"

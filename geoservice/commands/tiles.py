@@ -14,15 +14,10 @@ def add_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     """Add ``tiles aggregate COLLECTION [--off]``."""
     tiles = sub.add_parser("tiles", help="矢量瓦片 / vector tiles")
     tiles_sub = tiles.add_subparsers(dest="tiles_command", metavar="ACTION", required=True)
-    aggregate = tiles_sub.add_parser(
-        "aggregate",
-        parents=[common],
-        help="在数据库中聚合点图层(低缩放级别)/ aggregate a point layer in the database for zooms 0–13",
-    )
+    help_text = "点图层在库内聚合(缩放 0–13)/ aggregate a point layer in the database for zooms 0–13"
+    aggregate = tiles_sub.add_parser("aggregate", parents=[common], help=help_text)
+    aggregate.add_argument("--off", action="store_true", help="停止聚合 / stop aggregating it")
     aggregate.add_argument("collection", help="数据集 / collection, e.g. place_names")
-    aggregate.add_argument(
-        "--off", action="store_true", help="停止聚合,回到逐请求计算 / stop: tiles go back to per-request work"
-    )
     aggregate.set_defaults(func=cmd_tiles_aggregate)
 
 

@@ -75,8 +75,12 @@ def cells_at(
     mx, my = lonlat_to_mercator(lon, lat)
     tx = np.clip(np.floor((mx + ORIGIN_M) / size_m), 0, n - 1).astype(np.int64)
     ty = np.clip(np.floor((ORIGIN_M - my) / size_m), 0, n - 1).astype(np.int64)
-    min_lon, min_lat = mercator_to_lonlat(-ORIGIN_M + tx * size_m, ORIGIN_M - ty * size_m - size_m)
-    max_lon, max_lat = mercator_to_lonlat(-ORIGIN_M + tx * size_m + size_m, ORIGIN_M - ty * size_m)
+    # The grid's edges once (n + 1 values each), then looked up: the same floats as tile_bounds_lonlat gives.
+    steps = np.arange(n + 1)
+    lon_edges, _ = mercator_to_lonlat(-ORIGIN_M + steps * size_m, 0.0)
+    _, lat_edges = mercator_to_lonlat(0.0, ORIGIN_M - steps * size_m)
+    min_lon, max_lon = lon_edges[tx], lon_edges[tx + 1]
+    min_lat, max_lat = lat_edges[ty + 1], lat_edges[ty]
     cx = np.clip(np.floor((lon - min_lon) / ((max_lon - min_lon) / CELLS)), 0, CELLS - 1).astype(np.int64)
     cy = np.clip(np.floor((lat - min_lat) / ((max_lat - min_lat) / CELLS)), 0, CELLS - 1).astype(np.int64)
     return tx, ty, cx, cy
@@ -108,17 +112,26 @@ def is_built(tx: Transaction, collection: str) -> bool:
 
 
 def tile_points(
-    tx: Transaction, collection: str, z: int, x: int, y: int, bounds: Sequence[float]
+    tx: Transaction, collection: str, z: int, x: int, y: int, bounds: Sequence[float], *, points: bool = True
 ) -> tuple[list[int], list[int]] | None:
     """``(fids, point_counts)`` drawn in tile ``z/x/y`` (its cells, and the neighbours' cells whose point lies in
-    the buffered lon/lat ``bounds``), by fid; ``None`` when the layer is not aggregated or ``z`` is too deep."""
+    the buffered lon/lat ``bounds``), by fid; ``None`` when the layer is not aggregated or ``z`` is too deep.
+
+    A line or polygon layer (``points`` false) takes every cell of the 3 × 3 tiles around: a line counted in a neighbour's cell
+    may cross into this tile (the encoder clips away those that do not). A line longer than a tile whose
+    corner lies further away is not drawn at that zoom.
+    """
     if z >= ZOOMS or not is_built(tx, collection):
         return None
-    rows = tx.execute(
+    sql = (
         "SELECT fid, point_count FROM point_cells WHERE collection = ? AND z = ? AND tx IN (?, ?, ?) "
-        "AND ty BETWEEN ? AND ? AND lon BETWEEN ? AND ? AND lat BETWEEN ? AND ? ORDER BY fid",
-        [collection, z, x - 1, x, x + 1, y - 1, y + 1, *bounds[0::2], *bounds[1::2]],
-    ).fetchall()
+        "AND ty BETWEEN ? AND ?"
+    )
+    params: list[Any] = [collection, z, x - 1, x, x + 1, y - 1, y + 1]
+    if points:  # a point shows where it is
+        sql += " AND lon BETWEEN ? AND ? AND lat BETWEEN ? AND ?"
+        params += [*bounds[0::2], *bounds[1::2]]
+    rows = tx.execute(sql + " ORDER BY fid", params).fetchall()
     return [int(r[0]) for r in rows], [int(r[1]) for r in rows]
 
 

@@ -162,10 +162,9 @@ def _encode(
         return np.column_stack(((mx - min_x) * scale, (max_y - my) * scale))
 
     extras = list(encoding.attributes)
-    if isinstance(
-        picks, PointPicks
-    ):  # aggregated points: a hand-written encoder, ~20× faster than the general one
-        counts = dict(zip(picks.fids, picks.point_counts, strict=True))
+    counts = dict(zip(picks.fids, picks.point_counts, strict=True)) if isinstance(picks, PointPicks) else {}
+    if counts and bool(np.all(shapely.get_type_id(geoms) == 0)):
+        # aggregated points: a hand-written encoder, ~20× faster than the general one
         xy = np.rint(to_tile(shapely.get_coordinates(geoms))).astype(np.int64)
         keep = np.all((xy >= -BUFFER) & (xy <= EXTENT + BUFFER), axis=1)
         return encode_point_layer(
@@ -187,7 +186,12 @@ def _encode(
         geoms = shapely.simplify(geoms, EXTENT / PIXELS, preserve_topology=True)
     geoms = shapely.clip_by_rect(geoms, -BUFFER, -BUFFER, EXTENT + BUFFER, EXTENT + BUFFER)
     features = [
-        {"geometry": geom, "properties": _attributes(record, extras), "id": record.fid}
+        {
+            "geometry": geom,
+            "properties": _attributes(record, extras)
+            | ({"point_count": counts[record.fid]} if counts else {}),
+            "id": record.fid,
+        }
         for record, geom in zip(records, geoms, strict=True)
         if geom is not None and not geom.is_empty
     ]

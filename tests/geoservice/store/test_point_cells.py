@@ -9,7 +9,7 @@ import pytest
 from shapely.geometry import LineString, Point
 
 from geoservice.store import Feature, point_cells
-from geoservice.tiles.grid import tiles_covering
+from geoservice.tiles.grid import tile_bounds_lonlat, tiles_covering
 from geoservice.tiles.mvt import EXTENT, decode, render_mvt, vector_layer
 from geoservice.tiles.points import PointIndexes
 
@@ -130,3 +130,23 @@ def test_point_cells__the_tiles_aggregate_command_turns_it_on_and_off(store):
     with store.transaction(readonly=True) as tx:
         assert not point_cells.is_built(tx, "facilities")
     assert main(["tiles", "aggregate", "no_such_layer", "--db", store.url]) == 1
+
+
+def test_point_cells__an_aggregated_line_layer_draws_a_line_in_every_tile_it_crosses(store):
+    z = 9
+    x, y, _, _ = tiles_covering((*CENTRE, *CENTRE), z)
+    west, _, east, _ = tile_bounds_lonlat(z, x, y)
+    across = LineString(
+        [(east - 0.02, CENTRE[1]), (east + 0.02, CENTRE[1] + 0.001)]
+    )  # into the tile east of it
+    inside = LineString([(west + 0.05, CENTRE[1]), (west + 0.06, CENTRE[1] + 0.01)])
+    with store.transaction(user="t") as tx:
+        tx.insert_many(
+            "roads", [Feature.new({"name": n}, g) for n, g in (("江汉路", across), ("中山大道", inside))]
+        )
+    build(store, "roads")
+    here = decode(render_mvt(store, vector_layer("roads"), z, x, y))["roads"]["features"]
+    assert sorted(f["properties"]["name"] for f in here) == ["中山大道", "江汉路"]
+    assert all(f["geometry"]["type"] == "LineString" and f["properties"]["point_count"] == 1 for f in here)
+    east_tile = decode(render_mvt(store, vector_layer("roads"), z, x + 1, y))["roads"]["features"]
+    assert [f["properties"]["name"] for f in east_tile] == ["江汉路"]
