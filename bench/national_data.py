@@ -21,7 +21,8 @@ items and tiles benchmarks (``bench national_tiles``), not the check.
 Last, the place names' points are aggregated for low-zoom tiles as the service does it
 (:func:`geoservice.store.point_cells.build`), timed on its own (``aggregate``).
 
-Run: ``nice -n 5 .venv/bin/python -m bench national_data [N] [R]`` (replaces the schema if it exists).
+Run: ``nice -n 5 .venv/bin/python -m bench national_data [N] [R]`` (replaces the schema if it exists);
+``… national_data aggregate [COLLECTION …]`` runs the last step alone.
 """
 
 from __future__ import annotations
@@ -334,28 +335,34 @@ def build(n_names: int, n_roads: int, schema: str = SCHEMA) -> None:
     aggregate(schema)
 
 
-def aggregate(schema: str = SCHEMA) -> None:
-    """The service's aggregated points for low-zoom tiles of the place names (``point_cells.build``), timed."""
+def aggregate(schema: str = SCHEMA, collections: tuple[str, ...] = ("place_names", "roads")) -> None:
+    """The service's aggregation for low-zoom tiles (``geoservice tiles aggregate``) of each layer, timed."""
     from geoservice.store import open_store, point_cells
 
-    began = time.perf_counter()
     store = open_store(schema_url(schema))  # migrates: the schema may be older than this code
-    with store.transaction(user="bench") as tx:
-        _renice_backend(tx.connection)
-        points = point_cells.build(tx, "place_names")
-        tx.execute("ANALYZE point_cells")
-        cells = int(tx.execute("SELECT COUNT(*) FROM point_cells").fetchone()[0])
+    for collection in collections:
+        began = time.perf_counter()
+        with store.transaction(user="bench") as tx:
+            _renice_backend(tx.connection)
+            points = point_cells.build(tx, collection)
+            tx.execute("ANALYZE point_cells")
+            cells = int(
+                tx.execute("SELECT COUNT(*) FROM point_cells WHERE collection = ?", [collection]).fetchone()[
+                    0
+                ]
+            )
+        print(
+            f"{collection}: {points:,} records in {cells:,} cells (zooms 0–13), {time.perf_counter() - began:.0f} s"
+        )
     store.close()
-    print(
-        f"place_names: {points:,} points in {cells:,} cells (zooms 0–13), {time.perf_counter() - began:.0f} s"
-    )
 
 
-def main(n_text: str = "10000000", roads_text: str = "1000000") -> None:
-    if n_text == "aggregate":  # only the aggregation step, on the schema as it is
-        aggregate()
+def main(*args: str) -> None:
+    """``[N] [R]``: build the store; ``aggregate [COLLECTION …]``: only aggregate, on the store as it is."""
+    if args[:1] == ("aggregate",):
+        aggregate(collections=tuple(args[1:]) or ("place_names", "roads"))
         return
-    build(int(n_text), int(roads_text))
+    build(int(args[0]) if args else 10_000_000, int(args[1]) if len(args) > 1 else 1_000_000)
 
 
 if __name__ == "__main__":

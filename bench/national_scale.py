@@ -152,10 +152,10 @@ def main(queries_text: str = "200", tiles_text: str = "20") -> None:
 
     store = open_store(schema_url())  # brings the bench schema to the current migrations
     with store.transaction() as tx:
-        built = point_cells.is_built(tx, "place_names")
+        missing = tuple(c for c in ("place_names", "roads") if not point_cells.is_built(tx, c))
     store.close()
-    if not built:
-        aggregate()
+    if missing:
+        aggregate(collections=missing)
     print(f"{names:,.0f} place names (and the roads) in {SCHEMA}; load average {os.getloadavg()}", flush=True)
     servers = [
         Server(
