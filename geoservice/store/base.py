@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -122,12 +122,14 @@ class Store(ABC):
     def bulk_insert(self, tx: Transaction, collection: str, features: list[Feature]) -> None:
         """Insert many new records efficiently."""
 
-    def bulk_rows(
-        self, tx: Transaction, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
-    ) -> None:
-        """Append many rows to a derived table (the aggregated points): ``executemany`` here, ``COPY`` on PostGIS."""
+    def bulk_columns(self, tx: Transaction, table: str, columns: Mapping[str, Sequence[Any]]) -> None:
+        """Append rows given column by column (name → equally long values) to a derived table (the aggregated
+        points): ``executemany`` here; one ``INSERT … SELECT FROM unnest(…)`` per batch on PostGIS."""
         placeholders = ", ".join("?" for _ in columns)
-        tx.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})", rows)
+        tx.executemany(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})",
+            zip(*columns.values(), strict=True),
+        )
 
     @abstractmethod
     def estimate_count(self, tx: Transaction, collection: str, where: str, params: list[Any]) -> int:

@@ -30,7 +30,7 @@ Examples
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
@@ -49,7 +49,7 @@ __all__ = ["CELLS", "ZOOMS", "after_write", "build", "cells_at", "ddl", "drop", 
 CELLS: Final = 32
 #: Zooms aggregated: 0 … ZOOMS - 1 (the tiles' detail zoom draws every point).
 ZOOMS: Final = 14
-_KEY: Final = ("z", "tx", "ty", "cx", "cy")
+_COLUMNS: Final = ("z", "tx", "ty", "cx", "cy", "fid", "point_count", "lon", "lat")
 _BATCH: Final = 200_000
 
 
@@ -145,24 +145,22 @@ def _position(dialect: Dialect, feature: Feature) -> tuple[float, float] | None:
     return dialect.index_position(float(minx), float(miny))
 
 
-def _cell_rows(fids: np.ndarray, lon: np.ndarray, lat: np.ndarray) -> Iterable[tuple[Any, ...]]:
-    """``(z, tx, ty, cx, cy, fid, point_count, lon, lat)`` of every cell the points (``fid`` ascending) fill."""
-    for z in range(ZOOMS):
-        tx, ty, cx, cy = cells_at(lon, lat, z)
-        keys = ((tx * 2**z + ty) * CELLS + cx) * CELLS + cy  # < 2**(2·13 + 10): fits int64
-        _, first, counts = np.unique(keys, return_index=True, return_counts=True)
-        yield from zip(
-            [z] * len(first),
-            tx[first].tolist(),
-            ty[first].tolist(),
-            cx[first].tolist(),
-            cy[first].tolist(),
-            fids[first].tolist(),
-            counts.tolist(),
-            lon[first].tolist(),
-            lat[first].tolist(),
-            strict=True,
-        )
+def _cells(fids: np.ndarray, lon: np.ndarray, lat: np.ndarray, z: int) -> dict[str, np.ndarray]:
+    """Column name → values of every cell the points (``fid`` ascending) fill at zoom ``z``."""
+    tx, ty, cx, cy = cells_at(lon, lat, z)
+    keys = ((tx * 2**z + ty) * CELLS + cx) * CELLS + cy  # < 2**(2·13 + 10): fits int64
+    _, first, counts = np.unique(keys, return_index=True, return_counts=True)  # first: the lowest fid
+    return {
+        "z": np.full(len(first), z),
+        "tx": tx[first],
+        "ty": ty[first],
+        "cx": cx[first],
+        "cy": cy[first],
+        "fid": fids[first],
+        "point_count": counts,
+        "lon": lon[first],
+        "lat": lat[first],
+    }
 
 
 _UPSERT: Final = (
@@ -179,7 +177,7 @@ def build(tx: Transaction, collection: str) -> int:
     """Aggregate every point of ``collection`` afresh (replacing its cells); returns how many points.
 
     The positions are read in ``fid`` order in batches, the cells counted per zoom with NumPy, and the rows
-    written with the backend's bulk path (``COPY`` on PostGIS).
+    written a zoom at a time with the backend's bulk path (``unnest`` arrays on PostGIS).
     """
     drop(tx, collection)
     parts: list[np.ndarray] = []
@@ -189,12 +187,12 @@ def build(tx: Transaction, collection: str) -> int:
         parts.append(np.array(rows, dtype=np.float64).reshape(-1, 3))
     table = np.concatenate(parts) if parts else np.zeros((0, 3))
     fids, lon, lat = table[:, 0].astype(np.int64), table[:, 1].copy(), table[:, 2].copy()
-    tx.store.bulk_rows(
-        tx,
-        "point_cells",
-        ("collection", *_KEY, "fid", "point_count", "lon", "lat"),
-        ((collection, *row) for row in _cell_rows(fids, lon, lat)),
-    )
+    order = np.argsort(fids, kind="stable")
+    fids, lon, lat = fids[order], lon[order], lat[order]
+    for z in range(ZOOMS):
+        cells = _cells(fids, lon, lat, z)
+        columns = {"collection": [collection] * len(cells["z"])} | {k: v.tolist() for k, v in cells.items()}
+        tx.store.bulk_columns(tx, "point_cells", columns)
     tx.execute(
         "INSERT INTO point_cell_layers (collection, built_at, points) VALUES (?, ?, ?)",
         [collection, utc_now(), len(fids)],
@@ -224,8 +222,11 @@ def after_write(
         order = np.argsort(fids, kind="stable")
         lon = np.array([p[0] for _, p in added])[order]
         lat = np.array([p[1] for _, p in added])[order]
-        rows = sorted(_cell_rows(fids[order], lon, lat))  # one lock order for every writer
-        tx.executemany(_UPSERT, [(collection, *row) for row in rows])
+        cells = [_cells(fids[order], lon, lat, z) for z in range(ZOOMS)]
+        rows = sorted(row for c in cells for row in zip(*(c[k].tolist() for k in _COLUMNS), strict=True))
+        tx.executemany(
+            _UPSERT, [(collection, *row) for row in rows]
+        )  # sorted: one lock order for every writer
 
 
 def _remove(tx: Transaction, collection: str, gone: list[tuple[int, tuple[float, float]]]) -> None:

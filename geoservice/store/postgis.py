@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -23,6 +23,8 @@ from geoservice.store.base import Feature, Store, Transaction, conflict_from_key
 from geoservice.store.postgis_dialect import PostGISDialect
 
 _CONNECT_TIMEOUT_S = 2  # a new connection to an unreachable server gives up after this long
+_BULK_BATCH = 500_000  # rows of one INSERT … SELECT FROM unnest(…)
+_ARRAY_TYPES: dict[type, str] = {str: "text[]", int: "bigint[]", float: "float8[]"}
 _MIGRATION_LOCK = 74_20_01  # pg_advisory_xact_lock key: two workers starting at once migrate once
 
 
@@ -177,12 +179,14 @@ class PostGISStore(Store):
             feature.fid = int(cursor.fetchone()[0])  # type: ignore[index]
             cursor.nextset()
 
-    def bulk_rows(
-        self, tx: Transaction, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
-    ) -> None:
-        with tx.connection.cursor().copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+    def bulk_columns(self, tx: Transaction, table: str, columns: Mapping[str, Sequence[Any]]) -> None:
+        values = [list(v) for v in columns.values()]
+        if not values or not values[0]:
+            return
+        arrays = ", ".join(f"?::{_ARRAY_TYPES[type(v[0])]}" for v in values)
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM unnest({arrays})"
+        for start in range(0, len(values[0]), _BULK_BATCH):
+            tx.execute(sql, [v[start : start + _BULK_BATCH] for v in values])
 
     def estimate_count(self, tx: Transaction, collection: str, where: str, params: list[Any]) -> int:
         # The planner's row estimate (from the statistics ANALYZE / autovacuum keep).
