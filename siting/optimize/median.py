@@ -364,8 +364,10 @@ def p_median(
         Existing facilities (现有设施), always selected.
     method : {"auto", "mip", "heuristic"}, optional
         ``mip``: HiGHS on the whole model (z_ij ≤ x_j per pair); ``heuristic``: greedy then fast interchange
-        (Teitz–Bart), bounded by Lagrangian relaxation of the assignment rows; ``auto``: the MIP up to 200,000
-        pairs, else the heuristic.
+        (Teitz–Bart), bounded by Lagrangian relaxation of the assignment rows; ``auto``: the heuristic and its
+        bound, then, while the gap is above ``mip_rel_gap`` and time is left, branch-and-bound on sites with the
+        Lagrangian bound (分支定界; to the end with at most 10 sites to choose, else a short trial), interchange
+        restarts and HiGHS on the model left after reduced-cost fixing.
     time_limit_s, mip_rel_gap, threads
         Solve budget in seconds, HiGHS relative gap, HiGHS threads.
     report_radius_m : float, optional
