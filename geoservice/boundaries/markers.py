@@ -33,7 +33,7 @@ from geoservice.errors import InvalidInputError, NotFoundError
 from geoservice.store import Feature, Transaction
 from layers.crs import CGCS2000, metric_crs_for, transform_coords
 from layers.errors import LayerValidationError
-from layers.topology import parse_marker_number
+from layers.marker_numbers import parse_marker_number
 
 MarkerKind = Literal["single", "paired", "triple"]
 KIND_OF_LETTER: Final[dict[str, MarkerKind]] = {

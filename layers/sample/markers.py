@@ -18,9 +18,9 @@ from numpy.typing import NDArray
 from shapely.geometry import LineString, MultiLineString, Point
 
 from layers.crs import CGCS2000
+from layers.marker_numbers import marker_number
 from layers.sample.frame import BuildContext, Frame, in_metric_crs
 from layers.sample.seeds import sample_uuid
-from layers.topology import marker_number
 
 _DIRECTION_WORDS: Final = ("北", "东北", "东", "东南", "南", "西南", "西", "西北")
 _REFERENCE_OBJECTS: Final = (

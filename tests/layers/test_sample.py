@@ -19,6 +19,7 @@ from scipy.sparse.csgraph import connected_components
 from layers.admin import read_divisions
 from layers.crs import to_metric_crs
 from layers.errors import LayerReadError
+from layers.marker_numbers import marker_number, parse_marker_number
 from layers.sample import (
     GPKG_LAYERS,
     RASTERS,
@@ -29,7 +30,7 @@ from layers.sample import (
     main,
     sample_uuid,
 )
-from layers.topology import marker_number, parse_marker_number, polygon_gaps_and_overlaps
+from layers.topology import polygon_gaps_and_overlaps
 from tests.conftest import SHARED_DATA, needs_shared
 
 REPO = Path(__file__).resolve().parents[2]
