@@ -117,7 +117,8 @@ def _produce(n: int, queue: Any) -> None:
         if len(batch) >= BATCH:
             queue.put((batch, sampled))
             batch, sampled = [], []
-    queue.put((batch, sampled))
+    if batch:
+        queue.put((batch, sampled))
     queue.put(None)
 
 

@@ -245,6 +245,8 @@ def _load(
     try:
         with _deferred(store):
             for batch in batches:
+                if not batch:
+                    continue
                 with store.transaction(user=user) as tx:
                     _tune(tx)
                     stored += write(tx, batch)

@@ -135,11 +135,12 @@ def test_load_rows__records_made_by_the_database_read_back_as_given_and_are_inde
     records = list(_records(1_200, seed=31))
     properties = sorted({p for r in records for p in r.properties})
     rows = [(r.key, *(r.properties.get(p) for p in properties)) for r in records]
-    indexed = name_bulk.load_rows(gazetteer, properties, [rows[:700], rows[700:]], user="admin")
+    indexed = name_bulk.load_rows(gazetteer, properties, [rows[:700], [], rows[700:]], user="admin")
     bulk = _tables(gazetteer)
     with gazetteer.transaction(readonly=True) as tx:
         stored = list(tx.iter_features("place_names"))
         by_key = tx.find_by_key("place_names", str(records[3].key))
+        imports = [e.after for e in tx.audit_log(collection="place_names") if e.action == "import"]
     with gazetteer.transaction(user="admin") as tx:
         name_tables.clear(tx)
         name_tables.write_names(tx, stored)
@@ -151,6 +152,7 @@ def test_load_rows__records_made_by_the_database_read_back_as_given_and_are_inde
         {k: v for k, v in r.properties.items() if v is not None} for r in records
     ]
     assert len({f.id for f in stored}) == len(records) and all(len(f.id) == 36 for f in stored)
+    assert imports == [{"count": 500}, {"count": 700}]  # one audit row per batch, none for an empty one
     assert by_key is not None and by_key.properties["name"] == records[3].properties["name"]
     live = next(r for r in records if r.properties["status"] == "current" and "scope" in r.properties)
     rules = [i.rule for i in names.check(gazetteer, str(live.properties["name"]), "road", DAZHI).issues]
