@@ -12,8 +12,11 @@ part of the division), never per request:
 - :func:`division_area` for one division on first use (an analysis of a division imported before this
   existed), stored in the same way.
 
+- :func:`refresh_parent_unions` after a division is created, edited or deleted over HTTP
+  (:mod:`geoservice.edit_workflows`), in the edit's transaction: the stored unions above it, up to the root.
+
 Only polygonal children count: a village's seat point is no area. A stored union is replaced by the next
-import of divisions (children changed), never by a request.
+import of divisions or the next edit of a child (children changed), never by a read.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from geoservice.division_codes import find_division
 from geoservice.store import Feature, Store, Transaction
 from layers.admin import division_code
 
-__all__ = ["CHILDREN_UNION", "division_area", "fill_division_polygons", "is_area"]
+__all__ = ["CHILDREN_UNION", "division_area", "fill_division_polygons", "is_area", "refresh_parent_unions"]
 
 #: ``geometry_source`` of a polygon made from the children's.
 CHILDREN_UNION: Final = "children_union"
@@ -66,6 +69,20 @@ def _store_union(tx: Transaction, division: Feature, geometry: BaseGeometry, par
     )
 
 
+def _refresh_union(tx: Transaction, division: Feature, children: list[Feature]) -> Feature | None:
+    """``division`` with its children's union stored, when it has no polygon or an earlier union; else None.
+
+    The one step of :func:`fill_division_polygons` (an import) and :func:`refresh_parent_unions` (an edit).
+    """
+    derived = division.properties.get("geometry_source") == CHILDREN_UNION
+    if (is_area(division.geometry) and not derived) or not children:
+        return None
+    geometry, partial = _union(children)
+    if geometry is None:
+        return None
+    return _store_union(tx, division, geometry, partial)
+
+
 def fill_division_polygons(tx: Transaction) -> int:
     """Give every division without a polygon the union of its children's, deepest first; how many got one.
 
@@ -88,15 +105,42 @@ def fill_division_polygons(tx: Transaction) -> int:
     filled = 0
     for feature in sorted(divisions, key=depth, reverse=True):
         code = str(feature.properties.get("code"))
-        derived = feature.properties.get("geometry_source") == CHILDREN_UNION
-        if (is_area(feature.geometry) and not derived) or code not in children:
-            continue
-        geometry, partial = _union([by_code.get(str(c.properties.get("code")), c) for c in children[code]])
-        if geometry is None:
-            continue
-        by_code[code] = _store_union(tx, feature, geometry, partial)
-        filled += 1
+        kids = [by_code.get(str(c.properties.get("code")), c) for c in children.get(code, [])]
+        stored = _refresh_union(tx, feature, kids)
+        if stored is not None:
+            by_code[code] = stored
+            filled += 1
     return filled
+
+
+def refresh_parent_unions(tx: Transaction, *parent_codes: Any) -> int:
+    """Recompute the stored unions above a changed division (parent, grandparent …); how many were rewritten.
+
+    Parameters
+    ----------
+    tx : Transaction
+        The edit's transaction (编辑事务): the unions change with the child or not at all.
+    *parent_codes : str or None
+        ``parent_code`` of the division before and after the change (a moved division changes both parents).
+
+    A parent with a polygon of its own (not a union) stops the walk: the unions above it do not change.
+    """
+    refreshed, seen = 0, set()
+    pending = [str(c) for c in parent_codes if c]
+    while pending:
+        code = pending.pop()
+        parent = find_division(tx, code)
+        if parent is None or parent.id in seen:
+            continue
+        seen.add(parent.id)
+        parent = tx.get("divisions", parent.id, for_update=True)  # concurrent edits of siblings queue here
+        children = tx.query("divisions", filters={"ref": parent.properties.get("code")}, count=False).features
+        if _refresh_union(tx, parent, children) is None:
+            continue
+        refreshed += 1
+        if parent.properties.get("parent_code"):
+            pending.append(str(parent.properties["parent_code"]))
+    return refreshed
 
 
 def _descendant_union(tx: Transaction, code: str, depth_left: int = 4) -> tuple[BaseGeometry | None, bool]:

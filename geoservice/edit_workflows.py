@@ -16,6 +16,8 @@ What DELETE does (``on_delete``):
 - ``roads``: deleted (the audit keeps the last state); refused (409) while current door plates hang off it.
 - ``facilities``: deleted (the audit keeps the last state).
 - ``divisions`` (admins only): deleted (the audit keeps the last state); refused (409) while it has children.
+  Creating, changing or deleting one recomputes the stored unions of its parents in the same transaction
+  (:func:`geoservice.division_areas.refresh_parent_unions`), so a city's polygon follows its districts'.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geoservice.boundaries.lines import resolve_line
 from geoservice.boundaries.markers import marker_feature
+from geoservice.division_areas import refresh_parent_unions
 from geoservice.errors import ConflictError, InvalidInputError
 from geoservice.feature_checks import CHECKS, check_geometry
 from geoservice.gazetteer import names as registry
@@ -81,13 +84,39 @@ def _edited(before: Feature, edit: FeatureEdit, replace: bool) -> tuple[dict[str
 
 
 # -- plain collections: checked, then written ----------------------------------------------------------------
+AfterWrite = Callable[[Transaction, Feature | None, Feature | None], None]
+
+
+def _division_written(tx: Transaction, before: Feature | None, after: Feature | None) -> None:
+    """The unions above a division whose polygon or parent changed, recomputed in the edit's transaction."""
+    if before is not None and after is not None:
+        same_parent = before.properties.get("parent_code") == after.properties.get("parent_code")
+        old, new = before.geometry, after.geometry
+        same_area = old is new or (old is not None and new is not None and old.equals(new))
+        if same_parent and same_area:
+            return  # a rename: no union changes
+    refresh_parent_unions(tx, *(f.properties.get("parent_code") for f in (before, after) if f is not None))
+
+
+#: collection → what else a write of one record changes, in the same transaction.
+AFTER_WRITE: Final[dict[str, AfterWrite]] = {"divisions": _division_written}
+
+
+def _after_write(tx: Transaction, collection: str, before: Feature | None, after: Feature | None) -> None:
+    follow = AFTER_WRITE.get(collection)
+    if follow is not None:
+        follow(tx, before, after)
+
+
 def _record_create(collection: str) -> Callable[[Store, FeatureEdit, str], Feature]:
     def create(store: Store, edit: FeatureEdit, user: str) -> Feature:
         props = dict(edit.properties)
         with store.transaction(user=user) as tx:
             key = CHECKS[collection](tx, props, edit.geometry)
             _conflict_if_taken(tx, collection, key, None)
-            return tx.insert(collection, Feature.new(props, edit.geometry, key=key), reason=edit.reason)
+            created = tx.insert(collection, Feature.new(props, edit.geometry, key=key), reason=edit.reason)
+            _after_write(tx, collection, None, created)
+            return created
 
     return create
 
@@ -100,7 +129,7 @@ def _record_update(collection: str) -> Callable[[Store, str, FeatureEdit, str, i
             props, geometry = _edited(before, edit, replace)
             key = CHECKS[collection](tx, props, geometry)
             _conflict_if_taken(tx, collection, key, before.id)
-            return tx.update(
+            after = tx.update(
                 collection,
                 before.id,
                 properties=props,
@@ -110,6 +139,8 @@ def _record_update(collection: str) -> Callable[[Store, str, FeatureEdit, str, i
                 replace_properties=True,
                 reason=edit.reason,
             )
+            _after_write(tx, collection, before, after)
+            return after
 
     return update
 
@@ -125,6 +156,7 @@ def _record_delete(
             if why:
                 raise ConflictError(why, field="featureId", value=id, rule="still_referenced")
             tx.delete(collection, before.id, reason=reason)
+            _after_write(tx, collection, before, None)
 
     return delete
 
