@@ -15,6 +15,7 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 
@@ -199,6 +200,75 @@ def status_for(error: GeoserviceError) -> int:
         if klass in HTTP_STATUS:
             return HTTP_STATUS[klass]  # type: ignore[index]
     return 400
+
+
+_AS_CHECKED = object()
+
+
+def require_choice(
+    value: Any,
+    choices: Iterable[str],
+    *,
+    field: str,
+    rule: str,
+    noun_zh: str,
+    noun_en: str,
+    error: type[GeoserviceError] = InvalidInputError,
+    given: Any = _AS_CHECKED,
+    labels: Mapping[str, str] | None = None,
+    details_key: str | None = None,
+    message: str | None = None,
+) -> None:
+    """Raise ``error`` unless ``value`` is one of ``choices`` (取值须为所列之一), naming field, value and rule.
+
+    The one check of "a value from an allowed set" with its bilingual message
+    ``未知<noun_zh> 'v' / unknown <noun_en> field='v'; use one of a, b``.
+
+    Parameters
+    ----------
+    value
+        The value checked (after any normalisation).
+    choices
+        The allowed values, in the order the message lists them.
+    field, rule
+        The input field and the rule's name, as the error's ``details`` carry them.
+    noun_zh, noun_en
+        What the value is, in Chinese and English ("角色", "role").
+    error
+        The error class, hence the status: :class:`NotFoundError` (404) for a resource that is not served,
+        :class:`BadRequestError` (400) for a malformed request, :class:`InvalidInputError` (422) otherwise.
+    given
+        The value as the user gave it, echoed in the message and ``details`` (default: ``value``).
+    labels
+        A label for each choice, listed beside it (``damaged (破损)``).
+    details_key
+        When given, ``details`` also list the choices under this key (``"allowed"``).
+    message
+        A message of the caller's own instead of the standard one (one a client already matches on).
+
+    Examples
+    --------
+    >>> require_choice("planner", ["admin", "planner"], field="role", rule="role", noun_zh="角色", noun_en="role")
+    >>> try:
+    ...     require_choice("x", ["a", "b"], field="role", rule="role", noun_zh="角色", noun_en="role")
+    ... except InvalidInputError as err:
+    ...     print(err.message, err.details)
+    未知角色 'x' / unknown role role='x'; use one of a, b {'field': 'role', 'value': 'x', 'rule': 'role'}
+    """
+    allowed = list(choices)
+    if value in allowed:
+        return
+    shown = value if given is _AS_CHECKED else given
+    if message is None:
+        listed = ", ".join(f"{c} ({labels[c]})" if labels else c for c in allowed)
+        message = f"未知{noun_zh} {shown!r} / unknown {noun_en} {field}={shown!r}; use one of {listed}"
+    raise error(
+        message,
+        field=field,
+        value=shown,
+        rule=rule,
+        details={details_key: allowed} if details_key else None,
+    )
 
 
 def _short(value: Any, limit: int = 200) -> Any:

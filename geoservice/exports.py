@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, get_args
 
 from shapely.geometry.base import BaseGeometry
 
-from geoservice.errors import BadRequestError, InvalidInputError, PayloadTooLargeError
+from geoservice.errors import BadRequestError, InvalidInputError, PayloadTooLargeError, require_choice
 from geoservice.store import Feature, Store
 from geoservice.workbooks import MAX_ROWS as XLSX_MAX_ROWS
 from geoservice.workbooks import write_workbook
@@ -96,15 +96,17 @@ class ExportResult:
 def parse_format(text: str | None, field_name: str = "f") -> ExportFormat:
     """An export format from ``gpkg``, ``shp``, ``geojson``, ``csv``, ``xlsx`` or ``kml`` (case-insensitive)."""
     value = (text or "").strip().lower()
-    if value not in EXPORT_FORMATS:
-        raise BadRequestError(
-            f"不支持的导出格式 {text!r} / unsupported export format {field_name}={text!r}; use one of "
-            f"{', '.join(EXPORT_FORMATS)}",
-            field=field_name,
-            value=text,
-            rule="export_format",
-            details={"allowed": list(EXPORT_FORMATS)},
-        )
+    require_choice(
+        value,
+        EXPORT_FORMATS,
+        field=field_name,
+        rule="export_format",
+        noun_zh="导出格式",
+        noun_en="export format",
+        error=BadRequestError,
+        given=text,
+        details_key="allowed",
+    )
     return value  # type: ignore[return-value]
 
 
@@ -315,13 +317,15 @@ def export_analysis(
     """
     from geoservice.analyses import runs
 
-    if layer not in ANALYSIS_LAYERS:
-        raise BadRequestError(
-            f"没有结果图层 {layer!r} / no result layer {layer!r}; use one of {', '.join(ANALYSIS_LAYERS)}",
-            field="layer",
-            value=layer,
-            rule="analysis_layer",
-        )
+    require_choice(
+        layer,
+        ANALYSIS_LAYERS,
+        field="layer",
+        rule="analysis_layer",
+        noun_zh="结果图层",
+        noun_en="result layer",
+        error=BadRequestError,
+    )
     run = runs.get_run(store, analysis_id)
     if layer == "divisions":
         rows, geometries = runs.division_coverage(store, analysis_id)

@@ -14,7 +14,13 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Final, Literal, get_args
 
-from geoservice.errors import AuthenticationError, ConflictError, InvalidInputError, NotFoundError
+from geoservice.errors import (
+    AuthenticationError,
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    require_choice,
+)
 from geoservice.store import Store, User, utc_now
 from geoservice.store.accounts import (
     all_users,
@@ -79,13 +85,7 @@ def add_user(store: Store, name: str, role: str, *, expires_in: timedelta | None
         raise InvalidInputError(
             "用户名不能为空 / user name must not be empty", field="name", value=name, rule="required"
         )
-    if role not in ROLES:
-        raise InvalidInputError(
-            f"未知角色 {role!r} / unknown role {role!r}; choose one of {', '.join(ROLES)}",
-            field="role",
-            value=role,
-            rule="role",
-        )
+    require_choice(role, ROLES, field="role", rule="role", noun_zh="角色", noun_en="role")
     token = secrets.token_urlsafe(32)
     with store.transaction(user="system") as tx:
         if user_exists(tx, name):

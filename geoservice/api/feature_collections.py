@@ -20,7 +20,7 @@ from geoservice.api.deps import ReaderDep
 from geoservice.api.feature_crs import CRS84, CRS_AXES, STORAGE_CRS
 from geoservice.api.items_query import FILTER_CONFORMANCE, queryables_schema
 from geoservice.api.tiles import tile_state
-from geoservice.errors import BadRequestError, NotFoundError
+from geoservice.errors import BadRequestError, NotFoundError, require_choice
 from geoservice.store import COLLECTIONS, Collection
 from geoservice.store.schema import PROMOTED
 from geoservice.tiles.mvt import CHINA_BOUNDS
@@ -141,13 +141,16 @@ def check_query_parameters(
             details={"unknown": unknown},
         )
     f = request.query_params.get("f")
-    if f is not None and f not in formats:
-        raise BadRequestError(
-            f"不支持的格式 f={f!r} / unsupported format f={f!r}; use one of {', '.join(formats)}",
+    if f is not None:
+        require_choice(
+            f,
+            formats,
             field="f",
-            value=f,
             rule="format",
-            details={"allowed": list(formats)},
+            noun_zh="格式",
+            noun_en="format",
+            error=BadRequestError,
+            details_key="allowed",
         )
 
 

@@ -23,6 +23,7 @@ from geoservice.division_codes import division_prefix
 from geoservice.errors import InvalidInputError
 from geoservice.gazetteer import names as registry
 from geoservice.gazetteer.categories import categories
+from geoservice.gazetteer.categories import category as category_of
 from geoservice.gazetteer.charset import TABLE_SOURCE
 from geoservice.gazetteer.name_registry import registry_for
 from geoservice.gazetteer.rules import RULES, CheckResult, word_lists
@@ -361,13 +362,8 @@ def search_names(
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
 ) -> NamesSearchPublic:
     """Find names: exact, prefix, fuzzy, pinyin, initials, traditional input and former names, ranked."""
-    if category is not None and category not in categories():
-        raise InvalidInputError(
-            f"未知地名类别 {category!r} / unknown category {category!r}; expected one of {', '.join(categories())}",
-            field="category",
-            value=category,
-            rule="unknown_category",
-        )
+    if category is not None:
+        category_of(category)  # 422 naming the known categories
     hits = (
         registry_for(store)
         .search_index()

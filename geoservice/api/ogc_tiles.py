@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict
 
 from geoservice.api.deps import ReaderDep
 from geoservice.api.feature_collections import Link, served_collection
-from geoservice.errors import NotFoundError
+from geoservice.errors import NotFoundError, require_choice
 from geoservice.map_layers import vector_layer_names
 from geoservice.tiles import mvt
 from geoservice.tiles.grid import MAX_ZOOM
@@ -75,13 +75,15 @@ class TilesetsPublic(BaseModel):
 @lru_cache(maxsize=len(TILE_MATRIX_SETS))
 def tile_matrix_set(tms_id: str) -> dict[str, Any]:
     """The tile matrix set ``tms_id`` as JSON, down to the zoom levels the service draws; 404 if not served."""
-    if tms_id not in TILE_MATRIX_SETS:
-        raise NotFoundError(
-            f"没有瓦片矩阵集 {tms_id!r} / no tile matrix set {tms_id!r}; served: {', '.join(TILE_MATRIX_SETS)}",
-            field="tileMatrixSetId",
-            value=tms_id,
-            rule="known_tile_matrix_set",
-        )
+    require_choice(
+        tms_id,
+        TILE_MATRIX_SETS,
+        field="tileMatrixSetId",
+        rule="known_tile_matrix_set",
+        noun_zh="瓦片矩阵集",
+        noun_en="tile matrix set",
+        error=NotFoundError,
+    )
     body: dict[str, Any] = morecantile.tms.get(tms_id).model_dump(exclude_none=True, mode="json")
     body["tileMatrices"] = [m for m in body["tileMatrices"] if int(m["id"]) <= MAX_ZOOM]
     return body

@@ -31,7 +31,7 @@ from shapely.geometry import Point
 
 from geoservice.boundaries.lines import geometry_of, metric_crs_of, to_metric
 from geoservice.boundaries.markers import MarkerRules, marker_line_geometry, markers_of_line, resolve_marker
-from geoservice.errors import InvalidInputError, NotFoundError
+from geoservice.errors import InvalidInputError, NotFoundError, require_choice
 from geoservice.store import Feature, Transaction
 from layers.crs import CGCS2000, metric_crs_for, to_wgs84, transform_coords
 from layers.offset_coords import out_of_china
@@ -93,14 +93,16 @@ def normalize_condition(value: str) -> Condition:
     by_label = {label: code for code, label in CONDITION_LABELS.items()}
     code = by_label.get(text, text.lower().replace("-", "_"))
     code = _ALIASES.get(code, code)
-    if code not in CONDITIONS:
-        choices = ", ".join(f"{c} ({CONDITION_LABELS[c]})" for c in CONDITIONS)
-        raise InvalidInputError(
-            f"未知的界桩状况 {value!r} / unknown condition {value!r}; choose one of {choices}",
-            field="condition",
-            value=value,
-            rule="enum",
-        )
+    require_choice(
+        code,
+        CONDITIONS,
+        field="condition",
+        rule="enum",
+        noun_zh="界桩状况",
+        noun_en="marker condition",
+        given=value,
+        labels=CONDITION_LABELS,
+    )
     return code  # type: ignore[return-value]
 
 
@@ -153,13 +155,14 @@ def _displacement_in(lon: float, lat: float, crs: str, marker: Point) -> float:
 
 def check_position_crs(position_crs: str) -> None:
     """422 (rule ``enum``) for a coordinate system a position cannot be given in (see :data:`POSITION_CRS`)."""
-    if position_crs not in POSITION_CRS:
-        raise InvalidInputError(
-            f"未知坐标系 {position_crs!r} / unknown position_crs {position_crs!r}; use one of {', '.join(POSITION_CRS)}",
-            field="position_crs",
-            value=position_crs,
-            rule="enum",
-        )
+    require_choice(
+        position_crs,
+        POSITION_CRS,
+        field="position_crs",
+        rule="enum",
+        noun_zh="坐标系",
+        noun_en="coordinate system",
+    )
 
 
 def locate(

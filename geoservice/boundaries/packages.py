@@ -40,7 +40,7 @@ from geoservice.boundaries.inspections import (
     normalize_condition,
 )
 from geoservice.boundaries.lines import is_uuid, metric_crs_of, resolve_line, to_metric
-from geoservice.errors import GeoserviceError, InvalidInputError
+from geoservice.errors import GeoserviceError, InvalidInputError, require_choice
 from geoservice.store import Feature, Transaction, utc_now
 from geoservice.upload_limits import UploadLimits, cap_problems, measure_gpkg_layer
 from layers.crs import CGCS2000
@@ -228,11 +228,14 @@ class ImportReport:
         }
 
 
+_NOTHING_IMPORTED = " / 整个数据包未导入 / nothing was imported"
+
+
 def _refuse(
     message: str, *, field_name: str, value: Any, rule: str, details: Any = None
 ) -> InvalidInputError:
     return InvalidInputError(
-        message + " / 整个数据包未导入 / nothing was imported",
+        message + _NOTHING_IMPORTED,
         field=field_name,
         value=value,
         rule=rule,
@@ -287,14 +290,17 @@ def read_field_layer(
             value=path.name,
             rule="readable",
         ) from exc
-    if layer not in layers:
-        raise _refuse(
-            f"数据包缺少图层 {layer} / the package has no layer '{layer}' (found: {sorted(layers)})",
-            field_name="layer",
-            value=layer,
-            rule="layer_required",
-            details={"layers": sorted(layers)},
-        )
+    require_choice(
+        layer,
+        sorted(layers),
+        field="layer",
+        rule="layer_required",
+        noun_zh="图层",
+        noun_en="layer",
+        details_key="layers",
+        message=f"数据包缺少图层 {layer} / the package has no layer '{layer}' (found: {sorted(layers)})"
+        + _NOTHING_IMPORTED,
+    )
     for name in (layer, companion):
         if name and name in layers:
             measure_gpkg_layer(path, name, limits)

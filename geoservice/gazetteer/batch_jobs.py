@@ -35,7 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Final
 
-from geoservice.errors import InvalidInputError, NotFoundError, PreconditionFailedError
+from geoservice.errors import InvalidInputError, NotFoundError, PreconditionFailedError, require_choice
 from geoservice.gazetteer.batch import PointIndex, standardise_table
 from geoservice.gazetteer.batch_files import FORMATS, Table, read_table, too_large
 
@@ -156,15 +156,19 @@ class BatchJobs:
         """
         self.sweep()
         folder = upload.parent
-        if fmt not in FORMATS:
-            shutil.rmtree(folder, ignore_errors=True)
-            raise InvalidInputError(
-                f"不支持的输出格式 {fmt!r} / unsupported output format {fmt!r}: xlsx, csv or gpkg",
+        try:
+            require_choice(
+                fmt,
+                FORMATS,
                 field="format",
-                value=fmt,
                 rule="format",
-                details={"allowed": list(FORMATS)},
+                noun_zh="输出格式",
+                noun_en="output format",
+                details_key="allowed",
             )
+        except InvalidInputError:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
         try:
             table = read_table(upload, column, max_bytes=max_bytes)
         except Exception:

@@ -27,7 +27,7 @@ from functools import cache
 from importlib import resources
 from typing import Final, Literal
 
-from geoservice.errors import InvalidInputError
+from geoservice.errors import InvalidInputError, require_choice
 from geoservice.gazetteer.text import chinese_numerals_to_int
 
 __all__ = [
@@ -111,15 +111,15 @@ CATEGORY_NAMES: Final[tuple[str, ...]] = tuple(categories())
 
 def category(name: str) -> Category:
     """The category ``name``; :class:`InvalidInputError` (rule ``unknown_category``) naming the known ones."""
-    try:
-        return categories()[name]
-    except KeyError:
-        raise InvalidInputError(
-            f"未知地名类别 {name!r} / unknown category {name!r}; expected one of {', '.join(CATEGORY_NAMES)}",
-            field="category",
-            value=name,
-            rule="unknown_category",
-        ) from None
+    require_choice(
+        name,
+        CATEGORY_NAMES,
+        field="category",
+        rule="unknown_category",
+        noun_zh="地名类别",
+        noun_en="category",
+    )
+    return categories()[name]
 
 
 @cache

@@ -34,7 +34,7 @@ from typing import Any, Final, Literal
 
 from shapely.geometry.base import BaseGeometry
 
-from geoservice.errors import ConflictError, InvalidInputError, PreconditionFailedError
+from geoservice.errors import ConflictError, InvalidInputError, PreconditionFailedError, require_choice
 from geoservice.gazetteer.categories import category
 from geoservice.gazetteer.name_registry import PLACE_NAMES, registry_for
 from geoservice.gazetteer.rules import CheckResult, NameRulesSettings, check_name
@@ -378,13 +378,7 @@ def transition(
     PreconditionFailedError
         (412) when ``expected_version`` (``If-Match``) is not the record's version.
     """
-    if action not in ACTIONS:
-        raise InvalidInputError(
-            f"未知操作 {action!r} / unknown action {action!r}; expected one of {', '.join(ACTIONS)}",
-            field="action",
-            value=action,
-            rule="transition",
-        )
+    require_choice(action, ACTIONS, field="action", rule="transition", noun_zh="操作", noun_en="action")
     allowed_from, target, date_field = ACTIONS[action]
     s = settings or get_name_rules_settings()
     day = (on or today_in_china()).isoformat()

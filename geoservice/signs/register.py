@@ -21,7 +21,7 @@ from typing import Any, Final, Literal, get_args
 from shapely.geometry import Point
 
 from geoservice.boundaries.inspections import check_position_crs
-from geoservice.errors import InvalidInputError, NotFoundError
+from geoservice.errors import InvalidInputError, NotFoundError, require_choice
 from geoservice.gazetteer.name_registry import PLACE_NAMES
 from geoservice.signs.text_check import check_sign_text
 from geoservice.store import Feature, Store, Transaction
@@ -85,14 +85,16 @@ def normalize_sign_condition(value: str) -> str:
     """The condition code for a code or its Chinese label (破损 → ``damaged``); 422 (rule ``enum``) otherwise."""
     text = str(value).strip()
     code = {label: c for c, label in SIGN_CONDITIONS.items()}.get(text, text.lower())
-    if code not in SIGN_CONDITIONS:
-        choices = ", ".join(f"{c} ({label})" for c, label in SIGN_CONDITIONS.items())
-        raise InvalidInputError(
-            f"未知的标志状况 {value!r} / unknown sign condition {value!r}; choose one of {choices}",
-            field="condition",
-            value=value,
-            rule="enum",
-        )
+    require_choice(
+        code,
+        SIGN_CONDITIONS,
+        field="condition",
+        rule="enum",
+        noun_zh="标志状况",
+        noun_en="sign condition",
+        given=value,
+        labels=SIGN_CONDITIONS,
+    )
     return code
 
 
@@ -130,14 +132,15 @@ def register_sign(store: Store, data: SignInput, *, user: str | None) -> Feature
     NotFoundError
         (404) no place-name record ``name_id``.
     """
-    if data.kind not in SIGN_KINDS:
-        raise InvalidInputError(
-            f"未知的标志类型 {data.kind!r} / unknown sign kind {data.kind!r}; choose one of "
-            + ", ".join(f"{k} ({v})" for k, v in SIGN_KINDS.items()),
-            field="kind",
-            value=data.kind,
-            rule="enum",
-        )
+    require_choice(
+        data.kind,
+        SIGN_KINDS,
+        field="kind",
+        rule="enum",
+        noun_zh="标志类型",
+        noun_en="sign kind",
+        labels=SIGN_KINDS,
+    )
     condition = normalize_sign_condition(data.condition)
     check_position_crs(data.position_crs)
     lon, lat = to_wgs84(float(data.lon), float(data.lat), data.position_crs)

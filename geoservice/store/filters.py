@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from geoservice.errors import BadRequestError
+from geoservice.errors import BadRequestError, require_choice
 from geoservice.store.columns import IDENTIFIER, RECORD
 from geoservice.store.cql import CqlFilter, cql_clause, property_sql
 from geoservice.store.dialect import Dialect
@@ -109,14 +109,17 @@ def sort_clause(dialect: Dialect, collection: str, terms: Sequence[tuple[str, bo
     known = {name: q for name, q in queryables(collection).items() if q.type != "geometry"}
     out = []
     for name, descending in terms:
-        if name not in known:
-            raise BadRequestError(
-                f"不能按 {name!r} 排序 / cannot sort {collection} by {name!r}; sortable: {', '.join(known)}",
-                field="sortby",
-                value=name,
-                rule="sortable_queryable",
-                details={"sortable": list(known)},
-            )
+        require_choice(
+            name,
+            known,
+            field="sortby",
+            rule="sortable_queryable",
+            noun_zh="排序字段",
+            noun_en="sort key",
+            error=BadRequestError,
+            details_key="sortable",
+            message=f"不能按 {name!r} 排序 / cannot sort {collection} by {name!r}; sortable: {', '.join(known)}",
+        )
         expression = property_sql(dialect, known[name])
         out.append(f"{expression} IS NULL, {expression} {'DESC' if descending else 'ASC'}")
     return ", ".join([*out, "fid ASC"])
