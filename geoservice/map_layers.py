@@ -24,6 +24,7 @@ from typing import Any, Final, Literal
 import numpy as np
 
 from geoservice.errors import NotFoundError
+from geoservice.signs.register import sign_condition_labels
 from geoservice.store import COLLECTIONS
 
 RasterName = Literal["population", "elderly"]
@@ -249,4 +250,5 @@ def map_page_layers() -> dict[str, Any]:
         "coverage_label": MAP_COVERAGE_LABEL,
         "facility_types": facility_types(),
         "other_facility": {"shape": OTHER_FACILITY.shape, "colour": OTHER_FACILITY.colour},
+        "sign_conditions": sign_condition_labels(),
     }

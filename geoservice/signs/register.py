@@ -31,11 +31,13 @@ from layers.offset_coords import out_of_china
 __all__ = [
     "SIGNS",
     "SIGN_CONDITIONS",
+    "SIGN_CONDITIONS_EN",
     "SIGN_KINDS",
     "SignInput",
     "normalize_sign_condition",
     "register_sign",
     "replacement_reasons",
+    "sign_condition_labels",
     "signs_to_replace",
     "text_issues",
 ]
@@ -58,6 +60,23 @@ SIGN_CONDITIONS: Final[dict[str, str]] = {
     "missing": "缺失",
 }
 assert tuple(SIGN_CONDITIONS) == get_args(SignCondition)
+#: The English word of each condition, for bilingual labels ("破损 Damaged").
+SIGN_CONDITIONS_EN: Final[dict[str, str]] = {
+    "intact": "Intact",
+    "faded": "Faded",
+    "damaged": "Damaged",
+    "tilted": "Tilted",
+    "obscured": "Obscured",
+    "missing": "Missing",
+}
+assert tuple(SIGN_CONDITIONS_EN) == tuple(SIGN_CONDITIONS)
+
+
+def sign_condition_labels() -> dict[str, str]:
+    """Condition code → bilingual label (标志状况中英文名): ``{"damaged": "破损 Damaged", …}``."""
+    return {code: f"{zh} {SIGN_CONDITIONS_EN[code]}" for code, zh in SIGN_CONDITIONS.items()}
+
+
 #: Conditions that put a sign on the replacement list.
 REPLACE_CONDITIONS: Final = frozenset({"damaged", "missing"})
 

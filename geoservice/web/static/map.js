@@ -74,7 +74,7 @@
         },
         onEachFeature: function (f, l) {
           var p = f.properties, issues = (p.text_issues || []).map(function (i) { return esc(i.rule) + " → " + esc(i.expected); });
-          l.bindPopup("<b>" + esc(p.name) + "</b> " + esc(p.romanized) + "<br>" + esc(p.kind_label) + " · " + esc(p.condition) +
+          l.bindPopup("<b>" + esc(p.name) + "</b> " + esc(p.romanized) + "<br>" + esc(p.kind_label) + " · " + esc(registry.sign_conditions[p.condition] || p.condition) +
             (issues.length ? "<br>" + issues.join("<br>") : ""));
         } }),
     boundary_lines: overlay("boundary_lines", function () { return { color: "#b2182b", weight: 3, dashArray: "8 4" }; },

@@ -1,5 +1,6 @@
 """The map page's signs and clean-up mode in headless Chromium: a campaign run from the page shows its findings
-coloured by class with the worklist and progress; the sign layer and the signs to replace are listed."""
+coloured by class with the worklist and progress; the sign layer and the signs to replace are listed; a sign's
+popup names its condition in Chinese and English."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ from shapely.geometry import LineString
 
 from geoservice.gazetteer.name_import import import_names
 from geoservice.gazetteer.names import NameInput
+from geoservice.signs.inspections import SignInspectionInput, record_sign_inspection
 from geoservice.signs.register import SignInput, register_sign
 from geoservice.users import add_user
 from tests.geoservice.gazetteer.wuhan_divisions import load_divisions
 from tests.geoservice.web.browser import ARTIFACTS
 from tests.geoservice.web.live_server import serve
+from tests.geoservice.web.map_page import click_map
 
 DAZHI = "420102002"
 
@@ -70,6 +73,52 @@ def test_map_page__campaign_findings_worklist_and_signs(store, tmp_path, chromiu
             page.wait_for_selector("#replace-result li", timeout=10_000)
             assert "中山路" in page.inner_text("#replace-result")
             page.screenshot(path=str(ARTIFACTS / "map-signs-cleanup.png"))
+            assert errors == []
+        finally:
+            context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+def test_map_page__sign_popup_shows_the_inspected_condition_in_chinese_and_english(
+    store, tmp_path, chromium
+) -> None:
+    load_divisions(store)
+    name = import_names(
+        store,
+        [NameInput("中山路", "road", DAZHI, reason="存量")],
+        status="current",
+        user="test",
+        reason="存量",
+    ).stored[0]
+    assert name is not None
+    sign = register_sign(store, SignInput("road_plate", name.id, "中山路", "Zhongshan Road", 114.30, 30.595),
+                         user="test")  # fmt: skip
+    inspection = SignInspectionInput("2025-05-12T09:30:00+08:00", "江岸巡检一组", "tilted", 114.30, 30.595)
+    record_sign_inspection(store, sign.id, inspection, user="test")
+    token = add_user(store, "map-officer", "officer")
+    with serve(store, tmp_path) as base:
+        context = chromium.new_context(viewport={"width": 1280, "height": 800})
+        try:
+            page = context.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.add_init_script(f"localStorage.setItem('geoservice.token', {json.dumps(token)})")
+            page.goto(f"{base}/map")
+            page.wait_for_function(
+                "document.getElementById('who').textContent.includes('officer')", timeout=20_000
+            )
+            page.click("button[data-mode=signs]")
+            page.evaluate("geoserviceMap.setView([30.595, 114.30], 17)")
+            page.wait_for_function(
+                "document.getElementById('map').dataset.place_signs === 'loaded'", timeout=20_000
+            )
+            click_map(page, 114.30, 30.595)
+            popup = page.wait_for_selector(".leaflet-popup-content", timeout=10_000)
+            assert popup is not None
+            text = popup.inner_text()
+            assert "中山路" in text and "倾斜 Tilted" in text  # the inspection's condition, both languages
+            assert "tilted" not in text  # not the raw condition id
             assert errors == []
         finally:
             context.close()
