@@ -52,6 +52,7 @@
   function showWho(s) {
     g.user = s.user; g.role = s.role;
     $("who").textContent = s.user ? s.user + "（" + s.role + "）" : "访客（只读） / guest (read-only)";
+    document.body.dataset.session = "known";  // who the page acts as is settled (tests and scripts wait on it)
     applyRole();
   }
   // Who the page acts as: asked of the server each time (never remembered in the browser).

@@ -14,6 +14,7 @@ from typing import Any
 from tests.geoservice.web.browser import ARTIFACTS
 
 LOADED = "document.querySelectorAll('img.leaflet-tile-loaded').length > 0"
+SESSION_KNOWN = "document.body.dataset.session === 'known'"
 
 
 @contextmanager
@@ -28,6 +29,8 @@ def map_page(browser: Any, base: str, token: str | None, **context: Any) -> Iter
     try:
         page.goto(f"{base}/map")
         page.wait_for_function(LOADED, timeout=20_000)
+        # #who shows the page's guest guess until /map/session has answered
+        page.wait_for_function(SESSION_KNOWN, timeout=20_000)
         yield page
         assert not errors, errors
     finally:
