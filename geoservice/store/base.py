@@ -60,6 +60,11 @@ class Store(ABC):
 
     dialect: Dialect
     url: str
+    #: What this process has learnt of the schema's derived tables (each asked once; tables are never dropped),
+    #: and whether a bulk load has deferred the name tables' incremental writes (:mod:`geoservice.store.name_bulk`).
+    name_tables_exist: bool = False
+    name_tables_deferred: bool = False
+    point_cells_ready: bool = False
 
     @property
     def backend(self) -> Backend:

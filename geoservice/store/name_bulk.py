@@ -144,11 +144,11 @@ def _column_indexes(tx: Transaction) -> list[str]:
 @contextmanager
 def _deferred(store: Store) -> Iterator[None]:
     """The incremental writes of the name tables skipped for ``store`` (this process) inside the block."""
-    store.__dict__[name_tables.DEFERRED] = True
+    store.name_tables_deferred = True
     try:
         yield
     finally:
-        store.__dict__.pop(name_tables.DEFERRED, None)
+        store.name_tables_deferred = False
 
 
 def load_names(

@@ -90,8 +90,6 @@ log = logging.getLogger(__name__)
 #: registered by :mod:`geoservice.gazetteer.stored_names` on import; the store cannot import it).
 FormerKeys = Callable[[str], tuple[str, str, str]]
 _former_keys: list[FormerKeys] = []
-#: Set on a store object while :func:`geoservice.store.name_bulk.load_names` runs: its writes skip the tables.
-DEFERRED: Final = "_name_tables_deferred"
 
 
 def register_former_keys(keys: FormerKeys) -> None:
@@ -249,12 +247,12 @@ def write_former(tx: Transaction, features: Sequence[Feature]) -> None:
 
 def _tables_exist(tx: Transaction) -> bool:
     """Whether the database has the tables (schema 5 or later: a write before migrating, as in an upgrade test)."""
-    if tx.store.__dict__.get("_name_tables_exist"):
+    if tx.store.name_tables_exist:
         return True
     version = int(tx.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()[0])
     if version < SINCE_VERSION:  # asked again next time: the same store may migrate later
         return False
-    tx.store.__dict__["_name_tables_exist"] = True
+    tx.store.name_tables_exist = True
     return True
 
 
@@ -265,7 +263,7 @@ def after_write(
 
     On a database not yet migrated to the tables nothing is written: the migration then marks them ``missing``.
     """
-    if not _tables_exist(tx) or tx.store.__dict__.get(DEFERRED):
+    if not _tables_exist(tx) or tx.store.name_tables_deferred:
         return
     if collection == "place_names":
         write_names(tx, features, fresh=fresh)

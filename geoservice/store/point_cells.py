@@ -103,10 +103,10 @@ def _cell_box(z: int, tx: int, ty: int, cx: int, cy: int) -> tuple[float, float,
 def is_built(tx: Transaction, collection: str) -> bool:
     """Whether ``collection``'s points are aggregated (:func:`build` has run); never before migration 7 (the
     data step of an earlier migration writes records before the tables exist)."""
-    if not tx.store.__dict__.get("_point_cells_ready"):
+    if not tx.store.point_cells_ready:
         if "point_cell_layers" not in present_tables(tx, tx.dialect.backend):
             return False
-        tx.store.__dict__["_point_cells_ready"] = True  # tables are never dropped: ask once
+        tx.store.point_cells_ready = True  # tables are never dropped: ask once
     row = tx.execute("SELECT 1 FROM point_cell_layers WHERE collection = ?", [collection]).fetchone()
     return row is not None
 
