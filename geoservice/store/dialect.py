@@ -273,17 +273,23 @@ class Dialect(ABC):
         return None
 
     @abstractmethod
-    def point_positions(self, collection: str, ref: str | None) -> Query:
-        """``fid, lon, lat`` of every point of a collection (narrowed to ``ref``), by fid."""
+    def point_positions(self, collection: str, ref: str | None, *, boxes: bool = False) -> Query:
+        """``fid, lon, lat`` of every point of a collection (narrowed to ``ref``), by fid; with ``boxes``
+        ``fid, min_lon, min_lat, max_lon, max_lat`` of every record's box (as the spatial index keeps it)."""
 
-    def index_position(self, lon: float, lat: float) -> tuple[float, float]:
-        """A lower-left corner as the spatial index keeps it (and :meth:`point_positions` reads it back)."""
-        return lon, lat
+    def index_box(self, min_lon: float, min_lat: float, max_lon: float, max_lat: float) -> Bounds:
+        """A box as the spatial index keeps it (and :meth:`point_positions` reads it back)."""
+        return min_lon, min_lat, max_lon, max_lat
 
     @abstractmethod
     def first_point_in(self, collection: str, box: Bounds) -> Query:
-        """``fid, lon, lat`` of the lowest-fid record whose position (its point, or its box's lower-left corner)
-        lies in the lon/lat ``box``; no row when none does."""
+        """``fid, min_lon, min_lat, max_lon, max_lat`` of the lowest-fid record whose position (its point, or its
+        box's lower-left corner) lies in the lon/lat ``box``; no row when none does."""
+
+    @abstractmethod
+    def fill_cell_spans(self, collection: str) -> Query:
+        """Set the width and height of each aggregated cell's representative's box (``point_cells.span_lon``,
+        ``span_lat``) of ``collection`` from its record, set-wise (migration 8)."""
 
     @abstractmethod
     def extent(self, collection: str, ref: str | None) -> Query:

@@ -5,8 +5,11 @@ tile (8 × 8 screen pixels), the one with the lowest ``fid``, carrying ``point_c
 (or per worker, in memory: :mod:`geoservice.tiles.points`) that costs a read of every point under the tile —
 10,000,000 rows for a national layer at zoom 4. This module keeps the answer in the table ``point_cells``,
 one row per non-empty cell of zooms 0 … :data:`ZOOMS` - 1: ``(collection, z, tx, ty, cx, cy)`` (the tile and
-the cell in it), the representative's ``fid`` and position, and ``point_count``. A tile then reads at most its
-own 1,024 cells and the neighbours' cells whose representative lies in its buffer, through the primary key.
+the cell in it), the representative's ``fid``, position and box (``span_lon``, ``span_lat``: its width and
+height in degrees, 0 for a point; migration 8), and ``point_count``. A tile then reads, through the primary key,
+its own cells (at most 1,024) and those of the 3 × 3 tiles around whose representative's box meets its buffered
+bounds: a point in the buffer strip, a line that may cross into the tile — not the up to 8,192 neighbours' cells
+whose line lies wholly elsewhere, which the encoder would fetch, clip and throw away.
 
 Cells are those of :meth:`geoservice.tiles.points.PointIndex.aggregate`: equal steps of lon and lat within
 each tile (a point's tile from its Web Mercator position), so a tile's own cells hold the same points and the
@@ -18,20 +21,22 @@ large enough to need it; ``point_cell_layers`` lists those built). From then on 
 collection keeps its cells in step in the same transaction (:func:`after_write`): counts by difference,
 the lowest ``fid`` by ``min`` on insert, looked up again in the cell when the representative moves or goes.
 A record's position is its point, or the lower-left corner of a line's or polygon's box (as the in-memory
-index takes it).
+index takes it); its box is read as the backend's spatial index keeps it (SQLite's R-tree: 32-bit floats rounded
+outwards), so that a write and :func:`build` agree to the bit. Migration 8 fills the boxes of layers aggregated
+before it in place (:func:`fill_spans`).
 
 Examples
 --------
 >>> import numpy as np
 >>> cells_at(np.array([114.30, 114.30001]), np.array([30.6, 30.6]), 8)  # two Wuhan points, one cell
-(array([209, 209]), array([105, 105]), array([10, 10]), array([28, 28]))
+(array([209, 209]), array([105, 105]), array([8, 8]), array([28, 28]))
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 
@@ -43,18 +48,30 @@ from geoservice.tiles.grid import ORIGIN_M, lonlat_to_mercator, mercator_to_lonl
 if TYPE_CHECKING:
     from geoservice.store.transaction import Transaction
 
-__all__ = ["CELLS", "ZOOMS", "after_write", "build", "cells_at", "ddl", "drop", "is_built", "tile_points"]
+__all__ = [
+    "CELLS",
+    "ZOOMS",
+    "after_write",
+    "build",
+    "cells_at",
+    "ddl",
+    "drop",
+    "fill_spans",
+    "is_built",
+    "spans_ddl",
+    "tile_points",
+]
 
 #: Cells across a tile (one per 8 × 8 pixels of a 256 px tile).
 CELLS: Final = 32
 #: Zooms aggregated: 0 … ZOOMS - 1 (the tiles' detail zoom draws every point).
 ZOOMS: Final = 14
-_COLUMNS: Final = ("z", "tx", "ty", "cx", "cy", "fid", "point_count", "lon", "lat")
+_COLUMNS: Final = ("z", "tx", "ty", "cx", "cy", "fid", "point_count", "lon", "lat", "span_lon", "span_lat")
 _BATCH: Final = 200_000
 
 
 def ddl() -> list[str]:
-    """The tables, the same on both backends (a migration)."""
+    """The tables, the same on both backends (migration 7; :func:`spans_ddl` adds the boxes)."""
     return [
         """CREATE TABLE point_cells (
             collection TEXT NOT NULL, z INTEGER NOT NULL, tx INTEGER NOT NULL, ty INTEGER NOT NULL,
@@ -64,6 +81,26 @@ def ddl() -> list[str]:
         )""",
         "CREATE TABLE point_cell_layers (collection TEXT PRIMARY KEY, built_at TEXT NOT NULL, points BIGINT NOT NULL)",
     ]
+
+
+def spans_ddl() -> list[str]:
+    """Migration 8: each cell's representative's box, as width and height from its position (0: a point).
+
+    Added with a constant default, so the statement does not rewrite the table (PostgreSQL 11+, SQLite): a point
+    layer's cells are already right; :func:`fill_spans` fills those of lines and polygons.
+    """
+    return [
+        f"ALTER TABLE point_cells ADD COLUMN {name} DOUBLE PRECISION NOT NULL DEFAULT 0"
+        for name in ("span_lon", "span_lat")
+    ]
+
+
+def fill_spans(tx: Transaction) -> None:
+    """Migration 8's data step: the boxes of every layer aggregated before it, one set-wise ``UPDATE`` each."""
+    if "point_cell_layers" not in present_tables(tx, tx.dialect.backend):
+        return
+    for (collection,) in tx.execute("SELECT collection FROM point_cell_layers ORDER BY 1").fetchall():
+        tx.execute(*tx.dialect.fill_cell_spans(collection))
 
 
 def cells_at(
@@ -112,41 +149,40 @@ def is_built(tx: Transaction, collection: str) -> bool:
 
 
 def tile_points(
-    tx: Transaction, collection: str, z: int, x: int, y: int, bounds: Sequence[float], *, points: bool = True
+    tx: Transaction, collection: str, z: int, x: int, y: int, bounds: Sequence[float]
 ) -> tuple[list[int], list[int]] | None:
-    """``(fids, point_counts)`` drawn in tile ``z/x/y`` (its cells, and the neighbours' cells whose point lies in
-    the buffered lon/lat ``bounds``), by fid; ``None`` when the layer is not aggregated or ``z`` is too deep.
-
-    A line or polygon layer (``points`` false) takes every cell of the 3 × 3 tiles around: a line counted in a neighbour's cell
-    may cross into this tile (the encoder clips away those that do not). A line longer than a tile whose
-    corner lies further away is not drawn at that zoom.
+    """``(fids, point_counts)`` drawn in tile ``z/x/y``, by fid: the cells of the 3 × 3 tiles around whose
+    representative's box meets the buffered lon/lat ``bounds`` (all of the tile's own; a neighbour's point in the
+    buffer strip; a neighbour's line that may cross into the tile); ``None`` when the layer is not aggregated or
+    ``z`` is too deep. A line longer than a tile whose corner lies further away is not drawn at that zoom.
     """
     if z >= ZOOMS or not is_built(tx, collection):
         return None
-    sql = (
+    min_lon, min_lat, max_lon, max_lat = bounds
+    rows = tx.execute(
         "SELECT fid, point_count FROM point_cells WHERE collection = ? AND z = ? AND tx IN (?, ?, ?) "
-        "AND ty BETWEEN ? AND ?"
-    )
-    params: list[Any] = [collection, z, x - 1, x, x + 1, y - 1, y + 1]
-    if points:  # a point shows where it is
-        sql += " AND lon BETWEEN ? AND ? AND lat BETWEEN ? AND ?"
-        params += [*bounds[0::2], *bounds[1::2]]
-    rows = tx.execute(sql + " ORDER BY fid", params).fetchall()
+        "AND ty BETWEEN ? AND ? AND lon <= ? AND lon + span_lon >= ? AND lat <= ? AND lat + span_lat >= ? "
+        "ORDER BY fid",
+        [collection, z, x - 1, x, x + 1, y - 1, y + 1, max_lon, min_lon, max_lat, min_lat],
+    ).fetchall()
     return [int(r[0]) for r in rows], [int(r[1]) for r in rows]
 
 
-def _position(dialect: Dialect, feature: Feature) -> tuple[float, float] | None:
-    """Where a record counts: the lower-left corner of its box (its point), as the backend's spatial index keeps
-    it, so that a write and :func:`build` agree to the bit; ``None`` without geometry."""
+def _box(dialect: Dialect, feature: Feature) -> tuple[float, float, float, float] | None:
+    """Where a record counts — the lower-left corner of its box (its point) — and how wide and high the box is,
+    as the backend's spatial index keeps it, so that a write and :func:`build` agree to the bit; ``None``
+    without geometry."""
     geom = feature.geometry
     if geom is None or geom.is_empty:
         return None
-    minx, miny, _, _ = geom.bounds
-    return dialect.index_position(float(minx), float(miny))
+    minx, miny, maxx, maxy = dialect.index_box(*(float(v) for v in geom.bounds))
+    return minx, miny, maxx - minx, maxy - miny
 
 
-def _cells(fids: np.ndarray, lon: np.ndarray, lat: np.ndarray, z: int) -> dict[str, np.ndarray]:
-    """Column name → values of every cell the points (``fid`` ascending) fill at zoom ``z``."""
+def _cells(fids: np.ndarray, boxes: np.ndarray, z: int) -> dict[str, np.ndarray]:
+    """Column name → values of every cell the records (``fid`` ascending; ``boxes``: lon, lat, span_lon,
+    span_lat a row) fill at zoom ``z``."""
+    lon, lat = boxes[:, 0], boxes[:, 1]
     tx, ty, cx, cy = cells_at(lon, lat, z)
     keys = ((tx * 2**z + ty) * CELLS + cx) * CELLS + cy  # < 2**(2·13 + 10): fits int64
     _, first, counts = np.unique(keys, return_index=True, return_counts=True)  # first: the lowest fid
@@ -160,37 +196,42 @@ def _cells(fids: np.ndarray, lon: np.ndarray, lat: np.ndarray, z: int) -> dict[s
         "point_count": counts,
         "lon": lon[first],
         "lat": lat[first],
+        "span_lon": boxes[first, 2],
+        "span_lat": boxes[first, 3],
     }
 
 
+_SHOWN: Final = ("lon", "lat", "span_lon", "span_lat", "fid")  # the representative's columns
 _UPSERT: Final = (
-    "INSERT INTO point_cells (collection, z, tx, ty, cx, cy, fid, point_count, lon, lat) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (collection, z, tx, ty, cx, cy) DO UPDATE SET "
+    f"INSERT INTO point_cells (collection, {', '.join(_COLUMNS)}) VALUES (?{', ?' * len(_COLUMNS)}) "
+    "ON CONFLICT (collection, z, tx, ty, cx, cy) DO UPDATE SET "
     "point_count = point_cells.point_count + excluded.point_count, "
-    "lon = CASE WHEN excluded.fid < point_cells.fid THEN excluded.lon ELSE point_cells.lon END, "
-    "lat = CASE WHEN excluded.fid < point_cells.fid THEN excluded.lat ELSE point_cells.lat END, "
-    "fid = CASE WHEN excluded.fid < point_cells.fid THEN excluded.fid ELSE point_cells.fid END"
+    + ", ".join(
+        f"{c} = CASE WHEN excluded.fid < point_cells.fid THEN excluded.{c} ELSE point_cells.{c} END"
+        for c in _SHOWN
+    )
 )
 
 
 def build(tx: Transaction, collection: str) -> int:
     """Aggregate every point of ``collection`` afresh (replacing its cells); returns how many points.
 
-    The positions are read in ``fid`` order in batches, the cells counted per zoom with NumPy, and the rows
+    The boxes are read in ``fid`` order in batches, the cells counted per zoom with NumPy, and the rows
     written a zoom at a time with the backend's bulk path (``unnest`` arrays on PostGIS).
     """
     drop(tx, collection)
     parts: list[np.ndarray] = []
-    sql, params = tx.dialect.point_positions(collection, None)
+    sql, params = tx.dialect.point_positions(collection, None, boxes=True)
     cursor = tx.execute(sql, params)
     while rows := cursor.fetchmany(_BATCH):
-        parts.append(np.array(rows, dtype=np.float64).reshape(-1, 3))
-    table = np.concatenate(parts) if parts else np.zeros((0, 3))
-    fids, lon, lat = table[:, 0].astype(np.int64), table[:, 1].copy(), table[:, 2].copy()
-    order = np.argsort(fids, kind="stable")
-    fids, lon, lat = fids[order], lon[order], lat[order]
+        parts.append(np.array(rows, dtype=np.float64).reshape(-1, 5))
+    table = np.concatenate(parts) if parts else np.zeros((0, 5))
+    table = table[np.argsort(table[:, 0], kind="stable")]
+    fids = table[:, 0].astype(np.int64)
+    boxes = np.column_stack((table[:, 1], table[:, 2], table[:, 3] - table[:, 1], table[:, 4] - table[:, 2]))
+    del table, parts
     for z in range(ZOOMS):
-        cells = _cells(fids, lon, lat, z)
+        cells = _cells(fids, boxes, z)
         columns = {"collection": [collection] * len(cells["z"])} | {k: v.tolist() for k, v in cells.items()}
         tx.store.bulk_columns(tx, "point_cells", columns)
     tx.execute(
@@ -213,16 +254,15 @@ def after_write(
     (updated or deleted ones), ``after`` as they are now (inserted or updated ones)."""
     if not is_built(tx, collection):
         return
-    gone = [(f.fid, p) for f in before if f.fid is not None and (p := _position(tx.dialect, f)) is not None]
-    added = [(f.fid, p) for f in after if f.fid is not None and (p := _position(tx.dialect, f)) is not None]
+    gone = [(f.fid, b[:2]) for f in before if f.fid is not None and (b := _box(tx.dialect, f)) is not None]
+    added = [(f.fid, b) for f in after if f.fid is not None and (b := _box(tx.dialect, f)) is not None]
     if gone:
         _remove(tx, collection, gone)
     if added:
         fids = np.array([fid for fid, _ in added], dtype=np.int64)
         order = np.argsort(fids, kind="stable")
-        lon = np.array([p[0] for _, p in added])[order]
-        lat = np.array([p[1] for _, p in added])[order]
-        cells = [_cells(fids[order], lon, lat, z) for z in range(ZOOMS)]
+        boxes = np.array([b for _, b in added], dtype=np.float64).reshape(-1, 4)[order]
+        cells = [_cells(fids[order], boxes, z) for z in range(ZOOMS)]
         rows = sorted(row for c in cells for row in zip(*(c[k].tolist() for k in _COLUMNS), strict=True))
         tx.executemany(
             _UPSERT, [(collection, *row) for row in rows]
@@ -252,7 +292,8 @@ def _remove(tx: Transaction, collection: str, gone: list[tuple[int, tuple[float,
             if found is None:
                 tx.execute(f"DELETE FROM point_cells WHERE {where}", [collection, *key])
             else:
+                minx, miny, maxx, maxy = (float(v) for v in found[1:])
                 tx.execute(
-                    f"UPDATE point_cells SET fid = ?, lon = ?, lat = ? WHERE {where}",
-                    [int(found[0]), float(found[1]), float(found[2]), collection, *key],
+                    f"UPDATE point_cells SET fid = ?, lon = ?, lat = ?, span_lon = ?, span_lat = ? WHERE {where}",
+                    [int(found[0]), minx, miny, maxx - minx, maxy - miny, collection, *key],
                 )

@@ -131,18 +131,28 @@ class PostGISDialect(Dialect):
             *params,
         ]
 
-    def point_positions(self, collection: str, ref: str | None) -> Query:
-        sql = f"SELECT fid, ST_XMin(geom), ST_YMin(geom) FROM {collection} WHERE geom IS NOT NULL"
+    def point_positions(self, collection: str, ref: str | None, *, boxes: bool = False) -> Query:
+        corners = ", ST_XMax(geom), ST_YMax(geom)" if boxes else ""
+        sql = f"SELECT fid, ST_XMin(geom), ST_YMin(geom){corners} FROM {collection} WHERE geom IS NOT NULL"
         if ref is None:
             return sql + " ORDER BY 1", []
         return sql + " AND ref = ? ORDER BY 1", [ref]
 
     def first_point_in(self, collection: str, box: Bounds) -> Query:
         return (
-            f"SELECT fid, ST_XMin(geom), ST_YMin(geom) FROM {collection} "
+            f"SELECT fid, ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom) FROM {collection} "
             f"WHERE geom && ST_MakeEnvelope(?, ?, ?, ?, {SRID}) "
             "AND ST_XMin(geom) BETWEEN ? AND ? AND ST_YMin(geom) BETWEEN ? AND ? ORDER BY fid LIMIT 1",
             [*box, box[0], box[2], box[1], box[3]],
+        )
+
+    def fill_cell_spans(self, collection: str) -> Query:
+        # Only the records with a box wider or higher than a point: a point layer's cells keep their default 0.
+        return (
+            "UPDATE point_cells c SET span_lon = ST_XMax(t.geom) - ST_XMin(t.geom), "
+            f"span_lat = ST_YMax(t.geom) - ST_YMin(t.geom) FROM {collection} t "
+            "WHERE c.collection = ? AND t.fid = c.fid AND GeometryType(t.geom) <> 'POINT'",
+            [collection],
         )
 
     def extent(self, collection: str, ref: str | None) -> Query:

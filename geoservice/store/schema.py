@@ -327,6 +327,13 @@ MIGRATIONS: list[Migration] = [
             for backend in ("sqlite", "postgis")
         },
     ),
+    Migration(
+        8,
+        "each aggregated cell's representative's box (point_cells.span_lon, span_lat), so that a line layer's tile "
+        "reads only the neighbours' cells whose line can reach it (data step: "
+        "geoservice.store.point_cells.fill_spans, set-wise per aggregated layer)",
+        {backend: point_cells.spans_ddl() for backend in ("sqlite", "postgis")},
+    ),
 ]
 
 #: From this version on, ``schema_migrations`` records the geoservice release (``app_version``) that applied

@@ -30,6 +30,20 @@ def _float32_down(value: float) -> float:
     return float(rounded)
 
 
+def _float32_up(value: float) -> float:
+    """``value`` as SQLite's R-tree keeps a box's maximum: a 32-bit float not below it (``rtreeValueUp``).
+
+    Examples
+    --------
+    >>> _float32_up(114.3) - 1e-4 < 114.3 <= _float32_up(114.3)
+    True
+    """
+    rounded = np.float32(value)
+    if float(rounded) < value:  # SQLite scales by 1 ± 2⁻²³ towards +∞ and rounds again
+        rounded = np.float32(value * ((1.0 - 1.0 / 8388608.0) if value < 0 else (1.0 + 1.0 / 8388608.0)))
+    return float(rounded)
+
+
 def like_to_glob(pattern: str) -> str:
     """A CQL2 ``LIKE`` pattern as a SQLite ``GLOB`` pattern (``%`` → ``*``, ``_`` → ``?``, ``\\`` escapes).
 
@@ -157,24 +171,35 @@ class SQLiteDialect(Dialect):
     def fid_list(self, fids: Sequence[int]) -> Query:
         return "SELECT value FROM json_each(?)", [dumps_json(list(fids))]
 
-    def point_positions(self, collection: str, ref: str | None) -> Query:
+    def point_positions(self, collection: str, ref: str | None, *, boxes: bool = False) -> Query:
+        columns = "r.fid, r.minx, r.miny" + (", r.maxx, r.maxy" if boxes else "")
         if ref is None:
-            return f"SELECT fid, minx, miny FROM {collection}_rtree ORDER BY 1", []
+            return f"SELECT {columns} FROM {collection}_rtree r ORDER BY 1", []
         return (
-            f"SELECT r.fid, r.minx, r.miny FROM {collection}_rtree r "
+            f"SELECT {columns} FROM {collection}_rtree r "
             f"JOIN {collection} t ON t.fid = r.fid AND t.ref = ? ORDER BY 1",
             [ref],
         )
 
-    def index_position(self, lon: float, lat: float) -> tuple[float, float]:
-        # The R-tree keeps 32-bit floats, a box's minimum rounded down (SQLite's rtreeValueDown).
-        return _float32_down(lon), _float32_down(lat)
+    def index_box(self, min_lon: float, min_lat: float, max_lon: float, max_lat: float) -> Bounds:
+        # The R-tree keeps 32-bit floats, a box rounded outwards (SQLite's rtreeValueDown / rtreeValueUp).
+        return _float32_down(min_lon), _float32_down(min_lat), _float32_up(max_lon), _float32_up(max_lat)
 
     def first_point_in(self, collection: str, box: Bounds) -> Query:
         return (
-            f"SELECT fid, minx, miny FROM {collection}_rtree "
+            f"SELECT fid, minx, miny, maxx, maxy FROM {collection}_rtree "
             "WHERE minx BETWEEN ? AND ? AND miny BETWEEN ? AND ? ORDER BY fid LIMIT 1",
             [box[0], box[2], box[1], box[3]],
+        )
+
+    def fill_cell_spans(self, collection: str) -> Query:
+        spans = (
+            f"(SELECT r.max{a} - r.min{a} FROM {collection}_rtree r WHERE r.fid = point_cells.fid)"
+            for a in ("x", "y")
+        )
+        return (
+            f"UPDATE point_cells SET span_lon = {next(spans)}, span_lat = {next(spans)} WHERE collection = ?",
+            [collection],
         )
 
     def extent(self, collection: str, ref: str | None) -> Query:

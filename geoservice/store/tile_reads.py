@@ -16,7 +16,6 @@ from geoservice.store import point_cells
 from geoservice.store.columns import RECORD
 from geoservice.store.dialect import Bounds, Dialect, MvtEncoding, PointPicks, TileWindow
 from geoservice.store.records import loads_json
-from geoservice.store.schema import COLLECTIONS
 
 __all__ = ["TileReads", "TileRecord"]
 
@@ -77,8 +76,7 @@ class TileReads:
     ) -> tuple[list[int], list[int]] | None:
         """``(fids, point_counts)`` of tile ``z/x/y`` from the aggregated points (:mod:`point_cells`), or ``None``
         where ``collection`` is not aggregated at that zoom."""
-        points = COLLECTIONS[collection].item_geometry_type == "Point"
-        return point_cells.tile_points(self, collection, z, x, y, bounds, points=points)  # type: ignore[arg-type]
+        return point_cells.tile_points(self, collection, z, x, y, bounds)  # type: ignore[arg-type]
 
     def point_positions(self, collection: str, ref: str | None = None) -> list[tuple[int, float, float]]:
         """``(fid, lon, lat)`` of every point of ``collection`` (narrowed to ``ref``), by ``fid``."""

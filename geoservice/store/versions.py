@@ -19,10 +19,11 @@ from typing import Any
 from geoservice import __version__
 from geoservice.errors import SchemaTooNewError
 from geoservice.store.locations import fill_name_locations
+from geoservice.store.point_cells import fill_spans
 from geoservice.store.schema import APP_VERSION_SINCE, LATEST_VERSION, MIGRATIONS, Backend, Migration
 
 #: Data steps run after a migration's SQL, in the same transaction (audited record updates, not SQL).
-DATA_STEPS: dict[int, Callable[[Any], None]] = {6: fill_name_locations}
+DATA_STEPS: dict[int, Callable[[Any], None]] = {6: fill_name_locations, 8: fill_spans}
 
 CREATE_TABLE = "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, description TEXT, applied_at TEXT)"
 

@@ -4,13 +4,18 @@ not aggregated is drawn as before."""
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pytest
 from shapely.geometry import LineString, Point
 
-from geoservice.store import Feature, point_cells
-from geoservice.tiles.grid import tile_bounds_lonlat, tiles_covering
-from geoservice.tiles.mvt import EXTENT, decode, render_mvt, vector_layer
+from geoservice.store import Feature, Store, open_store, point_cells
+from geoservice.tiles.grid import buffered_bounds_lonlat, tile_bounds_lonlat, tiles_covering
+from geoservice.tiles.mvt import BUFFER, EXTENT, decode, render_mvt, vector_layer
 from geoservice.tiles.points import PointIndexes
 
 CENTRE = (114.30, 30.60)
@@ -150,3 +155,190 @@ def test_point_cells__an_aggregated_line_layer_draws_a_line_in_every_tile_it_cro
     assert all(f["geometry"]["type"] == "LineString" and f["properties"]["point_count"] == 1 for f in here)
     east_tile = decode(render_mvt(store, vector_layer("roads"), z, x + 1, y))["roads"]["features"]
     assert [f["properties"]["name"] for f in east_tile] == ["江汉路"]
+
+
+def test_point_cells__a_line_layers_tile_reads_only_the_neighbours_lines_that_reach_it(store):
+    z = 9
+    x, y, _, _ = tiles_covering((*CENTRE, *CENTRE), z)
+    west, south, east, north = tile_bounds_lonlat(z, x, y)
+    width = east - west
+    roads = {
+        "江汉路": LineString(
+            [(west - 0.2 * width, CENTRE[1]), (west + 0.1 * width, CENTRE[1])]
+        ),  # from the west
+        "解放大道": LineString(
+            [(west - 0.5 * width, CENTRE[1]), (west - 0.3 * width, CENTRE[1])]
+        ),  # stays west
+        "沿江大道": LineString([(east + 0.2 * width, north), (east + 0.4 * width, north + 0.1 * width)]),
+        "中山大道": LineString([(west + 0.3 * width, south + 0.3 * width), (west + 0.4 * width, CENTRE[1])]),
+    }
+    with store.transaction(user="t") as tx:
+        name_of = {tx.insert("roads", Feature.new({"name": n}, g)).fid: n for n, g in roads.items()}
+    drawn_before = decode(render_mvt(store, vector_layer("roads"), z, x, y))["roads"]["features"]
+    build(store, "roads")
+    with store.transaction(readonly=True) as tx:
+        bounds = buffered_bounds_lonlat(z, x, y, BUFFER / EXTENT)
+        fids, _ = tx.aggregated_points("roads", z, x, y, bounds)  # type: ignore[misc]
+    names = {name_of[fid] for fid in fids}
+    assert names == {"江汉路", "中山大道"}  # the two that reach the tile, not the two that stay away
+    drawn = decode(render_mvt(store, vector_layer("roads"), z, x, y))["roads"]["features"]
+    assert sorted(f["properties"]["name"] for f in drawn) == sorted(
+        f["properties"]["name"] for f in drawn_before
+    )
+
+
+def _cell_rows(store: Store, collection: str) -> list[tuple]:
+    with store.transaction(readonly=True) as tx:
+        return tx.execute(
+            "SELECT z, tx, ty, cx, cy, fid, point_count, lon, lat, span_lon, span_lat FROM point_cells "
+            "WHERE collection = ? ORDER BY z, tx, ty, cx, cy",
+            [collection],
+        ).fetchall()
+
+
+def test_point_cells__migration_8_gives_cells_aggregated_before_it_the_boxes_a_fresh_build_has(store_url):
+    rng = np.random.default_rng(8)
+    starts = zip(rng.normal(CENTRE[0], 0.3, 60), rng.normal(CENTRE[1], 0.3, 60), strict=True)
+    lines = [
+        LineString([(lon, lat), (lon + 0.02 * (i % 7), lat + 0.01 * (i % 5))])
+        for i, (lon, lat) in enumerate(starts)
+    ]
+    with open_store(store_url, migrate=False) as old:
+        old.migrate(to_version=7)
+        with old.transaction(user="t") as tx:
+            tx.insert_many("roads", [Feature.new({"name": f"路{i}"}, g) for i, g in enumerate(lines)])
+            tx.insert_many(
+                "facilities", [Feature.new({"name": "点"}, Point(lon, lat)) for lon, lat in lines[0].coords]
+            )
+            for collection in ("roads", "facilities"):  # the cells as version 7 wrote them: no boxes
+                rows = tx.point_positions(collection)  # a line's lower-left corner
+                fids = np.array([r[0] for r in rows], dtype=np.int64)
+                boxes = np.array([(r[1], r[2], 0.0, 0.0) for r in rows])
+                for z in range(point_cells.ZOOMS):
+                    cells = point_cells._cells(fids, boxes, z)
+                    del cells["span_lon"], cells["span_lat"]
+                    old.bulk_columns(
+                        tx,
+                        "point_cells",
+                        {"collection": [collection] * len(cells["z"])}
+                        | {k: v.tolist() for k, v in cells.items()},
+                    )
+                tx.execute(
+                    "INSERT INTO point_cell_layers (collection, built_at, points) VALUES (?, ?, ?)",
+                    [collection, "2026-01-01T00:00:00+00:00", len(fids)],
+                )
+    with open_store(store_url) as store:  # migrates to the latest version
+        migrated = {c: _cell_rows(store, c) for c in ("roads", "facilities")}
+        assert any(row[9] > 0 for row in migrated["roads"])
+        for collection in ("roads", "facilities"):
+            build(store, collection)
+            assert _cell_rows(store, collection) == migrated[collection]
+
+
+def test_point_cells__edits_of_a_line_layer_leave_the_cells_a_fresh_build_has(store):
+    rng = np.random.default_rng(12)
+    lines = [
+        LineString([(lon, lat), (lon + 0.03 * rng.random(), lat + 0.02 * rng.random())])
+        for lon, lat in zip(rng.normal(CENTRE[0], 0.2, 40), rng.normal(CENTRE[1], 0.2, 40), strict=True)
+    ]
+    with store.transaction(user="t") as tx:
+        ids = [tx.insert("roads", Feature.new({"name": f"路{i}"}, g)).id for i, g in enumerate(lines)]
+    build(store, "roads")
+    with store.transaction(user="t") as tx:
+        for id_ in ids[:6]:  # the lowest fids: each the one shown for its cell at some zoom
+            tx.delete("roads", id_)
+        for i, id_ in enumerate(ids[6:12]):  # longer, elsewhere
+            tx.update(
+                "roads",
+                id_,
+                geometry=LineString([(CENTRE[0] + 0.01 * i, CENTRE[1]), (CENTRE[0] + 0.3, 30.9)]),
+            )
+        tx.insert("roads", Feature.new({"name": "新路"}, LineString([CENTRE, (114.5, 30.7)])))
+    kept = _cell_rows(store, "roads")
+    build(store, "roads")
+    assert _cell_rows(store, "roads") == kept
+    assert sum(row[6] for row in kept if row[0] == 0) == 40 - 6 + 1
+
+
+def _waiting_on_a_lock(store: Store, pid: int) -> bool:
+    with store.transaction(readonly=True) as tx:
+        row = tx.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = ?", [pid]).fetchone()
+    return row is not None and row[0] == "Lock"
+
+
+Edit = Callable[..., None]
+
+
+def _delete(i: int) -> Edit:
+    return lambda tx, ids: tx.delete("facilities", ids[i])
+
+
+def _move_away(i: int) -> Edit:
+    return lambda tx, ids: tx.update("facilities", ids[i], geometry=Point(CENTRE[0] + 1.5, CENTRE[1] - 1.5))
+
+
+def _insert_at(i: int) -> Edit:
+    def insert(tx, ids):
+        at = tx.get("facilities", ids[i]).geometry
+        tx.insert("facilities", Feature.new({"name": "新"}, at))
+
+    return insert
+
+
+@pytest.mark.postgis
+@pytest.mark.parametrize(
+    ("first_before", "second", "first_after"),
+    [
+        # the second writer has deleted its row, then waits for the cells while the first picks a new point shown
+        (_delete(40), _delete(1), _delete(0)),
+        (_delete(0), _delete(1), None),  # the point shown goes first, then the one that replaced it
+        (_delete(1), _delete(0), None),
+        (_delete(40), _move_away(0), _delete(1)),
+        (_delete(40), _insert_at(0), _delete(0)),
+    ],
+    ids=[
+        "delete-2nd-then-1st",
+        "delete-1st-then-2nd",
+        "delete-2nd-1st",
+        "move-1st-delete-2nd",
+        "insert-delete",
+    ],
+)
+def test_point_cells__two_writers_at_once_leave_the_counts_and_points_a_fresh_build_has(
+    postgis_url: str, first_before: Edit, second: Edit, first_after: Edit | None
+):
+    """Two transactions on two connections edit records of the same cells at once (the lowest fids: the points
+    shown): the second waits on the first's cells while it is open, then both commit."""
+    with open_store(postgis_url) as store:
+        features = fill(store, n=60)  # fids 1–60, all in the same cells at low zooms
+        ids = [f.id for f in features]
+        build(store)
+        started, second_pid = threading.Barrier(2, timeout=30), []
+
+        def first_writer() -> None:
+            with store.transaction(user="a") as tx:
+                first_before(tx, ids)
+                started.wait()
+                deadline = time.monotonic() + 30
+                while not (second_pid and _waiting_on_a_lock(store, second_pid[0])):
+                    assert time.monotonic() < deadline, "the second writer never waited for the first"
+                    time.sleep(0.01)
+                if first_after is not None:  # while the second holds its own row changes, uncommitted
+                    first_after(tx, ids)
+
+        def second_writer() -> None:
+            with store.transaction(user="b") as tx:
+                second_pid.append(int(tx.execute("SELECT pg_backend_pid()").fetchone()[0]))
+                started.wait()
+                second(tx, ids)
+
+        with ThreadPoolExecutor(2) as pool:
+            done = [pool.submit(second_writer), pool.submit(first_writer)]
+            for future in done:
+                future.result(timeout=60)
+        kept = _cell_rows(store, "facilities")
+        with store.transaction(readonly=True) as tx:
+            total = tx.count("facilities")
+        build(store)
+        assert _cell_rows(store, "facilities") == kept
+        assert sum(row[6] for row in kept if row[0] == 0) == total
