@@ -17,7 +17,8 @@ What DELETE does (``on_delete``):
 - ``facilities``: deleted (the audit keeps the last state).
 - ``divisions`` (admins only): deleted (the audit keeps the last state); refused (409) while it has children.
   Creating, changing or deleting one recomputes the stored unions of its parents in the same transaction
-  (:func:`geoservice.division_areas.refresh_parent_unions`), so a city's polygon follows its districts'.
+  (:func:`geoservice.division_areas.refresh_parent_unions`, the ``after_edit`` write hook ``division_unions``
+  of :mod:`geoservice.store.write_hooks`), so a city's polygon follows its districts'.
 """
 
 from __future__ import annotations
@@ -35,8 +36,9 @@ from geoservice.division_areas import refresh_parent_unions
 from geoservice.errors import ConflictError, InvalidInputError
 from geoservice.feature_checks import CHECKS, check_geometry
 from geoservice.gazetteer import names as registry
-from geoservice.store import Feature, Store, utc_now
+from geoservice.store import Feature, Store, utc_now, write_hooks
 from geoservice.store.transaction import Transaction, require_version
+from geoservice.store.write_hooks import Write, WriteHook
 from layers.problems import Problems
 
 Role = Literal["officer", "admin"]
@@ -84,11 +86,10 @@ def _edited(before: Feature, edit: FeatureEdit, replace: bool) -> tuple[dict[str
 
 
 # -- plain collections: checked, then written ----------------------------------------------------------------
-AfterWrite = Callable[[Transaction, Feature | None, Feature | None], None]
-
-
-def _division_written(tx: Transaction, before: Feature | None, after: Feature | None) -> None:
+def _division_written(tx: Transaction, write: Write) -> None:
     """The unions above a division whose polygon or parent changed, recomputed in the edit's transaction."""
+    before = write.before[0] if write.before else None
+    after = write.after[0] if write.after else None
     if before is not None and after is not None:
         same_parent = before.properties.get("parent_code") == after.properties.get("parent_code")
         old, new = before.geometry, after.geometry
@@ -98,14 +99,7 @@ def _division_written(tx: Transaction, before: Feature | None, after: Feature | 
     refresh_parent_unions(tx, *(f.properties.get("parent_code") for f in (before, after) if f is not None))
 
 
-#: collection → what else a write of one record changes, in the same transaction.
-AFTER_WRITE: Final[dict[str, AfterWrite]] = {"divisions": _division_written}
-
-
-def _after_write(tx: Transaction, collection: str, before: Feature | None, after: Feature | None) -> None:
-    follow = AFTER_WRITE.get(collection)
-    if follow is not None:
-        follow(tx, before, after)
+write_hooks.register(WriteHook("division_unions", "after_edit", _division_written, frozenset({"divisions"})))
 
 
 def _record_create(collection: str) -> Callable[[Store, FeatureEdit, str], Feature]:
@@ -115,7 +109,7 @@ def _record_create(collection: str) -> Callable[[Store, FeatureEdit, str], Featu
             key = CHECKS[collection](tx, props, edit.geometry)
             _conflict_if_taken(tx, collection, key, None)
             created = tx.insert(collection, Feature.new(props, edit.geometry, key=key), reason=edit.reason)
-            _after_write(tx, collection, None, created)
+            tx.run_hooks("after_edit", collection, [], [created])
             return created
 
     return create
@@ -139,7 +133,7 @@ def _record_update(collection: str) -> Callable[[Store, str, FeatureEdit, str, i
                 replace_properties=True,
                 reason=edit.reason,
             )
-            _after_write(tx, collection, before, after)
+            tx.run_hooks("after_edit", collection, [before], [after])
             return after
 
     return update
@@ -156,7 +150,7 @@ def _record_delete(
             if why:
                 raise ConflictError(why, field="featureId", value=id, rule="still_referenced")
             tx.delete(collection, before.id, reason=reason)
-            _after_write(tx, collection, before, None)
+            tx.run_hooks("after_edit", collection, [before], [])
 
     return delete
 

@@ -37,6 +37,7 @@ from geoservice.store.columns import RECORD
 from geoservice.store.dialect import Backend, Dialect
 from geoservice.store.records import AuditEntry, Between, Feature, Page, User, utc_now
 from geoservice.store.transaction import Transaction
+from geoservice.store.write_hooks import Write
 
 # Transaction, Change, Between, Feature, Page, AuditEntry and User are re-exported: they were defined here.
 __all__ = [
@@ -65,6 +66,10 @@ class Store(ABC):
     name_tables_exist: bool = False
     name_tables_deferred: bool = False
     point_cells_ready: bool = False
+
+    def __init__(self) -> None:
+        #: Called after every committed transaction that wrote something (:meth:`add_listener`).
+        self._listeners: list[Listener] = []
 
     @property
     def backend(self) -> Backend:
@@ -140,11 +145,10 @@ class Store(ABC):
     def estimate_count(self, tx: Transaction, collection: str, where: str, params: list[Any]) -> int:
         """An estimate of how many records of ``collection`` match ``where`` (`` WHERE …``), without counting."""
 
-    def after_write(self, tx: Transaction, collection: str, feature: Feature) -> None:  # noqa: B027
-        """Keep derived indexes in step (SQLite: the R-tree)."""
-
-    def after_delete(self, tx: Transaction, collection: str, feature: Feature) -> None:  # noqa: B027
-        """Keep derived indexes in step after a delete."""
+    def keep_spatial_index(self, tx: Transaction, write: Write) -> None:  # noqa: B027
+        """Keep the backend's own spatial index in step with a write of records of a collection with geometry
+        (SQLite: the R-tree; PostGIS's GiST index keeps itself). The first ``in_write`` hook of
+        :mod:`geoservice.store.write_hooks` calls it; an import's rows are indexed by :meth:`bulk_insert`."""
 
     # -- change listeners (tile caches) ----------------------------------------------------------------
     def add_listener(self, listener: Listener) -> None:
@@ -153,22 +157,20 @@ class Store(ABC):
         Listeners run in the committing thread, after the commit; one that raises is logged and the write
         stands (it has committed). Used by the tile cache to drop exactly the tiles an edit touches.
         """
-        listeners: list[Listener] = self.__dict__.setdefault("_listeners", [])
-        if listener not in listeners:
-            listeners.append(listener)
+        if listener not in self._listeners:
+            self._listeners.append(listener)
 
     def remove_listener(self, listener: Listener) -> None:
         """Stop calling ``listener`` (no error if it was not added)."""
-        listeners: list[Listener] = self.__dict__.get("_listeners", [])
-        if listener in listeners:
-            listeners.remove(listener)
+        if listener in self._listeners:
+            self._listeners.remove(listener)
 
     def notify_listeners(self, tx: Transaction) -> None:
         """Tell the listeners what ``tx`` changed (the backends call this right after a commit)."""
         changes, tx.changes = tx.changes, []
         if not changes:
             return
-        for listener in list(self.__dict__.get("_listeners", [])):
+        for listener in list(self._listeners):
             try:
                 listener(changes)
             except Exception:  # the write has committed; a failing listener must not undo the reply

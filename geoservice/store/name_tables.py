@@ -25,10 +25,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Final
 
+from geoservice.store import write_hooks
 from geoservice.store.dialect import Backend
 from geoservice.store.records import Feature, utc_now
+from geoservice.store.write_hooks import Write, WriteHook
 
 if TYPE_CHECKING:
     from geoservice.store.transaction import Transaction
@@ -254,6 +257,15 @@ def _tables_exist(tx: Transaction) -> bool:
         return False
     tx.store.name_tables_exist = True
     return True
+
+
+def _follow_write(tx: Transaction, write: Write) -> None:
+    """The write hook: the records as written (an import's as fresh), a deleted one as a record without properties."""
+    features = write.after or tuple(replace(f, properties={}) for f in write.before)
+    after_write(tx, write.collection, features, fresh=write.bulk)
+
+
+write_hooks.register(WriteHook("name_tables", "in_write", _follow_write, collections=NAME_COLLECTIONS))
 
 
 def after_write(

@@ -18,7 +18,8 @@ count, where the in-memory index counts only the points inside the buffer strip.
 
 A layer is aggregated on request (:func:`build`: an operator's command or a bench's setup, for a collection
 large enough to need it; ``point_cell_layers`` lists those built). From then on every write of the
-collection keeps its cells in step in the same transaction (:func:`after_write`): counts by difference,
+collection keeps its cells in step in the same transaction (:func:`after_write`, a write hook of
+:mod:`geoservice.store.write_hooks`): counts by difference,
 the lowest ``fid`` by ``min`` on insert, looked up again in the cell when the representative moves or goes.
 A record's position is its point, or the lower-left corner of a line's or polygon's box (as the in-memory
 index takes it); its box is read as the backend's spatial index keeps it (SQLite's R-tree: 32-bit floats rounded
@@ -40,9 +41,11 @@ from typing import TYPE_CHECKING, Final
 
 import numpy as np
 
+from geoservice.store import write_hooks
 from geoservice.store.dialect import Dialect
 from geoservice.store.inventory import present_tables
 from geoservice.store.records import Feature, utc_now
+from geoservice.store.write_hooks import Write, WriteHook
 from geoservice.tiles.grid import ORIGIN_M, lonlat_to_mercator, mercator_to_lonlat
 
 if TYPE_CHECKING:
@@ -245,6 +248,15 @@ def drop(tx: Transaction, collection: str) -> None:
     """Stop aggregating ``collection`` (its tiles go back to the per-request path)."""
     tx.execute("DELETE FROM point_cells WHERE collection = ?", [collection])
     tx.execute("DELETE FROM point_cell_layers WHERE collection = ?", [collection])
+
+
+def _follow_write(tx: Transaction, write: Write) -> None:
+    """The write hook: an insert, a delete, or an update that moved a record (others leave the cells alone)."""
+    if write.moved:
+        after_write(tx, write.collection, write.before, write.after)
+
+
+write_hooks.register(WriteHook("point_cells", "in_write", _follow_write, spatial_only=True))
 
 
 def after_write(

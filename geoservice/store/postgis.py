@@ -36,6 +36,7 @@ class PostGISStore(Store):
     ) -> None:
         from geoservice.settings import get_settings
 
+        super().__init__()
         self.url = url
         self.dialect: PostGISDialect = PostGISDialect()
         #: A request waits at most this long for a pooled connection (``GEOSERVICE_DB_WAIT_S``), then 503.

@@ -22,6 +22,7 @@ from geoservice.store import sqlite_functions
 from geoservice.store.base import Feature, Store, Transaction, conflict_from_key
 from geoservice.store.schema import COLLECTIONS
 from geoservice.store.sqlite_dialect import SQLiteDialect
+from geoservice.store.write_hooks import Write
 
 #: Rows tested to estimate ``numberMatched`` past the exact-count threshold (a few milliseconds).
 ESTIMATE_SAMPLE: Final = 4000
@@ -34,6 +35,7 @@ class SQLiteStore(Store):
     """
 
     def __init__(self, path: str | Path) -> None:
+        super().__init__()
         self.path = str(path)
         self.url = f"sqlite:///{self.path}"
         self.dialect: SQLiteDialect = SQLiteDialect()
@@ -132,17 +134,14 @@ class SQLiteStore(Store):
                 details={"cause": str(exc)},
             ) from exc
 
-    def after_write(self, tx: Transaction, collection: str, feature: Feature) -> None:
-        if COLLECTIONS[collection].geometry_type is None:
-            return
-        tx.execute(self.dialect.rtree_delete(collection), [feature.fid])
-        if feature.geometry is not None and not feature.geometry.is_empty:
-            minx, miny, maxx, maxy = feature.geometry.bounds
-            tx.execute(self.dialect.rtree_insert(collection), [feature.fid, minx, maxx, miny, maxy])
-
-    def after_delete(self, tx: Transaction, collection: str, feature: Feature) -> None:
-        if COLLECTIONS[collection].geometry_type is not None:
-            tx.execute(self.dialect.rtree_delete(collection), [feature.fid])
+    def keep_spatial_index(self, tx: Transaction, write: Write) -> None:
+        collection = write.collection
+        for fid in dict.fromkeys(f.fid for f in (*write.before, *write.after)):  # an update's fid once
+            tx.execute(self.dialect.rtree_delete(collection), [fid])
+        for feature in write.after:
+            if feature.geometry is not None and not feature.geometry.is_empty:
+                minx, miny, maxx, maxy = feature.geometry.bounds
+                tx.execute(self.dialect.rtree_insert(collection), [feature.fid, minx, maxx, miny, maxy])
 
     def bulk_insert(self, tx: Transaction, collection: str, features: list[Feature]) -> None:
         # Fids assigned here (the write lock is held), so the R-tree rows can go in with executemany too.

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from shapely.geometry.base import BaseGeometry
 
 from geoservice.errors import BadRequestError, NotFoundError, PreconditionFailedError
-from geoservice.store import name_tables, point_cells
+from geoservice.store import write_hooks
 from geoservice.store.changes import Change, bounds_of, ref_of
 from geoservice.store.columns import RECORD
 from geoservice.store.cql import CqlFilter
@@ -22,6 +22,7 @@ from geoservice.store.filters import order_clause, sort_clause, where_clause
 from geoservice.store.records import AuditEntry, Feature, Page, dumps_json, loads_json, utc_now
 from geoservice.store.schema import COLLECTIONS
 from geoservice.store.tile_reads import TileReads
+from geoservice.store.write_hooks import Phase, Write
 
 if TYPE_CHECKING:
     from geoservice.store.base import Store
@@ -46,7 +47,8 @@ class Transaction(TileReads):
     """A database transaction with the record operations of the service (one per unit of work).
 
     Not constructed directly: ``with store.transaction(user=...) as tx``. Every write also writes its
-    audit row in the same transaction, so either both land or neither does.
+    audit row in the same transaction, so either both land or neither does, and runs the ``in_write``
+    hooks of :mod:`geoservice.store.write_hooks` (spatial index, aggregated points, name tables) before it.
     """
 
     def __init__(self, store: Store, connection: Any, user: str | None) -> None:
@@ -217,10 +219,7 @@ class Transaction(TileReads):
             self.dialect.insert_record(collection), list(self.values(collection, stored).values())
         ).fetchone()[0]
         stored.fid = int(fid)
-        self.store.after_write(self, collection, stored)
-        self._after_points(collection, [], [stored])
-        if collection in name_tables.NAME_COLLECTIONS:
-            name_tables.after_write(self, collection, [stored])
+        self.run_hooks("in_write", collection, [], [stored])
         self.audit(action, collection, stored.id, None, stored.snapshot(), reason)
         self.changes.append(
             Change(collection, action, stored.id, ref_of(collection, stored), bounds_of(stored.geometry))
@@ -242,9 +241,7 @@ class Transaction(TileReads):
         now = utc_now()
         stored = [replace(f, version=1, created_at=now, updated_at=now) for f in features]
         self.store.bulk_insert(self, collection, stored)
-        self._after_points(collection, [], stored)
-        if collection in name_tables.NAME_COLLECTIONS:
-            name_tables.after_write(self, collection, stored, fresh=True)
+        self.run_hooks("in_write", collection, [], stored, bulk=True)
         boxes = bounds_of(*(f.geometry for f in stored))
         union: tuple[tuple[float, float, float, float], ...] = ()
         if boxes:
@@ -308,11 +305,7 @@ class Transaction(TileReads):
                 field="id",
                 value=id,
             )
-        self.store.after_write(self, collection, after)
-        if before.geometry != after.geometry:
-            self._after_points(collection, [before], [after])
-        if collection in name_tables.NAME_COLLECTIONS:
-            name_tables.after_write(self, collection, [after])
+        self.run_hooks("in_write", collection, [before], [after])
         self.audit(action, collection, after.id, before.snapshot(), after.snapshot(), reason)
         self.changes.append(
             Change(
@@ -332,10 +325,7 @@ class Transaction(TileReads):
         """Remove a record (only for derived data such as analysis results; registries retire instead)."""
         before = self.get(collection, id, for_update=True)
         self.execute(f"DELETE FROM {collection} WHERE id = ?", [before.id])
-        self.store.after_delete(self, collection, before)
-        self._after_points(collection, [before], [])
-        if collection in name_tables.NAME_COLLECTIONS:
-            name_tables.after_write(self, collection, [replace(before, properties={})])
+        self.run_hooks("in_write", collection, [before], [])
         self.audit("delete", collection, before.id, before.snapshot(), None, reason)
         self.changes.append(
             Change(collection, "delete", before.id, ref_of(collection, before), bounds_of(before.geometry))
@@ -367,11 +357,21 @@ class Transaction(TileReads):
             ],
         )
 
+    def run_hooks(
+        self,
+        phase: Phase,
+        collection: str,
+        before: Sequence[Feature],
+        after: Sequence[Feature],
+        *,
+        bulk: bool = False,
+    ) -> None:
+        """Run the write hooks of ``phase`` (:mod:`geoservice.store.write_hooks`) for a write of ``collection``:
+        ``before`` the records as they were, ``after`` as they are now; ``bulk`` for an import."""
+        spatial = COLLECTIONS[collection].geometry_type is not None
+        write_hooks.run(self, phase, Write(collection, tuple(before), tuple(after), spatial, bulk))
+
     # -- helpers ---------------------------------------------------------------------------------------
-    def _after_points(self, collection: str, before: Sequence[Feature], after: Sequence[Feature]) -> None:
-        """The aggregated points of low-zoom tiles follow a write (collections with a geometry only)."""
-        if COLLECTIONS[collection].geometry_type is not None:
-            point_cells.after_write(self, collection, before, after)
 
     def values(self, collection: str, feature: Feature) -> dict[str, Any]:
         """Column name → value of ``feature`` as stored in ``collection`` (refused: geometry where none goes)."""
