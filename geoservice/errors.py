@@ -271,6 +271,49 @@ def require_choice(
     )
 
 
+def choice_or_label(
+    value: Any,
+    labels: Mapping[str, str],
+    *,
+    field: str,
+    rule: str,
+    noun_zh: str,
+    noun_en: str,
+    aliases: Mapping[str, str] | None = None,
+) -> str:
+    """The code of ``value`` (代码或中文名): a code of ``labels`` or its Chinese label, else a 422 naming the choices.
+
+    A code is taken in any case, with spaces around and ``-`` for ``_``; ``aliases`` map other spellings met in
+    exchanged data to a code. The error is :func:`require_choice`'s, echoing ``value`` as given.
+
+    Parameters
+    ----------
+    labels
+        Code → Chinese label (``{"damaged": "破损"}``), in the order the message lists them.
+    field, rule, noun_zh, noun_en
+        As for :func:`require_choice`.
+
+    Examples
+    --------
+    >>> labels = {"intact": "完好", "newly_set": "新埋"}
+    >>> choice_or_label("新埋", labels, field="condition", rule="enum", noun_zh="状况", noun_en="condition")
+    'newly_set'
+    >>> choice_or_label(" Newly-Set ", labels, field="condition", rule="enum", noun_zh="状况", noun_en="condition")
+    'newly_set'
+    >>> choice_or_label("new", labels, field="condition", rule="enum", noun_zh="状况", noun_en="condition",
+    ...                 aliases={"new": "newly_set"})
+    'newly_set'
+    """
+    text = str(value).strip()
+    by_label = {label: code for code, label in labels.items()}
+    code = by_label.get(text, text.lower().replace("-", "_"))
+    code = (aliases or {}).get(code, code)
+    require_choice(
+        code, labels, field=field, rule=rule, noun_zh=noun_zh, noun_en=noun_en, given=value, labels=labels
+    )
+    return code
+
+
 def _short(value: Any, limit: int = 200) -> Any:
     """Echo a value back without echoing a 10 kB string."""
     if isinstance(value, str) and len(value) > limit:

@@ -31,7 +31,7 @@ from shapely.geometry import Point
 
 from geoservice.boundaries.lines import geometry_of, metric_crs_of, to_metric
 from geoservice.boundaries.markers import MarkerRules, marker_line_geometry, markers_of_line, resolve_marker
-from geoservice.errors import InvalidInputError, NotFoundError, require_choice
+from geoservice.errors import InvalidInputError, NotFoundError, choice_or_label, require_choice
 from geoservice.store import Feature, Transaction
 from layers.crs import CGCS2000, metric_crs_for, to_wgs84, transform_coords
 from layers.offset_coords import out_of_china
@@ -89,19 +89,14 @@ def normalize_condition(value: str) -> Condition:
     >>> normalize_condition("移位"), normalize_condition(" Intact "), normalize_condition("re_set")
     ('displaced', 'intact', 'reset')
     """
-    text = str(value).strip()
-    by_label = {label: code for code, label in CONDITION_LABELS.items()}
-    code = by_label.get(text, text.lower().replace("-", "_"))
-    code = _ALIASES.get(code, code)
-    require_choice(
-        code,
-        CONDITIONS,
+    code = choice_or_label(
+        value,
+        CONDITION_LABELS,
         field="condition",
         rule="enum",
         noun_zh="界桩状况",
         noun_en="marker condition",
-        given=value,
-        labels=CONDITION_LABELS,
+        aliases=_ALIASES,
     )
     return code  # type: ignore[return-value]
 

@@ -21,7 +21,7 @@ from typing import Any, Final, Literal, get_args
 from shapely.geometry import Point
 
 from geoservice.boundaries.inspections import check_position_crs
-from geoservice.errors import InvalidInputError, NotFoundError, require_choice
+from geoservice.errors import InvalidInputError, NotFoundError, choice_or_label, require_choice
 from geoservice.gazetteer.name_registry import PLACE_NAMES
 from geoservice.signs.text_check import check_sign_text
 from geoservice.store import Feature, Store, Transaction
@@ -102,19 +102,9 @@ class SignInput:
 
 def normalize_sign_condition(value: str) -> str:
     """The condition code for a code or its Chinese label (破损 → ``damaged``); 422 (rule ``enum``) otherwise."""
-    text = str(value).strip()
-    code = {label: c for c, label in SIGN_CONDITIONS.items()}.get(text, text.lower())
-    require_choice(
-        code,
-        SIGN_CONDITIONS,
-        field="condition",
-        rule="enum",
-        noun_zh="标志状况",
-        noun_en="sign condition",
-        given=value,
-        labels=SIGN_CONDITIONS,
+    return choice_or_label(
+        value, SIGN_CONDITIONS, field="condition", rule="enum", noun_zh="标志状况", noun_en="sign condition"
     )
-    return code
 
 
 def _name_record(tx: Transaction, name_id: str) -> Feature:

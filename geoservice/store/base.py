@@ -8,6 +8,7 @@ row that every write leaves behind (who, when, what, before / after, why). Where
 * :mod:`~geoservice.store.columns` — the one definition of a record row (promoted columns, SRID);
 * :mod:`~geoservice.store.dialect` (+ ``sqlite_dialect``, ``postgis_dialect``) — each backend's SQL;
 * :mod:`~geoservice.store.transaction` (+ ``tile_reads``) — the operations of a unit of work;
+* :mod:`~geoservice.store.write_hooks` — what else a write does in its transaction (the one registry of hooks);
 * :mod:`~geoservice.store.changes` — what a write changed: listeners and the audit-log change feed;
 * this module — :class:`Store`: transactions, migrations, listeners, one-call conveniences.
 
