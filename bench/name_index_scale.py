@@ -22,10 +22,14 @@ Measured:
   records, as every worker did at start) on the first ``BASELINE`` records, with their check / search p95 on
   the same queries, and the growth of this process's RSS while it builds them (one worker's copy).
 
-Run: ``.venv/bin/python -m bench name_index_scale [N] [DB] [BASELINE]
-[BUDGET_S]``
+Run: ``.venv/bin/python -m bench name_index_scale [N] [DB] [BASELINE] [BUDGET_S] [--cold]``
 (default 15,000,000 names, ``/tmp/geoservice-names-<N>.db``, baseline 1,000,000, no build budget: with one,
 the build stops after that many seconds and every figure is for the names stored).
+
+``--cold`` (as root): the kernel's page cache is dropped (``sync``, ``3 > /proc/sys/vm/drop_caches``) before
+the timed checks, again before the timed searches and again before the two workers start, so those figures
+are for a database read from disk, as after a reboot; without it the figures are for whatever the cache holds
+(warm after a first run). The output says which.
 """
 
 from __future__ import annotations
@@ -222,8 +226,20 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def in_process(url: str, checks: list[tuple], searches: list[str]) -> tuple[dict, dict]:
-    """Check and search p50/p95/p99 (ms) over the persisted tables, in this process."""
+def drop_page_cache(cold: bool, before: str) -> None:
+    """With ``cold``, write dirty pages out and drop the kernel's page cache (root only), saying so."""
+    if not cold:
+        return
+    os.sync()
+    try:
+        Path("/proc/sys/vm/drop_caches").write_text("3\n")
+    except OSError as exc:
+        raise SystemExit(f"--cold needs root to drop the page cache: {exc}") from exc
+    print(f"  page cache dropped before {before} (load {os.getloadavg()[0]:.1f})", flush=True)
+
+
+def in_process(url: str, checks: list[tuple], searches: list[str], cold: bool = False) -> tuple[dict, dict]:
+    """Check and search p50/p95/p99 (ms) over the persisted tables, in this process (``cold``: from disk)."""
     from geoservice.gazetteer import names
     from geoservice.gazetteer.name_registry import registry_for
     from geoservice.store import open_store
@@ -232,7 +248,9 @@ def in_process(url: str, checks: list[tuple], searches: list[str]) -> tuple[dict
         search = registry_for(store).search_index()
         for name, cat, code in checks[:50]:  # warm-up: division tree, pinyin caches, connections
             names.check(store, name + "村", cat, code)
+        drop_page_cache(cold, "the checks")
         check = timed([lambda q=q: names.check(store, *q) for q in checks])
+        drop_page_cache(cold, "the searches")
         found = timed([lambda q=q: search.search(q, limit=10) for q in searches])
     return check, found
 
@@ -267,7 +285,7 @@ def baseline(url: str, size: int, checks: list[tuple], searches: list[str]) -> d
 
 
 def workers(
-    url: str, checks: list[tuple], searches: list[str], common: list[str], workdir: Path
+    url: str, checks: list[tuple], searches: list[str], common: list[str], workdir: Path, cold: bool = False
 ) -> dict[str, Any]:
     """Two uvicorn workers on the database: start to first answer, HTTP p95, RSS, cross-worker visibility."""
     from contextlib import ExitStack
@@ -290,6 +308,7 @@ def workers(
 
     with ExitStack() as stack:  # the first start after an install compiles the modules to bytecode
         out["compiling_start"] = first_answer(stack)[2:]
+    drop_page_cache(cold, "the two workers start")
     with ExitStack() as stack:
         bases, pids, starts, start_cpu = [], [], [], []
         for _ in range(2):
@@ -329,19 +348,21 @@ def workers(
     return out
 
 
-def main(
-    n_arg: str | None = None,
-    db_arg: str | None = None,
-    baseline_arg: str | None = None,
-    budget_arg: str | None = None,
-) -> None:
+def main(*args: str) -> None:
+    cold = "--cold" in args
+    n_arg, db_arg, baseline_arg, budget_arg = [*(a for a in args if a != "--cold"), None, None, None, None][
+        :4
+    ]
     n = int(n_arg) if n_arg else 15_000_000
     budget_s = float(budget_arg) if budget_arg else float("inf")
     url = db_arg or f"sqlite:////tmp/geoservice-names-{n}.db"
     if "://" not in url:
         url = f"sqlite:///{Path(url).resolve()}"
     size = int(baseline_arg) if baseline_arg else 1_000_000
-    print(f"database {url}, {n:,} names; load average {os.getloadavg()}", flush=True)
+    cache = (
+        "cold: page cache dropped before each timed phase" if cold else "as found (warm after a first run)"
+    )
+    print(f"database {url}, {n:,} names; page cache {cache}; load average {os.getloadavg()}", flush=True)
     sample, _tree, common, build_s = build(url, n, budget_s)
     from geoservice.store import open_store
 
@@ -350,16 +371,17 @@ def main(
     if build_s:
         print(f"built {n:,} names in {build_s:.0f} s (load {os.getloadavg()[0]:.1f})", flush=True)
     checks, searches = queries(sample, common)
-    check, search = in_process(url, checks, searches)
+    check, search = in_process(url, checks, searches, cold)
     print(f"in process: check {check} ms, search {search} ms; load {os.getloadavg()}", flush=True)
     workdir = Path(f"/tmp/geoservice-names-bench-{os.getpid()}")
     workdir.mkdir(exist_ok=True)
-    served = workers(url, checks, searches, common, workdir)
+    served = workers(url, checks, searches, common, workdir, cold)
     print(f"two workers: {served}; load {os.getloadavg()}", flush=True)
     base = baseline(url, min(size, n), checks, searches)
     print(f"baseline in memory ({base['names']:,} names): {base}; load {os.getloadavg()}", flush=True)
 
     print()
+    print(f"page cache: {cache}")
     print(
         "| measure | persisted tables, {:,} names | in-memory rebuild, {:,} names | ratio |".format(
             n, base["names"]

@@ -43,7 +43,17 @@ from geoservice.gazetteer.name_index import IndexedName, comparison_form
 from geoservice.gazetteer.text import normalize, strip_invisible, to_halfwidth
 from geoservice.store.name_tables import grams_of
 
-__all__ = ["Entry", "Lookup", "MatchKind", "SearchHit", "SearchIndex", "Searcher", "query_kind", "rank"]
+__all__ = [
+    "Entry",
+    "Listed",
+    "Lookup",
+    "MatchKind",
+    "SearchHit",
+    "SearchIndex",
+    "Searcher",
+    "query_kind",
+    "rank",
+]
 
 MatchKind = Literal["exact", "traditional", "historic", "prefix", "pinyin", "initials", "fuzzy"]
 _Accept = Callable[[int, float, MatchKind], None]
@@ -86,6 +96,21 @@ class Entry:
     kind: Literal["name", "historic"]
     pinyin: str
     initials: str
+
+
+class Listed(Protocol):
+    """What a hit shows of its record (收录记录): an :class:`IndexedName`, or the few columns a stored search reads."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def division_code(self) -> str: ...
+    @property
+    def category(self) -> str: ...
+    @property
+    def status(self) -> str: ...
 
 
 def query_kind(query: str) -> Literal["pinyin", "text"]:
@@ -300,7 +325,7 @@ class Lookup(Protocol):
     """What :func:`rank` asks of an index: the in-memory :class:`SearchIndex` or the persisted tables."""
 
     def entry(self, index: int) -> Entry | None: ...
-    def record(self, target: str) -> IndexedName | None: ...
+    def record(self, target: str) -> Listed | None: ...
     def exact(self, text: str) -> Iterable[int]: ...
     def prefix(
         self, field: Literal["text", "pinyin", "initials"], prefix: str, limit: int
@@ -335,7 +360,7 @@ def rank(
     if not raw:
         return []
     best: dict[str, tuple[float, MatchKind, str]] = {}
-    records: dict[str, IndexedName] = {}
+    records: dict[str, Listed] = {}
 
     def accept(index: int, score: float, kind: MatchKind) -> None:
         entry = lookup.entry(index)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 from rapidfuzz import fuzz
@@ -32,6 +33,7 @@ from geoservice.gazetteer.search import (
     FUZZY_CANDIDATES,
     FUZZY_MIN_RATIO,
     Entry,
+    Listed,
     Lookup,
     Searcher,
 )
@@ -101,6 +103,17 @@ def _record(row: tuple[Any, ...]) -> IndexedName:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Listed:
+    """The columns of a record a search reads (``name_tables.SEARCH_COLUMNS``): all a hit shows."""
+
+    id: str
+    name: str
+    category: str
+    division_code: str
+    status: str
+
+
 class StoredNameIndex:
     """The check's lookups of live names (现行地名) by scope, read from ``name_keys``.
 
@@ -152,20 +165,19 @@ class _TableLookup:
     def __init__(self, tx: Transaction) -> None:
         self._tx = tx
         self._entries: dict[int, Entry] = {}
-        self._records: dict[str, IndexedName] = {}
+        self._records: dict[str, Listed] = {}
 
     def _keep(self, row: tuple[Any, ...]) -> int:
-        ref, kind, text, pinyin, initials = row[:5]
-        id = str(row[6])
+        ref, kind, text, pinyin, initials, id, name, cat, division_code, status = row
         if id not in self._records:
-            self._records[id] = _record(row[5:])
-        self._entries[int(ref)] = Entry(str(text), id, kind, str(pinyin), str(initials))
+            self._records[id] = _Listed(str(id), str(name), str(cat), str(division_code), str(status))
+        self._entries[int(ref)] = Entry(str(text), str(id), kind, str(pinyin), str(initials))
         return int(ref)
 
     def entry(self, index: int) -> Entry | None:
         return self._entries.get(index)
 
-    def record(self, target: str) -> IndexedName | None:
+    def record(self, target: str) -> Listed | None:
         return self._records.get(target)
 
     def exact(self, text: str) -> Iterable[int]:
@@ -185,13 +197,12 @@ class _TableLookup:
             return []
         kept = [g for g, n in present.items() if n <= COMMON_GRAM] or list(present)
         refs = name_tables.gram_candidates(self._tx, kept, FUZZY_CANDIDATES, FUZZY_SCAN)
-        # scored on their text first: only the candidates that can be hits have their records read
-        close = [
-            ref
-            for ref, other in name_tables.entry_texts(self._tx, refs)
-            if other != text and fuzz.ratio(text, other) >= FUZZY_MIN_RATIO
+        # one read of the candidates' entry rows; only those close enough to be hits are kept
+        return [
+            self._keep(row)
+            for row in name_tables.entries_by_refs(self._tx, refs)
+            if row[2] != text and fuzz.ratio(text, str(row[2])) >= FUZZY_MIN_RATIO
         ]
-        return [self._keep(r) for r in name_tables.entries_by_refs(self._tx, close)]
 
 
 class StoredSearch(Searcher):

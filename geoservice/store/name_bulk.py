@@ -60,11 +60,6 @@ _NEW_ID: Final[dict[Backend, str]] = {
 _JSON_OBJECT: Final[dict[Backend, str]] = {"sqlite": "json_object", "postgis": "jsonb_build_object"}
 
 
-def _key_indexes(backend: Backend) -> list[str]:
-    """CREATE INDEX statements of ``name_keys`` (as migration 5 writes them)."""
-    return [s for s in name_tables.ddl(backend) if s.startswith("CREATE INDEX name_keys_")]
-
-
 def _tune(tx: Transaction) -> None:
     for statement in _TUNING[tx.dialect.backend]:
         tx.execute(statement)
@@ -122,13 +117,13 @@ def rebuild(tx: Transaction, *, progress: Callable[[str], None] | None = None) -
     backend = tx.dialect.backend
     _tune(tx)
     name_tables.clear(tx)
-    for statement in _key_indexes(backend):
+    for statement in name_tables.key_indexes(backend):
         tx.execute(f"DROP INDEX IF EXISTS {statement.split()[2]}")
     _copy_keys(tx)
     say("key rows copied")
     _copy_grams(tx)
     say("grams made")
-    for statement in _key_indexes(backend):
+    for statement in name_tables.key_indexes(backend):
         tx.execute(statement)
     say("indexes created")
     _former_names(tx)

@@ -9,7 +9,8 @@ table          rows
 ============== ==================================================================================
 name_keys      one per place name but refused ones: scope, comparison form, pinyin, initials, stem,
                status … indexed by (scope, comparison), (scope, pinyin), (scope, stem) for the check
-               and by comparison, pinyin and initials for search (prefix ranges in code-point order)
+               and by comparison, pinyin and initials for search (prefix ranges in code-point order;
+               since migration 9 these cover every column a search reads, so a range reads no row)
 name_former    one per former name (曾用名, ``name_alternates`` of kind ``historic``): its text,
                pinyin and initials, and the place name it points to
 name_grams     (gram, ref): character bigrams and gapped bigrams of every entry (fuzzy search);
@@ -43,14 +44,15 @@ __all__ = [
     "after_write",
     "clear",
     "clear_counts",
+    "covering_ddl",
     "ddl",
     "entries_by_refs",
-    "entry_texts",
     "exact_entries",
     "gram_candidates",
     "gram_counts",
     "grams_of",
     "index_state",
+    "key_indexes",
     "keys_where",
     "mark_built",
     "prefix_entries",
@@ -63,6 +65,8 @@ __all__ = [
 FORMAT: Final = 1
 #: The schema version (migration) that creates the tables.
 SINCE_VERSION: Final = 5
+#: The schema version (migration) whose indexes cover the search's prefix ranges (:func:`covering_ddl`).
+COVERING_SINCE: Final = 9
 #: The collections whose writes keep the tables in step.
 NAME_COLLECTIONS: Final = frozenset({"place_names", "name_alternates"})
 #: The columns of ``name_keys`` a check or search reads, in this order.
@@ -80,8 +84,10 @@ KEY_COLUMNS: Final = (
     "generic",
     "status",
 )
-#: What a search entry query returns: ref, kind, text, pinyin, initials, then the record's ``KEY_COLUMNS``.
-ENTRY_COLUMNS: Final = ("ref", "kind", "text", "entry_pinyin", "entry_initials", *KEY_COLUMNS)
+#: The columns of a record a search reads: what a hit shows (the rest of ``KEY_COLUMNS`` serves the check).
+SEARCH_COLUMNS: Final = ("id", "name", "category", "division_code", "status")
+#: What a search entry query returns: ref, kind, text, pinyin, initials, then the record's ``SEARCH_COLUMNS``.
+ENTRY_COLUMNS: Final = ("ref", "kind", "text", "entry_pinyin", "entry_initials", *SEARCH_COLUMNS)
 _REQUIRED: Final = ("name", "category", "division_code", "scope", "status")
 _SEARCHED: Final = {
     "text": ("comparison", "text"),
@@ -126,6 +132,33 @@ def ddl(backend: Backend) -> list[str]:
         f"state TEXT NOT NULL, built_at TEXT, names {big} NOT NULL DEFAULT 0)",
         f"INSERT INTO name_index_state (id, format, state) SELECT 1, {FORMAT}, CASE WHEN EXISTS "
         "(SELECT 1 FROM place_names) OR EXISTS (SELECT 1 FROM name_alternates) THEN 'missing' ELSE 'ready' END",
+    ]
+
+
+def covering_ddl(backend: Backend) -> list[str]:
+    """Migration 9: the search's three indexes of ``name_keys`` replaced by ones that cover what it reads.
+
+    A prefix range (up to 4,000 entries, :data:`~geoservice.gazetteer.search.PREFIX_SCAN`) then reads
+    consecutive index pages instead of one table page per entry: at 15,000,000 names most of those are
+    separate random reads on a cold cache. Written out (not derived from ``SEARCH_COLUMNS``): a released step
+    never changes.
+    """
+    statements = [f"DROP INDEX IF EXISTS name_keys_{key}" for key in ("comparison", "pinyin", "initials")]
+    for key in ("comparison", "pinyin", "initials"):
+        covered = [c for c in ("comparison", "pinyin", "initials") if c != key]
+        covered += ["id", "name", "category", "division_code", "status"]
+        columns = f"({key}, fid) INCLUDE ({', '.join(covered)})"
+        if backend == "sqlite":  # no INCLUDE: the covered columns trail the key
+            columns = f"({key}, fid, {', '.join(covered)})"
+        statements.append(f"CREATE INDEX IF NOT EXISTS name_keys_{key}_entries ON name_keys {columns}")
+    return statements
+
+
+def key_indexes(backend: Backend) -> list[str]:
+    """CREATE INDEX statements of ``name_keys`` as the latest schema has them (the check's and the search's)."""
+    check = [s for s in ddl(backend) if s.startswith("CREATE INDEX name_keys_scope_")]
+    return check + [
+        s.replace(" IF NOT EXISTS", "") for s in covering_ddl(backend) if s.startswith("CREATE INDEX")
     ]
 
 
@@ -326,7 +359,7 @@ def keys_where(tx: Transaction, scope: str, column: str, value: str) -> list[tup
 
 
 def _entry_select(kind: str) -> str:
-    record = ", ".join(f"k.{c}" for c in KEY_COLUMNS)
+    record = ", ".join(f"k.{c}" for c in SEARCH_COLUMNS)
     if kind == "name":
         return f"SELECT k.fid, 'name', k.comparison, k.pinyin, k.initials, {record} FROM name_keys k"
     return (
@@ -345,16 +378,16 @@ def exact_entries(tx: Transaction, text: str) -> list[tuple[Any, ...]]:
 def prefix_entries(tx: Transaction, field: str, prefix: str, limit: int) -> list[tuple[str, tuple[Any, ...]]]:
     """(key, entry) of the first ``limit`` entries whose ``field`` (text, pinyin, initials) starts with ``prefix``.
 
-    A range on the field's index in code-point order (``COLLATE "C"`` on PostgreSQL), names and former names
-    merged by key.
+    A range on the field's covering index (migration 9) in code-point order (``COLLATE "C"`` on PostgreSQL),
+    ties by ``fid``; names and former names merged by key.
     """
     name_col, former_col = _SEARCHED[field]
     end = prefix[:-1] + chr(ord(prefix[-1]) + 1) if prefix and ord(prefix[-1]) < 0x10FFFF else None
     merged = []
-    for kind, column in (("name", f"k.{name_col}"), ("historic", f"f.{former_col}")):
+    for kind, column, fid in (("name", f"k.{name_col}", "k.fid"), ("historic", f"f.{former_col}", "f.fid")):
         where = f"{column} >= ?" + (f" AND {column} < ?" if end is not None else "")
         params: list[Any] = [prefix, *([end] if end is not None else []), limit]
-        sql = f"{_entry_select(kind)} WHERE {where} ORDER BY {column} LIMIT ?"
+        sql = f"{_entry_select(kind)} WHERE {where} ORDER BY {column}, {fid} LIMIT ?"
         for row in tx.execute(sql, params).fetchall():
             key = row[2] if field == "text" else row[3] if field == "pinyin" else row[4]
             merged.append((str(key), tuple(row)))
@@ -382,32 +415,14 @@ def gram_candidates(tx: Transaction, grams: Sequence[str], limit: int, scan: int
     return [int(r[0]) for r in tx.execute(sql, [*params, limit]).fetchall()]
 
 
-def _by_refs(tx: Transaction, refs: Sequence[int], names_sql: str, former_sql: str) -> list[Any]:
-    """Rows of ``refs`` (fid of a name, minus fid of a former name): ``names_sql`` / ``former_sql`` each end
-    with ``IN (`` and get the placeholders and the fids."""
-    rows: list[Any] = []
-    for sql, fids in ((names_sql, [r for r in refs if r > 0]), (former_sql, [-r for r in refs if r < 0])):
-        if fids:
-            rows += tx.execute(f"{sql}{', '.join('?' for _ in fids)})", fids).fetchall()
-    return rows
-
-
-def entry_texts(tx: Transaction, refs: Sequence[int]) -> list[tuple[int, str]]:
-    """(ref, comparison form) of ``refs``: what a fuzzy candidate is scored on, before its record is read."""
-    rows = _by_refs(
-        tx,
-        refs,
-        "SELECT fid, comparison FROM name_keys WHERE fid IN (",
-        "SELECT -fid, text FROM name_former WHERE fid IN (",
-    )
-    return [(int(r[0]), str(r[1])) for r in rows]
-
-
 def entries_by_refs(tx: Transaction, refs: Sequence[int]) -> list[tuple[Any, ...]]:
-    """Entries (``ENTRY_COLUMNS``) of ``refs`` (fid of a name, minus fid of a former name)."""
-    rows = _by_refs(
-        tx, refs, f"{_entry_select('name')} WHERE k.fid IN (", f"{_entry_select('historic')} WHERE f.fid IN ("
-    )
+    """Entries (``ENTRY_COLUMNS``) of ``refs`` (fid of a name, minus fid of a former name), in no set order."""
+    rows: list[Any] = []
+    for kind, fids in (("name", [r for r in refs if r > 0]), ("historic", [-r for r in refs if r < 0])):
+        if fids:
+            fid = "k.fid" if kind == "name" else "f.fid"
+            sql = f"{_entry_select(kind)} WHERE {fid} IN ({', '.join('?' for _ in fids)})"
+            rows += tx.execute(sql, fids).fetchall()
     return [tuple(r) for r in rows]
 
 

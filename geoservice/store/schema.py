@@ -334,6 +334,12 @@ MIGRATIONS: list[Migration] = [
         "geoservice.store.point_cells.fill_spans, set-wise per aggregated layer)",
         {backend: point_cells.spans_ddl() for backend in ("sqlite", "postgis")},
     ),
+    Migration(
+        9,
+        "the name search's indexes of name_keys (comparison, pinyin, initials) cover the columns it reads, so a "
+        "prefix range of 4,000 entries reads consecutive index pages, not 4,000 table rows",
+        {backend: name_tables.covering_ddl(backend) for backend in ("sqlite", "postgis")},
+    ),
 ]
 
 #: From this version on, ``schema_migrations`` records the geoservice release (``app_version``) that applied

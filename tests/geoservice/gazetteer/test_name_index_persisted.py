@@ -136,3 +136,22 @@ def test_upgrade__names_stored_before_the_index_answer_503_until_reindex(store_u
         assert reindex(store) == 1
         result = names.check(store, "列山大道", "road", DAZHI)
         assert [(i.rule, [c.id for c in i.conflicts]) for i in result.issues] == [("homophone", [old.id])]
+
+
+def test_upgrade__the_search_answers_the_same_once_its_indexes_cover_the_entries(store_url: str) -> None:
+    from geoservice.cli import main
+    from geoservice.store import open_store
+
+    with open_store(store_url, migrate=False) as store:
+        store.migrate(to_version=name_tables.COVERING_SINCE - 1)
+        load_divisions(store)
+        for name in ("烈山大道", "中山路", "中山大道", "列山路", "后城马路"):
+            _register(store, name, reason="upgrade test")
+        before = _answers(store)
+    assert [h[0] for h in before[1][QUERIES.index("zsl")]] != []
+    assert main(["migrate", "--db", store_url]) == 0
+    with open_store(store_url) as store:
+        assert _answers(store) == before
+        _register(store, "中山北路", reason="upgrade test")
+        found = registry_for(store).search_index().search("zs")
+        assert sorted(h.name for h in found) == ["中山北路", "中山大道", "中山路"]
