@@ -43,7 +43,7 @@ import numpy as np
 
 from geoservice.store import write_hooks
 from geoservice.store.dialect import Dialect
-from geoservice.store.inventory import present_tables
+from geoservice.store.inventory import has_table
 from geoservice.store.records import Feature, utc_now
 from geoservice.store.write_hooks import Write, WriteHook
 from geoservice.tiles.grid import ORIGIN_M, lonlat_to_mercator, mercator_to_lonlat
@@ -100,8 +100,6 @@ def spans_ddl() -> list[str]:
 
 def fill_spans(tx: Transaction) -> None:
     """Migration 8's data step: the boxes of every layer aggregated before it, one set-wise ``UPDATE`` each."""
-    if "point_cell_layers" not in present_tables(tx, tx.dialect.backend):
-        return
     for (collection,) in tx.execute("SELECT collection FROM point_cell_layers ORDER BY 1").fetchall():
         tx.execute(*tx.dialect.fill_cell_spans(collection))
 
@@ -144,7 +142,7 @@ def is_built(tx: Transaction, collection: str) -> bool:
     """Whether ``collection``'s points are aggregated (:func:`build` has run); never before migration 7 (the
     data step of an earlier migration writes records before the tables exist)."""
     if not tx.store.point_cells_ready:
-        if "point_cell_layers" not in present_tables(tx, tx.dialect.backend):
+        if not has_table(tx, tx.dialect.backend, "point_cell_layers"):
             return False
         tx.store.point_cells_ready = True  # tables are never dropped: ask once
     row = tx.execute("SELECT 1 FROM point_cell_layers WHERE collection = ?", [collection]).fetchone()

@@ -38,6 +38,10 @@ class PostGISDialect(Dialect):
     json_type: ClassVar[str] = "JSONB"
     preamble: ClassVar[tuple[str, ...]] = ("CREATE EXTENSION IF NOT EXISTS postgis",)
     lower_function: ClassVar[str] = "lower"
+    #: What a new connection runs first: one point projected as the tiles are (loads PostGIS and the projection).
+    warm_up_sql: ClassVar[str] = (
+        f"SELECT ST_Transform(ST_SetSRID(ST_MakePoint(114.3, 30.6), {WGS84}), {WEB_MERCATOR})"
+    )
 
     def lock_suffix(self, for_update: bool) -> str:
         return " FOR UPDATE" if for_update else ""

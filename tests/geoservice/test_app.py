@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
 
 from geoservice.api.app import create_app
 from geoservice.api.deps import OfficerDep, ReaderDep
 from geoservice.errors import ConflictError
 from geoservice.settings import Settings
-from geoservice.store import User
+from geoservice.store import Store, User
 from geoservice.users import add_user, authenticate
 
 
@@ -126,3 +129,29 @@ def test_reads_can_require_a_token(store) -> None:
     app.include_router(router)
     with TestClient(app) as client:
         assert client.get("/probe/read").status_code == 401
+
+
+def _not_found_counted(scrape: str) -> float:
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(scrape)
+        for sample in family.samples
+        if sample.name == "geoservice_http_requests_total" and sample.labels.get("status") == "404"
+    )
+
+
+def test_app__start_prepares_the_routes_and_leaves_no_trace_of_it(
+    client, store: Store, tmp_path: Path
+) -> None:
+    """A start's warm-up request (every route prepared before the first request) is neither logged nor counted,
+    and the first requests after it answer as usual."""
+    from geoservice.api.app import WARM_UP_PATH
+
+    before = client.get("/metrics").text  # the counters are the process's: shared by both apps
+    settings = Settings(database_url=store.url, photo_dir=tmp_path / "photos")
+    with TestClient(create_app(settings, store=store)) as started:  # its start sends the warm-up request
+        after = started.get("/metrics").text
+        assert _not_found_counted(after) == _not_found_counted(before) and WARM_UP_PATH not in after
+        assert started.get("/tiles/place_names/0/0/0.mvt").status_code in (200, 204)
+        assert started.get("/health").status_code == 200
+        assert started.get(WARM_UP_PATH).status_code == 404
