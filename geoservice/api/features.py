@@ -17,13 +17,16 @@ page, a download (``f=gpkg`` …) and ``geoservice export``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+import numpy as np
+import orjson
+import shapely
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
@@ -48,6 +51,7 @@ from geoservice.api.feature_collections import (
     served_collection,
 )
 from geoservice.api.feature_crs import CRS84, CRS_AXES, parse_bbox, parse_crs, transformer_for
+from geoservice.api.items_cursor import Cursor, decode_cursor, encode_cursor, seekable, selection_digest
 from geoservice.api.items_query import (
     EXACT_COUNT_MAX,
     FILTER_PARAMETERS,
@@ -70,7 +74,8 @@ router = APIRouter(tags=["OGC API – Features 要素服务"])
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 1000
 _ITEMS_PARAMETERS = (
-    frozenset({"bbox", "bbox-crs", "crs", "limit", "offset", "datetime", "f", "encoding"}) | FILTER_PARAMETERS
+    frozenset({"bbox", "bbox-crs", "crs", "limit", "offset", "cursor", "datetime", "f", "encoding"})
+    | FILTER_PARAMETERS
 )
 #: ``f`` values of ``items``: the GeoJSON page, or a file of every match (see :mod:`geoservice.api.downloads`).
 ITEMS_FORMATS = (*PAGE_FORMATS, *(f for f in EXPORT_FORMATS if f not in PAGE_FORMATS))
@@ -96,6 +101,11 @@ ITEMS_QUERY_PARAMETERS = [
         "limit", f"page size 1…{MAX_LIMIT}", {"type": "integer", "minimum": 1, "default": DEFAULT_LIMIT}
     ),
     query_parameter("offset", "features to skip", {"type": "integer", "minimum": 0, "default": 0}),
+    query_parameter(
+        "cursor",
+        "where a page starts: the opaque value of a next link (keyset paging; not with offset)",
+        {"type": "string"},
+    ),
     query_parameter(
         "datetime",
         "RFC 3339 instant or interval start/end (open end: ..); on inspected_at for marker_inspections, "
@@ -150,26 +160,52 @@ def parse_int(text: str | None, field: str, default: int, minimum: int) -> int:
     return value
 
 
+def page_geojson(
+    features: Sequence[Feature],
+    transform: Callable[[Any], Any],
+    geometry_type: str | None = None,
+) -> list[dict[str, Any]]:
+    """The GeoJSON of stored records in the requested CRS, each geometry as the collection's ``geometry_type``.
+
+    The page's geometries are transformed in one vectorised call and a point's coordinates come from one array
+    for the page (no shapely round trip per feature: at 100 points that was a third of a page's time). A place
+    name served as its location point keeps the named feature's own line or area in the ``feature_geometry``
+    property (GeoJSON, 地名实体几何).
+    """
+    served = np.array([served_geometry(f.geometry, geometry_type) for f in features] + [None], dtype=object)
+    served[shapely.is_empty(served)] = None
+    moved = transform(served[:-1])  # the None keeps numpy from unpacking a lone geometry
+    points = (shapely.get_type_id(moved) == 0) & ~shapely.has_z(moved)
+    coordinates = iter(shapely.get_coordinates(moved[points]).tolist())
+    bodies = []
+    for feature, geometry, is_point in zip(features, moved, points.tolist(), strict=True):
+        if is_point:
+            body = feature.geojson_with({"type": "Point", "coordinates": tuple(next(coordinates))})
+        else:
+            body = feature.geojson_with(None if geometry is None else mapping(geometry))
+        if geometry_type == "Point" and (own := feature_geometry(feature.geometry)) is not None:
+            body["properties"]["feature_geometry"] = mapping(transform(own))
+        bodies.append(body)
+    return bodies
+
+
 def feature_geojson(
     feature: Feature,
     transform: Callable[[BaseGeometry], BaseGeometry],
     geometry_type: str | None = None,
 ) -> dict[str, Any]:
-    """The GeoJSON of a stored record in the requested CRS, its geometry as the collection's ``geometry_type``.
-
-    A place name served as its location point keeps the named feature's own line or area in the
-    ``feature_geometry`` property (GeoJSON, 地名实体几何).
-    """
-    body = feature.to_geojson()
-    served = served_geometry(feature.geometry, geometry_type)
-    body["geometry"] = mapping(transform(served)) if served is not None and not served.is_empty else None
-    if geometry_type == "Point" and (own := feature_geometry(feature.geometry)) is not None:
-        body["properties"]["feature_geometry"] = mapping(transform(own))
-    return body
+    """The GeoJSON of one stored record (:func:`page_geojson` of one)."""
+    return page_geojson([feature], transform, geometry_type)[0]
 
 
-def _geojson_response(body: dict[str, Any], crs: str) -> JSONResponse:
-    return JSONResponse(body, media_type=GEOJSON, headers={"Content-Crs": f"<{crs}>"})
+def _geojson_response(body: dict[str, Any], crs: str) -> Response:
+    """``body`` as GeoJSON, written by orjson (a page of 100 features in a tenth of the standard library's
+    time); a value orjson cannot write (an integer past 64 bits) falls back to the standard library."""
+    try:
+        content = orjson.dumps(body)
+    except orjson.JSONEncodeError:
+        return JSONResponse(body, media_type=GEOJSON, headers={"Content-Crs": f"<{crs}>"})
+    return Response(content, media_type=GEOJSON, headers={"Content-Crs": f"<{crs}>"})
 
 
 # -- the items query ------------------------------------------------------------------------------------
@@ -201,9 +237,15 @@ class ItemsQuery:
             return {**self.filters, prop: between}, None
         return dict(self.filters), prop  # a property with its own offsets (inspected_at): compared here
 
-    def page(self, tx: Transaction, *, limit: int, offset: int = 0) -> Page:
+    @property
+    def seekable(self) -> bool:
+        """Whether its pages can be sought by ``cursor`` (:func:`geoservice.api.items_cursor.seekable`)."""
+        return seekable(self.sortby, self._database_filters()[1] is not None)
+
+    def page(self, tx: Transaction, *, limit: int, offset: int = 0, after: Cursor | None = None) -> Page:
         """One page of the matching records (``sortby``, then ``fid`` order) and how many match in all
-        (estimated past :data:`~geoservice.api.items_query.EXACT_COUNT_MAX`, ``Page.estimated``)."""
+        (estimated past :data:`~geoservice.api.items_query.EXACT_COUNT_MAX`, ``Page.estimated``); ``after`` a
+        cursor, the page past it (:attr:`seekable` queries only)."""
         filters, prop = self._database_filters()
         name, bbox, cql, sortby = self.collection.name, self.bbox, self.cql, self.sortby
         if prop is None:
@@ -214,9 +256,10 @@ class ItemsQuery:
                 cql=cql,
                 sortby=sortby,
                 limit=limit,
-                offset=offset,
+                offset=offset if after is None else 0,  # a cursor's position is where it seeks to
                 order_by=GEOMETRY_FIRST,  # QGIS 3.22 takes the geometry type from the first page
                 exact_count_max=EXACT_COUNT_MAX,
+                after=None if after is None else (after.geometry_null, after.fid),
             )
         assert self.interval is not None
         every = tx.query(name, bbox=bbox, filters=filters, cql=cql, sortby=sortby, count=False).features
@@ -288,9 +331,7 @@ def parse_items_query(collection: Collection, params: Mapping[str, str]) -> Item
     },
     openapi_extra={"parameters": ITEMS_QUERY_PARAMETERS},
 )
-def get_features(
-    collectionId: str, request: Request, store: StoreDep, user: ReaderDep
-) -> JSONResponse | FileResponse:
+def get_features(collectionId: str, request: Request, store: StoreDep, user: ReaderDep) -> Response:
     """Features of a collection: bbox, CRS, paging (``next`` / ``prev``) and property filters; with
     ``f=gpkg|shp|csv|xlsx|kml`` a file of every matching feature (文件下载)."""
     collection = served_collection(collectionId)
@@ -303,21 +344,24 @@ def get_features(
     crs = parse_crs(params.get("crs"), "crs")
     limit = min(parse_int(params.get("limit"), "limit", DEFAULT_LIMIT, 1), MAX_LIMIT)
     offset = parse_int(params.get("offset"), "offset", 0, 0)
+    digest = selection_digest(params.multi_items())
+    after = _parse_cursor(params, query, digest)
+    if after is not None:
+        offset = after.position
     fields = parse_properties(params.get("properties")), parse_skip_geometry(params.get("skipGeometry"))
     with store.transaction(readonly=True) as tx:
-        page = query.page(tx, limit=limit, offset=offset)
+        page = query.page(tx, limit=limit, offset=offset, after=after)
     features, matched, estimated = page.features, int(page.number_matched or 0), page.estimated
     transform = transformer_for(crs)
     url = f"{base_url(request)}/collections/{collection.name}/items"
-    keep = [(k, v) for k, v in params.multi_items() if k not in ("offset", "limit")]
+    keep = [(k, v) for k, v in params.multi_items() if k not in ("offset", "limit", "cursor")]
 
-    def page_link(rel: str, at: int) -> Link:
-        return Link(
-            href=f"{url}?{urlencode([*keep, ('limit', limit), ('offset', at)])}", rel=rel, type=GEOJSON
-        )
+    def page_link(rel: str, at: int | str) -> Link:
+        paging = ("offset", at) if isinstance(at, int) else ("cursor", at)
+        return Link(href=f"{url}?{urlencode([*keep, ('limit', limit), paging])}", rel=rel, type=GEOJSON)
 
     links = [
-        page_link("self", offset),
+        page_link("self", offset if after is None else params["cursor"]),
         Link(
             href=f"{base_url(request)}/collections/{collection.name}",
             rel="collection",
@@ -335,15 +379,21 @@ def get_features(
         for fmt, (_, media) in EXPORT_FORMATS.items()
         if fmt in ITEMS_FORMATS and fmt not in PAGE_FORMATS
     ]
-    if (len(features) == limit) if estimated else (offset + len(features) < matched):
-        links.append(page_link("next", offset + limit))
+    if features and ((len(features) == limit) if estimated else (offset + len(features) < matched)):
+        if query.seekable:  # keyset: the next page seeks past this one's last record
+            last = features[-1]
+            assert last.fid is not None
+            mark = Cursor(offset + len(features), last.geometry is None, last.fid)
+            links.append(page_link("next", encode_cursor(mark, digest)))
+        else:  # sortby, or a datetime the service filters itself: by offset
+            links.append(page_link("next", offset + limit))
     if offset > 0:
         links.append(page_link("prev", max(offset - limit, 0)))
     body = {
         "type": "FeatureCollection",
         "features": [
-            select_fields(feature_geojson(f, transform, collection.item_geometry_type), *fields)
-            for f in features
+            select_fields(body, *fields)
+            for body in page_geojson(features, transform, collection.item_geometry_type)
         ],
         "numberMatched": matched,
         **({"numberMatchedEstimated": True} if estimated else {}),
@@ -354,6 +404,33 @@ def get_features(
     return _geojson_response(body, crs)
 
 
+def _parse_cursor(params: Mapping[str, str], query: ItemsQuery, digest: str) -> Cursor | None:
+    """The ``cursor`` of a request (``None`` without one), checked: not with ``offset``, only on a query whose
+    pages are sought (400 naming it otherwise)."""
+    token = params.get("cursor")
+    if token is None:
+        return None
+    if "offset" in params:
+        raise BadRequestError(
+            "cursor 与 offset 不能同时使用 / cursor and offset cannot be used together: a cursor already says "
+            "where the page starts; keep one",
+            field="cursor",
+            value=token,
+            rule="not with offset",
+            details={"offset": params["offset"]},
+        )
+    after = decode_cursor(token, digest)
+    if not query.seekable:
+        raise BadRequestError(
+            "按 sortby 排序或按 inspected_at 筛选 datetime 的分页用 offset,不用 cursor / pages in sortby order or "
+            f"of a datetime on inspected_at go by offset, not cursor; got cursor {token!r}",
+            field="cursor",
+            value=token,
+            rule="seekable query",
+        )
+    return after
+
+
 @router.get(
     "/collections/{collectionId}/items/{featureId}",
     response_model=None,
@@ -362,7 +439,7 @@ def get_features(
 )
 def get_feature(
     collectionId: str, featureId: str, request: Request, store: StoreDep, user: ReaderDep
-) -> JSONResponse:
+) -> Response:
     """One feature by its UUID, in the requested CRS."""
     collection = served_collection(collectionId)
     check_query_parameters(request, {"crs", "f"})

@@ -7,6 +7,7 @@ Uniqueness (names, marker numbers) is a database constraint, so it holds across 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -101,11 +102,17 @@ class PostGISStore(Store):
         """
         self._gate()
         try:
-            with self.pool.connection() as conn, conn.transaction():
-                if readonly:  # one snapshot for all its statements: a check's lookups agree with each other
-                    conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-                tx = Transaction(self, conn, user)
-                yield tx
+            with self.pool.connection() as conn:
+                # one snapshot for all its statements: a check's lookups agree with each other; said in the BEGIN
+                # itself (BEGIN ISOLATION LEVEL REPEATABLE READ), not by a SET of its own: one round trip less
+                conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ if readonly else None
+                try:
+                    with conn.transaction():
+                        tx = Transaction(self, conn, user)
+                        yield tx
+                finally:
+                    with contextlib.suppress(psycopg.Error):  # a broken connection: the pool discards it
+                        conn.isolation_level = None  # back to the server's default for the pool's next user
         except PoolTimeout as exc:  # no connection within wait_s: down, or every connection busy
             self._probe_after_timeout(exc)
             raise

@@ -73,16 +73,15 @@ class Feature:
 
     def to_geojson(self) -> dict[str, Any]:
         """GeoJSON Feature (RFC 7946, lon/lat) with ``id`` and the record's version/timestamps."""
+        return self.geojson_with(mapping(self.geometry) if self.geometry is not None else None)
+
+    def geojson_with(self, geometry: dict[str, Any] | None) -> dict[str, Any]:
+        """GeoJSON Feature of the record with ``geometry`` (GeoJSON) as its geometry (要素 GeoJSON)."""
         props = dict(self.properties)
         props.setdefault("version", self.version)
         if self.updated_at:
             props.setdefault("updated_at", self.updated_at)
-        return {
-            "type": "Feature",
-            "id": self.id,
-            "geometry": mapping(self.geometry) if self.geometry is not None else None,
-            "properties": props,
-        }
+        return {"type": "Feature", "id": self.id, "geometry": geometry, "properties": props}
 
     def snapshot(self) -> dict[str, Any]:
         """What the audit table keeps of a record (properties, geometry as WKT, key, version)."""

@@ -18,7 +18,7 @@ from geoservice.store import write_hooks
 from geoservice.store.changes import Change, bounds_of, ref_of
 from geoservice.store.columns import RECORD
 from geoservice.store.cql import CqlFilter
-from geoservice.store.filters import order_clause, sort_clause, where_clause
+from geoservice.store.filters import GEOMETRY_FIRST, order_clause, sort_clause, where_clause
 from geoservice.store.records import AuditEntry, Feature, Page, dumps_json, loads_json, utc_now
 from geoservice.store.schema import COLLECTIONS
 from geoservice.store.tile_reads import TileReads
@@ -119,6 +119,7 @@ class Transaction(TileReads):
         cql: CqlFilter | None = None,
         sortby: Sequence[tuple[str, bool]] = (),
         exact_count_max: int | None = None,
+        after: tuple[bool, int] | None = None,
     ) -> Page:
         """Records matching a bbox (lon/lat, intersects), property filters and a CQL2 filter, one page of them.
 
@@ -129,7 +130,9 @@ class Transaction(TileReads):
         optionally prefixed with ``-``; ``sortby`` (queryable, descending) pairs take precedence over it.
         With ``exact_count_max``, ``number_matched`` is counted exactly up to that many matches and
         estimated past it (``Page.estimated``): the database's planner estimate on PostGIS, a random
-        sample of rows on SQLite.
+        sample of rows on SQLite. ``after`` (keyset paging, 游标分页) is the ``((geom IS NULL), fid)`` of the last
+        record of the previous page in ``order_by=GEOMETRY_FIRST`` order: the page starts past it, sought in that
+        index instead of skipping ``offset`` rows (the count is of the whole selection still).
         """
         check_collection(collection)
         where, params = where_clause(self.dialect, collection, bbox, filters, cql)
@@ -145,8 +148,14 @@ class Transaction(TileReads):
             if number_matched > exact_count_max:
                 estimate = self.store.estimate_count(self, collection, where, params)
                 number_matched, estimated = max(estimate, exact_count_max + 1), True
-        sql = f"SELECT {self.dialect.select_list()} FROM {collection}{where} ORDER BY {order}"
+        sql = f"SELECT {self.dialect.select_list()} FROM {collection}{where}"
         page_params = list(params)
+        if after is not None:
+            if sortby or order_by != GEOMETRY_FIRST:
+                raise ValueError("after seeks in the GEOMETRY_FIRST order only")
+            sql += f"{' AND ' if where else ' WHERE '}((geom IS NULL), fid) > (?, ?)"
+            page_params += [bool(after[0]), int(after[1])]
+        sql += f" ORDER BY {order}"
         if limit is not None:
             sql += " LIMIT ? OFFSET ?"
             page_params += [int(limit), int(offset)]
