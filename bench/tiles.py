@@ -6,10 +6,13 @@ point index, whose one-off build (per worker, and again after an edit of the lay
 Baseline in the same process: the plain approach, with no thinning — ``tx.query(bbox=tile)`` of every feature,
 Shapely transform/clip, ``mapbox_vector_tile.encode``. Change marker: the cost of the check every worker makes
 before answering from its cache (``ChangeFeed.sync`` with nothing new). Warm: one uvicorn with 2 workers on
-loopback, 90 cached tiles requested by ``wrk`` (Debian package, 2 threads, 16 connections, a Lua script cycling the
-URLs), tiles/s and latency percentiles; wrk shares the 2 cores.
+loopback, 90 cached tiles requested by ``wrk`` (Debian package, 2 threads, 16 connections, 10 s, a Lua script
+cycling the URLs), tiles/s and latency percentiles; wrk shares the 2 cores. Baseline in the same run: the same
+server without its cached-tile answer in front (:func:`previous_tile_path`, the path before it). Besides tiles/s,
+tiles per CPU second of the server's processes and database backends (:class:`bench._cpu.CpuMeter`), which
+depends less on what else the machine runs.
 
-Run: ``.venv/bin/python -m bench tiles [N]``
+Run: ``.venv/bin/python -m bench tiles [N] [cold,warm]`` (e.g. ``tiles 20000 warm``: the warm figures only)
 """
 
 from __future__ import annotations
@@ -25,11 +28,13 @@ import time
 import urllib.request
 import uuid
 from pathlib import Path
+from typing import Any
 
 import mapbox_vector_tile
 import numpy as np
 import shapely
 
+from bench._cpu import CpuMeter, with_application_name
 from bench.features_items import EXTENT, load_points, postgis_points
 from geoservice.store import Store, open_store
 from geoservice.tiles.feed import ChangeFeed
@@ -177,60 +182,110 @@ def run_wrk(
     )
 
 
-def serve_and_hammer(db_url: str, label: str, tmp: str) -> None:
-    if shutil.which("wrk") is None:
-        print(f"{label} warm: skipped (wrk missing: apt-get install -y wrk)")
-        return
+def previous_tile_path() -> Any:
+    """The baseline app of the warm figures: the service without its cached-tile answer in front
+    (:class:`geoservice.api.cached_tiles.CachedTiles`), i.e. the path of a cached tile before it: every middleware,
+    the router, the tile route reading the change marker inline (blocking the worker for the round trip)."""
+    from geoservice.api import create_app
+    from geoservice.api.cached_tiles import CachedTiles
+
+    app = create_app()
+    app.user_middleware = [m for m in app.user_middleware if m.cls is not CachedTiles]
+    return app
+
+
+#: The two apps the warm figures compare: (label, uvicorn factory).
+WARM_APPS = (
+    ("previous path", "bench.tiles:previous_tile_path"),
+    ("ours", "geoservice.api:create_app"),
+)
+
+
+def hammer_warm(
+    db_url: str, factory: str, paths: list[str], tmp: str, *, seconds: int = 10
+) -> tuple[float, float, float, str]:
+    """One server of ``factory`` (2 uvicorn workers) over ``db_url``: ``paths`` cached in both workers, then
+    ``wrk`` for ``seconds``: tiles/s, the CPU seconds of the server's processes and of its database backends
+    meanwhile, and the latency line."""
     port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "geoservice.api:create_app",
-        "--factory",
-        "--host",
-        "127.0.0.1",
-    ]
+    name = f"bench_tiles_{uuid.uuid4().hex[:8]}"
+    postgres = db_url.startswith("postgresql")
+    url = with_application_name(db_url, name) if postgres else db_url
+    command = [sys.executable, "-m", "uvicorn", factory, "--factory", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--workers", "2", "--log-level", "warning", "--no-access-log"]
-    env = {**os.environ, "GEOSERVICE_DATABASE_URL": db_url, "GEOSERVICE_WARM_INDEXES": "false"}
+    env = {
+        **os.environ,
+        "GEOSERVICE_DATABASE_URL": url,
+        "GEOSERVICE_WARM_INDEXES": "false",
+        "GEOSERVICE_LOG_LEVEL": "warning",  # no JSON access line per request (as national_scale, TiPg)
+    }
     process = subprocess.Popen(command, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(f"{base}/health", process)
-        paths = [
-            f"/tiles/facilities/{z}/{x}/{y}.mvt" for z in (10, 12, 14) for (_, x, y) in sample_tiles(z, 30)
-        ]
         for _ in range(4):  # warm both workers' caches
             for path in paths:
                 urllib.request.urlopen(f"{base}{path}").read()
-        rate, latency = run_wrk(base, paths, tmp)
-        print(
-            f"{label} warm over HTTP (2 uvicorn workers, wrk -t2 -c16, 15 s): {rate:,.0f} tiles/s; latency {latency}"
-        )
+        meter = CpuMeter(process.pid, db_url if postgres else None, name)
+        meter.start()
+        rate, latency = run_wrk(base, paths, tmp, seconds=seconds)
+        server_s, database_s = meter.stop()
     finally:
         process.terminate()
         process.wait(timeout=10)
+    return rate, server_s, database_s, latency
 
 
-def main(n_text: str = "100000") -> None:
-    n = int(n_text)
+def serve_and_hammer(db_url: str, label: str, tmp: str) -> None:
+    """Warm tiles over HTTP: the previous path, then ours, on the same tiles; tiles/s and tiles per CPU second."""
+    if shutil.which("wrk") is None:
+        print(f"{label} warm: skipped (wrk missing: apt-get install -y wrk)")
+        return
+    paths = [f"/tiles/facilities/{z}/{x}/{y}.mvt" for z in (10, 12, 14) for (_, x, y) in sample_tiles(z, 30)]
+    seconds = 10
+    figures: dict[str, tuple[float, float]] = {}
+    for app_label, factory in WARM_APPS:
+        rate, server_s, database_s, latency = hammer_warm(db_url, factory, paths, tmp, seconds=seconds)
+        cpu = server_s + database_s
+        per_cpu_s = rate * seconds / max(cpu, 1e-9)
+        figures[app_label] = (rate, per_cpu_s)
+        print(
+            f"{label} warm, {app_label} (2 uvicorn workers, wrk -t2 -c16, {seconds} s, load {os.getloadavg()[0]:.1f}): "
+            f"{rate:,.0f} tiles/s; CPU {server_s:.1f} s server + {database_s:.1f} s database = "
+            f"{per_cpu_s:,.0f} tiles per CPU-s; latency {latency}",
+            flush=True,
+        )
+    (old_rate, old_cpu), (new_rate, new_cpu) = figures["previous path"], figures["ours"]
+    print(
+        f"{label} warm ratio ours / previous path: {new_rate / max(old_rate, 1e-9):.2f}× tiles/s, "
+        f"{new_cpu / max(old_cpu, 1e-9):.2f}× tiles per CPU-s"
+    )
+
+
+def main(n_text: str = "100000", parts: str = "cold,warm") -> None:
+    """``parts``: ``cold`` (renders, the change marker) and / or ``warm`` (over HTTP), comma-separated."""
+    n, chosen = int(n_text), set(parts.split(","))
     with tempfile.TemporaryDirectory() as tmp:
         store = open_store(f"sqlite:///{Path(tmp) / 'tiles.sqlite'}")
         load_points(store, n)
         print(f"sqlite: {n:,} points")
-        cold(store, "sqlite ")
-        marker_cost(store, "sqlite ")
-        serve_and_hammer(store.url, "sqlite ", tmp)
+        if "cold" in chosen:
+            cold(store, "sqlite ")
+            marker_cost(store, "sqlite ")
+        if "warm" in chosen:
+            serve_and_hammer(store.url, "sqlite ", tmp)
         store.close()
     with postgis_points("bench", n) as found:
         if found is None:
             return
         _, url, _ = found
         store = open_store(url)
-        cold(store, "postgis")
-        marker_cost(store, "postgis")
+        if "cold" in chosen:
+            cold(store, "postgis")
+            marker_cost(store, "postgis")
         with tempfile.TemporaryDirectory() as tmp:
-            serve_and_hammer(url, "postgis", tmp)
+            if "warm" in chosen:
+                serve_and_hammer(url, "postgis", tmp)
         store.close()
 
 

@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from geoservice import __version__
 from geoservice.analyses.executor import AnalysisExecutor
 from geoservice.api.address_batch import open_batch_jobs
+from geoservice.api.cached_tiles import CachedTiles
 from geoservice.api.openapi_contract import allowed_methods, install_contract
 from geoservice.api.tiles import start_tiles, stop_tiles
 from geoservice.errors import (
@@ -74,7 +75,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         finally:
             await asyncio.to_thread(app.state.analyses.shutdown)
             await asyncio.to_thread(app.state.address_batches.shutdown)
-            stop_tiles(app)
+            await stop_tiles(app)
             if own:
                 app.state.store.close()
 
@@ -109,7 +110,10 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
             allow_headers=["Authorization", "Content-Type", "If-Match"],
             expose_headers=["ETag", "Location", "Retry-After", "Content-Disposition"],
         )
-    app.add_middleware(RequestContext)  # outermost of ours: every answer gets its request id
+    app.add_middleware(RequestContext)  # every answer the app gives gets its request id
+    app.add_middleware(
+        CachedTiles
+    )  # outermost: a cached anonymous tile answered before the rest (with its id)
     install_error_handlers(app)
 
     from geoservice import web

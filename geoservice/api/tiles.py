@@ -11,10 +11,13 @@ cache a worker catches up with the audit log (:class:`~geoservice.tiles.feed.Cha
 ``MAX(seq)``), so an edit made through any worker, on any machine sharing the database, drops exactly the
 tiles it touched everywhere — no stale tile after an edit.
 
-The documented routes below are FastAPI routes; in front of them sits a plain Starlette route
-(:func:`cached_tile`) for the common case — an anonymous read of a cached tile — which skips dependency
-injection and the thread pool. Anything else (a miss, a token, reads requiring auth) goes the same way as
-the documented routes, through :func:`serve_tile`.
+The common case — an anonymous GET of a cached tile — is answered before the app, by
+:class:`geoservice.api.cached_tiles.CachedTiles` (the outermost middleware), with the same status and headers
+as here (:func:`tile_status`, :func:`tile_headers`). What it leaves to the app reaches the documented routes
+below (FastAPI routes), in front of which sits a plain Starlette route (:func:`cached_tile`): a cached tile
+with a token, or asked from another web origin, is answered there without dependency injection or the thread
+pool; anything else (a miss, reads requiring auth) goes the same way as the documented routes, through
+:func:`serve_tile`.
 """
 
 from __future__ import annotations
@@ -46,10 +49,11 @@ def start_tiles(app: Any, store: Store) -> None:
     app.state.tile_cache = app.state.tile_state.cache
 
 
-def stop_tiles(app: Any) -> None:
-    """Lifespan end: drop the worker's cached tiles and point indexes."""
+async def stop_tiles(app: Any) -> None:
+    """Lifespan end: close the change feed's connection, drop the worker's cached tiles and point indexes."""
     state: TileState | None = getattr(app.state, "tile_state", None)
     if state is not None:
+        await state.feed.aclose()
         state.close()
         del app.state.tile_state, app.state.tile_cache
 
@@ -131,24 +135,35 @@ def serve_tile(request: Request, store: Store, state: TileState, key: TileKey) -
     return tile_response(request, entry)
 
 
+def tile_status(entry: TileEntry, if_none_match: str | None) -> Literal[200, 204, 304]:
+    """304 when ``If-None-Match`` holds the tile's ETag, 204 for an empty tile, else 200 with the body."""
+    if if_none_match and entry.etag in [t.strip() for t in if_none_match.split(",")]:
+        return 304
+    return 200 if entry.body else 204
+
+
+def tile_headers(entry: TileEntry) -> dict[str, str]:
+    """The headers of every tile answer (200, 204, 304): ETag, Cache-Control and the open CORS origin."""
+    return {"ETag": entry.etag, "Cache-Control": CACHE_CONTROL, "Access-Control-Allow-Origin": "*"}
+
+
 def tile_response(request: Request, entry: TileEntry) -> Response:
     """200 with the body, 204 for an empty tile, 304 when ``If-None-Match`` holds the ETag."""
-    headers = {"ETag": entry.etag, "Cache-Control": CACHE_CONTROL, "Access-Control-Allow-Origin": "*"}
-    if_none_match = request.headers.get("if-none-match")
-    if if_none_match and entry.etag in [t.strip() for t in if_none_match.split(",")]:
-        return Response(status_code=304, headers=headers)
-    if not entry.body:
-        return Response(status_code=204, headers=headers)
-    return Response(entry.body, media_type=entry.media_type, headers=headers)
+    status = tile_status(entry, request.headers.get("if-none-match"))
+    if status != 200:
+        return Response(status_code=status, headers=tile_headers(entry))
+    return Response(entry.body, media_type=entry.media_type, headers=tile_headers(entry))
 
 
 async def cached_vector_tile(request: Request) -> Response:
     """Fast path for ``.mvt``: see :func:`cached_tile`."""
+    request.scope["route"] = FAST_ROUTES[0]  # counted in the metrics under its template, as FastAPI's routes
     return await cached_tile(request, "mvt")
 
 
 async def cached_raster_tile(request: Request) -> Response:
     """Fast path for ``.png``: see :func:`cached_tile`."""
+    request.scope["route"] = FAST_ROUTES[1]
     return await cached_tile(request, "png")
 
 
@@ -180,10 +195,11 @@ def _serve_checked(request: Request, store: Store, key: TileKey) -> Response:
 
 
 # In front of the documented routes (first match wins); a negative or non-numeric z/x/y falls through to them.
-router.routes[:0] = [
+FAST_ROUTES = (
     Route("/tiles/{layer}/{z:int}/{x:int}/{y:int}.mvt", cached_vector_tile, methods=["GET"]),
     Route("/tiles/{layer}/{z:int}/{x:int}/{y:int}.png", cached_raster_tile, methods=["GET"]),
-]
+)
+router.routes[:0] = FAST_ROUTES
 
 
 @router.get("", response_model=TileLayersPublic, operation_id="listTileLayers")

@@ -39,6 +39,41 @@ def current_request_id() -> str | None:
     return _REQUEST_ID.get()
 
 
+def begin_request(given: bytes) -> str:
+    """The id of a request arriving now: the caller's ``X-Request-ID`` (``given``) when sane, else a new one.
+
+    It becomes :func:`current_request_id` for the request's log lines and error bodies.
+    """
+    text = given.decode("latin-1")
+    request_id = text if _SANE_ID.match(text) else uuid.uuid4().hex
+    _REQUEST_ID.set(request_id)  # stays visible to the error handler outside the middleware
+    return request_id
+
+
+def end_request(scope: Scope, route: str, status: int, seconds: float) -> None:
+    """One answered request: counted in the metrics by route template and written as one access log line."""
+    observe_request(scope["method"], route, status, seconds)
+    if not access_log.isEnabledFor(logging.INFO):
+        return
+    client = scope.get("client")
+    access_log.info(
+        "%s %s %s",
+        scope["method"],
+        scope["path"],
+        status,
+        extra={
+            "fields": {
+                "method": scope["method"],
+                "path": scope["path"],
+                "route": route,
+                "status": status,
+                "duration_ms": round(seconds * 1000, 2),
+                "client": client[0] if client else None,
+            }
+        },
+    )
+
+
 class RequestContext:
     """ASGI middleware: request id, ``X-Request-ID`` header, JSON access log line, request metrics."""
 
@@ -49,9 +84,7 @@ class RequestContext:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        given = dict(scope.get("headers", [])).get(b"x-request-id", b"").decode("latin-1")
-        request_id = given if _SANE_ID.match(given) else uuid.uuid4().hex
-        _REQUEST_ID.set(request_id)  # stays visible to the error handler outside this middleware
+        request_id = begin_request(dict(scope.get("headers", [])).get(b"x-request-id", b""))
         started = time.perf_counter()
         status = 500
 
@@ -66,26 +99,8 @@ class RequestContext:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            seconds = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", None) or UNMATCHED
-            observe_request(scope["method"], route, status, seconds)
-            client = scope.get("client")
-            access_log.info(
-                "%s %s %s",
-                scope["method"],
-                scope["path"],
-                status,
-                extra={
-                    "fields": {
-                        "method": scope["method"],
-                        "path": scope["path"],
-                        "route": route,
-                        "status": status,
-                        "duration_ms": round(seconds * 1000, 2),
-                        "client": client[0] if client else None,
-                    }
-                },
-            )
+            end_request(scope, route, status, time.perf_counter() - started)
 
 
 class JsonFormatter(logging.Formatter):

@@ -30,7 +30,7 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from geoservice.errors import ConflictError
 from geoservice.store.changes import Change, Listener, audit_changes, change_marker_in
@@ -39,6 +39,9 @@ from geoservice.store.dialect import Backend, Dialect
 from geoservice.store.records import AuditEntry, Between, Feature, Page, User, utc_now
 from geoservice.store.transaction import Transaction
 from geoservice.store.write_hooks import Write
+
+if TYPE_CHECKING:
+    from geoservice.store.marker_reader import AsyncMarkerReader
 
 # Transaction, Change, Between, Feature, Page, AuditEntry and User are re-exported: they were defined here.
 __all__ = [
@@ -188,6 +191,12 @@ class Store(ABC):
         """
         with self.transaction(readonly=True) as tx:
             return change_marker_in(tx, among)
+
+    def marker_reader(self) -> AsyncMarkerReader | None:
+        """A reader of :meth:`change_marker` for an event loop (PostgreSQL: its own asynchronous connection, so the
+        round trip does not stop the worker), or ``None`` when the marker is cheap enough to read inline (SQLite:
+        a local indexed ``MAX``). See :mod:`geoservice.store.marker_reader`."""
+        return None
 
     def changes_since(
         self, seq: int, *, also: Sequence[int] = (), limit: int = 10_000

@@ -21,9 +21,9 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from geoservice.errors import StorageError
 from geoservice.store.availability import Availability
 from geoservice.store.base import Feature, Store, Transaction, conflict_from_key
+from geoservice.store.marker_reader import CONNECT_TIMEOUT_S, MARKER_SQL, AsyncMarkerReader
 from geoservice.store.postgis_dialect import PostGISDialect
 
-_CONNECT_TIMEOUT_S = 2  # a new connection to an unreachable server gives up after this long
 _BULK_BATCH = 500_000  # rows of one INSERT … SELECT FROM unnest(…)
 _ARRAY_TYPES: dict[type, str] = {str: "text[]", int: "bigint[]", float: "float8[]"}
 _MIGRATION_LOCK = 74_20_01  # pg_advisory_xact_lock key: two workers starting at once migrate once
@@ -52,7 +52,7 @@ class PostGISStore(Store):
                 timeout=self.wait_s,
                 check=self._check_on_checkout,
                 configure=_load_postgis,
-                kwargs={"autocommit": False, "connect_timeout": _CONNECT_TIMEOUT_S},
+                kwargs={"autocommit": False, "connect_timeout": CONNECT_TIMEOUT_S},
             )
             self.pool.wait(timeout=10)
         except Exception as exc:  # unreachable server, bad credentials
@@ -74,13 +74,9 @@ class PostGISStore(Store):
                 try:
                     if self._marker_conn is None or self._marker_conn.closed:
                         self._marker_conn = psycopg.connect(
-                            self.url, autocommit=True, connect_timeout=_CONNECT_TIMEOUT_S
+                            self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S
                         )
-                    row = self._marker_conn.execute(
-                        "SELECT COALESCE(MAX(seq), 0), ARRAY(SELECT seq FROM audit WHERE seq = ANY(%s)) FROM audit",
-                        [list(among)],
-                        prepare=True,
-                    ).fetchone()
+                    row = self._marker_conn.execute(MARKER_SQL, [list(among)], prepare=True).fetchone()
                     break
                 except psycopg.OperationalError as exc:
                     if self._marker_conn is not None:
@@ -91,6 +87,9 @@ class PostGISStore(Store):
                         raise self.availability.error() from exc
         assert row is not None
         return int(row[0]), frozenset(int(v) for v in row[1])
+
+    def marker_reader(self) -> AsyncMarkerReader:
+        return AsyncMarkerReader(self.url, self.availability)
 
     @contextmanager
     def transaction(self, *, user: str | None = None, readonly: bool = False) -> Iterator[Transaction]:
@@ -125,7 +124,7 @@ class PostGISStore(Store):
         self.availability.gate(self._probe, self.pool.check)
 
     def _probe(self) -> None:
-        psycopg.connect(self.url, connect_timeout=_CONNECT_TIMEOUT_S).close()
+        psycopg.connect(self.url, connect_timeout=CONNECT_TIMEOUT_S).close()
 
     def _probe_after_timeout(self, exc: PoolTimeout) -> None:
         try:

@@ -18,6 +18,13 @@ Two details keep this exact:
   arrived (such a check sees every commit acknowledged before the request), so requests queueing behind
   a running check take the next one's answer instead of each asking the database.
 
+On the event loop (the cached-tile answer, :mod:`geoservice.api.cached_tiles`) :meth:`ChangeFeed.sync_async`
+does the same without stopping the worker: on PostgreSQL the marker is read over an asynchronous connection
+(:class:`~geoservice.store.marker_reader.AsyncMarkerReader`), one read at a time, and every request arriving
+while a read is out waits for the next one, which starts after it arrived. A worker under load thus asks the
+database once per batch of requests rather than once per tile, and still never answers from a cache that
+missed a commit acknowledged before the request came in.
+
 Examples
 --------
 >>> from shapely.geometry import Point
@@ -34,14 +41,19 @@ Examples
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from geoservice.store import Store
 from geoservice.store.audit_cursor import AuditCursor
 from geoservice.store.changes import Change
+
+if TYPE_CHECKING:
+    from geoservice.store.marker_reader import AsyncMarkerReader
 
 log = logging.getLogger("geoservice.tiles")
 
@@ -80,6 +92,11 @@ class ChangeFeed:
         self._last_check_ticket = 0
         self._cursor = AuditCursor(self.store.change_marker()[0])
         self.checks = 0  # database round trips for the marker, for the benchmark
+        # sync_async: the loop it runs on, its reader, the requests waiting for the next read, the reading task
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._reader: AsyncMarkerReader | None = None
+        self._waiters: list[asyncio.Future[BaseException | None]] = []
+        self._driver: asyncio.Task[None] | None = None
 
     @property
     def seen(self) -> int:
@@ -100,6 +117,65 @@ class ChangeFeed:
             self._catch_up(newest, landed)
             return self._cursor.seen
 
+    async def sync_async(self) -> None:
+        """:meth:`sync` for a request on the event loop: returns once a marker read that *started after this call*
+        has been handled, without blocking the loop while the database answers.
+
+        Requests arriving while a read is out share the next one. Without an asynchronous reader (SQLite), or on
+        another loop than the first one used (each loop would need its own connection), :meth:`sync` runs inline.
+
+        Raises
+        ------
+        geoservice.errors.UnavailableError
+            The database does not answer (the caller decides: the cached-tile answer steps aside for the app's).
+        """
+        loop = asyncio.get_running_loop()
+        if self._loop is None:
+            self._loop, self._reader = loop, self.store.marker_reader()
+        if self._reader is None or self._loop is not loop:
+            self.sync()
+            return
+        waiter: asyncio.Future[BaseException | None] = loop.create_future()
+        self._waiters.append(waiter)  # answered by the first read that starts from now on
+        if self._driver is None:
+            self._driver = loop.create_task(self._drive())
+        error = await waiter
+        if error is not None:
+            raise error
+
+    async def aclose(self) -> None:
+        """Close the asynchronous reader (the app is stopping; call it on the loop :meth:`sync_async` ran on)."""
+        reader, self._reader, self._loop = self._reader, None, None
+        if reader is not None:
+            await reader.aclose()
+
+    async def _drive(self) -> None:
+        """One read after the other while requests wait; each read answers those waiting when it started."""
+        batch: list[asyncio.Future[BaseException | None]] = []
+        try:
+            while self._waiters:
+                batch, self._waiters = self._waiters, []
+                error: BaseException | None = None
+                try:
+                    await self._check_async()
+                except Exception as exc:  # every request of the batch gets it (they step aside)
+                    error = exc
+                _answer(batch, error)
+                batch = []
+        finally:
+            self._driver = None
+            _answer([*batch, *self._waiters], asyncio.CancelledError())  # the loop is stopping under us
+            self._waiters = []
+
+    async def _check_async(self) -> None:
+        assert self._reader is not None
+        with self._lock:
+            among, seen = self._cursor.waiting(), self._cursor.seen
+        self.checks += 1
+        newest, landed = await self._reader.read(among)
+        if newest > seen or landed:  # something new: read the audit rows as sync() does, off the loop
+            await asyncio.to_thread(self.sync)
+
     def _catch_up(self, newest: int, landed: frozenset[int]) -> None:
         if newest - self._cursor.seen > MAX_ROWS:
             log.info(
@@ -119,3 +195,9 @@ class ChangeFeed:
                 subscriber(changes)
             except Exception:  # a broken subscriber must not stop the others from invalidating
                 log.exception("tile change subscriber %r failed", subscriber)
+
+
+def _answer(waiters: Iterable[asyncio.Future[BaseException | None]], error: BaseException | None) -> None:
+    for waiter in waiters:
+        if not waiter.done():  # its request may have gone (client disconnected)
+            waiter.set_result(error)

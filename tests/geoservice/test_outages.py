@@ -99,3 +99,25 @@ def test_outage__restart_unseen_by_requests_leaves_no_stale_connection(
             headers=officer,
         )
         assert created.status_code == 201, created.text
+
+
+def test_outage__a_cached_tile_is_503_while_down_never_a_possibly_stale_one(
+    cluster: Cluster, served: tuple[str, str, dict[str, str]]
+) -> None:
+    base, _, _ = served
+    tile = f"{base}/tiles/divisions/8/209/105.mvt"  # Wuhan
+    with httpx.Client(timeout=60) as http:
+        first = http.get(tile)
+        assert first.status_code in (200, 204)
+        assert http.get(tile).status_code == first.status_code  # cached now
+        cluster.stop()
+        down = http.get(tile)
+        assert down.status_code == 503 and int(down.headers["Retry-After"]) > 0
+        assert down.json()["error"] == "unavailable"
+        cluster.start()
+        time.sleep(1.0)  # the service probes a down database at most twice a second
+        again = http.get(tile)
+        assert again.status_code == first.status_code and again.content == first.content
+        cluster.stop()
+        cluster.start()  # a restart no request saw: the worker's marker connections are dead
+        assert http.get(tile).status_code == first.status_code
