@@ -11,14 +11,17 @@ as 2 uvicorn workers on a free loopback port over the same tables:
   the first request of a tile renders it (no cache has it), TiPg renders every request; p50 / p95 per zoom, for
   the place names and for the roads;
 - warm tiles: ``wrk`` (2 threads, 16 connections, 10 s) cycling the place-name tiles of zooms 4–14 already
-  asked: tiles/s.
+  asked: tiles/s, and tiles per CPU second of the server's processes and its database backends (found by the
+  ``application_name`` of its connections, :class:`bench._cpu.CpuMeter`), which depends less on the machine's load.
 
 TiPg (developmentseed, ``tipg.main:app``) is asked for the same properties as ours draws and serves with its
 defaults: at most 10,000 features a tile (``TIPG_MAX_FEATURES_PER_TILE``), whichever the database returns
 first, no aggregation, no cache. The ratio printed is ours / TiPg (p95 latency: < 1 is ours faster;
 tiles/s: > 1).
 
-Run: ``.venv/bin/python -m bench national_scale [QUERIES] [TILES]`` (defaults 200, 20).
+Run: ``.venv/bin/python -m bench national_scale [QUERIES] [TILES]`` (defaults 200, 20);
+``.venv/bin/python -m bench national_scale warm [TILES]``: the warm tiles alone, ours against the path before the
+cached-tile answer in front of the app (:func:`bench.tiles.compare_warm`).
 """
 
 from __future__ import annotations
@@ -34,13 +37,15 @@ from dataclasses import dataclass
 import httpx
 import numpy as np
 
+from bench._cpu import CpuMeter, with_application_name
 from bench.national_data import SCHEMA, aggregate, exists, schema_url, seats
-from bench.tiles import free_port, p50_p95, run_wrk
+from bench.tiles import compare_warm, free_port, p50_p95, run_wrk
 from bench.tiles_vs_tipg import start, stop, uvicorn
 from geoservice.tiles.grid import tiles_covering
 
 ZOOMS = range(0, 17)
 PROPERTIES = "id,name,code,kind,status,division_code"
+WARM_S = 10  # seconds of wrk on the warm tiles
 CQL = "kind='village'"
 
 
@@ -102,8 +107,10 @@ def measure(
     queries: int,
     per_zoom: int,
     tmp: str,
+    meter: CpuMeter,
 ) -> dict[str, float]:
-    """Every figure of one server: items p95 (bbox; filter + bbox), cold tile p95 per layer and zoom, warm tiles/s."""
+    """Every figure of one server: items p95 (bbox; filter + bbox), cold tile p95 per layer and zoom, warm tiles/s
+    and warm tiles per CPU second (the server's processes and database backends, ``meter``)."""
     out: dict[str, float] = {}
     with httpx.Client(base_url=base, timeout=120) as client:
         for name, cql in (("items bbox", False), ("items filter+bbox", True)):
@@ -123,10 +130,15 @@ def measure(
                     flush=True,
                 )
     warm = [tile("place_names", *t) for z in range(4, 15) for t in tiles_at(z, per_zoom)]
-    rate, latency = run_wrk(base, warm, tmp, seconds=10)
+    meter.start()
+    rate, latency = run_wrk(base, warm, tmp, seconds=WARM_S)
+    server_s, database_s = meter.stop()
     out["warm tiles/s"] = rate
+    out["warm tiles/CPU-s"] = rate * WARM_S / max(server_s + database_s, 1e-9)
     print(
-        f"{label} warm place-name tiles z4–14 (wrk -t2 -c16, 10 s): {rate:,.0f} tiles/s; {latency}",
+        f"{label} warm place-name tiles z4–14 (wrk -t2 -c16, {WARM_S} s, load {os.getloadavg()[0]:.1f}): "
+        f"{rate:,.0f} tiles/s; CPU {server_s:.1f} s server + {database_s:.1f} s database = "
+        f"{out['warm tiles/CPU-s']:,.0f} tiles per CPU-s; {latency}",
         flush=True,
     )
     return out
@@ -136,7 +148,27 @@ def _bbox(b: tuple[float, ...]) -> str:
     return ",".join(f"{v:.6f}" for v in b)
 
 
+def warm_only(per_zoom: int) -> None:
+    """``national_scale warm [TILES]``: the warm place-name tiles alone, ours against the path before the cached-tile
+    answer (:func:`bench.tiles.compare_warm`); TiPg has no cache, its warm tiles are its cold ones."""
+    warm = [
+        f"/tiles/place_names/{z}/{x}/{y}.mvt" for z in range(4, 15) for (_, x, y) in tiles_at(z, per_zoom)
+    ]
+    names = exists()
+    if names == 0:
+        print(
+            f"national_scale warm: skipped — no {SCHEMA}; build it first: nice -n 5 python -m bench national_data"
+        )
+        return
+    print(f"{names:,.0f} place names in {SCHEMA}; load average {os.getloadavg()}", flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        compare_warm(schema_url(), warm, "national place names z4–14", tmp, seconds=WARM_S)
+
+
 def main(queries_text: str = "200", tiles_text: str = "20") -> None:
+    if queries_text == "warm":
+        warm_only(int(tiles_text))
+        return
     queries, per_zoom = int(queries_text), int(tiles_text)
     if shutil.which("wrk") is None or importlib.util.find_spec("tipg") is None:
         print("national_scale: skipped — needs wrk (apt-get install -y wrk) and tipg")
@@ -162,7 +194,7 @@ def main(queries_text: str = "200", tiles_text: str = "20") -> None:
             "ours",
             ["geoservice.api:create_app", "--factory"],
             {
-                "GEOSERVICE_DATABASE_URL": schema_url(),
+                "GEOSERVICE_DATABASE_URL": with_application_name(schema_url(), "bench_national_ours"),
                 "GEOSERVICE_WARM_INDEXES": "false",
                 "GEOSERVICE_LOG_LEVEL": "warning",  # no JSON access line per request (TiPg runs without one)
             },
@@ -176,7 +208,10 @@ def main(queries_text: str = "200", tiles_text: str = "20") -> None:
         Server(
             "TiPg",
             ["tipg.main:app"],
-            {"DATABASE_URL": postgres_url(), "TIPG_DB_SCHEMAS": f'["{SCHEMA}"]'},
+            {
+                "DATABASE_URL": with_application_name(postgres_url(), "bench_national_tipg"),
+                "TIPG_DB_SCHEMAS": f'["{SCHEMA}"]',
+            },
             "/healthz",
             lambda b, cql: (
                 f"/collections/{SCHEMA}.place_names/items?limit=100&bbox={_bbox(b)}"
@@ -205,13 +240,14 @@ def main(queries_text: str = "200", tiles_text: str = "20") -> None:
                     queries,
                     per_zoom,
                     tmp,
+                    CpuMeter(process.pid, postgres_url(), f"bench_national_{server.label.lower()}"),
                 )
             finally:
                 stop(process)
     print(f"load average after: {os.getloadavg()}")
     for key, ours_value in figures["ours"].items():
         theirs = figures["TiPg"][key]
-        unit = "tiles/s" if key.endswith("/s") else "ms p95"
+        unit = key.removeprefix("warm ") if key.startswith("warm") else "ms p95"
         print(
             f"ratio ours/TiPg {key}: {ours_value:,.1f} / {theirs:,.1f} {unit} = {ours_value / max(theirs, 1e-9):.2f}"
         )

@@ -237,12 +237,16 @@ def hammer_warm(
 
 
 def serve_and_hammer(db_url: str, label: str, tmp: str) -> None:
+    """Warm tiles over HTTP: 90 tiles of zooms 10, 12 and 14, see :func:`compare_warm`."""
+    paths = [f"/tiles/facilities/{z}/{x}/{y}.mvt" for z in (10, 12, 14) for (_, x, y) in sample_tiles(z, 30)]
+    compare_warm(db_url, paths, label, tmp)
+
+
+def compare_warm(db_url: str, paths: list[str], label: str, tmp: str, *, seconds: int = 10) -> None:
     """Warm tiles over HTTP: the previous path, then ours, on the same tiles; tiles/s and tiles per CPU second."""
     if shutil.which("wrk") is None:
         print(f"{label} warm: skipped (wrk missing: apt-get install -y wrk)")
         return
-    paths = [f"/tiles/facilities/{z}/{x}/{y}.mvt" for z in (10, 12, 14) for (_, x, y) in sample_tiles(z, 30)]
-    seconds = 10
     figures: dict[str, tuple[float, float]] = {}
     for app_label, factory in WARM_APPS:
         rate, server_s, database_s, latency = hammer_warm(db_url, factory, paths, tmp, seconds=seconds)
