@@ -68,7 +68,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         if settings.warm_indexes:
             warm_indexes(app.state.store)
             app.state.indexes_warm = True
-        start_tiles(app, app.state.store)
+        await start_tiles(app, app.state.store)
         await warm_routes(app)
         try:
             yield
@@ -111,9 +111,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
             expose_headers=["ETag", "Location", "Retry-After", "Content-Disposition"],
         )
     app.add_middleware(RequestContext)  # every answer the app gives gets its request id
-    app.add_middleware(
-        CachedTiles
-    )  # outermost: a cached anonymous tile answered before the rest (with its id)
+    # outermost: an anonymous read of a cached tile is answered before the rest (with its request id too)
+    app.add_middleware(CachedTiles)
     install_error_handlers(app)
 
     from geoservice import web

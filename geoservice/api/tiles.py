@@ -22,6 +22,7 @@ pool; anything else (a miss, reads requiring auth) goes the same way as the docu
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
@@ -31,6 +32,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.routing import Route
 
 from geoservice.api.deps import ReaderDep, StoreDep, optional_user, read_access
+from geoservice.errors import UnavailableError
 from geoservice.map_layers import RASTER_LAYERS, is_raster_layer, raster_style, vector_layer_names
 from geoservice.store import Store
 from geoservice.tiles import mvt, raster
@@ -39,14 +41,21 @@ from geoservice.tiles.grid import MAX_ZOOM, check_tile
 from geoservice.tiles.state import TileState
 
 router = APIRouter(prefix="/tiles", tags=["tiles 瓦片"])
+log = logging.getLogger("geoservice.tiles")
 
 CACHE_CONTROL = "public, max-age=0, no-cache"
 
 
-def start_tiles(app: Any, store: Store) -> None:
-    """Lifespan start: the worker's :class:`TileState` (``app.state.tile_state``, its cache ``tile_cache``)."""
+async def start_tiles(app: Any, store: Store) -> None:
+    """Lifespan start: the worker's :class:`TileState` (``app.state.tile_state``, its cache ``tile_cache``), and
+    its change feed's first read on the event loop (on PostgreSQL it opens the feed's connection, which the
+    first tile would wait for otherwise)."""
     app.state.tile_state = TileState.open(store)
     app.state.tile_cache = app.state.tile_state.cache
+    try:
+        await app.state.tile_state.feed.sync_async()
+    except UnavailableError:  # the database went away since the store opened: the first tile tries again
+        log.warning("tile change feed: no first read at start", exc_info=True)
 
 
 async def stop_tiles(app: Any) -> None:
