@@ -19,7 +19,8 @@ defaults: at most 10,000 features a tile (``TIPG_MAX_FEATURES_PER_TILE``), which
 first, no aggregation, no cache. The ratio printed is ours / TiPg (p95 latency: < 1 is ours faster;
 tiles/s: > 1).
 
-Run: ``.venv/bin/python -m bench national_scale [QUERIES] [TILES]`` (defaults 200, 20);
+Run: ``.venv/bin/python -m bench national_scale [QUERIES] [TILES] [SCHEMA]`` (defaults 200, 20, ``bench_national``;
+another schema built by :func:`bench.national_data.build`, e.g. a small one for development);
 ``.venv/bin/python -m bench national_scale warm [TILES]``: the warm tiles alone, ours against the path before the
 cached-tile answer in front of the app (:func:`bench.tiles.compare_warm`).
 """
@@ -144,6 +145,17 @@ def measure(
     return out
 
 
+def vacuum_cells(schema: str) -> None:
+    """``VACUUM ANALYZE point_cells`` (timed): a migration or an aggregation just rewrote cells, and a server in
+    steady state reads them after autovacuum has cleared the old row versions, not before."""
+    import psycopg
+
+    began = time.perf_counter()
+    with psycopg.connect(schema_url(schema), autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE point_cells")
+    print(f"{schema}: VACUUM ANALYZE point_cells {time.perf_counter() - began:.1f} s", flush=True)
+
+
 def _bbox(b: tuple[float, ...]) -> str:
     return ",".join(f"{v:.6f}" for v in b)
 
@@ -165,7 +177,7 @@ def warm_only(per_zoom: int) -> None:
         compare_warm(schema_url(), warm, "national place names z4–14", tmp, seconds=WARM_S)
 
 
-def main(queries_text: str = "200", tiles_text: str = "20") -> None:
+def main(queries_text: str = "200", tiles_text: str = "20", schema: str = SCHEMA) -> None:
     if queries_text == "warm":
         warm_only(int(tiles_text))
         return
@@ -173,28 +185,31 @@ def main(queries_text: str = "200", tiles_text: str = "20") -> None:
     if shutil.which("wrk") is None or importlib.util.find_spec("tipg") is None:
         print("national_scale: skipped — needs wrk (apt-get install -y wrk) and tipg")
         return
-    names = exists()
+    names = exists(schema)
     if names == 0:
         print(
-            f"national_scale: skipped — no {SCHEMA}; build it first: nice -n 5 python -m bench national_data"
+            f"national_scale: skipped — no {schema}; build it first: nice -n 5 python -m bench national_data"
         )
         return
     from geoservice.store import open_store, point_cells
     from tests.conftest import postgres_url
 
-    store = open_store(schema_url())  # brings the bench schema to the current migrations
+    began = time.perf_counter()
+    store = open_store(schema_url(schema))  # brings the bench schema to the current migrations
+    print(f"{schema}: opened (and migrated) in {time.perf_counter() - began:.1f} s", flush=True)
     with store.transaction() as tx:
         missing = tuple(c for c in ("place_names", "roads") if not point_cells.is_built(tx, c))
     store.close()
     if missing:
-        aggregate(collections=missing)
-    print(f"{names:,.0f} place names (and the roads) in {SCHEMA}; load average {os.getloadavg()}", flush=True)
+        aggregate(schema, collections=missing)
+    vacuum_cells(schema)
+    print(f"{names:,.0f} place names (and the roads) in {schema}; load average {os.getloadavg()}", flush=True)
     servers = [
         Server(
             "ours",
             ["geoservice.api:create_app", "--factory"],
             {
-                "GEOSERVICE_DATABASE_URL": with_application_name(schema_url(), "bench_national_ours"),
+                "GEOSERVICE_DATABASE_URL": with_application_name(schema_url(schema), "bench_national_ours"),
                 "GEOSERVICE_WARM_INDEXES": "false",
                 "GEOSERVICE_LOG_LEVEL": "warning",  # no JSON access line per request (TiPg runs without one)
             },
@@ -210,15 +225,15 @@ def main(queries_text: str = "200", tiles_text: str = "20") -> None:
             ["tipg.main:app"],
             {
                 "DATABASE_URL": with_application_name(postgres_url(), "bench_national_tipg"),
-                "TIPG_DB_SCHEMAS": f'["{SCHEMA}"]',
+                "TIPG_DB_SCHEMAS": f'["{schema}"]',
             },
             "/healthz",
             lambda b, cql: (
-                f"/collections/{SCHEMA}.place_names/items?limit=100&bbox={_bbox(b)}"
+                f"/collections/{schema}.place_names/items?limit=100&bbox={_bbox(b)}"
                 + (f"&filter={CQL}&filter-lang=cql2-text" if cql else "")
             ),
             lambda layer, z, x, y: (
-                f"/collections/{SCHEMA}.{layer}/tiles/WebMercatorQuad/{z}/{x}/{y}?properties={PROPERTIES}"
+                f"/collections/{schema}.{layer}/tiles/WebMercatorQuad/{z}/{x}/{y}?properties={PROPERTIES}"
             ),
         ),
     ]

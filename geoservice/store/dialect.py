@@ -287,9 +287,9 @@ class Dialect(ABC):
         box's lower-left corner) lies in the lon/lat ``box``; no row when none does."""
 
     @abstractmethod
-    def fill_cell_spans(self, collection: str) -> Query:
-        """Set the width and height of each aggregated cell's representative's box (``point_cells.span_lon``,
-        ``span_lat``) of ``collection`` from its record, set-wise (migration 8)."""
+    def fill_cell_spans(self, collection: str) -> list[Query]:
+        """Statements setting the width and height of each aggregated cell's representative's box
+        (``point_cells.span_lon``, ``span_lat``) of ``collection`` from its record, set-wise (migration 8)."""
 
     @abstractmethod
     def extent(self, collection: str, ref: str | None) -> Query:

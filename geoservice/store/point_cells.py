@@ -101,7 +101,8 @@ def spans_ddl() -> list[str]:
 def fill_spans(tx: Transaction) -> None:
     """Migration 8's data step: the boxes of every layer aggregated before it, one set-wise ``UPDATE`` each."""
     for (collection,) in tx.execute("SELECT collection FROM point_cell_layers ORDER BY 1").fetchall():
-        tx.execute(*tx.dialect.fill_cell_spans(collection))
+        for statement in tx.dialect.fill_cell_spans(collection):
+            tx.execute(*statement)
 
 
 def cells_at(

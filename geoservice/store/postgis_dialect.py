@@ -150,14 +150,29 @@ class PostGISDialect(Dialect):
             [*box, box[0], box[2], box[1], box[3]],
         )
 
-    def fill_cell_spans(self, collection: str) -> Query:
-        # Only the records with a box wider or higher than a point: a point layer's cells keep their default 0.
-        return (
-            "UPDATE point_cells c SET span_lon = ST_XMax(t.geom) - ST_XMin(t.geom), "
-            f"span_lat = ST_YMax(t.geom) - ST_YMin(t.geom) FROM {collection} t "
-            "WHERE c.collection = ? AND t.fid = c.fid AND GeometryType(t.geom) <> 'POINT'",
-            [collection],
-        )
+    def fill_cell_spans(self, collection: str) -> list[Query]:
+        # Only the cells shown by a record wider or higher than a point (a point layer's keep their default 0),
+        # rewritten in key order: an UPDATE would leave each new row version wherever the join produced it, so
+        # that a tile's cells, read together, lay scattered over thousands of pages (7,236 buffers for the
+        # 5,427 cells of a zoom-5 road tile, against 122 for a fresh build's).
+        columns = "collection, z, tx, ty, cx, cy, fid, point_count, lon, lat, span_lon, span_lat"
+        key = " AND ".join(f"c.{k} = b.{k}" for k in ("collection", "z", "tx", "ty", "cx", "cy"))
+        return [
+            (
+                "CREATE TEMPORARY TABLE point_cells_boxed ON COMMIT DROP AS SELECT c.collection, c.z, c.tx, c.ty, "
+                "c.cx, c.cy, c.fid, c.point_count, c.lon, c.lat, ST_XMax(t.geom) - ST_XMin(t.geom) AS span_lon, "
+                f"ST_YMax(t.geom) - ST_YMin(t.geom) AS span_lat FROM point_cells c JOIN {collection} t "
+                "ON t.fid = c.fid WHERE c.collection = ? AND GeometryType(t.geom) <> 'POINT'",
+                [collection],
+            ),
+            (f"DELETE FROM point_cells c USING point_cells_boxed b WHERE {key}", []),
+            (
+                f"INSERT INTO point_cells ({columns}) SELECT {columns} FROM point_cells_boxed "
+                "ORDER BY z, tx, ty, cx, cy",
+                [],
+            ),
+            ("DROP TABLE point_cells_boxed", []),
+        ]
 
     def extent(self, collection: str, ref: str | None) -> Query:
         where, params = (" WHERE t.ref = ?", [ref]) if ref is not None else ("", [])

@@ -192,15 +192,15 @@ class SQLiteDialect(Dialect):
             [box[0], box[2], box[1], box[3]],
         )
 
-    def fill_cell_spans(self, collection: str) -> Query:
+    def fill_cell_spans(self, collection: str) -> list[Query]:
         spans = (
             f"(SELECT r.max{a} - r.min{a} FROM {collection}_rtree r WHERE r.fid = point_cells.fid)"
             for a in ("x", "y")
         )
-        return (
-            f"UPDATE point_cells SET span_lon = {next(spans)}, span_lat = {next(spans)} WHERE collection = ?",
-            [collection],
+        sql = (
+            f"UPDATE point_cells SET span_lon = {next(spans)}, span_lat = {next(spans)} WHERE collection = ?"
         )
+        return [(sql, [collection])]
 
     def extent(self, collection: str, ref: str | None) -> Query:
         sql = f"SELECT MIN(r.minx), MIN(r.miny), MAX(r.maxx), MAX(r.maxy) FROM {collection}_rtree r"
