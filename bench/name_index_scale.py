@@ -192,8 +192,8 @@ def build(url: str, n: int, budget_s: float) -> tuple[list[Any], Any, list[str],
     return sample, tree, common, time.perf_counter() - started
 
 
-def queries(sample: list[Any], common: list[str], seed: int = 7) -> tuple[list[tuple], list[str]]:
-    """1,000 check and 1,000 search queries on the sampled names, made as ``bench names`` makes them."""
+def queries(sample: list[Any], common: list[str], seed: int = 7) -> tuple[list[tuple], list[tuple[str, str]]]:
+    """1,000 check and 1,000 search queries (kind, text) on the sampled names, made as ``bench names`` does."""
     from geoservice.gazetteer.romanize import pinyin_key
 
     rng = np.random.default_rng(seed)
@@ -201,18 +201,25 @@ def queries(sample: list[Any], common: list[str], seed: int = 7) -> tuple[list[t
     for ch in common:
         by_reading[pinyin_key(ch)].append(ch)
     checks = [q[1:] for q in make_check_queries(sample, rng, common, by_reading)]
-    return checks, [q for _, q in make_search_queries(sample, rng, common)]
+    return checks, make_search_queries(sample, rng, common)
 
 
-def timed(calls: list[Any]) -> dict[str, float]:
-    """Wall-clock p50 / p95 / p99 (ms), and the CPU time's p95 (``cpu_p95``: what the load of others leaves out)."""
+def timed(calls: list[Any], kinds: list[str] | None = None) -> dict[str, Any]:
+    """Wall-clock p50 / p95 / p99 (ms), and the CPU time's p95 (``cpu_p95``: what the load of others leaves out);
+    with ``kinds`` (one per call), the wall-clock p95 of each kind too (``p95_by_kind``)."""
     samples, cpu = [], []
     for call in calls:
         start, cpu_start = time.perf_counter(), time.thread_time()
         call()
         samples.append(time.perf_counter() - start)
         cpu.append(time.thread_time() - cpu_start)
-    return _percentiles(samples) | {"cpu_p95": _percentiles(cpu)["p95"]}
+    out: dict[str, Any] = _percentiles(samples) | {"cpu_p95": _percentiles(cpu)["p95"]}
+    if kinds is not None:
+        by_kind: dict[str, list[float]] = defaultdict(list)
+        for kind, sample in zip(kinds, samples, strict=True):
+            by_kind[kind].append(sample)
+        out["p95_by_kind"] = {kind: _percentiles(s)["p95"] for kind, s in by_kind.items()}
+    return out
 
 
 def rss_mib(pid: int) -> float:
@@ -240,7 +247,9 @@ def drop_page_cache(cold: bool, before: str) -> None:
     print(f"  page cache dropped before {before} (load {os.getloadavg()[0]:.1f})", flush=True)
 
 
-def in_process(url: str, checks: list[tuple], searches: list[str], cold: bool = False) -> tuple[dict, dict]:
+def in_process(
+    url: str, checks: list[tuple], searches: list[tuple[str, str]], cold: bool = False
+) -> tuple[dict, dict]:
     """Check and search p50/p95/p99 (ms) over the persisted tables, in this process (``cold``: from disk)."""
     from geoservice.gazetteer import names
     from geoservice.gazetteer.name_registry import registry_for
@@ -253,11 +262,11 @@ def in_process(url: str, checks: list[tuple], searches: list[str], cold: bool = 
         drop_page_cache(cold, "the checks")
         check = timed([lambda q=q: names.check(store, *q) for q in checks])
         drop_page_cache(cold, "the searches")
-        found = timed([lambda q=q: search.search(q, limit=10) for q in searches])
+        found = timed([lambda q=q: search.search(q, limit=10) for _, q in searches], [k for k, _ in searches])
     return check, found
 
 
-def baseline(url: str, size: int, checks: list[tuple], searches: list[str]) -> dict[str, Any]:
+def baseline(url: str, size: int, checks: list[tuple], searches: list[tuple[str, str]]) -> dict[str, Any]:
     """Before: the in-memory indexes built from the first ``size`` records (what each worker did at start)."""
     from geoservice.gazetteer.divisions import tree_for_store
     from geoservice.gazetteer.name_index import NameIndex
@@ -282,12 +291,17 @@ def baseline(url: str, size: int, checks: list[tuple], searches: list[str]) -> d
         build_s = time.perf_counter() - start
         rss_growth = rss_mib(os.getpid()) - rss_before
     check = timed([lambda q=q: check_name(*q, index=index, divisions=tree) for q in checks])
-    found = timed([lambda q=q: search.search(q, limit=10) for q in searches])
+    found = timed([lambda q=q: search.search(q, limit=10) for _, q in searches])
     return {"names": len(entries), "build_s": build_s, "rss_mib": rss_growth, "check": check, "search": found}
 
 
 def workers(
-    url: str, checks: list[tuple], searches: list[str], common: list[str], workdir: Path, cold: bool = False
+    url: str,
+    checks: list[tuple],
+    searches: list[tuple[str, str]],
+    common: list[str],
+    workdir: Path,
+    cold: bool = False,
 ) -> dict[str, Any]:
     """Two uvicorn workers on the database: start to first answer, HTTP p95, RSS, cross-worker visibility."""
     from contextlib import ExitStack
@@ -334,7 +348,7 @@ def workers(
                     lambda i=i, q=q: http.get(
                         f"{bases[i % 2]}/names/search", params={"q": q}
                     ).raise_for_status()
-                    for i, q in enumerate(searches[:400])
+                    for i, (_, q) in enumerate(searches[:400])
                 ]
             )
             out["rss_mib"] = [rss_mib(pid) for pid in pids]
@@ -409,6 +423,8 @@ def main(*args: str) -> None:
             f"{ours['p99']:.2f}, CPU {ours['cpu_p95']:.2f} | {old['p50']:.2f} / {old['p95']:.2f} / "
             f"{old['p99']:.2f}, CPU {old['cpu_p95']:.2f} | p95 {ours['p95'] / old['p95']:.1f}× the in-memory |"
         )
+    kinds = ", ".join(f"{kind} {p95:.1f}" for kind, p95 in search["p95_by_kind"].items())
+    print(f"| search p95 by query kind, in process (ms) | {kinds} | | |")
     hc, hs = served["http_check"], served["http_search"]
     print(f"| check / search p95 over HTTP, 2 workers (ms) | {hc['p95']:.1f} / {hs['p95']:.1f} | | |")
     rss = served["rss_mib"]
