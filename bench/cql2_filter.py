@@ -31,7 +31,8 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.features_items import bboxes, load_points, percentiles, postgis_points
+from bench._stats import p50_p95
+from bench.features_items import bboxes, load_points, postgis_points
 from bench.tiles import free_port, wait_until_up
 from bench.tiles_vs_tipg import stop
 from geoservice.store import open_store
@@ -103,7 +104,7 @@ def ours(url: str, label: str) -> tuple[list[float], list[int]]:
         )
     finally:
         stop(process)
-    p50, p95 = percentiles(seconds)
+    p50, p95 = p50_p95(seconds)
     print(
         f"ours {label} (1 worker): p50 {p50:.1f} ms, p95 {p95:.1f} ms; mean matched {sum(matched) / len(matched):.0f}"
     )
@@ -132,7 +133,7 @@ def tipg(schema: str) -> tuple[list[float], list[int]] | None:
         )
     finally:
         stop(process)
-    p50, p95 = percentiles(seconds)
+    p50, p95 = p50_p95(seconds)
     print(f"TiPg {tipg_package.__version__} postgis (1 worker): p50 {p50:.1f} ms, p95 {p95:.1f} ms")
     return seconds, matched
 
@@ -158,12 +159,12 @@ def main(n_text: str = "1000000") -> None:
         pg_s, pg_matched = ours(url, "postgis")
         assert pg_matched == sqlite_matched, "SQLite and PostGIS disagree on numberMatched"
         baseline = tipg(schema)
-        _, sqlite_p95 = percentiles(sqlite_s)
-        _, pg_p95 = percentiles(pg_s)
+        _, sqlite_p95 = p50_p95(sqlite_s)
+        _, pg_p95 = p50_p95(pg_s)
         if baseline is not None:
             tipg_s, tipg_matched = baseline
             assert tipg_matched == pg_matched, "TiPg and ours disagree on numberMatched"
-            _, tipg_p95 = percentiles(tipg_s)
+            _, tipg_p95 = p50_p95(tipg_s)
             print(
                 f"ratio p95 ours postgis / TiPg: {pg_p95 / tipg_p95:.2f}x; ours sqlite / TiPg: {sqlite_p95 / tipg_p95:.2f}x"
             )

@@ -11,7 +11,6 @@ Run: ``.venv/bin/python -m bench features_items [N]``
 
 from __future__ import annotations
 
-import statistics
 import sys
 import tempfile
 import time
@@ -23,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import shapely
 
+from bench._stats import p50_p95
 from geoservice.store import Feature, Store, open_store
 
 EXTENT = (113.70, 29.97, 115.08, 31.36)  # Wuhan, lon/lat
@@ -101,11 +101,6 @@ def bboxes(seed: int = 7) -> list[tuple[float, float, float, float]]:
     return out
 
 
-def percentiles(samples_s: list[float]) -> tuple[float, float]:
-    ms = sorted(s * 1000 for s in samples_s)
-    return statistics.median(ms), ms[int(0.95 * (len(ms) - 1))]
-
-
 def run(store: Store, label: str) -> None:
     from fastapi.testclient import TestClient
 
@@ -127,8 +122,8 @@ def run(store: Store, label: str) -> None:
             response = client.get(url)
             http.append(time.perf_counter() - t)
             assert response.status_code == 200
-    b50, b95 = percentiles(base)
-    h50, h95 = percentiles(http)
+    b50, b95 = p50_p95(base)
+    h50, h95 = p50_p95(http)
     print(f"{label}: items bbox+limit=100: p50 {h50:.1f} ms, p95 {h95:.1f} ms (target p95 < 50 ms)")
     print(f"{label}: baseline store query:  p50 {b50:.1f} ms, p95 {b95:.1f} ms; ratio p95 {h95 / b95:.2f}×")
 

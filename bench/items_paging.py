@@ -22,9 +22,10 @@ import time
 
 import httpx
 
+from bench._stats import p50_p95
 from bench.national_data import SCHEMA, exists, schema_url
 from bench.national_scale import _bbox, boxes
-from bench.tiles import free_port, p50_p95
+from bench.tiles import free_port
 from bench.tiles_vs_tipg import start, stop, uvicorn
 
 PAGE = 100

@@ -39,8 +39,9 @@ import httpx
 import numpy as np
 
 from bench._cpu import CpuMeter, with_application_name
+from bench._stats import p50_p95
 from bench.national_data import SCHEMA, aggregate, exists, schema_url, seats
-from bench.tiles import compare_warm, free_port, p50_p95, run_wrk
+from bench.tiles import compare_warm, free_port, run_wrk
 from bench.tiles_vs_tipg import start, stop, uvicorn
 from geoservice.tiles.grid import tiles_covering
 

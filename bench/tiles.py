@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,7 @@ import numpy as np
 import shapely
 
 from bench._cpu import CpuMeter, with_application_name
+from bench._stats import p50_p95
 from bench.features_items import EXTENT, load_points, postgis_points
 from geoservice.store import Store, open_store
 from geoservice.tiles.feed import ChangeFeed
@@ -80,11 +80,6 @@ def plain_tile(store: Store, z: int, x: int, y: int) -> bytes:
         default_options={"y_coord_down": True},
     )
     return encoded
-
-
-def p50_p95(samples_s: list[float]) -> tuple[float, float]:
-    ms = sorted(s * 1000 for s in samples_s)
-    return statistics.median(ms), ms[int(0.95 * (len(ms) - 1))]
 
 
 def cold(store: Store, label: str) -> None:

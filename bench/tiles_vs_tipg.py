@@ -24,8 +24,9 @@ import tempfile
 import time
 import urllib.request
 
+from bench._stats import p50_p95
 from bench.features_items import postgis_points
-from bench.tiles import free_port, p50_p95, run_wrk, sample_tiles, wait_until_up
+from bench.tiles import free_port, run_wrk, sample_tiles, wait_until_up
 from geoservice.store import open_store
 from geoservice.tiles.mvt import render_mvt, vector_layer
 from geoservice.tiles.points import PointIndexes
