@@ -14,10 +14,9 @@ tiles it touched everywhere — no stale tile after an edit.
 The common case — an anonymous GET of a cached tile — is answered before the app, by
 :class:`geoservice.api.cached_tiles.CachedTiles` (the outermost middleware), with the same status and headers
 as here (:func:`tile_status`, :func:`tile_headers`). What it leaves to the app reaches the documented routes
-below (FastAPI routes), in front of which sits a plain Starlette route (:func:`cached_tile`): a cached tile
-with a token, or asked from another web origin, is answered there without dependency injection or the thread
-pool; anything else (a miss, reads requiring auth) goes the same way as the documented routes, through
-:func:`serve_tile`.
+below (FastAPI routes), in front of which sits a plain Starlette route (:func:`plain_tile`): the same checks as
+the documented routes and :func:`serve_tile` (catch up with the feed, then the cache or a render) in the thread
+pool, without dependency injection.
 """
 
 from __future__ import annotations
@@ -164,37 +163,24 @@ def tile_response(request: Request, entry: TileEntry) -> Response:
     return Response(entry.body, media_type=entry.media_type, headers=tile_headers(entry))
 
 
-async def cached_vector_tile(request: Request) -> Response:
-    """Fast path for ``.mvt``: see :func:`cached_tile`."""
+async def plain_vector_tile(request: Request) -> Response:
+    """``.mvt`` without dependency injection: see :func:`plain_tile`."""
     request.scope["route"] = FAST_ROUTES[0]  # counted in the metrics under its template, as FastAPI's routes
-    return await cached_tile(request, "mvt")
+    return await plain_tile(request, "mvt")
 
 
-async def cached_raster_tile(request: Request) -> Response:
-    """Fast path for ``.png``: see :func:`cached_tile`."""
+async def plain_raster_tile(request: Request) -> Response:
+    """``.png`` without dependency injection: see :func:`plain_tile`."""
     request.scope["route"] = FAST_ROUTES[1]
-    return await cached_tile(request, "png")
+    return await plain_tile(request, "png")
 
 
-async def cached_tile(request: Request, kind: Literal["mvt", "png"]) -> Response:
-    """Fast path (Starlette route): an anonymous read of a cached tile, answered on the event loop.
-
-    The change-marker check runs inline (one indexed query: tens of µs on SQLite, one loopback round trip
-    on PostgreSQL); everything else goes to :func:`serve_tile` in the thread pool.
-    """
+async def plain_tile(request: Request, kind: Literal["mvt", "png"]) -> Response:
+    """A tile the cached-tile answer left to the app (a miss, a token, another web origin): the documented
+    routes' checks and :func:`serve_tile` in the thread pool, without FastAPI's dependency injection."""
     params = request.path_params
     key: TileKey = (params["layer"], params["z"], params["x"], params["y"], kind)
-    store: Store = request.app.state.store
-    anonymous = (
-        "authorization" not in request.headers and not request.app.state.settings.auth_required_for_reads
-    )
-    if anonymous:
-        state = tile_state(request.app)
-        state.feed.sync()
-        entry = state.cache.get(key)
-        if entry is not None:
-            return tile_response(request, entry)
-    return await run_in_threadpool(_serve_checked, request, store, key)
+    return await run_in_threadpool(_serve_checked, request, request.app.state.store, key)
 
 
 def _serve_checked(request: Request, store: Store, key: TileKey) -> Response:
@@ -205,8 +191,8 @@ def _serve_checked(request: Request, store: Store, key: TileKey) -> Response:
 
 # In front of the documented routes (first match wins); a negative or non-numeric z/x/y falls through to them.
 FAST_ROUTES = (
-    Route("/tiles/{layer}/{z:int}/{x:int}/{y:int}.mvt", cached_vector_tile, methods=["GET"]),
-    Route("/tiles/{layer}/{z:int}/{x:int}/{y:int}.png", cached_raster_tile, methods=["GET"]),
+    Route("/tiles/{layer}/{z:int}/{x:int}/{y:int}.mvt", plain_vector_tile, methods=["GET"]),
+    Route("/tiles/{layer}/{z:int}/{x:int}/{y:int}.png", plain_raster_tile, methods=["GET"]),
 )
 router.routes[:0] = FAST_ROUTES
 
